@@ -1,0 +1,56 @@
+package io.wasmworker.abi;
+
+import com.dylibso.chicory.wasm.types.FunctionType;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * The guest ABI, version 1 (documented in {@code guests/ABI.md}). A guest is a WASI command:
+ * input JSON on stdin, output JSON on stdout, diagnostics on stderr; exit code 3 with an error
+ * object on stdout declares a business error. The host describes itself through environment
+ * variables, so a guest can find out what is offered without importing anything.
+ */
+public final class AbiV1 {
+    public static final int VERSION = 1;
+
+    /** The import module of the host's own functions. */
+    public static final String HOST_MODULE = "wasm_worker";
+
+    /** Exit code by which a guest declares a business error (its stdout holds the error object). */
+    public static final int EXIT_BUSINESS_ERROR = 3;
+
+    public static final String ENV_ABI = "WASM_WORKER_ABI";
+    public static final String ENV_IMPORTS = "WASM_WORKER_IMPORTS";
+    public static final String ENV_TASK_PREFIX = "WASM_WORKER_TASK_";
+
+    private static final Pattern TASK_KEY = Pattern.compile("[A-Z][A-Z0-9_]*");
+
+    private AbiV1() {}
+
+    /** The functions this host offers in {@link #HOST_MODULE}: none yet in v1 (checkpoints add some). */
+    public static Map<String, FunctionType> hostFunctionSignatures() {
+        return Map.of();
+    }
+
+    /**
+     * The guest's whole environment: the ABI version, the offered host functions and the task
+     * metadata, each under {@code WASM_WORKER_TASK_<KEY>}. Nothing of the host's own environment.
+     */
+    public static Map<String, String> environment(Map<String, String> taskMetadata) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put(ENV_ABI, Integer.toString(VERSION));
+        env.put(ENV_IMPORTS, String.join(",", hostFunctionSignatures().keySet()));
+        taskMetadata.forEach((key, value) -> {
+            String k = key.toUpperCase(Locale.ROOT);
+            if (!TASK_KEY.matcher(k).matches()) {
+                throw new IllegalArgumentException("task metadata key '" + key + "' must be letters, digits and '_'");
+            }
+            if (value != null) {
+                env.put(ENV_TASK_PREFIX + k, value);
+            }
+        });
+        return env;
+    }
+}

@@ -1,0 +1,120 @@
+package io.wasmworker.cli;
+
+import io.wasmworker.artifact.ArtifactRef;
+import io.wasmworker.artifact.ArtifactStore;
+import io.wasmworker.artifact.Digest;
+import io.wasmworker.module.ModuleLoader;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code wasm-worker artifacts put|ls|get}: the local artifact store. */
+@Command(name = "artifacts", mixinStandardHelpOptions = true,
+        description = "Manages the local content-addressed artifact store.",
+        subcommands = {ArtifactsCommand.Put.class, ArtifactsCommand.Ls.class, ArtifactsCommand.Get.class})
+final class ArtifactsCommand implements Runnable {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "put", mixinStandardHelpOptions = true,
+            description = "Validates and stores modules; prints each digest. With --name, binds the name to it.")
+    static final class Put implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        StoreOptions store;
+
+        @Parameters(paramLabel = "FILE", arity = "1..*", description = "The .wasm files.")
+        List<Path> files = new ArrayList<>();
+
+        @Option(names = "--name", paramLabel = "NAME", description = "Bind this name to the (single) module.")
+        String name;
+
+        @Override
+        public Integer call() throws IOException {
+            if (name != null && files.size() != 1) {
+                throw new IllegalArgumentException("--name needs exactly one FILE, got " + files.size());
+            }
+            if (name != null) {
+                ArtifactRef.checkName(name);
+            }
+            ArtifactStore artifacts = store.artifacts();
+            ModuleLoader loader = new ModuleLoader();
+            PrintWriter out = spec.commandLine().getOut();
+            for (Path file : files) {
+                byte[] bytes = Files.readAllBytes(file);
+                loader.load(Digest.of(bytes), bytes); // refuse what could never run, with the reason
+                Digest digest = artifacts.put(bytes);
+                if (name != null) {
+                    artifacts.bindName(name, digest);
+                    out.println(digest + "  " + file + "  (name: " + name + ")");
+                } else {
+                    out.println(digest + "  " + file);
+                }
+            }
+            return ExitCodes.SUCCESS;
+        }
+    }
+
+    @Command(name = "ls", mixinStandardHelpOptions = true, description = "Lists stored digests, their sizes and names.")
+    static final class Ls implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        StoreOptions store;
+
+        @Override
+        public Integer call() {
+            ArtifactStore artifacts = store.artifacts();
+            Map<String, Digest> names = artifacts.names();
+            PrintWriter out = spec.commandLine().getOut();
+            for (Digest digest : artifacts.list()) {
+                List<String> bound = names.entrySet().stream()
+                        .filter(e -> e.getValue().equals(digest)).map(Map.Entry::getKey).toList();
+                out.println(digest + (bound.isEmpty() ? "" : "  " + String.join(",", bound)));
+            }
+            return ExitCodes.SUCCESS;
+        }
+    }
+
+    @Command(name = "get", mixinStandardHelpOptions = true,
+            description = "Writes a stored module (verified against its digest) to a file.")
+    static final class Get implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        StoreOptions store;
+
+        @Parameters(index = "0", paramLabel = "DIGEST|NAME")
+        String ref;
+
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "Where to write it.")
+        Path output;
+
+        @Override
+        public Integer call() throws IOException {
+            ArtifactStore artifacts = store.artifacts();
+            Digest digest = artifacts.resolve(ArtifactRef.parse(ref));
+            Files.write(output, artifacts.get(digest));
+            spec.commandLine().getOut().println(digest + "  " + output);
+            return ExitCodes.SUCCESS;
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package io.wasmworker.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wasmworker.artifact.ArtifactRef;
+import io.wasmworker.artifact.ArtifactStore;
+import io.wasmworker.artifact.Digest;
+import io.wasmworker.module.GuestModule;
+import io.wasmworker.module.ModuleCache;
+import io.wasmworker.module.ModuleLoader;
+import io.wasmworker.sandbox.GuestLimits;
+import io.wasmworker.sandbox.Invocation;
+import io.wasmworker.sandbox.InvocationResult;
+import io.wasmworker.sandbox.Sandbox;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code wasm-worker invoke}: run a guest once and print its output. */
+@Command(name = "invoke", mixinStandardHelpOptions = true,
+        description = {
+            "Runs a guest once: the input JSON goes to its stdin, its output JSON is printed on stdout,",
+            "and a one-line report (outcome, wall time, peak memory, output bytes) on stderr."
+        })
+final class InvokeCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(InvokeCommand.class);
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    StoreOptions store;
+
+    @Parameters(index = "0", paramLabel = "MODULE",
+            description = "A .wasm file, a digest sha256:<hex>, or an artifact name from the artifact store.")
+    String module;
+
+    @Option(names = "--input", paramLabel = "JSON|@FILE|-", defaultValue = "{}",
+            description = "The input: inline JSON, @file to read a file, or - for stdin (default: ${DEFAULT-VALUE}).")
+    String input;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "Wall-clock limit, e.g. 2s or 500ms (default: 30s).")
+    Duration timeout;
+
+    @Option(names = "--max-memory", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+            description = "Linear memory limit, e.g. 64MiB (default: 64MiB).")
+    Long maxMemory;
+
+    @Option(names = "--max-output", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+            description = "Stdout limit (default: 8MiB).")
+    Long maxOutput;
+
+    @Option(names = "--max-input", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+            description = "Input limit (default: 8MiB).")
+    Long maxInput;
+
+    @Option(names = "--task", paramLabel = "KEY=VALUE",
+            description = "Task metadata the guest sees as WASM_WORKER_TASK_<KEY> (repeatable).")
+    Map<String, String> task = new LinkedHashMap<>();
+
+    @Option(names = "--deterministic", paramLabel = "SEED",
+            description = "Virtual clock and seeded randomness, for reproducible runs.")
+    Long seed;
+
+    @Option(names = "--report", paramLabel = "FORMAT", defaultValue = "text",
+            description = "Report format on stderr: text or json (the metrics record).")
+    String report;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (!report.equals("text") && !report.equals("json")) {
+            throw new IllegalArgumentException("--report must be text or json, got '" + report + "'");
+        }
+        GuestLimits limits = limits();
+        byte[] inputBytes = readInput();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("SOURCE", "cli");
+        metadata.put("ATTEMPT", "1");
+        metadata.putAll(task);
+
+        ArtifactStore artifacts = store.artifacts();
+        ModuleCache modules = new ModuleCache(artifacts, new ModuleLoader(), 4);
+        GuestModule guest = resolve(artifacts, modules);
+
+        Invocation invocation = Invocation.of(inputBytes).withLimits(limits).withTask(metadata);
+        if (seed != null) {
+            invocation = invocation.deterministic(seed);
+        }
+        InvocationResult result;
+        try (Sandbox sandbox = new Sandbox()) {
+            result = sandbox.run(guest, invocation);
+        }
+        if (result.stdout().length > 0 && !(result.outcome() instanceof io.wasmworker.sandbox.Outcome.Failure)) {
+            String text = new String(result.stdout(), StandardCharsets.UTF_8);
+            out.print(text.endsWith("\n") ? text : text + "\n");
+            out.flush();
+        }
+        if (result.stderrTail().length > 0) {
+            err.print(result.stderrTailText());
+            if (!result.stderrTailText().endsWith("\n")) {
+                err.println();
+            }
+        }
+        err.println(report.equals("json")
+                ? new ObjectMapper().writeValueAsString(result.metrics())
+                : "wasm-worker: " + result.report());
+        err.flush();
+        return ExitCodes.of(result.outcome());
+    }
+
+    private GuestModule resolve(ArtifactStore artifacts, ModuleCache modules) throws IOException {
+        Path file = Path.of(module);
+        if (Files.isRegularFile(file)) {
+            byte[] bytes = Files.readAllBytes(file);
+            log.debug("running {} ({})", file, Digest.of(bytes));
+            return modules.load(bytes);
+        }
+        if (module.endsWith(".wasm")) {
+            throw new NoSuchFileException(module);
+        }
+        ArtifactRef ref = ArtifactRef.parse(module);
+        Digest digest = artifacts.resolve(ref);
+        if (ref.name().isPresent()) {
+            log.info("artifact name '{}' resolved to {}", module, digest);
+        }
+        return modules.get(digest);
+    }
+
+    private GuestLimits limits() {
+        GuestLimits l = GuestLimits.DEFAULTS;
+        if (timeout != null) {
+            l = l.withTimeout(timeout);
+        }
+        if (maxMemory != null) {
+            l = l.withMaxMemoryBytes(maxMemory);
+        }
+        if (maxOutput != null) {
+            l = l.withMaxOutputBytes(toInt(maxOutput, "--max-output"));
+        }
+        if (maxInput != null) {
+            l = l.withMaxInputBytes(toInt(maxInput, "--max-input"));
+        }
+        return l;
+    }
+
+    private static int toInt(long bytes, String option) {
+        if (bytes > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(option + " must be below 2GiB");
+        }
+        return (int) bytes;
+    }
+
+    private byte[] readInput() throws IOException {
+        if (input.equals("-")) {
+            return System.in.readAllBytes();
+        }
+        if (input.startsWith("@")) {
+            return Files.readAllBytes(Path.of(input.substring(1)));
+        }
+        return input.getBytes(StandardCharsets.UTF_8);
+    }
+}

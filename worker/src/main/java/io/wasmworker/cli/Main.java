@@ -1,0 +1,46 @@
+package io.wasmworker.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code wasm-worker}: the command line. Exit codes are listed in {@link ExitCodes}. */
+@Command(name = "wasm-worker",
+        mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
+        description = "Runs process-engine task logic as sandboxed WebAssembly.",
+        subcommands = {InvokeCommand.class, ArtifactsCommand.class, CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:success",
+            "1:the guest failed (trap, exit code, timeout, limit, invalid output)",
+            "2:usage error (bad arguments, input, artifact or module)",
+            "3:the guest declared a business error"
+        })
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the CLI in-process (tests use this) and returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            commandLine.getErr().println("error: " + ExitCodes.describe(e));
+            return ExitCodes.USAGE;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}

@@ -1,0 +1,24 @@
+package io.wasmworker.cli;
+
+import io.wasmworker.artifact.LocalArtifactStore;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Where the local stores live: {@code --home}, else $WASM_WORKER_HOME, else ~/.wasm-worker. */
+final class StoreOptions {
+    @Option(names = "--home", paramLabel = "DIR",
+            description = "Directory of the local stores (default: $WASM_WORKER_HOME or ~/.wasm-worker).")
+    Path home;
+
+    Path home() {
+        if (home != null) {
+            return home;
+        }
+        String env = System.getenv("WASM_WORKER_HOME");
+        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".wasm-worker");
+    }
+
+    LocalArtifactStore artifacts() {
+        return new LocalArtifactStore(home().resolve("artifacts"));
+    }
+}

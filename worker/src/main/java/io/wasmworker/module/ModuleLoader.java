@@ -1,0 +1,128 @@
+package io.wasmworker.module;
+
+import com.dylibso.chicory.compiler.InterpreterFallback;
+import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.FunctionImport;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.Import;
+import io.wasmworker.abi.AbiV1;
+import io.wasmworker.artifact.Digest;
+import io.wasmworker.sandbox.host.WasiHost;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns verified artifact bytes into a {@link GuestModule}: parse and validate, check that every
+ * import is something this host provides and that the module is a WASI command, then compile it to
+ * JVM bytecode once. Every rejection names the artifact and the exact problem.
+ */
+public final class ModuleLoader {
+    private static final Logger log = LoggerFactory.getLogger(ModuleLoader.class);
+    private static final byte[] MAGIC = {0x00, 0x61, 0x73, 0x6d};
+
+    public GuestModule load(Digest digest, byte[] bytes) {
+        long start = System.nanoTime();
+        checkMagic(digest, bytes);
+        WasmModule wasm;
+        try {
+            wasm = Parser.parse(bytes);
+        } catch (ChicoryException | IllegalArgumentException | IndexOutOfBoundsException e) {
+            throw new InvalidModuleException("artifact " + digest + " is not a valid WebAssembly module: " + e.getMessage(), e);
+        }
+        checkImports(digest, wasm);
+        checkShape(digest, wasm);
+        Function<Instance, Machine> machineFactory;
+        try {
+            // Functions too big for one JVM method fall back to the interpreter; the sandbox installs an
+            // execution listener so those stay interruptible too.
+            machineFactory = MachineFactoryCompiler.builder(wasm)
+                    .withInterpreterFallback(InterpreterFallback.WARN)
+                    .compile();
+        } catch (ChicoryException | IllegalStateException e) {
+            throw new InvalidModuleException("artifact " + digest + " could not be compiled: " + e.getMessage(), e);
+        }
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        log.debug("compiled {} ({} bytes) in {} ms", digest.shortForm(), bytes.length, millis);
+        return new GuestModule(digest, wasm, machineFactory, bytes.length, millis);
+    }
+
+    private static void checkMagic(Digest digest, byte[] bytes) {
+        for (int i = 0; i < MAGIC.length; i++) {
+            if (bytes.length <= i || bytes[i] != MAGIC[i]) {
+                throw new InvalidModuleException("artifact " + digest
+                        + " is not a WebAssembly module: it does not start with the bytes \\0asm ("
+                        + bytes.length + " bytes in all)");
+            }
+        }
+    }
+
+    private static void checkImports(Digest digest, WasmModule wasm) {
+        List<String> problems = new ArrayList<>();
+        var section = wasm.importSection();
+        for (int i = 0; i < section.importCount(); i++) {
+            Import imp = section.getImport(i);
+            String what = imp.module() + "." + imp.name();
+            if (imp.importType() != ExternalType.FUNCTION) {
+                problems.add("imports " + imp.importType().name().toLowerCase() + " " + what
+                        + ", but this host provides only functions");
+                continue;
+            }
+            Map<String, FunctionType> offered = switch (imp.module()) {
+                case WasiHost.MODULE -> WasiHost.signatures();
+                case AbiV1.HOST_MODULE -> AbiV1.hostFunctionSignatures();
+                default -> null;
+            };
+            if (offered == null) {
+                problems.add("imports " + what + " from module '" + imp.module() + "', but this host offers only '"
+                        + WasiHost.MODULE + "' and '" + AbiV1.HOST_MODULE + "'");
+                continue;
+            }
+            FunctionType wanted = wasm.typeSection().getType(((FunctionImport) imp).typeIndex());
+            FunctionType provided = offered.get(imp.name());
+            if (provided == null) {
+                problems.add("imports " + what + ", which this host does not provide");
+            } else if (!provided.equals(wanted)) {
+                problems.add("imports " + what + " with type " + wanted + ", but the host's has type " + provided);
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidModuleException("artifact " + digest + " cannot run here: " + String.join("; ", problems));
+        }
+    }
+
+    private static void checkShape(Digest digest, WasmModule wasm) {
+        boolean hasStart = false;
+        boolean hasMemory = false;
+        var exports = wasm.exportSection();
+        for (int i = 0; i < exports.exportCount(); i++) {
+            var export = exports.getExport(i);
+            hasStart |= export.name().equals("_start") && export.exportType() == ExternalType.FUNCTION;
+            hasMemory |= export.name().equals("memory") && export.exportType() == ExternalType.MEMORY;
+        }
+        if (!hasStart) {
+            throw new InvalidModuleException("artifact " + digest
+                    + " is not a WASI command: it exports no function '_start' (see guests/ABI.md)");
+        }
+        if (!hasMemory) {
+            throw new InvalidModuleException("artifact " + digest + " exports no memory named 'memory' (see guests/ABI.md)");
+        }
+        wasm.memorySection().ifPresent(ms -> {
+            for (int i = 0; i < ms.memoryCount(); i++) {
+                if (ms.getMemory(i).limits().shared()) {
+                    throw new InvalidModuleException("artifact " + digest
+                            + " declares a shared memory; threads are not supported");
+                }
+            }
+        });
+    }
+}

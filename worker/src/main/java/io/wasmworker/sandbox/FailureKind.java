@@ -1,0 +1,28 @@
+package io.wasmworker.sandbox;
+
+/** Why a guest run failed. */
+public enum FailureKind {
+    /** The guest trapped (unreachable, out-of-bounds access, division by zero...). */
+    TRAP,
+    /** The guest exited with a code other than 0 or the business-error code. */
+    EXIT,
+    /** The guest ran past its wall-clock limit and was stopped. */
+    TIMEOUT,
+    /** The guest needed more memory than its limit (a refused memory.grow, or too large to start). */
+    MEMORY_LIMIT,
+    /** The guest wrote more than its output limit. */
+    OUTPUT_LIMIT,
+    /** The guest recursed past the call-depth limit. */
+    STACK_OVERFLOW,
+    /** The guest finished but its output breaks the ABI (not JSON, malformed business error). */
+    INVALID_OUTPUT,
+    /** The input was rejected before the guest ran (not JSON, over the input limit). */
+    INVALID_INPUT,
+    /** The host itself failed; a bug, reported with its cause. */
+    INTERNAL;
+
+    /** Lowercase name for reports and metrics tags. */
+    public String label() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

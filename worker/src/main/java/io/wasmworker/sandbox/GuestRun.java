@@ -1,0 +1,165 @@
+package io.wasmworker.sandbox;
+
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
+import com.dylibso.chicory.runtime.ExecutionListener;
+import com.dylibso.chicory.runtime.HostFunction;
+import com.dylibso.chicory.runtime.ImportValues;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.TableInstance;
+import com.dylibso.chicory.wasi.WasiExitException;
+import com.dylibso.chicory.wasi.WasiPreview1;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.types.Table;
+import com.dylibso.chicory.wasm.types.TableLimits;
+import io.wasmworker.abi.AbiV1;
+import io.wasmworker.module.GuestModule;
+import io.wasmworker.sandbox.host.GuestIo;
+import io.wasmworker.sandbox.host.HostCallCounter;
+import io.wasmworker.sandbox.host.LimitedMemory;
+import io.wasmworker.sandbox.host.WasiHost;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One execution of a guest on a sandbox thread: a fresh instance, its own WASI and I/O state, and
+ * a classification of however it ended. {@link #stop()} interrupts it from another thread.
+ */
+final class GuestRun implements Runnable {
+
+    /**
+     * Chicory 1.7.5's interpreter does not check for interrupts on br_if/br_table back edges. The
+     * compiler does, but functions too large to compile fall back to the interpreter; this listener
+     * runs for interpreted instructions only, so those loops stay stoppable at no cost to compiled code.
+     */
+    private static final ExecutionListener INTERRUPT_CHECK = (instruction, stack) -> {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new ChicoryInterruptedException("Thread interrupted");
+        }
+    };
+
+    private final GuestModule module;
+    private final Invocation invocation;
+    private final CountDownLatch done = new CountDownLatch(1);
+
+    private Thread thread;
+    private boolean running;
+    private volatile boolean stopRequested;
+    private InvocationResult result;
+
+    GuestRun(GuestModule module, Invocation invocation) {
+        this.module = module;
+        this.invocation = invocation;
+    }
+
+    /** Waits for the run to end; null if it has not ended in time. */
+    InvocationResult await(long nanos) throws InterruptedException {
+        return done.await(nanos, TimeUnit.NANOSECONDS) ? result : null;
+    }
+
+    /** Interrupts the guest if it is still running; its outcome will be a timeout. */
+    synchronized void stop() {
+        stopRequested = true;
+        if (running) {
+            thread.interrupt();
+        }
+    }
+
+    @Override
+    public void run() {
+        synchronized (this) {
+            thread = Thread.currentThread();
+            running = true;
+        }
+        try {
+            result = execute();
+        } finally {
+            synchronized (this) {
+                running = false;
+            }
+            Thread.interrupted(); // the pool thread must not carry a stale interrupt into the next run
+            done.countDown();
+        }
+    }
+
+    private InvocationResult execute() {
+        GuestLimits limits = invocation.limits();
+        GuestIo io = new GuestIo(invocation.input(), limits.maxOutputBytes(), limits.maxStderrBytes());
+        HostCallCounter calls = new HostCallCounter();
+        LimitedMemory[] memory = new LimitedMemory[1];
+        long start = System.nanoTime();
+        Outcome outcome;
+        try (WasiPreview1 wasi = WasiHost.newWasi(AbiV1.environment(invocation.task()))) {
+            var functions = WasiHost.counted(
+                    WasiHost.functions(wasi, io, invocation.clock().get(), invocation.random().get()), calls);
+            Instance instance = Instance.builder(module.wasm())
+                    .withMachineFactory(module.machineFactory())
+                    .withImportValues(ImportValues.builder().addFunction(functions.toArray(HostFunction[]::new)).build())
+                    .withMemoryFactory(declared -> memory[0] = LimitedMemory.create(declared, limits.maxMemoryPages()))
+                    .withTableFactory(GuestRun::privateTable)
+                    .withUnsafeExecutionListener(INTERRUPT_CHECK)
+                    .withStart(false)
+                    .build();
+            int exitCode = 0;
+            try {
+                instance.export("_start").apply();
+            } catch (WasiExitException e) {
+                exitCode = e.exitCode();
+            }
+            outcome = OutcomeDecoder.decode(exitCode, io.stdout());
+        } catch (Throwable t) {
+            outcome = classify(t, limits);
+        }
+        if (memory[0] != null && memory[0].refusedGrows() > 0 && outcome instanceof Outcome.Failure f
+                && f.kind() != FailureKind.TIMEOUT) {
+            outcome = new Outcome.Failure(FailureKind.MEMORY_LIMIT, "the guest reached its memory limit of "
+                    + mib(limits.maxMemoryBytes()) + " (" + memory[0].refusedGrows() + " memory.grow refused) and then failed: "
+                    + f.reason());
+        }
+        long wall = System.nanoTime() - start;
+        long peak = memory[0] == null ? 0 : (long) memory[0].pages() * GuestLimits.PAGE_SIZE;
+        var metrics = new InvocationMetrics(wall, peak, calls.count(), invocation.input().length,
+                io.stdoutLength(), io.stderrTotal(), outcome.label());
+        return new InvocationResult(outcome, io.stdout(), io.stderrTail(), metrics);
+    }
+
+    private Outcome classify(Throwable t, GuestLimits limits) {
+        if (stopRequested) {
+            return new Outcome.Failure(FailureKind.TIMEOUT,
+                    "the guest ran past its time limit of " + limits.timeout().toMillis() + " ms and was stopped");
+        }
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof GuestIo.OutputLimitExceeded) {
+                return new Outcome.Failure(FailureKind.OUTPUT_LIMIT, c.getMessage());
+            }
+            if (c instanceof LimitedMemory.MemoryLimitException) {
+                return new Outcome.Failure(FailureKind.MEMORY_LIMIT, c.getMessage());
+            }
+            if (c instanceof StackOverflowError) {
+                return new Outcome.Failure(FailureKind.STACK_OVERFLOW,
+                        "the guest's call stack went deeper than the sandbox allows (runaway recursion?)");
+            }
+            if (c instanceof OutOfMemoryError) {
+                return new Outcome.Failure(FailureKind.MEMORY_LIMIT,
+                        "the worker's heap ran out while the guest ran (raise -Xmx or lower concurrency or memory limits)");
+            }
+        }
+        if (t instanceof ChicoryException) {
+            return new Outcome.Failure(FailureKind.TRAP, "the guest trapped: " + t.getMessage());
+        }
+        return new Outcome.Failure(FailureKind.INTERNAL, "the host failed while running the guest: " + t);
+    }
+
+    /**
+     * Chicory 1.7.5's table.grow mutates the limits of the shared parsed module, so growth would
+     * leak into the next instance; each instance gets its own copy of the limits instead.
+     */
+    private static TableInstance privateTable(Table table, int initValue) {
+        TableLimits limits = table.limits();
+        return new TableInstance(new Table(table.elementType(), new TableLimits(limits.min(), limits.max()),
+                table.initialize()), initValue);
+    }
+
+    private static String mib(long bytes) {
+        return (bytes >> 20) + " MiB";
+    }
+}

@@ -1,0 +1,42 @@
+package io.wasmworker.sandbox;
+
+import io.wasmworker.sandbox.host.GuestClock;
+import io.wasmworker.sandbox.host.GuestRandom;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * One request to run a guest: its input, its limits, the task metadata it sees (as
+ * {@code WASM_WORKER_TASK_*} variables) and where its time and randomness come from.
+ */
+public record Invocation(
+        byte[] input,
+        GuestLimits limits,
+        Map<String, String> task,
+        Supplier<GuestClock> clock,
+        Supplier<GuestRandom> random) {
+
+    /** The default deterministic epoch: 2025-01-01T00:00:00Z. */
+    public static final long DETERMINISTIC_EPOCH_NANOS = 1_735_689_600_000_000_000L;
+
+    public static Invocation of(byte[] input) {
+        return new Invocation(input, GuestLimits.DEFAULTS, Map.of(), GuestClock::system, GuestRandom::secure);
+    }
+
+    public Invocation withLimits(GuestLimits l) {
+        return new Invocation(input, l, task, clock, random);
+    }
+
+    public Invocation withTask(Map<String, String> t) {
+        return new Invocation(input, limits, Map.copyOf(t), clock, random);
+    }
+
+    /**
+     * Reproducible time and randomness: a virtual clock advancing 1 ms per reading from
+     * {@link #DETERMINISTIC_EPOCH_NANOS} and a seeded random stream.
+     */
+    public Invocation deterministic(long seed) {
+        return new Invocation(input, limits, task,
+                () -> GuestClock.virtual(DETERMINISTIC_EPOCH_NANOS, 1_000_000L), () -> GuestRandom.seeded(seed));
+    }
+}

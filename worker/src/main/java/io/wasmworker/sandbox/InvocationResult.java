@@ -1,0 +1,32 @@
+package io.wasmworker.sandbox;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A finished run.
+ *
+ * @param outcome     success, business error or failure
+ * @param stdout      the guest's output bytes exactly as written (for a success: its JSON)
+ * @param stderrTail  the end of what the guest wrote to stderr
+ * @param metrics     what it cost
+ */
+public record InvocationResult(Outcome outcome, byte[] stdout, byte[] stderrTail, InvocationMetrics metrics) {
+
+    public String stderrTailText() {
+        return new String(stderrTail, StandardCharsets.UTF_8);
+    }
+
+    /** A one-line summary: outcome, wall time, peak memory, output size. */
+    public String report() {
+        String detail = "";
+        if (outcome instanceof Outcome.BusinessError b) {
+            detail = " code=" + b.code();
+        } else if (outcome instanceof Outcome.Failure f) {
+            detail = " reason=\"" + f.reason().replace("\"", "'") + "\"";
+        }
+        return String.format(java.util.Locale.ROOT,
+                "outcome=%s wall=%.1fms peak_memory=%dKiB output=%dB host_calls=%d%s",
+                outcome.label(), metrics.wallNanos() / 1e6, metrics.peakMemoryBytes() >> 10,
+                metrics.outputBytes(), metrics.hostCalls(), detail);
+    }
+}

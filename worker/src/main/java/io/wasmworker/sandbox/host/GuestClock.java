@@ -1,0 +1,61 @@
+package io.wasmworker.sandbox.host;
+
+/** The time a guest sees through WASI {@code clock_time_get}. */
+public interface GuestClock {
+    /** Nanoseconds since the Unix epoch. */
+    long realtimeNanos();
+
+    /** Nanoseconds from an arbitrary origin, never decreasing. */
+    long monotonicNanos();
+
+    /** The host's clocks. */
+    static GuestClock system() {
+        long origin = System.nanoTime();
+        return new GuestClock() {
+            @Override
+            public long realtimeNanos() {
+                java.time.Instant now = java.time.Instant.now();
+                return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+            }
+
+            @Override
+            public long monotonicNanos() {
+                return System.nanoTime() - origin;
+            }
+        };
+    }
+
+    /**
+     * A virtual clock for reproducible runs: it starts at {@code epochNanos} and every reading
+     * advances it by {@code stepNanos}, so the same guest sees the same times on every run.
+     */
+    static VirtualClock virtual(long epochNanos, long stepNanos) {
+        return new VirtualClock(epochNanos, stepNanos);
+    }
+
+    /** See {@link #virtual}; its only state is the number of readings so far. */
+    final class VirtualClock implements GuestClock {
+        private final long epochNanos;
+        private final long stepNanos;
+        private long readings;
+
+        VirtualClock(long epochNanos, long stepNanos) {
+            this.epochNanos = epochNanos;
+            this.stepNanos = stepNanos;
+        }
+
+        @Override
+        public long realtimeNanos() {
+            return epochNanos + monotonicNanos();
+        }
+
+        @Override
+        public long monotonicNanos() {
+            return ++readings * stepNanos;
+        }
+
+        public long readings() {
+            return readings;
+        }
+    }
+}
