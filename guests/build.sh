@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Builds the example guests from source into guests/dist/<name>.wasm and writes
+# guests/dist/SHA256SUMS ("sha256:<hex>  <name>.wasm", sorted by name).
+#
+#   guests/build.sh           build everything into guests/dist
+#   guests/build.sh --check   build into a temporary directory and compare with the
+#                             committed dist/SHA256SUMS; exits 1 on any difference
+#
+# Builds are reproducible: the same sources and toolchain give the same bytes from
+# any checkout path (no debug info, no symbols, no absolute paths in the output).
+#
+# Toolchain (Debian bookworm):
+#   apt-get install -y --no-install-recommends clang lld wasi-libc libclang-rt-dev-wasm32 \
+#       wabt rustc cargo libstd-rust-dev-wasm32 librust-serde-json-dev
+# Rust guests are built with Debian's rustc (the only toolchain here with a wasm32-wasi
+# std), not with whatever rustup puts first on PATH. Override with GUEST_RUSTC and
+# GUEST_CARGO if yours live elsewhere.
+set -euo pipefail
+
+GUESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RUSTC_BIN=${GUEST_RUSTC:-/usr/bin/rustc}
+CARGO_BIN=${GUEST_CARGO:-/usr/bin/cargo}
+CRATE_REGISTRY=/usr/share/cargo/registry # must match rust/.cargo/config.toml
+
+C_GUESTS=(
+    echo greet primes
+    hostile-spin hostile-memory-bomb hostile-recursion hostile-trap
+    hostile-output-flood hostile-stderr-flood hostile-invalid-json hostile-exit-code
+)
+WAT_GUESTS=(hostile-spin-wat hostile-bad-import hostile-table-grow)
+RUST_GUESTS=(order-pricing primes-rust)
+
+# -O2: the benchmarks compare against optimised Java. --stack-first puts the C shadow
+# stack below the static data, so overflowing it traps (out of bounds) instead of
+# silently overwriting globals. --strip-all drops debug info and names: smaller
+# modules, and nothing that depends on the build machine.
+CFLAGS=(--target=wasm32-wasi -std=c99 -O2 -Wall -Wextra -pedantic -Iinclude
+    -Wl,--stack-first -Wl,--strip-all)
+
+die() {
+    echo "build.sh: $*" >&2
+    exit 2
+}
+
+usage() {
+    echo "usage: $0 [--check]" >&2
+    exit 2
+}
+
+mode=build
+case "${1:-}" in
+"") ;;
+--check) mode=check ;;
+*) usage ;;
+esac
+[ $# -le 1 ] || usage
+
+# --- toolchain checks: fail early, naming the Debian package to install ------------
+
+need() { # need <command> <apt package>
+    command -v "$1" >/dev/null 2>&1 || die "'$1' not found; install it: apt-get install $2"
+}
+
+check_tools() {
+    need clang clang
+    need wasm-ld lld
+    need wat2wasm wabt
+    need sha256sum coreutils
+    [ -x "$RUSTC_BIN" ] || die "$RUSTC_BIN not found; install it: apt-get install rustc (or set GUEST_RUSTC)"
+    [ -x "$CARGO_BIN" ] || die "$CARGO_BIN not found; install it: apt-get install cargo (or set GUEST_CARGO)"
+
+    # wasi-libc (headers, libc.a) and compiler-rt builtins only show up when linking.
+    local probe
+    probe=$(mktemp -d)
+    printf '#include <stdio.h>\nint main(void) { puts("ok"); return 0; }\n' >"$probe/probe.c"
+    if ! clang --target=wasm32-wasi -O2 -o "$probe/probe.wasm" "$probe/probe.c" 2>"$probe/err"; then
+        cat "$probe/err" >&2
+        rm -rf "$probe"
+        die "clang cannot build for wasm32-wasi; install: apt-get install wasi-libc libclang-rt-dev-wasm32 lld"
+    fi
+    rm -rf "$probe"
+
+    local libdir
+    libdir=$("$RUSTC_BIN" --print target-libdir --target wasm32-wasi 2>/dev/null) || libdir=
+    compgen -G "$libdir/libstd-*.rlib" >/dev/null ||
+        die "$RUSTC_BIN has no wasm32-wasi std; install it: apt-get install libstd-rust-dev-wasm32"
+    compgen -G "$CRATE_REGISTRY/serde_json-*" >/dev/null ||
+        die "serde_json sources not in $CRATE_REGISTRY; install: apt-get install librust-serde-json-dev"
+}
+
+# --- builders -------------------------------------------------------------------
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+
+build_c() { # build_c <out dir>
+    local name
+    # Relative source paths (from inside c/), so not even __FILE__ could carry the
+    # checkout path into a module.
+    cd "$GUESTS_DIR/c"
+    for name in "${C_GUESTS[@]}"; do
+        clang "${CFLAGS[@]}" -o "$1/$name.wasm" "$name.c"
+    done
+}
+
+build_wat() { # build_wat <out dir>
+    local name
+    cd "$GUESTS_DIR/wat"
+    for name in "${WAT_GUESTS[@]}"; do
+        wat2wasm -o "$1/$name.wasm" "$name.wat"
+    done
+}
+
+build_rust() { # build_rust <out dir>
+    local name packages=()
+    for name in "${RUST_GUESTS[@]}"; do packages+=(-p "$name"); done
+    cd "$GUESTS_DIR/rust"
+    # The remap keeps the checkout path out of panic messages and other embedded
+    # paths. CARGO_ENCODED_RUSTFLAGS instead of RUSTFLAGS, so a checkout path with
+    # spaces survives (it is split on 0x1f, not on spaces); it also replaces any
+    # RUSTFLAGS of the caller, which would change the output. (Crate sources come from
+    # /usr/share/cargo/registry, the same path everywhere, and so does std.)
+    env -u RUSTFLAGS -u CARGO_BUILD_RUSTFLAGS -u CARGO_BUILD_TARGET \
+        RUSTC="$RUSTC_BIN" \
+        CARGO_TARGET_DIR="$GUESTS_DIR/rust/target" \
+        CARGO_ENCODED_RUSTFLAGS="--remap-path-prefix=$GUESTS_DIR/rust=/guests/rust" \
+        "$CARGO_BIN" build --release --target wasm32-wasi --offline --locked "${packages[@]}"
+    for name in "${RUST_GUESTS[@]}"; do
+        cp "target/wasm32-wasi/release/$name.wasm" "$1/$name.wasm"
+    done
+}
+
+# Writes "sha256:<hex>  <name>.wasm" lines, sorted by name, for the modules in $1.
+sums_of() {
+    (cd "$1" && LC_ALL=C sha256sum -- *.wasm | LC_ALL=C sort -k2 | sed 's/^/sha256:/')
+}
+
+# --- main -----------------------------------------------------------------------
+
+check_tools
+
+out=$(mktemp -d "${TMPDIR:-/tmp}/wasm-worker-guests.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+
+started=$(now)
+t=$(now); (build_c "$out"); echo "C guests built in $(elapsed "$t")" >&2
+t=$(now); (build_wat "$out"); echo "WAT guests built in $(elapsed "$t")" >&2
+t=$(now); (build_rust "$out"); echo "Rust guests built in $(elapsed "$t")" >&2
+chmod 644 "$out"/*.wasm # uniform file modes in git (clang and cargo set +x, wat2wasm not)
+sums_of "$out" >"$out/SHA256SUMS"
+echo "all ${#C_GUESTS[@]}+${#WAT_GUESTS[@]}+${#RUST_GUESTS[@]} guests built in $(elapsed "$started")" >&2
+
+if [ "$mode" = build ]; then
+    mkdir -p "$GUESTS_DIR/dist"
+    rm -f "$GUESTS_DIR"/dist/*.wasm
+    cp "$out"/*.wasm "$out/SHA256SUMS" "$GUESTS_DIR/dist/"
+    echo "wrote $GUESTS_DIR/dist:" >&2
+    cat "$GUESTS_DIR/dist/SHA256SUMS"
+    exit 0
+fi
+
+# --check: compare the fresh build with the committed digests, and the committed
+# modules with their digests.
+committed="$GUESTS_DIR/dist/SHA256SUMS"
+[ -f "$committed" ] || die "$committed does not exist; run $0 first"
+status=0
+while read -r name; do
+    want=$(awk -v n="$name" '$2 == n { print $1 }' "$committed")
+    got=$(awk -v n="$name" '$2 == n { print $1 }' "$out/SHA256SUMS")
+    if [ -z "$want" ]; then
+        echo "NEW      $name: built, but not listed in dist/SHA256SUMS"
+        status=1
+    elif [ -z "$got" ]; then
+        echo "MISSING  $name: listed in dist/SHA256SUMS, but not built"
+        status=1
+    elif [ "$want" != "$got" ]; then
+        echo "CHANGED  $name: committed $want, built $got"
+        status=1
+    elif [ ! -f "$GUESTS_DIR/dist/$name" ]; then
+        echo "ABSENT   $name: dist/$name is missing"
+        status=1
+    elif [ "sha256:$(sha256sum <"$GUESTS_DIR/dist/$name" | cut -d' ' -f1)" != "$want" ]; then
+        echo "STALE    $name: dist/$name does not match dist/SHA256SUMS"
+        status=1
+    fi
+done < <(awk '{ print $2 }' "$committed" "$out/SHA256SUMS" | LC_ALL=C sort -u)
+
+if [ "$status" -eq 0 ]; then
+    echo "OK: all $(wc -l <"$committed") guests match dist/SHA256SUMS"
+else
+    echo "FAILED: the guests differ from dist/SHA256SUMS (rebuild with $0 and commit guests/dist)"
+fi
+exit "$status"

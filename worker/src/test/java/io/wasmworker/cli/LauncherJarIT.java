@@ -1,0 +1,47 @@
+package io.wasmworker.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wasmworker.testing.Guests;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The packaged, self-contained jar (what ./wasm-worker runs) as a real process. */
+class LauncherJarIT {
+    @TempDir
+    Path home;
+
+    record Proc(int exit, String out, String err) {}
+
+    private Proc java(String... args) throws Exception {
+        Path jar = Path.of("target", "wasm-worker-all.jar");
+        assertThat(jar).exists();
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jar.toString()));
+        cmd.addAll(List.of(args));
+        Path out = home.resolve("out.txt");
+        Path err = home.resolve("err.txt");
+        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Proc(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theJarRunsGuestsAndTellsOutcomesApartByExitCode() throws Exception {
+        Proc ok = java("invoke", Guests.path("greet").toString(), "--input", "{\"name\":\"Bo\"}", "--home", home.toString());
+        assertThat(ok.exit()).as(ok.err()).isZero();
+        assertThat(ok.out()).contains("\"greeting\":\"Hello, Bo!\"");
+        assertThat(ok.err()).contains("outcome=success");
+
+        assertThat(java("invoke", Guests.path("greet").toString(), "--home", home.toString()).exit()).isEqualTo(3);
+        assertThat(java("invoke", Guests.path("hostile-trap").toString(), "--home", home.toString()).exit()).isEqualTo(1);
+        assertThat(java("invoke", "--bogus").exit()).isEqualTo(2);
+        assertThat(java("--version").out()).contains("guest ABI v1");
+    }
+}
