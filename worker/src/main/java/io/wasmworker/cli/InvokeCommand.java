@@ -21,8 +21,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,8 +34,6 @@ import picocli.CommandLine.Spec;
             "and a one-line report (outcome, wall time, peak memory, output bytes) on stderr."
         })
 final class InvokeCommand implements Callable<Integer> {
-    private static final Logger log = LoggerFactory.getLogger(InvokeCommand.class);
-
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -96,7 +92,7 @@ final class InvokeCommand implements Callable<Integer> {
 
         ArtifactStore artifacts = store.artifacts();
         ModuleCache modules = new ModuleCache(artifacts, new ModuleLoader(), 4);
-        GuestModule guest = resolve(artifacts, modules);
+        GuestModule guest = resolve(artifacts, modules, err);
 
         Invocation invocation = Invocation.of(inputBytes).withLimits(limits).withTask(metadata);
         if (seed != null) {
@@ -124,11 +120,10 @@ final class InvokeCommand implements Callable<Integer> {
         return ExitCodes.of(result.outcome());
     }
 
-    private GuestModule resolve(ArtifactStore artifacts, ModuleCache modules) throws IOException {
+    private GuestModule resolve(ArtifactStore artifacts, ModuleCache modules, PrintWriter err) throws IOException {
         Path file = Path.of(module);
         if (Files.isRegularFile(file)) {
             byte[] bytes = Files.readAllBytes(file);
-            log.debug("running {} ({})", file, Digest.of(bytes));
             return modules.load(bytes);
         }
         if (module.endsWith(".wasm")) {
@@ -137,7 +132,7 @@ final class InvokeCommand implements Callable<Integer> {
         ArtifactRef ref = ArtifactRef.parse(module);
         Digest digest = artifacts.resolve(ref);
         if (ref.name().isPresent()) {
-            log.info("artifact name '{}' resolved to {}", module, digest);
+            err.println("wasm-worker: artifact name '" + module + "' resolved to " + digest);
         }
         return modules.get(digest);
     }

@@ -18,15 +18,11 @@ public record InvocationResult(Outcome outcome, byte[] stdout, byte[] stderrTail
 
     /** A one-line summary: outcome, wall time, peak memory, output size. */
     public String report() {
-        String detail = "";
-        if (outcome instanceof Outcome.BusinessError b) {
-            detail = " code=" + b.code();
-        } else if (outcome instanceof Outcome.Failure f) {
-            detail = " reason=\"" + f.reason().replace("\"", "'") + "\"";
-        }
+        String code = outcome instanceof Outcome.BusinessError b ? " code=" + b.code() : "";
+        String reason = outcome instanceof Outcome.Failure f ? " reason=\"" + f.reason().replace("\"", "'") + "\"" : "";
         return String.format(java.util.Locale.ROOT,
-                "outcome=%s wall=%.1fms peak_memory=%dKiB output=%dB host_calls=%d%s",
-                outcome.label(), metrics.wallNanos() / 1e6, metrics.peakMemoryBytes() >> 10,
-                metrics.outputBytes(), metrics.hostCalls(), detail);
+                "outcome=%s%s wall=%.1fms peak_memory=%dKiB output=%dB host_calls=%d%s",
+                outcome.label(), code, metrics.wallNanos() / 1e6, metrics.peakMemoryBytes() >> 10,
+                metrics.outputBytes(), metrics.hostCalls(), reason);
     }
 }
