@@ -1,0 +1,48 @@
+package io.wasmworker.checkpoint.store;
+
+import java.util.List;
+
+/**
+ * The small, atomically published record of a task's latest checkpoint.
+ *
+ * @param taskKey      the task identity (Camunda external task id, Temporal activity, CLI key)
+ * @param generation   1 for the first publish, +1 for every later one (the fencing token)
+ * @param artifact     the digest of the module the snapshot belongs to ({@code sha256:<hex>})
+ * @param sequence     the checkpoint's sequence number within the task (1, 2, ...)
+ * @param attempt      the attempt that wrote it
+ * @param chain        the blobs to apply in order: a full snapshot, then deltas
+ * @param createdAtMillis when it was published
+ */
+public record Manifest(
+        String taskKey,
+        long generation,
+        String artifact,
+        long sequence,
+        int attempt,
+        List<BlobRef> chain,
+        long createdAtMillis) {
+
+    public Manifest {
+        chain = List.copyOf(chain);
+        if (generation < 1) {
+            throw new IllegalArgumentException("generation must be >= 1, got " + generation);
+        }
+        if (chain.isEmpty()) {
+            throw new IllegalArgumentException("a manifest names at least one blob");
+        }
+    }
+
+    /**
+     * One blob of the chain.
+     *
+     * @param name    the blob's name within the task
+     * @param size    its length in bytes
+     * @param sha256  hex SHA-256 of its bytes, checked when it is read back
+     */
+    public record BlobRef(String name, long size, String sha256) {}
+
+    /** A reference for error details and heartbeats: {@code <taskKey>@<generation>}. */
+    public String reference() {
+        return taskKey + "@" + generation;
+    }
+}

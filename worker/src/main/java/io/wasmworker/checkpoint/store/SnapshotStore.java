@@ -1,0 +1,52 @@
+package io.wasmworker.checkpoint.store;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where checkpoints live. The contract every implementation (local directory, S3) keeps:
+ *
+ * <ul>
+ *   <li><b>Data before metadata.</b> Snapshot blobs are immutable and written completely
+ *       ({@link #putBlob}) before a manifest naming them is published; a crash between the two
+ *       leaves an unreferenced blob, never a manifest pointing at missing or torn data.</li>
+ *   <li><b>Atomic, fenced publish.</b> {@link #publish} replaces the task's manifest only if the
+ *       current generation is the one the writer expects, atomically; a stale (zombie) writer gets
+ *       {@link StaleGenerationException} and cannot overwrite a newer checkpoint.</li>
+ *   <li><b>Loud failures.</b> A blob or manifest that cannot be read or fails its checksum throws
+ *       {@link CorruptSnapshotException}; nothing here ever answers "no checkpoint" for "unreadable".</li>
+ *   <li><b>Safe keys.</b> Task keys are arbitrary strings; they are mapped to storage names that
+ *       can never escape the store (no path traversal, no key collisions).</li>
+ * </ul>
+ */
+public interface SnapshotStore {
+
+    /** The task's current manifest, or empty when the task has never checkpointed. */
+    Optional<Manifest> latest(String taskKey);
+
+    /**
+     * Stores an immutable blob under a name unique within the task (callers use the checkpoint
+     * sequence number and a content hash). Durable when this returns (fsync, if enabled).
+     */
+    void putBlob(String taskKey, String blobName, byte[] data);
+
+    /** A blob's bytes, exactly as written; throws {@link CorruptSnapshotException} if missing. */
+    byte[] getBlob(String taskKey, String blobName);
+
+    /**
+     * Publishes {@code manifest} (whose generation must be {@code expectedGeneration + 1}) if the
+     * task's current generation is {@code expectedGeneration} (0 = no manifest yet).
+     *
+     * @throws StaleGenerationException when another writer has published in between
+     */
+    void publish(String taskKey, long expectedGeneration, Manifest manifest);
+
+    /** Every task key with a manifest. */
+    List<String> taskKeys();
+
+    /** Removes the task's manifest and blobs (after the task completed). */
+    void delete(String taskKey);
+
+    /** A short, human-readable description, e.g. {@code local:/var/lib/wasm-worker/snapshots}. */
+    String describe();
+}
