@@ -11,7 +11,8 @@
 #
 # Toolchain (Debian bookworm):
 #   apt-get install -y --no-install-recommends clang lld wasi-libc libclang-rt-dev-wasm32 \
-#       wabt rustc cargo libstd-rust-dev-wasm32 librust-serde-json-dev
+#       wabt binaryen rustc cargo libstd-rust-dev-wasm32 librust-serde-json-dev
+# binaryen's wasm-opt adds asyncify to the guests that checkpoint mid-call.
 # Rust guests are built with Debian's rustc (the only toolchain here with a wasm32-wasi
 # std), not with whatever rustup puts first on PATH. Override with GUEST_RUSTC and
 # GUEST_CARGO if yours live elsewhere.
@@ -22,13 +23,28 @@ RUSTC_BIN=${GUEST_RUSTC:-/usr/bin/rustc}
 CARGO_BIN=${GUEST_CARGO:-/usr/bin/cargo}
 CRATE_REGISTRY=/usr/share/cargo/registry # must match rust/.cargo/config.toml
 
+# Plain WASI commands.
 C_GUESTS=(
     echo greet primes
     hostile-spin hostile-memory-bomb hostile-recursion hostile-trap
     hostile-output-flood hostile-stderr-flood hostile-invalid-json hostile-exit-code
+    hostile-ckpt-plain
 )
 WAT_GUESTS=(hostile-spin-wat hostile-bad-import hostile-table-grow)
 RUST_GUESTS=(order-pricing primes-rust)
+
+# Checkpointing guests (ABI.md, "Checkpoints"). Asyncify guests are commands that call
+# wasm_worker.checkpoint mid-call; they are linked like the others and then rewritten by
+# wasm-opt (ASYNCIFY below). Step guests are reactors (no _start) exporting ww_step.
+C_ASYNCIFY_GUESTS=(ckpt-async-c)
+C_STEP_GUESTS=(ckpt-step-c)
+RUST_ASYNCIFY_GUESTS=(ckpt-async-rust)
+RUST_STEP_GUESTS=(ckpt-step-rust) # cdylib crates
+
+# Only wasm_worker.checkpoint can unwind, so asyncify instruments just the functions
+# that can reach it (and, conservatively, those making indirect calls). -O2 cleans up
+# after the pass, which otherwise roughly doubles the code.
+ASYNCIFY=(--asyncify --pass-arg=asyncify-imports@wasm_worker.checkpoint -O2)
 
 # -O2: the benchmarks compare against optimised Java. --stack-first puts the C shadow
 # stack below the static data, so overflowing it traps (out of bounds) instead of
@@ -65,6 +81,8 @@ check_tools() {
     need clang clang
     need wasm-ld lld
     need wat2wasm wabt
+    need wasm-objdump wabt
+    need wasm-opt binaryen
     need sha256sum coreutils
     [ -x "$RUSTC_BIN" ] || die "$RUSTC_BIN not found; install it: apt-get install rustc (or set GUEST_RUSTC)"
     [ -x "$CARGO_BIN" ] || die "$CARGO_BIN not found; install it: apt-get install cargo (or set GUEST_CARGO)"
@@ -101,6 +119,16 @@ build_c() { # build_c <out dir>
     for name in "${C_GUESTS[@]}"; do
         clang "${CFLAGS[@]}" -o "$1/$name.wasm" "$name.c"
     done
+    mkdir -p "$1/.linked"
+    for name in "${C_ASYNCIFY_GUESTS[@]}"; do
+        clang "${CFLAGS[@]}" -o "$1/.linked/$name.wasm" "$name.c"
+        wasm-opt "$1/.linked/$name.wasm" "${ASYNCIFY[@]}" -o "$1/$name.wasm"
+    done
+    # -mexec-model=reactor: wasi-libc's crt1-reactor.o, i.e. an _initialize export
+    # instead of _start. The guest exports ww_step itself (export_name attribute).
+    for name in "${C_STEP_GUESTS[@]}"; do
+        clang "${CFLAGS[@]}" -mexec-model=reactor -o "$1/$name.wasm" "$name.c"
+    done
 }
 
 build_wat() { # build_wat <out dir>
@@ -111,10 +139,9 @@ build_wat() { # build_wat <out dir>
     done
 }
 
-build_rust() { # build_rust <out dir>
+cargo_build() { # cargo_build <package>...
     local name packages=()
-    for name in "${RUST_GUESTS[@]}"; do packages+=(-p "$name"); done
-    cd "$GUESTS_DIR/rust"
+    for name in "$@"; do packages+=(-p "$name"); done
     # The remap keeps the checkout path out of panic messages and other embedded
     # paths. CARGO_ENCODED_RUSTFLAGS instead of RUSTFLAGS, so a checkout path with
     # spaces survives (it is split on 0x1f, not on spaces); it also replaces any
@@ -125,9 +152,67 @@ build_rust() { # build_rust <out dir>
         CARGO_TARGET_DIR="$GUESTS_DIR/rust/target" \
         CARGO_ENCODED_RUSTFLAGS="--remap-path-prefix=$GUESTS_DIR/rust=/guests/rust" \
         "$CARGO_BIN" build --release --target wasm32-wasi --offline --locked "${packages[@]}"
+}
+
+build_rust() { # build_rust <out dir>
+    local name release=target/wasm32-wasi/release
+    cd "$GUESTS_DIR/rust"
+    cargo_build "${RUST_GUESTS[@]}"
     for name in "${RUST_GUESTS[@]}"; do
-        cp "target/wasm32-wasi/release/$name.wasm" "$1/$name.wasm"
+        cp "$release/$name.wasm" "$1/$name.wasm"
     done
+    # A separate cargo run: within one run cargo unifies the features of a shared
+    # dependency, so the plain guests would get wasm-worker-guest's "checkpoint"
+    # feature too.
+    cargo_build "${RUST_ASYNCIFY_GUESTS[@]}" "${RUST_STEP_GUESTS[@]}"
+    for name in "${RUST_ASYNCIFY_GUESTS[@]}"; do
+        wasm-opt "$release/$name.wasm" "${ASYNCIFY[@]}" -o "$1/$name.wasm"
+    done
+    for name in "${RUST_STEP_GUESTS[@]}"; do
+        cp "$release/${name//-/_}.wasm" "$1/$name.wasm" # a cdylib's file name has underscores
+    done
+}
+
+# Checks what the host will check when it loads a checkpointing guest, so that a
+# broken build fails here rather than in the host's tests: asyncify guests have
+# _start and the asyncify_* exports, step guests have ww_step and no _start, only the
+# checkpointing guests (and hostile-ckpt-plain) import wasm_worker.checkpoint, and the
+# stack pointer the host saves is global 0, a mutable i32.
+check_shapes() { # check_shapes <out dir>
+    local file name details bad=0
+    has() { grep -qF -- "$1" <<<"$details"; }
+    lacks() { ! has "$1"; }
+    expect() { # expect <what is wrong otherwise> <has|lacks> <text in wasm-objdump -x>
+        "$2" "$3" || {
+            echo "build.sh: $name.wasm: $1" >&2
+            bad=1
+        }
+    }
+    for file in "$1"/*.wasm; do
+        name=$(basename "$file" .wasm)
+        details=$(wasm-objdump -x "$file")
+        case " ${C_ASYNCIFY_GUESTS[*]} ${RUST_ASYNCIFY_GUESTS[*]} : ${C_STEP_GUESTS[*]} ${RUST_STEP_GUESTS[*]} " in
+        *" $name "*:*) # asyncify guest
+            expect "no _start export" has '-> "_start"'
+            expect "no asyncify exports (wasm-opt --asyncify not run?)" has '-> "asyncify_start_unwind"'
+            expect "does not import wasm_worker.checkpoint" has '<- wasm_worker.checkpoint'
+            expect "global 0 (the stack pointer) is not a mutable i32" has ' - global[0] i32 mutable=1'
+            ;;
+        *:*" $name "*) # step guest
+            expect "no ww_step export" has '-> "ww_step"'
+            expect "exports _start, which a step guest must not" lacks '-> "_start"'
+            ;;
+        *)
+            if [ "$name" = hostile-ckpt-plain ]; then
+                expect "does not import wasm_worker.checkpoint" has '<- wasm_worker.checkpoint'
+                expect "has asyncify exports, which it must not" lacks '-> "asyncify_'
+            else
+                expect "imports wasm_worker.checkpoint" lacks '<- wasm_worker.checkpoint'
+            fi
+            ;;
+        esac
+    done
+    [ "$bad" -eq 0 ] || die "some guests lack the expected imports or exports"
 }
 
 # Writes "sha256:<hex>  <name>.wasm" lines, sorted by name, for the modules in $1.
@@ -146,9 +231,11 @@ started=$(now)
 t=$(now); (build_c "$out"); echo "C guests built in $(elapsed "$t")" >&2
 t=$(now); (build_wat "$out"); echo "WAT guests built in $(elapsed "$t")" >&2
 t=$(now); (build_rust "$out"); echo "Rust guests built in $(elapsed "$t")" >&2
-chmod 644 "$out"/*.wasm # uniform file modes in git (clang and cargo set +x, wat2wasm not)
+rm -rf "$out/.linked"
+check_shapes "$out"
+chmod 644 "$out"/*.wasm # uniform file modes in git (clang and cargo set +x, wat2wasm and wasm-opt not)
 sums_of "$out" >"$out/SHA256SUMS"
-echo "all ${#C_GUESTS[@]}+${#WAT_GUESTS[@]}+${#RUST_GUESTS[@]} guests built in $(elapsed "$started")" >&2
+echo "all $(find "$out" -name '*.wasm' | wc -l) guests built in $(elapsed "$started")" >&2
 
 if [ "$mode" = build ]; then
     mkdir -p "$GUESTS_DIR/dist"

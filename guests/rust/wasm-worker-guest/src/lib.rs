@@ -24,6 +24,11 @@
 //! }
 //! ```
 //!
+//! With the cargo feature `checkpoint`, the crate also has [`checkpoint`] (mid-call
+//! checkpoints in a command post-processed with asyncify) and [`checkpoint_after_step`]
+//! (for step guests); see the [`checkpointing`] module. Without the feature nothing
+//! imports `wasm_worker.checkpoint`.
+//!
 //! Only `std`, `serde` and `serde_json` are used, so the crate builds offline with
 //! Debian's rustc 1.63 and its packaged crates.
 
@@ -33,6 +38,11 @@ use serde_json::Value;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::process;
+
+#[cfg(feature = "checkpoint")]
+pub mod checkpointing;
+#[cfg(feature = "checkpoint")]
+pub use checkpointing::{checkpoint, checkpoint_after_step, Checkpoint, CHECKPOINT_BUFFER_SIZE};
 
 /// Exit code that marks stdout as a business error object.
 pub const EXIT_BUSINESS_ERROR: i32 = 3;
@@ -180,7 +190,8 @@ pub fn abi_version() -> Option<u32> {
 }
 
 /// Functions the host offers in the import module `wasm_worker`
-/// (`WASM_WORKER_IMPORTS`, comma-separated; empty in ABI v1).
+/// (`WASM_WORKER_IMPORTS`, comma-separated; empty in the base of ABI v1, `checkpoint`
+/// on a host that supports checkpoints).
 pub fn host_imports() -> Vec<String> {
     env("WASM_WORKER_IMPORTS")
         .unwrap_or_default()

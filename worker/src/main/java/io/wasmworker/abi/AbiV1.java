@@ -18,6 +18,12 @@ public final class AbiV1 {
     /** The import module of the host's own functions. */
     public static final String HOST_MODULE = "wasm_worker";
 
+    /** The host function a guest calls to checkpoint: {@code checkpoint(buf: i32, len: i32) -> i32}. */
+    public static final String CHECKPOINT_IMPORT = "checkpoint";
+
+    /** The export the host calls repeatedly on a step guest: {@code ww_step() -> i32}, 0 = more, 1 = done. */
+    public static final String STEP_EXPORT = "ww_step";
+
     /** Exit code by which a guest declares a business error (its stdout holds the error object). */
     public static final int EXIT_BUSINESS_ERROR = 3;
 
@@ -29,9 +35,11 @@ public final class AbiV1 {
 
     private AbiV1() {}
 
-    /** The functions this host offers in {@link #HOST_MODULE}: none yet in v1 (checkpoints add some). */
+    /** The functions this host offers in {@link #HOST_MODULE}. */
     public static Map<String, FunctionType> hostFunctionSignatures() {
-        return Map.of();
+        return Map.of(CHECKPOINT_IMPORT, FunctionType.of(
+                java.util.List.of(com.dylibso.chicory.wasm.types.ValType.I32, com.dylibso.chicory.wasm.types.ValType.I32),
+                java.util.List.of(com.dylibso.chicory.wasm.types.ValType.I32)));
     }
 
     /**

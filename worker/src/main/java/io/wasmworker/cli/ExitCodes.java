@@ -28,6 +28,7 @@ final class ExitCodes {
     /** A one-line description of an error for the user: our own messages already name the culprit. */
     static String describe(Exception e) {
         if (e instanceof ArtifactException || e instanceof InvalidModuleException
+                || e instanceof io.wasmworker.checkpoint.store.CorruptSnapshotException
                 || e instanceof IllegalArgumentException) {
             return e.getMessage();
         }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.Digest;
+import io.wasmworker.checkpoint.CheckpointContext;
+import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
@@ -72,6 +74,26 @@ final class InvokeCommand implements Callable<Integer> {
             description = "Virtual clock and seeded randomness, for reproducible runs.")
     Long seed;
 
+    @Option(names = "--task-key", paramLabel = "KEY",
+            description = "Checkpoint under this task key, and resume from its last checkpoint if there is one.")
+    String taskKey;
+
+    @Option(names = "--snapshots", paramLabel = "DIR",
+            description = "Snapshot store directory (default: <home>/snapshots). Used with --task-key.")
+    Path snapshots;
+
+    @Option(names = "--attempt", paramLabel = "N", defaultValue = "1",
+            description = "This attempt's number, seen by the guest and recorded in checkpoints (default: 1).")
+    int attempt;
+
+    @Option(names = "--checkpoint-every-steps", paramLabel = "N", defaultValue = "0",
+            description = "Step guests: checkpoint after every N steps (default: off).")
+    int everySteps;
+
+    @Option(names = "--checkpoint-every", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "Step guests: checkpoint when this much time has passed since the last one (default: 10s).")
+    Duration every;
+
     @Option(names = "--report", paramLabel = "FORMAT", defaultValue = "text",
             description = "Report format on stderr: text or json (the metrics record).")
     String report;
@@ -87,7 +109,13 @@ final class InvokeCommand implements Callable<Integer> {
         byte[] inputBytes = readInput();
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("SOURCE", "cli");
-        metadata.put("ATTEMPT", "1");
+        if (attempt < 1) {
+            throw new IllegalArgumentException("--attempt must be 1 or more, got " + attempt);
+        }
+        metadata.put("ATTEMPT", Integer.toString(attempt));
+        if (taskKey != null) {
+            metadata.put("ID", taskKey);
+        }
         metadata.putAll(task);
 
         ArtifactStore artifacts = store.artifacts();
@@ -97,6 +125,14 @@ final class InvokeCommand implements Callable<Integer> {
         Invocation invocation = Invocation.of(inputBytes).withLimits(limits).withTask(metadata);
         if (seed != null) {
             invocation = invocation.deterministic(seed);
+        }
+        if (taskKey != null) {
+            CheckpointPolicy policy = new CheckpointPolicy(everySteps,
+                    every == null ? CheckpointPolicy.DEFAULT.every() : every, true);
+            invocation = invocation.withCheckpoints(new CheckpointContext(
+                    store.snapshots(snapshots), taskKey, attempt, policy));
+        } else if (snapshots != null) {
+            throw new IllegalArgumentException("--snapshots needs --task-key: checkpoints are kept per task");
         }
         InvocationResult result;
         try (Sandbox sandbox = new Sandbox()) {

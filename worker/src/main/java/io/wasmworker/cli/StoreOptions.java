@@ -1,6 +1,7 @@
 package io.wasmworker.cli;
 
 import io.wasmworker.artifact.LocalArtifactStore;
+import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -20,5 +21,10 @@ final class StoreOptions {
 
     LocalArtifactStore artifacts() {
         return new LocalArtifactStore(home().resolve("artifacts"));
+    }
+
+    /** The local snapshot store: {@code dir} if given, else {@code <home>/snapshots}. */
+    LocalSnapshotStore snapshots(Path dir) {
+        return new LocalSnapshotStore(dir != null ? dir : home().resolve("snapshots"));
     }
 }

@@ -13,6 +13,7 @@ import java.util.function.Function;
  * @param digest          the artifact's identity
  * @param wasm            Chicory's parsed module
  * @param machineFactory  the compiled code, produced once
+ * @param style           how the host drives it
  * @param sizeBytes       the module's size
  * @param compileMillis   how long parsing and compiling took
  */
@@ -20,5 +21,6 @@ public record GuestModule(
         Digest digest,
         WasmModule wasm,
         Function<Instance, Machine> machineFactory,
+        GuestStyle style,
         int sizeBytes,
         long compileMillis) {}

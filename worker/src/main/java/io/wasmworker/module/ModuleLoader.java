@@ -40,7 +40,7 @@ public final class ModuleLoader {
             throw new InvalidModuleException("artifact " + digest + " is not a valid WebAssembly module: " + e.getMessage(), e);
         }
         checkImports(digest, wasm);
-        checkShape(digest, wasm);
+        GuestStyle style = styleOf(digest, wasm);
         Function<Instance, Machine> machineFactory;
         try {
             // Functions too big for one JVM method fall back to the interpreter; the sandbox installs an
@@ -53,7 +53,7 @@ public final class ModuleLoader {
         }
         long millis = (System.nanoTime() - start) / 1_000_000;
         log.debug("compiled {} ({} bytes) in {} ms", digest.shortForm(), bytes.length, millis);
-        return new GuestModule(digest, wasm, machineFactory, bytes.length, millis);
+        return new GuestModule(digest, wasm, machineFactory, style, bytes.length, millis);
     }
 
     private static void checkMagic(Digest digest, byte[] bytes) {
@@ -100,22 +100,65 @@ public final class ModuleLoader {
         }
     }
 
-    private static void checkShape(Digest digest, WasmModule wasm) {
-        boolean hasStart = false;
+    static final java.util.List<String> ASYNCIFY_EXPORTS = java.util.List.of("asyncify_start_unwind",
+            "asyncify_stop_unwind", "asyncify_start_rewind", "asyncify_stop_rewind", "asyncify_get_state");
+
+    private static GuestStyle styleOf(Digest digest, WasmModule wasm) {
+        java.util.Set<String> functions = new java.util.HashSet<>();
         boolean hasMemory = false;
         var exports = wasm.exportSection();
         for (int i = 0; i < exports.exportCount(); i++) {
             var export = exports.getExport(i);
-            hasStart |= export.name().equals("_start") && export.exportType() == ExternalType.FUNCTION;
+            if (export.exportType() == ExternalType.FUNCTION) {
+                functions.add(export.name());
+            }
             hasMemory |= export.name().equals("memory") && export.exportType() == ExternalType.MEMORY;
-        }
-        if (!hasStart) {
-            throw new InvalidModuleException("artifact " + digest
-                    + " is not a WASI command: it exports no function '_start' (see guests/ABI.md)");
         }
         if (!hasMemory) {
             throw new InvalidModuleException("artifact " + digest + " exports no memory named 'memory' (see guests/ABI.md)");
         }
+        checkMemories(digest, wasm);
+        boolean command = functions.contains("_start");
+        boolean step = functions.contains(AbiV1.STEP_EXPORT);
+        if (command && step) {
+            throw new InvalidModuleException("artifact " + digest + " exports both '_start' and '" + AbiV1.STEP_EXPORT
+                    + "'; a guest is either a command or a step guest (see guests/ABI.md)");
+        }
+        if (!command && !step) {
+            throw new InvalidModuleException("artifact " + digest + " is not a WASI command: it exports no function '_start'"
+                    + " (nor '" + AbiV1.STEP_EXPORT + "' for a step guest; see guests/ABI.md)");
+        }
+        boolean callsCheckpoint = wasm.importSection().stream().anyMatch(imp ->
+                imp.module().equals(AbiV1.HOST_MODULE) && imp.name().equals(AbiV1.CHECKPOINT_IMPORT));
+        if (step) {
+            return GuestStyle.STEP;
+        }
+        if (functions.containsAll(ASYNCIFY_EXPORTS)) {
+            checkStackPointer(digest, wasm);
+            return GuestStyle.ASYNCIFY_COMMAND;
+        }
+        if (callsCheckpoint) {
+            throw new InvalidModuleException("artifact " + digest + " calls " + AbiV1.HOST_MODULE + "."
+                    + AbiV1.CHECKPOINT_IMPORT + " but cannot be checkpointed: it is a plain command. Instrument it with"
+                    + " `wasm-opt --asyncify --pass-arg=asyncify-imports@" + AbiV1.HOST_MODULE + "." + AbiV1.CHECKPOINT_IMPORT
+                    + " -O2` (see guests/build.sh), or make it a step guest exporting '" + AbiV1.STEP_EXPORT + "' (guests/ABI.md)");
+        }
+        return GuestStyle.COMMAND;
+    }
+
+    /** Asyncify resumes need the shadow stack pointer, which clang and rustc place in global 0. */
+    private static void checkStackPointer(Digest digest, WasmModule wasm) {
+        var globals = wasm.globalSection();
+        boolean ok = globals.globalCount() > 0
+                && globals.getGlobal(0).mutabilityType() == com.dylibso.chicory.wasm.types.MutabilityType.Var
+                && globals.getGlobal(0).valueType().equals(com.dylibso.chicory.wasm.types.ValType.I32);
+        if (!ok) {
+            throw new InvalidModuleException("artifact " + digest + " is asyncify-instrumented but its global 0 is not"
+                    + " a mutable i32 (the shadow stack pointer clang and rustc put there); it cannot be resumed");
+        }
+    }
+
+    private static void checkMemories(Digest digest, WasmModule wasm) {
         wasm.memorySection().ifPresent(ms -> {
             for (int i = 0; i < ms.memoryCount(); i++) {
                 if (ms.getMemory(i).limits().shared()) {

@@ -18,6 +18,11 @@ public enum FailureKind {
     INVALID_OUTPUT,
     /** The input was rejected before the guest ran (not JSON, over the input limit). */
     INVALID_INPUT,
+    /**
+     * A checkpoint could not be restored (missing, damaged or foreign snapshot) or written (store
+     * failure, or fenced off by a newer attempt). Never silently replaced by a fresh start.
+     */
+    CHECKPOINT,
     /** The host itself failed; a bug, reported with its cause. */
     INTERNAL;
 

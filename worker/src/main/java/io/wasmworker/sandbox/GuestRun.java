@@ -6,12 +6,23 @@ import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.TableInstance;
-import com.dylibso.chicory.wasi.WasiExitException;
 import com.dylibso.chicory.wasi.WasiPreview1;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.types.Table;
 import com.dylibso.chicory.wasm.types.TableLimits;
 import io.wasmworker.abi.AbiV1;
+import io.wasmworker.checkpoint.CheckpointContext;
+import io.wasmworker.checkpoint.CheckpointPolicy;
+import io.wasmworker.checkpoint.Checkpointer;
+import io.wasmworker.checkpoint.GuestSnapshot;
+import io.wasmworker.checkpoint.HostState;
+import io.wasmworker.checkpoint.StateCapture;
+import io.wasmworker.checkpoint.store.CorruptSnapshotException;
+import io.wasmworker.checkpoint.store.StaleGenerationException;
+import io.wasmworker.sandbox.host.GuestClock;
+import io.wasmworker.sandbox.host.GuestRandom;
+import java.util.ArrayList;
+import java.util.List;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.sandbox.host.GuestIo;
 import io.wasmworker.sandbox.host.HostCallCounter;
@@ -85,32 +96,49 @@ final class GuestRun implements Runnable {
         GuestLimits limits = invocation.limits();
         GuestIo io = new GuestIo(invocation.input(), limits.maxOutputBytes(), limits.maxStderrBytes());
         HostCallCounter calls = new HostCallCounter();
+        GuestClock clock = invocation.clock().get();
+        GuestRandom random = invocation.random().get();
+        CheckpointContext context = invocation.checkpoints();
+        Checkpointer checkpointer = context != null && module.style().canCheckpoint()
+                ? new Checkpointer(context, module.digest()) : null;
+        GuestDriver driver = GuestDriver.of(module.style(), new GuestDriver.Run(io, calls, clock, random, checkpointer,
+                context == null ? CheckpointPolicy.DEFAULT : context.policy()));
         LimitedMemory[] memory = new LimitedMemory[1];
+        long resumedFrom = 0;
         long start = System.nanoTime();
         Outcome outcome;
         try (WasiPreview1 wasi = WasiHost.newWasi(AbiV1.environment(invocation.task()))) {
-            var functions = WasiHost.counted(
-                    WasiHost.functions(wasi, io, invocation.clock().get(), invocation.random().get()), calls);
+            List<HostFunction> functions = new ArrayList<>(WasiHost.functions(wasi, io, clock, random));
+            functions.add(driver.checkpointImport());
             Instance instance = Instance.builder(module.wasm())
                     .withMachineFactory(module.machineFactory())
-                    .withImportValues(ImportValues.builder().addFunction(functions.toArray(HostFunction[]::new)).build())
+                    .withImportValues(ImportValues.builder()
+                            .addFunction(WasiHost.counted(functions, calls).toArray(HostFunction[]::new)).build())
                     .withMemoryFactory(declared -> memory[0] = LimitedMemory.create(declared, limits.maxMemoryPages()))
                     .withTableFactory(GuestRun::privateTable)
                     .withUnsafeExecutionListener(INTERRUPT_CHECK)
                     .withStart(false)
                     .build();
-            int exitCode = 0;
-            try {
-                instance.export("_start").apply();
-            } catch (WasiExitException e) {
-                exitCode = e.exitCode();
+            HostState restored = null;
+            if (checkpointer != null) {
+                var chain = checkpointer.load();
+                if (chain.isPresent()) {
+                    GuestSnapshot last = StateCapture.apply(chain.get(), instance, memory[0]);
+                    restored = last.host();
+                    io.restore(restored.stdinPosition(), restored.stdout());
+                    calls.restore(restored.hostCalls());
+                    clock.restore(restored.clockState());
+                    random.restore(restored.randomState());
+                    resumedFrom = last.sequence();
+                }
             }
+            int exitCode = driver.drive(instance, memory[0], restored);
             outcome = OutcomeDecoder.decode(exitCode, io.stdout());
         } catch (Throwable t) {
             outcome = classify(t, limits);
         }
         if (memory[0] != null && memory[0].refusedGrows() > 0 && outcome instanceof Outcome.Failure f
-                && f.kind() != FailureKind.TIMEOUT) {
+                && f.kind() != FailureKind.TIMEOUT && f.kind() != FailureKind.CHECKPOINT) {
             outcome = new Outcome.Failure(FailureKind.MEMORY_LIMIT, "the guest reached its memory limit of "
                     + mib(limits.maxMemoryBytes()) + " (" + memory[0].refusedGrows() + " memory.grow refused) and then failed: "
                     + f.reason());
@@ -118,7 +146,12 @@ final class GuestRun implements Runnable {
         long wall = System.nanoTime() - start;
         long peak = memory[0] == null ? 0 : (long) memory[0].pages() * GuestLimits.PAGE_SIZE;
         var metrics = new InvocationMetrics(wall, peak, calls.count(), invocation.input().length,
-                io.stdoutLength(), io.stderrTotal(), outcome.label());
+                io.stdoutLength(), io.stderrTotal(), outcome.label(),
+                checkpointer == null ? 0 : checkpointer.written(),
+                checkpointer == null ? 0 : checkpointer.writtenBytes(),
+                checkpointer == null ? 0 : checkpointer.writtenNanos(),
+                resumedFrom,
+                checkpointer == null ? null : checkpointer.reference());
         return new InvocationResult(outcome, io.stdout(), io.stderrTail(), metrics);
     }
 
@@ -141,6 +174,17 @@ final class GuestRun implements Runnable {
             if (c instanceof OutOfMemoryError) {
                 return new Outcome.Failure(FailureKind.MEMORY_LIMIT,
                         "the worker's heap ran out while the guest ran (raise -Xmx or lower concurrency or memory limits)");
+            }
+        }
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof StaleGenerationException) {
+                return new Outcome.Failure(FailureKind.CHECKPOINT, "fenced off: " + c.getMessage());
+            }
+            if (c instanceof CorruptSnapshotException || c instanceof Checkpointer.CheckpointMismatchException) {
+                return new Outcome.Failure(FailureKind.CHECKPOINT, "cannot resume: " + c.getMessage());
+            }
+            if (c instanceof java.io.UncheckedIOException || c instanceof java.io.IOException) {
+                return new Outcome.Failure(FailureKind.CHECKPOINT, "the snapshot store failed: " + c.getMessage());
             }
         }
         if (t instanceof ChicoryException) {

@@ -1,5 +1,6 @@
 package io.wasmworker.sandbox;
 
+import io.wasmworker.checkpoint.CheckpointContext;
 import io.wasmworker.sandbox.host.GuestClock;
 import io.wasmworker.sandbox.host.GuestRandom;
 import java.util.Map;
@@ -7,28 +8,30 @@ import java.util.function.Supplier;
 
 /**
  * One request to run a guest: its input, its limits, the task metadata it sees (as
- * {@code WASM_WORKER_TASK_*} variables) and where its time and randomness come from.
+ * {@code WASM_WORKER_TASK_*} variables), where its time and randomness come from, and (optionally)
+ * where it checkpoints.
  */
 public record Invocation(
         byte[] input,
         GuestLimits limits,
         Map<String, String> task,
         Supplier<GuestClock> clock,
-        Supplier<GuestRandom> random) {
+        Supplier<GuestRandom> random,
+        CheckpointContext checkpoints) {
 
     /** The default deterministic epoch: 2025-01-01T00:00:00Z. */
     public static final long DETERMINISTIC_EPOCH_NANOS = 1_735_689_600_000_000_000L;
 
     public static Invocation of(byte[] input) {
-        return new Invocation(input, GuestLimits.DEFAULTS, Map.of(), GuestClock::system, GuestRandom::secure);
+        return new Invocation(input, GuestLimits.DEFAULTS, Map.of(), GuestClock::system, GuestRandom::secure, null);
     }
 
     public Invocation withLimits(GuestLimits l) {
-        return new Invocation(input, l, task, clock, random);
+        return new Invocation(input, l, task, clock, random, checkpoints);
     }
 
     public Invocation withTask(Map<String, String> t) {
-        return new Invocation(input, limits, Map.copyOf(t), clock, random);
+        return new Invocation(input, limits, Map.copyOf(t), clock, random, checkpoints);
     }
 
     /**
@@ -37,6 +40,12 @@ public record Invocation(
      */
     public Invocation deterministic(long seed) {
         return new Invocation(input, limits, task,
-                () -> GuestClock.virtual(DETERMINISTIC_EPOCH_NANOS, 1_000_000L), () -> GuestRandom.seeded(seed));
+                () -> GuestClock.virtual(DETERMINISTIC_EPOCH_NANOS, 1_000_000L), () -> GuestRandom.seeded(seed),
+                checkpoints);
+    }
+
+    /** Checkpoints under this context, resuming from the task's last checkpoint if there is one. */
+    public Invocation withCheckpoints(CheckpointContext context) {
+        return new Invocation(input, limits, task, clock, random, context);
     }
 }

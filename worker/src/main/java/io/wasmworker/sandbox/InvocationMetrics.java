@@ -10,6 +10,11 @@ package io.wasmworker.sandbox;
  * @param outputBytes      stdout size
  * @param stderrBytes      everything written to stderr (only the tail is kept)
  * @param outcome          the outcome's label
+ * @param checkpoints      checkpoints written by this run
+ * @param checkpointBytes  their encoded size
+ * @param checkpointNanos  time spent taking and storing them
+ * @param resumedFromSequence the checkpoint this run resumed from (0: it started fresh)
+ * @param checkpointReference the task's latest checkpoint ({@code <taskKey>@<generation>}), or null
  */
 public record InvocationMetrics(
         long wallNanos,
@@ -18,4 +23,15 @@ public record InvocationMetrics(
         long inputBytes,
         long outputBytes,
         long stderrBytes,
-        String outcome) {}
+        String outcome,
+        int checkpoints,
+        long checkpointBytes,
+        long checkpointNanos,
+        long resumedFromSequence,
+        String checkpointReference) {
+
+    /** Metrics of a run that never started (its input was rejected, or it could not be stopped). */
+    static InvocationMetrics notRun(long wallNanos, long inputBytes, String outcome) {
+        return new InvocationMetrics(wallNanos, 0, 0, inputBytes, 0, 0, outcome, 0, 0, 0, 0, null);
+    }
+}

@@ -40,7 +40,7 @@ public final class Sandbox implements AutoCloseable {
         Outcome rejected = InputCheck.check(invocation);
         if (rejected != null) {
             return new InvocationResult(rejected, new byte[0], new byte[0],
-                    new InvocationMetrics(0, 0, 0, invocation.input().length, 0, 0, rejected.label()));
+                    InvocationMetrics.notRun(0, invocation.input().length, rejected.label()));
         }
         GuestRun run = new GuestRun(module, invocation);
         threads.execute(run);
@@ -54,8 +54,8 @@ public final class Sandbox implements AutoCloseable {
                             module.digest().shortForm(), STOP_GRACE);
                     Outcome o = new Outcome.Failure(FailureKind.TIMEOUT, "the guest ran past its time limit and did not stop");
                     return new InvocationResult(o, new byte[0], new byte[0],
-                            new InvocationMetrics(invocation.limits().timeout().toNanos(), 0, 0,
-                                    invocation.input().length, 0, 0, o.label()));
+                            InvocationMetrics.notRun(invocation.limits().timeout().toNanos(),
+                                    invocation.input().length, o.label()));
                 }
             }
             return result;

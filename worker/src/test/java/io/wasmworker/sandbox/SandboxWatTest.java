@@ -48,7 +48,7 @@ class SandboxWatTest {
         // Chicory 1.7.5's interpreter ignores interrupts on br_if back edges; our listener must not.
         String spin = "(module (memory (export \"memory\") 1) (func (export \"_start\") (loop $l (br_if $l (i32.const 1)))))";
         GuestModule compiled = Guests.watModule(spin);
-        GuestModule interpreted = new GuestModule(compiled.digest(), compiled.wasm(), InterpreterMachine::new,
+        GuestModule interpreted = new GuestModule(compiled.digest(), compiled.wasm(), InterpreterMachine::new, compiled.style(),
                 compiled.sizeBytes(), 0);
         Invocation inv = input("{}").withLimits(GuestLimits.DEFAULTS.withTimeout(Duration.ofMillis(300)));
         for (GuestModule m : new GuestModule[] {compiled, interpreted}) {

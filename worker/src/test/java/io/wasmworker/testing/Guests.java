@@ -90,4 +90,10 @@ public final class Guests {
                 (i32.store (i32.const 4) (i32.add (local.get $len) (i32.const 1)))
                 (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
             """;
+
+    /** The same prelude with 64 pages of memory; callers replace {@code $IMPORTS} and close the module. */
+    public static final String EMITTING_MODULE_64_PAGES = EMITTING_PRELUDE.replace("(memory (export \"memory\") 1)",
+            "(memory (export \"memory\") 64)");
+
+
 }

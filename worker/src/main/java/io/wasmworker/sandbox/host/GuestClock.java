@@ -8,21 +8,41 @@ public interface GuestClock {
     /** Nanoseconds from an arbitrary origin, never decreasing. */
     long monotonicNanos();
 
+    /** What a checkpoint saves of this clock. */
+    long state();
+
+    /** Continues from a saved {@link #state()}, so guest time never runs backwards across a resume. */
+    void restore(long state);
+
     /** The host's clocks. */
     static GuestClock system() {
-        long origin = System.nanoTime();
-        return new GuestClock() {
-            @Override
-            public long realtimeNanos() {
-                java.time.Instant now = java.time.Instant.now();
-                return now.getEpochSecond() * 1_000_000_000L + now.getNano();
-            }
+        return new SystemClock();
+    }
 
-            @Override
-            public long monotonicNanos() {
-                return System.nanoTime() - origin;
-            }
-        };
+    /** Real time; the monotonic clock counts from the first run and continues across resumes. */
+    final class SystemClock implements GuestClock {
+        private long origin = System.nanoTime();
+
+        @Override
+        public long realtimeNanos() {
+            java.time.Instant now = java.time.Instant.now();
+            return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        }
+
+        @Override
+        public long monotonicNanos() {
+            return System.nanoTime() - origin;
+        }
+
+        @Override
+        public long state() {
+            return monotonicNanos();
+        }
+
+        @Override
+        public void restore(long state) {
+            origin = System.nanoTime() - state;
+        }
     }
 
     /**
@@ -56,6 +76,16 @@ public interface GuestClock {
 
         public long readings() {
             return readings;
+        }
+
+        @Override
+        public long state() {
+            return readings;
+        }
+
+        @Override
+        public void restore(long state) {
+            readings = state;
         }
     }
 }

@@ -50,6 +50,16 @@ public final class GuestIo {
         return stdin.length;
     }
 
+    /** Puts back the state a checkpoint saved: the read position and the output so far. */
+    public void restore(int position, byte[] output) {
+        if (position < 0 || position > stdin.length) {
+            throw new IllegalArgumentException("stdin position " + position + " is outside the input of " + stdin.length + " bytes");
+        }
+        stdinPosition = position;
+        stdoutLength = 0;
+        appendStdout(output);
+    }
+
     /** Advances the read position after the caller copied {@code n} bytes from {@link #stdinBytes()}. */
     public void consumeStdin(int n) {
         if (n < 0 || n > stdinRemaining()) {

@@ -6,6 +6,14 @@ import java.security.SecureRandom;
 public interface GuestRandom {
     void fill(byte[] bytes);
 
+    /** What a checkpoint saves of this generator (nothing, for an unpredictable one). */
+    default long state() {
+        return 0;
+    }
+
+    /** Continues from a saved {@link #state()}. */
+    default void restore(long state) {}
+
     /** Unpredictable bytes from the JDK's {@link SecureRandom}. */
     static GuestRandom secure() {
         SecureRandom random = new SecureRandom();
@@ -40,6 +48,16 @@ public interface GuestRandom {
 
         public long position() {
             return position;
+        }
+
+        @Override
+        public long state() {
+            return position;
+        }
+
+        @Override
+        public void restore(long state) {
+            position = state;
         }
 
         private static long mix(long z) {

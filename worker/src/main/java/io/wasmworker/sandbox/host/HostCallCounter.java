@@ -11,4 +11,8 @@ public final class HostCallCounter {
     public long count() {
         return count;
     }
+
+    public void restore(long value) {
+        count = value;
+    }
 }

@@ -1,0 +1,119 @@
+package io.wasmworker.checkpoint;
+
+import com.dylibso.chicory.runtime.GlobalInstance;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.TableInstance;
+import com.dylibso.chicory.wasm.types.MutabilityType;
+import io.wasmworker.checkpoint.store.CorruptSnapshotException;
+import io.wasmworker.sandbox.host.LimitedMemory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Copies a guest's state out of a Chicory instance and back into a fresh one. Only valid at a
+ * safe point (the Wasm stack is empty: between steps, or after an asyncify unwind).
+ */
+public final class StateCapture {
+    private static final int PAGE = 65536;
+    private static final byte[] ZEROS = new byte[PAGE];
+
+    private StateCapture() {}
+
+    /** The memory pages of a checkpoint: all non-zero pages (full) or the pages written since the last one. */
+    public static SortedMap<Integer, byte[]> pages(LimitedMemory memory, boolean full) {
+        SortedMap<Integer, byte[]> pages = new TreeMap<>();
+        int total = memory.pages();
+        for (int p = 0; p < total; p++) {
+            if (!full && !memory.isDirty(p)) {
+                continue;
+            }
+            byte[] bytes = memory.readBytes(p * PAGE, PAGE);
+            boolean zero = Arrays.equals(bytes, ZEROS);
+            if (!zero) {
+                pages.put(p, bytes);
+            } else if (!full) {
+                pages.put(p, GuestSnapshot.ZERO_PAGE);
+            }
+        }
+        return pages;
+    }
+
+    public static List<GuestSnapshot.GlobalValue> globals(Instance instance) {
+        List<GuestSnapshot.GlobalValue> globals = new ArrayList<>();
+        for (int i = 0; i < instance.globalCount(); i++) {
+            GlobalInstance g = instance.global(i);
+            if (g.getMutabilityType() == MutabilityType.Var) {
+                globals.add(new GuestSnapshot.GlobalValue(i, g.getValueLow(), g.getValueHigh()));
+            }
+        }
+        return globals;
+    }
+
+    public static List<GuestSnapshot.TableRefs> tables(Instance instance) {
+        List<GuestSnapshot.TableRefs> tables = new ArrayList<>();
+        for (int t = 0; t < instance.tableCount(); t++) {
+            TableInstance table = instance.table(t);
+            int[] refs = new int[table.size()];
+            for (int i = 0; i < refs.length; i++) {
+                refs[i] = table.ref(i);
+            }
+            tables.add(new GuestSnapshot.TableRefs(t, refs));
+        }
+        return tables;
+    }
+
+    /**
+     * Applies a chain (a full snapshot, then deltas in order) to a freshly initialised instance and
+     * returns the state of the last link. Fresh instances have run their data segments, so pages
+     * the snapshot says are zero are zeroed explicitly.
+     */
+    public static GuestSnapshot apply(List<GuestSnapshot> chain, Instance instance, LimitedMemory memory) {
+        TreeMap<Integer, byte[]> pages = new TreeMap<>();
+        for (GuestSnapshot s : chain) {
+            if (s.isFull()) {
+                pages.clear();
+            }
+            pages.putAll(s.pages());
+        }
+        GuestSnapshot last = chain.get(chain.size() - 1);
+        int initial = memory.pages();
+        if (last.totalPages() > initial && memory.grow(last.totalPages() - initial) < 0) {
+            throw new CorruptSnapshotException("the snapshot has " + last.totalPages()
+                    + " pages of memory, more than this run's memory limit allows (" + memory.maximumPages() + " pages)");
+        }
+        for (int p = 0; p < last.totalPages(); p++) {
+            byte[] bytes = pages.get(p);
+            if (bytes != null && bytes.length == PAGE) {
+                memory.write(p * PAGE, bytes);
+            } else if (p < initial) {
+                memory.fill((byte) 0, p * PAGE, (p + 1) * PAGE); // pages beyond `initial` came from grow: already zero
+            }
+        }
+        for (GuestSnapshot.GlobalValue g : last.globals()) {
+            if (g.index() >= instance.globalCount()) {
+                throw new CorruptSnapshotException("the snapshot has global " + g.index() + " but the module has "
+                        + instance.globalCount());
+            }
+            instance.global(g.index()).setValueLow(g.low());
+            instance.global(g.index()).setValueHigh(g.high());
+        }
+        for (GuestSnapshot.TableRefs t : last.tables()) {
+            TableInstance table = instance.table(t.index());
+            if (t.refs().length > table.size() && table.grow(t.refs().length - table.size(), -1, instance) < 0) {
+                throw new CorruptSnapshotException("table " + t.index() + " cannot grow to " + t.refs().length + " entries");
+            }
+            if (t.refs().length != table.size()) {
+                throw new CorruptSnapshotException("table " + t.index() + " has " + table.size()
+                        + " entries but the snapshot has " + t.refs().length);
+            }
+            for (int i = 0; i < t.refs().length; i++) {
+                table.setRef(i, t.refs()[i], instance);
+            }
+        }
+        memory.clearDirty();
+        return last;
+    }
+}

@@ -1,0 +1,340 @@
+package io.wasmworker.checkpoint.store;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded default {@link SnapshotStore}: a local directory.
+ *
+ * <pre>
+ * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/manifest.json
+ * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/blobs/&lt;blob name&gt;
+ * &lt;root&gt;/locks/&lt;00..ff&gt;.lock
+ * </pre>
+ *
+ * The directory name is a hash, so no task key can reach outside the root or collide with another;
+ * the original key is kept inside the manifest. Every file is written through {@link DurableFiles}
+ * (temp file, fsync, atomic rename, fsync of the directory) and a manifest is published under
+ * {@link TaskLocks}, which fence other threads and other processes sharing the directory.
+ */
+public final class LocalSnapshotStore implements SnapshotStore {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalSnapshotStore.class);
+    private static final String MANIFEST = "manifest.json";
+    private static final String BLOBS = "blobs";
+    private static final Pattern TASK_DIR = Pattern.compile("[0-9a-f]{64}");
+    /** Temp files younger than this may belong to a write still in progress elsewhere. */
+    static final Duration STALE_TEMP_AGE = Duration.ofHours(1);
+
+    private final Path root;
+    private final Path tasks;
+    private final DurableFiles files;
+    private final TaskLocks locks;
+
+    /** A store that fsyncs every write (the safe default). */
+    public LocalSnapshotStore(Path root) {
+        this(root, true);
+    }
+
+    /**
+     * @param fsync whether to flush files and directories to disk; without it a crash of the process
+     *              is still safe, a power loss may lose the latest checkpoints (tests, tmpfs)
+     */
+    public LocalSnapshotStore(Path root, boolean fsync) {
+        this.root = root.toAbsolutePath().normalize();
+        this.tasks = this.root.resolve("tasks");
+        this.files = new DurableFiles(fsync);
+        Path lockDir = this.root.resolve("locks");
+        try {
+            files.createDirectories(tasks);
+            files.createDirectories(lockDir);
+            this.locks = new TaskLocks(lockDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create snapshot store at " + this.root + ": " + e, e);
+        }
+        cleanStaleTemps();
+    }
+
+    @Override
+    public Optional<Manifest> latest(String taskKey) {
+        Path file = taskDir(taskKey).resolve(MANIFEST);
+        Optional<Manifest> manifest = readManifest(file);
+        manifest.ifPresent(m -> {
+            if (!m.taskKey().equals(taskKey)) {
+                throw new CorruptSnapshotException("checkpoint manifest " + file + " is corrupt: it names task '"
+                        + m.taskKey() + "', expected '" + taskKey + "'");
+            }
+        });
+        return manifest;
+    }
+
+    @Override
+    public void putBlob(String taskKey, String blobName, byte[] data) {
+        Blobs.checkName(blobName);
+        Objects.requireNonNull(data, "data");
+        Path dir = taskDir(taskKey).resolve(BLOBS);
+        Path target = dir.resolve(blobName);
+        try {
+            files.createDirectories(dir);
+            if (files.createIfAbsent(target, data)) {
+                return;
+            }
+            if (Files.size(target) != data.length || !Arrays.equals(Files.readAllBytes(target), data)) {
+                throw new IllegalStateException("blob " + blobName + " of task '" + taskKey
+                        + "' already exists with different content; blobs are immutable (" + target + ")");
+            }
+            // the same bytes again: fine, and made "new" so garbage collection treats it like a fresh put
+            Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write blob " + blobName + " of task '" + taskKey + "' to "
+                    + target + ": " + e, e);
+        }
+    }
+
+    @Override
+    public byte[] getBlob(String taskKey, String blobName) {
+        Blobs.checkName(blobName);
+        Path file = taskDir(taskKey).resolve(BLOBS).resolve(blobName);
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new CorruptSnapshotException("blob " + blobName + " of task '" + taskKey + "' is missing (" + file
+                    + ")");
+        } catch (IOException e) {
+            throw new CorruptSnapshotException("cannot read blob " + blobName + " of task '" + taskKey + "' from "
+                    + file + ": " + e, e);
+        }
+    }
+
+    @Override
+    public void publish(String taskKey, long expectedGeneration, Manifest manifest) {
+        checkPublishable(taskKey, expectedGeneration, manifest);
+        byte[] encoded = ManifestCodec.encode(manifest);
+        String name = storageName(taskKey);
+        Path dir = tasks.resolve(name);
+        Path file = dir.resolve(MANIFEST);
+        try (TaskLocks.Held held = locks.lock(name)) {
+            // a corrupt current manifest throws here: we cannot tell the generation, so we must not overwrite
+            Optional<Manifest> previous = readManifest(file);
+            long actual = previous.map(Manifest::generation).orElse(0L);
+            if (actual != expectedGeneration) {
+                throw new StaleGenerationException(taskKey, expectedGeneration, actual);
+            }
+            checkBlobsWritten(dir.resolve(BLOBS), manifest);
+            files.replace(file, encoded);
+            collectGarbage(dir, previous, manifest);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot publish checkpoint " + manifest.reference() + " to " + file + ": "
+                    + e, e);
+        }
+    }
+
+    @Override
+    public List<String> taskKeys() {
+        List<String> keys = new ArrayList<>();
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tasks)) {
+            for (Path dir : dirs) {
+                String name = dir.getFileName().toString();
+                if (!TASK_DIR.matcher(name).matches()) {
+                    continue; // not a task directory of ours
+                }
+                Path file = dir.resolve(MANIFEST);
+                readManifest(file).ifPresent(m -> {
+                    if (!storageName(m.taskKey()).equals(name)) {
+                        throw new CorruptSnapshotException("checkpoint manifest " + file + " is corrupt: it names task '"
+                                + m.taskKey() + "', which does not belong in this directory");
+                    }
+                    keys.add(m.taskKey());
+                });
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list tasks in " + tasks + ": " + e, e);
+        }
+        keys.sort(Comparator.naturalOrder());
+        return keys;
+    }
+
+    @Override
+    public void delete(String taskKey) {
+        String name = storageName(taskKey);
+        Path dir = tasks.resolve(name);
+        try (TaskLocks.Held held = locks.lock(name)) {
+            if (!Files.exists(dir)) {
+                return;
+            }
+            // the manifest first: once it is gone the task has no checkpoint, whatever else survives a crash
+            Files.deleteIfExists(dir.resolve(MANIFEST));
+            files.syncDir(dir);
+            try (Stream<Path> tree = Files.walk(dir)) {
+                for (Path path : tree.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path); // children before their directory
+                }
+            }
+            files.syncDir(tasks);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the checkpoints of task '" + taskKey + "' in " + dir + ": "
+                    + e, e);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "local:" + root;
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+
+    /**
+     * The task's directory name: hex SHA-256 of the key's UTF-8 bytes. Keys that are not valid Unicode
+     * (a lone surrogate) are refused, since lenient encoding would map different keys to the same bytes.
+     */
+    static String storageName(String taskKey) {
+        Objects.requireNonNull(taskKey, "taskKey");
+        try {
+            ByteBuffer utf8 = StandardCharsets.UTF_8.newEncoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .encode(CharBuffer.wrap(taskKey));
+            MessageDigest sha256 = Blobs.sha256();
+            sha256.update(utf8);
+            return HexFormat.of().formatHex(sha256.digest());
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("task key is not valid Unicode text (unpaired surrogate?)", e);
+        }
+    }
+
+    private Path taskDir(String taskKey) {
+        return tasks.resolve(storageName(taskKey));
+    }
+
+    /** Empty only when there is no manifest file; anything unreadable is loud. */
+    private static Optional<Manifest> readManifest(Path file) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new CorruptSnapshotException("cannot read checkpoint manifest " + file + ": " + e, e);
+        }
+        return Optional.of(ManifestCodec.decode(bytes, file.toString()));
+    }
+
+    private static void checkPublishable(String taskKey, long expectedGeneration, Manifest manifest) {
+        Objects.requireNonNull(taskKey, "taskKey");
+        Objects.requireNonNull(manifest, "manifest");
+        if (expectedGeneration < 0) {
+            throw new IllegalArgumentException("expected generation must be >= 0, got " + expectedGeneration);
+        }
+        if (manifest.generation() != expectedGeneration + 1) {
+            throw new IllegalArgumentException("manifest " + manifest.reference() + " cannot follow generation "
+                    + expectedGeneration + "; its generation must be " + (expectedGeneration + 1));
+        }
+        if (!taskKey.equals(manifest.taskKey())) {
+            throw new IllegalArgumentException("manifest for task '" + manifest.taskKey()
+                    + "' cannot be published as task '" + taskKey + "'");
+        }
+    }
+
+    /** Data before metadata: every blob the manifest names must already be complete on disk. */
+    private static void checkBlobsWritten(Path blobs, Manifest manifest) throws IOException {
+        for (Manifest.BlobRef ref : manifest.chain()) {
+            long size;
+            try {
+                size = Files.size(blobs.resolve(ref.name()));
+            } catch (NoSuchFileException e) {
+                throw new IllegalStateException("refusing to publish checkpoint " + manifest.reference() + ": blob "
+                        + ref.name() + " is missing; put every blob before the manifest that names it");
+            }
+            if (size != ref.size()) {
+                throw new IllegalStateException("refusing to publish checkpoint " + manifest.reference() + ": blob "
+                        + ref.name() + " has " + size + " bytes, the manifest says " + ref.size());
+            }
+        }
+    }
+
+    /**
+     * Best effort, after a publish and under the task lock: deletes blobs the new manifest does not name
+     * when they are older than every blob of the new chain (superseded checkpoints, leftovers of crashed
+     * or fenced-off writers), or when the previous manifest named them and they are not newer than the
+     * new chain. A blob put after the new chain's blobs is kept: it may be the next checkpoint, put but
+     * not yet published. Also removes manifest temp files: only lock holders write those, so any found
+     * now are from a crashed write.
+     */
+    private static void collectGarbage(Path taskDir, Optional<Manifest> previous, Manifest current) {
+        Path blobs = taskDir.resolve(BLOBS);
+        Set<String> keep = current.chain().stream().map(Manifest.BlobRef::name).collect(Collectors.toSet());
+        Set<String> dropped = new HashSet<>();
+        previous.ifPresent(p -> p.chain().forEach(ref -> dropped.add(ref.name())));
+        dropped.removeAll(keep);
+        try {
+            FileTime oldestKept = null;
+            FileTime newestKept = null;
+            for (String name : keep) {
+                FileTime time = Files.getLastModifiedTime(blobs.resolve(name));
+                oldestKept = oldestKept == null || time.compareTo(oldestKept) < 0 ? time : oldestKept;
+                newestKept = newestKept == null || time.compareTo(newestKept) > 0 ? time : newestKept;
+            }
+            try (DirectoryStream<Path> stream = Files.newDirectoryStream(blobs)) {
+                for (Path blob : stream) {
+                    String name = blob.getFileName().toString();
+                    if (keep.contains(name) || DurableFiles.isTemp(blob)) {
+                        continue;
+                    }
+                    FileTime time = Files.getLastModifiedTime(blob);
+                    if (time.compareTo(oldestKept) < 0 || dropped.contains(name) && time.compareTo(newestKept) <= 0) {
+                        Files.deleteIfExists(blob);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot collect old checkpoint blobs in {}: {}", blobs, e.toString());
+        }
+        DurableFiles.deleteStaleTemps(blobs, STALE_TEMP_AGE);
+        DurableFiles.deleteStaleTemps(taskDir, Duration.ZERO);
+    }
+
+    /** At startup: temp files left by writes that crashed before their rename. */
+    private void cleanStaleTemps() {
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tasks)) {
+            for (Path dir : dirs) {
+                if (!Files.isDirectory(dir)) {
+                    continue;
+                }
+                DurableFiles.deleteStaleTemps(dir, STALE_TEMP_AGE);
+                DurableFiles.deleteStaleTemps(dir.resolve(BLOBS), STALE_TEMP_AGE);
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot clean temp files under {}: {}", tasks, e.toString());
+        }
+    }
+}

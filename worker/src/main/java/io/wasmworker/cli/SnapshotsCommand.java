@@ -1,0 +1,110 @@
+package io.wasmworker.cli;
+
+import io.wasmworker.checkpoint.GuestSnapshot;
+import io.wasmworker.checkpoint.SnapshotCodec;
+import io.wasmworker.checkpoint.store.Blobs;
+import io.wasmworker.checkpoint.store.Manifest;
+import io.wasmworker.checkpoint.store.SnapshotStore;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code wasm-worker snapshots ls|inspect|rm}: the local snapshot store. */
+@Command(name = "snapshots", mixinStandardHelpOptions = true,
+        description = "Lists, inspects and removes task checkpoints in the local snapshot store.",
+        subcommands = {SnapshotsCommand.Ls.class, SnapshotsCommand.Inspect.class, SnapshotsCommand.Rm.class})
+final class SnapshotsCommand implements Runnable {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Options every subcommand shares. */
+    static class StoreArgs {
+        @Mixin
+        StoreOptions store;
+
+        @Option(names = "--snapshots", paramLabel = "DIR", description = "Snapshot store directory (default: <home>/snapshots).")
+        Path snapshots;
+
+        SnapshotStore open() {
+            return store.snapshots(snapshots);
+        }
+    }
+
+    @Command(name = "ls", mixinStandardHelpOptions = true, description = "One line per task: key, generation, sequence, artifact.")
+    static final class Ls extends StoreArgs implements Callable<Integer> {
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            SnapshotStore s = open();
+            PrintWriter out = spec.commandLine().getOut();
+            for (String key : s.taskKeys()) {
+                s.latest(key).ifPresent(m -> out.printf("%s  generation=%d sequence=%d attempt=%d chain=%d artifact=%s%n",
+                        key, m.generation(), m.sequence(), m.attempt(), m.chain().size(), m.artifact()));
+            }
+            return ExitCodes.SUCCESS;
+        }
+    }
+
+    @Command(name = "inspect", mixinStandardHelpOptions = true,
+            description = "Shows a task's manifest and every snapshot of its chain, verifying each one.")
+    static final class Inspect extends StoreArgs implements Callable<Integer> {
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "TASK_KEY")
+        String taskKey;
+
+        @Override
+        public Integer call() {
+            SnapshotStore s = open();
+            PrintWriter out = spec.commandLine().getOut();
+            Manifest m = s.latest(taskKey).orElseThrow(() ->
+                    new IllegalArgumentException("task '" + taskKey + "' has no checkpoint in " + s.describe()));
+            out.printf("task %s%n  generation %d, sequence %d, attempt %d, artifact %s%n  published %s%n",
+                    m.taskKey(), m.generation(), m.sequence(), m.attempt(), m.artifact(),
+                    Instant.ofEpochMilli(m.createdAtMillis()));
+            for (Manifest.BlobRef ref : m.chain()) {
+                byte[] bytes = Blobs.readVerified(s, taskKey, ref);
+                GuestSnapshot snap = SnapshotCodec.decode(bytes, "snapshot " + ref.name());
+                long dataPages = snap.pages().values().stream().filter(p -> p.length > 0).count();
+                out.printf("  %s  %s seq=%d%s pages=%d (stored: %d data, %d zero) globals=%d bytes=%d stdout=%dB%n",
+                        ref.name(), snap.isFull() ? "full " : "delta", snap.sequence(),
+                        snap.isFull() ? "" : " base=" + snap.baseSequence(), snap.totalPages(), dataPages,
+                        snap.pages().size() - dataPages, snap.globals().size(), bytes.length, snap.host().stdout().length);
+            }
+            return ExitCodes.SUCCESS;
+        }
+    }
+
+    @Command(name = "rm", mixinStandardHelpOptions = true, description = "Removes a task's checkpoints.")
+    static final class Rm extends StoreArgs implements Callable<Integer> {
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Parameters(paramLabel = "TASK_KEY", arity = "1..*")
+        java.util.List<String> taskKeys;
+
+        @Override
+        public Integer call() {
+            SnapshotStore s = open();
+            for (String key : taskKeys) {
+                s.delete(key);
+                spec.commandLine().getOut().println("removed " + key);
+            }
+            return ExitCodes.SUCCESS;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.wasmworker.sandbox;
+
+import com.dylibso.chicory.runtime.ExportFunction;
+import com.dylibso.chicory.runtime.HostFunction;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.wasi.WasiExitException;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import io.wasmworker.abi.AbiV1;
+import io.wasmworker.checkpoint.CheckpointPolicy;
+import io.wasmworker.checkpoint.Checkpointer;
+import io.wasmworker.checkpoint.HostState;
+import io.wasmworker.module.GuestStyle;
+import io.wasmworker.sandbox.host.GuestClock;
+import io.wasmworker.sandbox.host.GuestIo;
+import io.wasmworker.sandbox.host.GuestRandom;
+import io.wasmworker.sandbox.host.HostCallCounter;
+import io.wasmworker.sandbox.host.LimitedMemory;
+
+/**
+ * Drives one guest instance to its end in the guest's style, and answers its
+ * {@code wasm_worker.checkpoint} calls. With no {@link Checkpointer} (no task key or store),
+ * checkpoint calls are no-ops and the run is simply uninterrupted.
+ */
+abstract class GuestDriver {
+    /** The parts of a run a driver works with. */
+    record Run(GuestIo io, HostCallCounter calls, GuestClock clock, GuestRandom random, Checkpointer checkpointer,
+            CheckpointPolicy policy) {}
+
+    protected final Run run;
+    protected Instance instance;
+    protected LimitedMemory memory;
+
+    GuestDriver(Run run) {
+        this.run = run;
+    }
+
+    static GuestDriver of(GuestStyle style, Run run) {
+        return switch (style) {
+            case COMMAND -> new CommandDriver(run);
+            case ASYNCIFY_COMMAND -> new AsyncifyDriver(run);
+            case STEP -> new StepDriver(run);
+        };
+    }
+
+    /** The {@code wasm_worker.checkpoint} import, bound to this driver. */
+    HostFunction checkpointImport() {
+        FunctionType type = AbiV1.hostFunctionSignatures().get(AbiV1.CHECKPOINT_IMPORT);
+        return new HostFunction(AbiV1.HOST_MODULE, AbiV1.CHECKPOINT_IMPORT, type,
+                (inst, args) -> new long[] {onCheckpointCall((int) args[0], (int) args[1])});
+    }
+
+    /** Runs the guest from the start, or on from {@code restored}; returns its exit code. */
+    final int drive(Instance instance, LimitedMemory memory, HostState restored) {
+        this.instance = instance;
+        this.memory = memory;
+        try {
+            run(restored);
+            return 0;
+        } catch (WasiExitException e) {
+            return e.exitCode();
+        }
+    }
+
+    protected abstract void run(HostState restored);
+
+    protected abstract int onCheckpointCall(int buf, int len);
+
+    protected final HostState hostState(long entryStackPointer, long asyncifyBuffer, long steps) {
+        return new HostState(run.io().stdinPosition(), run.io().stdout(), run.calls().count(), run.clock().state(),
+                run.random().state(), entryStackPointer, asyncifyBuffer, steps);
+    }
+
+    protected final ExportFunction export(String name) {
+        return instance.export(name);
+    }
+
+    /** A plain command: runs {@code _start}; it imports no checkpoint function (checked at load). */
+    static final class CommandDriver extends GuestDriver {
+        CommandDriver(Run run) {
+            super(run);
+        }
+
+        @Override
+        protected void run(HostState restored) {
+            export("_start").apply();
+        }
+
+        @Override
+        protected int onCheckpointCall(int buf, int len) {
+            throw new IllegalStateException("a plain command cannot checkpoint (refused at load)");
+        }
+    }
+}
