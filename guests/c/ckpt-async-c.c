@@ -18,9 +18,9 @@
  *   - the heap: the trail is a malloc'd buffer;
  *   - the C shadow stack (in linear memory, below global 0, the stack pointer):
  *     compute() keeps a string in a stack array across all the checkpoints and checks
- *     it at the end. If a host resumed with the wrong stack pointer, the calls after a
- *     checkpoint (use_stack() takes 4 KiB each step) would overwrite it, and the guest
- *     fails with exit code 1 and "the C stack did not survive a checkpoint".
+ *     it at the end. If a host resumed with the wrong stack pointer, the calls after
+ *     a checkpoint (use_stack() takes 4 KiB right after each one) would overwrite it,
+ *     and the guest fails with exit code 1, "the C stack did not survive a checkpoint".
  *
  * Built as a normal command, then `wasm-opt --asyncify
  * --pass-arg=asyncify-imports@wasm_worker.checkpoint -O2` (see build.sh).
@@ -29,13 +29,6 @@
 #include "ckpt_chain.h"
 
 #define NOINLINE __attribute__((noinline))
-
-/* Checkpoints after `step`; the extra call level only makes the stack deeper. */
-static NOINLINE void checkpoint_after(uint32_t step)
-{
-    if (ww_checkpoint() == WW_CHECKPOINT_RESUMED)
-        fprintf(stderr, "resumed from checkpoint %lu\n", (unsigned long)step);
-}
 
 /* Uses 4 KiB of C stack, as real work would. If a host resumed with the stack pointer
  * at the wrong place (its value at _start entry, say), this would overwrite the frames
@@ -48,6 +41,16 @@ static NOINLINE void use_stack(uint32_t step)
         scratch[k] = (unsigned char)(step + k);
 }
 
+/* Checkpoints after `step`; the extra call level only makes the stack deeper. The
+ * first thing after the checkpoint is a call that uses a lot of stack. */
+static NOINLINE void checkpoint_after(uint32_t step)
+{
+    int resumed = ww_checkpoint() == WW_CHECKPOINT_RESUMED;
+    use_stack(step);
+    if (resumed)
+        fprintf(stderr, "resumed from checkpoint %lu\n", (unsigned long)step);
+}
+
 /* Runs all the steps. `state` and `i` live in wasm locals across every checkpoint. */
 static NOINLINE uint64_t run_steps(uint32_t steps, uint32_t work, char *trail)
 {
@@ -55,7 +58,6 @@ static NOINLINE uint64_t run_steps(uint32_t steps, uint32_t work, char *trail)
     uint32_t i;
     for (i = 1; i <= steps; i++) {
         fprintf(stderr, "step %lu\n", (unsigned long)i);
-        use_stack(i);
         state = ckpt_run_step(state, i, work);
         trail[i - 1] = ckpt_digit(state);
         checkpoint_after(i);

@@ -18,8 +18,8 @@
 //! - the shadow stack (in linear memory, below global 0, the stack pointer): `compute`
 //!   keeps an array there across all the checkpoints and checks it at the end. If a
 //!   host resumed with the wrong stack pointer, the calls after a checkpoint
-//!   (`use_stack` takes 4 KiB each step) would overwrite it, and the guest fails with
-//!   exit code 1 and "the stack did not survive a checkpoint".
+//!   (`use_stack` takes 4 KiB right after each one) would overwrite it, and the guest
+//!   fails with exit code 1, "the stack did not survive a checkpoint".
 //!
 //! Built with cargo, then `wasm-opt --asyncify
 //! --pass-arg=asyncify-imports@wasm_worker.checkpoint -O2` (see `guests/build.sh`).
@@ -30,14 +30,6 @@ mod ckpt_chain;
 use serde_json::Value;
 use std::ptr;
 use wasm_worker_guest::{checkpoint, fail, read_input, write_raw_output, Checkpoint};
-
-/// Checkpoints after `step`; the extra call level only makes the stack deeper.
-#[inline(never)]
-fn checkpoint_after(step: u32) {
-    if checkpoint() == Checkpoint::Resumed {
-        eprintln!("resumed from checkpoint {}", step);
-    }
-}
 
 /// Uses 4 KiB of stack, as real work would. If a host resumed with the stack pointer at
 /// the wrong place (its value at `_start` entry, say), this would overwrite the frames
@@ -50,13 +42,23 @@ fn use_stack(step: u32) {
     }
 }
 
+/// Checkpoints after `step`; the extra call level only makes the stack deeper. The
+/// first thing after the checkpoint is a call that uses a lot of stack.
+#[inline(never)]
+fn checkpoint_after(step: u32) {
+    let outcome = checkpoint();
+    use_stack(step);
+    if outcome == Checkpoint::Resumed {
+        eprintln!("resumed from checkpoint {}", step);
+    }
+}
+
 /// Runs all the steps. `state` and `i` live in wasm locals across every checkpoint.
 #[inline(never)]
 fn run_steps(steps: u32, work: u32, trail: &mut Vec<String>) -> u64 {
     let mut state = ckpt_chain::SEED;
     for i in 1..=steps {
         eprintln!("step {}", i);
-        use_stack(i);
         state = ckpt_chain::run_step(state, i, work);
         trail.push(ckpt_chain::digit(state));
         checkpoint_after(i);

@@ -5,8 +5,9 @@
 //! `{"steps":8,"work":200000,"result":"<16 hex digits>","trail":"<steps digits>"}`; the
 //! workload is in `../shared/ckpt_chain.rs`, and all four `ckpt-*` guests print the same.
 //!
-//! A `cdylib` without `main`: the module has no `_start`, exports `memory` and
-//! [`ww_step`], and the host calls `ww_step()` until it returns 1. With S = steps:
+//! A `cdylib` without `main`: the module has no `_start`, exports `memory`,
+//! [`_initialize`] and [`ww_step`], and the host calls `_initialize()` once, then
+//! `ww_step()` until it returns 1. With S = steps:
 //!
 //! - call 1 reads and checks the input, then runs step 1;
 //! - call i <= S runs step i: writes `step <i>` to stderr, does the work, asks for a
@@ -17,9 +18,14 @@
 //! heap, so a snapshot taken after call k resumes with step k+1. A bad input is the
 //! business error `INVALID_INPUT`, reported from call 1 with exit code 3.
 //!
-//! With rustc 1.63 a wasm32-wasi cdylib gets no `_initialize` (no crt1-reactor.o is
-//! linked); std's stdin/stdout/stderr, the allocator and `process::exit` work without
-//! it, since nothing here needs a constructor.
+//! With rustc 1.63 a wasm32-wasi cdylib gets no `_initialize` of its own (no
+//! crt1-reactor.o is linked). Then wasm-ld treats the module like a command and wraps
+//! every export so that it runs the C constructors before and the destructors after
+//! *each* call, which for a step guest means on every step. Harmless in this guest
+//! (it has no constructors, and its destructors do nothing), but a guest that reads environment variables gets wasi-libc's environment
+//! re-read, and its old copy leaked, at every step. Defining `_initialize` as below
+//! (what crt1-reactor.o does for C) makes the module a proper reactor: the
+//! constructors run once, and `ww_step` is exported as is.
 
 #[path = "../../shared/ckpt_chain.rs"]
 mod ckpt_chain;
@@ -56,6 +62,21 @@ fn start() -> Run {
         state: ckpt_chain::SEED,
         trail: Vec::with_capacity(steps as usize),
         done: false,
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+extern "C" {
+    /// Synthesised by wasm-ld: runs the static constructors (of wasi-libc, mostly).
+    fn __wasm_call_ctors();
+}
+
+/// Reactor initialisation; the host calls it once, before the first `ww_step`.
+#[no_mangle]
+pub extern "C" fn _initialize() {
+    #[cfg(target_arch = "wasm32")]
+    unsafe {
+        __wasm_call_ctors()
     }
 }
 

@@ -12,8 +12,12 @@ import io.wasmworker.checkpoint.HostState;
  * rewinds: {@code _start} is entered again and asyncify fast-forwards to the checkpoint call,
  * which returns. A resumed run restores the snapshot and rewinds the same way.
  *
- * <p>The shadow stack pointer (global 0) is reset to its value at {@code _start} entry before
- * each rewind: the rewind re-runs every function prologue, which allocates the frames again.
+ * <p>The shadow stack pointer (global 0) needs care, because asyncify only saves wasm locals. It
+ * is set to its {@code _start}-entry value before each rewind and, when the rewind arrives back in
+ * the checkpoint call, to the value it had when the guest made that call. Whether a binaryen
+ * version re-runs function prologues while rewinding (allocating the frames again) or skips them
+ * (binaryen 108 does), the guest then continues with exactly its frames, neither leaking stack
+ * nor allocating over live frames.
  */
 final class AsyncifyDriver extends GuestDriver {
     private static final int STATE_REWINDING = 2;
@@ -21,6 +25,8 @@ final class AsyncifyDriver extends GuestDriver {
 
     private int pendingBuffer = -1;
     private boolean resuming;
+    /** The shadow stack pointer when the guest called checkpoint (restored at the end of a rewind). */
+    private long callStackPointer;
 
     AsyncifyDriver(Run run) {
         super(run);
@@ -33,6 +39,7 @@ final class AsyncifyDriver extends GuestDriver {
         long entryStackPointer;
         if (restored != null) {
             entryStackPointer = restored.entryStackPointer();
+            callStackPointer = stackPointer.getValue(); // the snapshot was taken right after the unwind
             rewind(stackPointer, entryStackPointer, (int) restored.asyncifyBuffer());
             resuming = true;
         } else {
@@ -60,6 +67,7 @@ final class AsyncifyDriver extends GuestDriver {
     protected int onCheckpointCall(int buf, int len) {
         if (export("asyncify_get_state").apply()[0] == STATE_REWINDING) {
             export("asyncify_stop_rewind").apply();
+            instance.global(0).setValue(callStackPointer);
             boolean wasResume = resuming;
             resuming = false;
             return wasResume ? 1 : 0;
@@ -72,6 +80,7 @@ final class AsyncifyDriver extends GuestDriver {
             throw new TrapException("wasm_worker.checkpoint: the asyncify buffer (" + Integer.toUnsignedLong(buf) + ", "
                     + Integer.toUnsignedLong(len) + ") must be 4-byte aligned, at least 24 bytes and inside memory");
         }
+        callStackPointer = instance.global(0).getValue();
         memory.writeI32(buf, buf + HEADER);
         memory.writeI32(buf + 4, buf + len);
         export("asyncify_start_unwind").apply(buf);

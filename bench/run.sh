@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds the JMH benchmarks and runs them once per JDK (default: 17 and 25), writing
+# bench/results/<timestamp>-jdk<N>.{json,txt}. Extra arguments go to JMH, e.g.
+#   bench/run.sh                                   # everything, both JDKs (~10 min)
+#   bench/run.sh InvocationBenchmark               # one class (a JMH regexp)
+#   bench/run.sh InvocationBenchmark -prof gc      # with a profiler
+#   bench/run.sh -i 10 -r 3s                       # overrides the matching defaults below
+# Environment: JDKS="<java home> ..." (which JDKs), SKIP_BUILD=1, MVN=<maven command>,
+# GUESTS_DIR=<dir with the .wasm guests> (default: guests/dist of this repository).
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$BENCH_DIR")
+RESULTS_DIR=${RESULTS_DIR:-$BENCH_DIR/results}
+JDKS=${JDKS:-"/usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64"}
+GUESTS_DIR=${GUESTS_DIR:-$ROOT/guests/dist}
+JAR=$BENCH_DIR/target/benchmarks.jar
+
+# For a shared 2-core machine: one fork per benchmark (a fresh JVM, so the compiled guest code of
+# one benchmark cannot pollute another's profile), 5 x 2 s warm-up (the compiled guests take a
+# few seconds to reach C2), 5 x 2 s measured. Any of these given on the command line wins.
+DEFAULTS=(-f 1 -wi 5 -w 2s -i 5 -r 2s)
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    if [ -z "${MVN:-}" ]; then
+        if [ -x "$ROOT/mvnw" ]; then MVN="$ROOT/mvnw"; else MVN=mvn; fi
+    fi
+    echo "== building with $MVN" >&2
+    (cd "$ROOT" && $MVN -q -B package -DskipTests -pl bench -am)
+fi
+[ -f "$JAR" ] || { echo "no $JAR; build first (without SKIP_BUILD=1)" >&2; exit 1; }
+[ -f "$GUESTS_DIR/echo.wasm" ] || { echo "no guests in $GUESTS_DIR; run guests/build.sh or set GUESTS_DIR" >&2; exit 1; }
+
+# keep a default only if the caller did not give the same option
+jmh_args=()
+for ((i = 0; i < ${#DEFAULTS[@]}; i += 2)); do
+    given=0
+    for arg in "$@"; do [ "$arg" = "${DEFAULTS[i]}" ] && given=1; done
+    [ $given = 1 ] || jmh_args+=("${DEFAULTS[i]}" "${DEFAULTS[i + 1]}")
+done
+
+mkdir -p "$RESULTS_DIR"
+stamp=$(date +%Y%m%d-%H%M%S)
+for home in $JDKS; do
+    java="$home/bin/java"
+    [ -x "$java" ] || { echo "skipping $home: no $java" >&2; continue; }
+    version=$("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+    base="$RESULTS_DIR/$stamp-jdk$version"
+    echo "== JDK $version ($home) -> $base.{json,txt}" >&2
+    {
+        echo "# $(date -Is) $(uname -srm), nproc=$(nproc), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+        "$java" -version 2>&1 | sed 's/^/# /'
+        echo "# $java -Dwasmworker.guests.dir=$GUESTS_DIR -jar $JAR ${jmh_args[*]} $* -rf json -rff $base.json"
+    } >"$base.txt"
+    # run from bench/ so relative paths behave the same however the script was called
+    (cd "$BENCH_DIR" && "$java" -Dwasmworker.guests.dir="$GUESTS_DIR" -jar "$JAR" \
+        "${jmh_args[@]}" "$@" -rf json -rff "$base.json") 2>&1 | tee -a "$base.txt"
+    echo "# finished $(date -Is), load: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$base.txt"
+done
