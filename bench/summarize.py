@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Turns JMH JSON results (from bench/run.sh) into the Markdown tables of RESULTS.md.
+
+    python3 bench/summarize.py bench/results/<time>-jdk17.json bench/results/<time>-jdk25.json
+
+Every ratio is computed within one file (one JDK, one run), never across runs.
+"""
+import json
+import os
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        runs = json.load(f)
+    out = {}
+    for r in runs:
+        name = r["benchmark"].rsplit(".", 2)
+        out[name[-2] + "." + name[-1]] = r
+    return out
+
+
+def pct(r, p):
+    return r["primaryMetric"].get("scorePercentiles", {}).get(p)
+
+
+def fmt(x, digits=1):
+    if not isinstance(x, (int, float)) or x != x:  # None, NaN, or "NaN" (one iteration has no error)
+        return "n/a"
+    return f"{x:.{digits}f}"
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def summarize(path):
+    res = load(path)
+    jdk = next(iter(res.values()))["vmVersion"] if res else "?"
+    print(f"### JDK {jdk} ({os.path.basename(path)})\n")
+
+    inv = {k: v for k, v in res.items() if k.startswith("InvocationBenchmark.")}
+    if inv:
+        print("| invocation (echo) | p0.50 µs | p0.99 µs | mean µs ± 99.9% | samples |")
+        print("|---|---:|---:|---:|---:|")
+        for k in ["sandboxEcho", "callerThreadEcho", "rawChicoryEcho", "threadHandoff"]:
+            r = inv.get("InvocationBenchmark." + k)
+            if r is None:
+                continue
+            m = r["primaryMetric"]
+            n = sum(c for fork in m["rawDataHistogram"] for it in fork for _, c in it) if "rawDataHistogram" in m else ""
+            print(f"| `{k}` | {fmt(pct(r, '50.0'))} | {fmt(pct(r, '99.0'))} | {fmt(m['score'])} ± {fmt(m['scoreError'])} | {n} |")
+        print()
+
+    other = {k: v for k, v in res.items() if not k.startswith("InvocationBenchmark.")}
+    if other:
+        print("| benchmark (n = 2,000,000) | ms/op ± 99.9% |")
+        print("|---|---:|")
+        for k in sorted(other):
+            m = other[k]["primaryMetric"]
+            print(f"| `{k}` | {fmt(m['score'], 2)} ± {fmt(m['scoreError'], 2)} |")
+        print()
+
+    def p50(k):
+        r = res.get(k)
+        return pct(r, "50.0") if r else None
+
+    def score(k):
+        r = res.get(k)
+        return r["primaryMetric"]["score"] if r else None
+
+    lines = []
+    sb, ct, raw, ho = (p50("InvocationBenchmark." + k) for k in
+                       ["sandboxEcho", "callerThreadEcho", "rawChicoryEcho", "threadHandoff"])
+    if sb and raw:
+        lines.append(f"sandbox echo / raw Chicory echo (p0.50): **{fmt(ratio(sb, raw), 2)}x** "
+                     f"({fmt(sb)} vs {fmt(raw)} µs, +{fmt(sb - raw)} µs)")
+    if sb and ct:
+        lines.append(f"cost of the sandbox thread (sandboxEcho - callerThreadEcho, p0.50): {fmt(sb - ct)} µs; "
+                     f"bare handoff round trip alone (threadHandoff p0.50): {fmt(ho)} µs")
+    if ct and raw:
+        lines.append(f"sandbox steps on the caller thread / raw Chicory (p0.50): {fmt(ratio(ct, raw), 2)}x")
+    j, c, rs = (score("CpuHeavyBenchmark." + k) for k in ["javaSieve", "wasmC", "wasmRust"])
+    if j and c:
+        lines.append(f"C guest / plain Java: **{fmt(ratio(c, j), 2)}x**")
+    if j and rs:
+        lines.append(f"Rust guest / plain Java: **{fmt(ratio(rs, j), 2)}x**")
+    if c and rs:
+        lines.append(f"Rust guest / C guest: {fmt(ratio(rs, c), 2)}x")
+    b, lm = score("MemoryOverheadBenchmark.byteArrayMemory"), score("MemoryOverheadBenchmark.limitedMemory")
+    if b and lm:
+        lines.append(f"LimitedMemory / ByteArrayMemory (primes C guest): **{fmt(ratio(lm, b), 2)}x**")
+    for line in lines:
+        print("- " + line)
+    print()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    for p in sys.argv[1:]:
+        summarize(p)
