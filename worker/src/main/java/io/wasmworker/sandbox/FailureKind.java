@@ -10,6 +10,8 @@ public enum FailureKind {
     TIMEOUT,
     /** The guest needed more memory than its limit (a refused memory.grow, or too large to start). */
     MEMORY_LIMIT,
+    /** The caller interrupted the run (not the time limit): the worker is shutting down, for example. */
+    CANCELLED,
     /** The guest wrote more than its output limit. */
     OUTPUT_LIMIT,
     /** The guest recursed past the call-depth limit. */

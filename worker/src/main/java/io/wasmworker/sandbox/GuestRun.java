@@ -28,14 +28,13 @@ import io.wasmworker.sandbox.host.GuestIo;
 import io.wasmworker.sandbox.host.HostCallCounter;
 import io.wasmworker.sandbox.host.LimitedMemory;
 import io.wasmworker.sandbox.host.WasiHost;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
- * One execution of a guest on a sandbox thread: a fresh instance, its own WASI and I/O state, and
- * a classification of however it ended. {@link #stop()} interrupts it from another thread.
+ * One execution of a guest on the calling thread: a fresh instance, its own WASI and I/O state,
+ * and a classification of however it ended. {@link #stop()} (the watchdog) interrupts it from
+ * another thread, only while it runs.
  */
-final class GuestRun implements Runnable {
+final class GuestRun {
 
     /**
      * Chicory 1.7.5's interpreter does not check for interrupts on br_if/br_table back edges. The
@@ -50,45 +49,39 @@ final class GuestRun implements Runnable {
 
     private final GuestModule module;
     private final Invocation invocation;
-    private final CountDownLatch done = new CountDownLatch(1);
 
     private Thread thread;
     private boolean running;
     private volatile boolean stopRequested;
-    private InvocationResult result;
 
     GuestRun(GuestModule module, Invocation invocation) {
         this.module = module;
         this.invocation = invocation;
     }
 
-    /** Waits for the run to end; null if it has not ended in time. */
-    InvocationResult await(long nanos) throws InterruptedException {
-        return done.await(nanos, TimeUnit.NANOSECONDS) ? result : null;
-    }
-
     /** Interrupts the guest if it is still running; its outcome will be a timeout. */
     synchronized void stop() {
-        stopRequested = true;
         if (running) {
+            stopRequested = true;
             thread.interrupt();
         }
     }
 
-    @Override
-    public void run() {
+    /** Runs the guest to its end on the calling thread. */
+    InvocationResult run() {
         synchronized (this) {
             thread = Thread.currentThread();
             running = true;
         }
         try {
-            result = execute();
+            return execute();
         } finally {
             synchronized (this) {
                 running = false;
+                if (stopRequested) {
+                    Thread.interrupted(); // our watchdog's interrupt must not outlive the run
+                }
             }
-            Thread.interrupted(); // the pool thread must not carry a stale interrupt into the next run
-            done.countDown();
         }
     }
 
@@ -159,6 +152,10 @@ final class GuestRun implements Runnable {
         if (stopRequested) {
             return new Outcome.Failure(FailureKind.TIMEOUT,
                     "the guest ran past its time limit of " + limits.timeout().toMillis() + " ms and was stopped");
+        }
+        if (t instanceof ChicoryInterruptedException || Thread.currentThread().isInterrupted()) {
+            return new Outcome.Failure(FailureKind.CANCELLED,
+                    "the run was cancelled: its thread was interrupted (the worker is shutting down?)");
         }
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof GuestIo.OutputLimitExceeded) {
