@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the JMH benchmarks and runs them once per JDK (default: 17 and 25), writing
 # bench/results/<timestamp>-jdk<N>.{json,txt}. Extra arguments go to JMH, e.g.
-#   bench/run.sh                                   # everything, both JDKs (~10 min)
+#   bench/run.sh                                   # everything, both JDKs (~35 min)
 #   bench/run.sh InvocationBenchmark               # one class (a JMH regexp)
 #   bench/run.sh InvocationBenchmark -prof gc      # with a profiler
 #   bench/run.sh -i 10 -r 3s                       # overrides the matching defaults below
@@ -40,6 +40,7 @@ for ((i = 0; i < ${#DEFAULTS[@]}; i += 2)); do
 done
 
 mkdir -p "$RESULTS_DIR"
+status=0
 stamp=$(date +%Y%m%d-%H%M%S)
 for home in $JDKS; do
     java="$home/bin/java"
@@ -53,7 +54,11 @@ for home in $JDKS; do
         echo "# $java -Dwasmworker.guests.dir=$GUESTS_DIR -jar $JAR ${jmh_args[*]} $* -rf json -rff $base.json"
     } >"$base.txt"
     # run from bench/ so relative paths behave the same however the script was called
-    (cd "$BENCH_DIR" && "$java" -Dwasmworker.guests.dir="$GUESTS_DIR" -jar "$JAR" \
-        "${jmh_args[@]}" "$@" -rf json -rff "$base.json") 2>&1 | tee -a "$base.txt"
+    if ! (cd "$BENCH_DIR" && "$java" -Dwasmworker.guests.dir="$GUESTS_DIR" -jar "$JAR" \
+        "${jmh_args[@]}" "$@" -rf json -rff "$base.json") 2>&1 | tee -a "$base.txt"; then
+        echo "== JDK $version: JMH failed, see $base.txt" >&2
+        status=1
+    fi
     echo "# finished $(date -Is), load: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$base.txt"
 done
+exit $status

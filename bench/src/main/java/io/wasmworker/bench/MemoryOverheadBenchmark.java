@@ -34,7 +34,8 @@ import org.openjdk.jmh.annotations.State;
  * What the sandbox's {@link LimitedMemory} wrapper costs a memory-bound guest: the primes C guest
  * (a sieve: almost every instruction is a linear-memory load or store) on instances built directly
  * with Chicory on the benchmark thread, identical except for the memory factory: Chicory's plain
- * {@link ByteArrayMemory}, or the worker's {@link LimitedMemory} delegating to one. Both get the
+ * {@link ByteArrayMemory}, or the worker's {@link LimitedMemory}, which delegates every access to
+ * one, counts refused grows and marks the pages each store touches (for checkpoints). Both get the
  * same limits (the module's, capped at the default memory limit).
  *
  * <p>JMH runs each benchmark method in its own fork, so the compiled guest code sees only one
