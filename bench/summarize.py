@@ -24,6 +24,28 @@ def pct(r, p):
     return r["primaryMetric"].get("scorePercentiles", {}).get(p)
 
 
+def fork_p50s(r):
+    """The median of each fork separately (SampleTime)."""
+    out = []
+    for fork in r["primaryMetric"].get("rawDataHistogram", []):
+        h = {}
+        for it in fork:
+            for v, c in it:
+                h[v] = h.get(v, 0) + c
+        total, acc = sum(h.values()), 0
+        for v in sorted(h):
+            acc += h[v]
+            if acc >= total / 2:
+                out.append(v)
+                break
+    return out
+
+
+def fork_means(r):
+    """The mean of each fork separately (AverageTime)."""
+    return [sum(f) / len(f) for f in r["primaryMetric"].get("rawData", []) if f]
+
+
 def fmt(x, digits=1):
     if not isinstance(x, (int, float)) or x != x:  # None, NaN, or "NaN" (one iteration has no error)
         return "n/a"
@@ -41,24 +63,26 @@ def summarize(path):
 
     inv = {k: v for k, v in res.items() if k.startswith("InvocationBenchmark.")}
     if inv:
-        print("| invocation (echo) | p0.50 µs | p0.99 µs | mean µs ± 99.9% | samples |")
-        print("|---|---:|---:|---:|---:|")
+        print("| invocation (echo) | p0.50 µs | p0.99 µs | mean µs ± 99.9% | samples | p0.50 of each fork µs |")
+        print("|---|---:|---:|---:|---:|---|")
         for k in ["sandboxEcho", "callerThreadEcho", "rawChicoryEcho", "threadHandoff"]:
             r = inv.get("InvocationBenchmark." + k)
             if r is None:
                 continue
             m = r["primaryMetric"]
             n = sum(c for fork in m["rawDataHistogram"] for it in fork for _, c in it) if "rawDataHistogram" in m else ""
-            print(f"| `{k}` | {fmt(pct(r, '50.0'))} | {fmt(pct(r, '99.0'))} | {fmt(m['score'])} ± {fmt(m['scoreError'])} | {n} |")
+            forks = ", ".join(fmt(x) for x in fork_p50s(r))
+            print(f"| `{k}` | {fmt(pct(r, '50.0'))} | {fmt(pct(r, '99.0'))} | {fmt(m['score'])} ± {fmt(m['scoreError'])} | {n} | {forks} |")
         print()
 
     other = {k: v for k, v in res.items() if not k.startswith("InvocationBenchmark.")}
     if other:
-        print("| benchmark (n = 2,000,000) | ms/op ± 99.9% |")
-        print("|---|---:|")
+        print("| benchmark (n = 2,000,000) | ms/op ± 99.9% | mean of each fork ms/op |")
+        print("|---|---:|---|")
         for k in sorted(other):
             m = other[k]["primaryMetric"]
-            print(f"| `{k}` | {fmt(m['score'], 2)} ± {fmt(m['scoreError'], 2)} |")
+            forks = ", ".join(fmt(x, 2) for x in fork_means(other[k]))
+            print(f"| `{k}` | {fmt(m['score'], 2)} ± {fmt(m['scoreError'], 2)} | {forks} |")
         print()
 
     def p50(k):
@@ -74,22 +98,30 @@ def summarize(path):
                        ["sandboxEcho", "callerThreadEcho", "rawChicoryEcho", "threadHandoff"])
     if sb and raw:
         lines.append(f"sandbox echo / raw Chicory echo (p0.50): **{fmt(ratio(sb, raw), 2)}x** "
-                     f"({fmt(sb)} vs {fmt(raw)} µs, +{fmt(sb - raw)} µs)")
+                     f"({fmt(sb)} vs {fmt(raw)} µs, {sb - raw:+.1f} µs)")
     if sb and ct:
         lines.append(f"cost of the sandbox thread (sandboxEcho - callerThreadEcho, p0.50): {fmt(sb - ct)} µs; "
                      f"bare handoff round trip alone (threadHandoff p0.50): {fmt(ho)} µs")
     if ct and raw:
         lines.append(f"sandbox steps on the caller thread / raw Chicory (p0.50): {fmt(ratio(ct, raw), 2)}x")
+    def fastest(k):
+        r = res.get(k)
+        return min(fork_means(r)) if r and fork_means(r) else None
+
     j, c, rs = (score("CpuHeavyBenchmark." + k) for k in ["javaSieve", "wasmC", "wasmRust"])
+    fj, fc, frs = (fastest("CpuHeavyBenchmark." + k) for k in ["javaSieve", "wasmC", "wasmRust"])
     if j and c:
-        lines.append(f"C guest / plain Java: **{fmt(ratio(c, j), 2)}x**")
+        lines.append(f"C guest / plain Java: **{fmt(ratio(c, j), 2)}x** (fastest forks: {fmt(ratio(fc, fj), 2)}x)")
     if j and rs:
-        lines.append(f"Rust guest / plain Java: **{fmt(ratio(rs, j), 2)}x**")
+        lines.append(f"Rust guest / plain Java: **{fmt(ratio(rs, j), 2)}x** (fastest forks: {fmt(ratio(frs, fj), 2)}x)")
     if c and rs:
         lines.append(f"Rust guest / C guest: {fmt(ratio(rs, c), 2)}x")
     b, lm = score("MemoryOverheadBenchmark.byteArrayMemory"), score("MemoryOverheadBenchmark.limitedMemory")
     if b and lm:
-        lines.append(f"LimitedMemory / ByteArrayMemory (primes C guest): **{fmt(ratio(lm, b), 2)}x**")
+        fb = fastest("MemoryOverheadBenchmark.byteArrayMemory")
+        flm = fastest("MemoryOverheadBenchmark.limitedMemory")
+        lines.append(f"LimitedMemory / ByteArrayMemory (primes C guest): **{fmt(ratio(lm, b), 2)}x** "
+                     f"(fastest forks: {fmt(ratio(flm, fb), 2)}x)")
     for line in lines:
         print("- " + line)
     print()

@@ -1,9 +1,8 @@
 package io.wasmworker.sandbox;
 
 import io.wasmworker.module.GuestModule;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,11 +21,26 @@ public final class Sandbox implements AutoCloseable {
     /** Guest stack: deep enough for real programs, small enough that runaway recursion ends fast. */
     public static final long DEFAULT_STACK_BYTES = 8L << 20;
 
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "guest-watchdog");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledThreadPoolExecutor watchdog = newWatchdog();
+
+    /**
+     * One daemon thread; a cancelled deadline leaves the queue at once (by default it would stay,
+     * holding its run and input, until the deadline passed: 30 s of garbage per finished run).
+     */
+    private static ScheduledThreadPoolExecutor newWatchdog() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "guest-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
+    }
+
+    /** Deadlines not yet cancelled or fired (for tests: finished runs must leave none behind). */
+    int pendingDeadlines() {
+        return watchdog.getQueue().size();
+    }
 
     /** Runs the guest to its outcome; never throws for anything the guest does. */
     public InvocationResult run(GuestModule module, Invocation invocation) {

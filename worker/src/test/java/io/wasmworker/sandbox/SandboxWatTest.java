@@ -44,6 +44,16 @@ class SandboxWatTest {
     }
 
     @Test
+    void finishedRunsLeaveNoDeadlineBehind() {
+        var m = Guests.emitting("", "(func (export \"_start\") (call $emit (i32.const 1)))");
+        for (int i = 0; i < 50; i++) {
+            emitted(run(m, input("{}")));
+        }
+        // each run's deadline is removed when it finishes, not kept (with its input) until it expires
+        assertThat(SANDBOX.pendingDeadlines()).isZero();
+    }
+
+    @Test
     void interpretedBrIfLoopIsStoppedByTheTimeout() {
         // Chicory 1.7.5's interpreter ignores interrupts on br_if back edges; our listener must not.
         String spin = "(module (memory (export \"memory\") 1) (func (export \"_start\") (loop $l (br_if $l (i32.const 1)))))";

@@ -15,14 +15,15 @@ public final class GuestIo {
     private byte[] stdoutBuffer;
     private int stdoutLength;
 
-    private final byte[] stderrTail;
+    private final int stderrCapacity;
+    private byte[] stderrTail = new byte[0];
     private long stderrTotal;
 
     public GuestIo(byte[] stdin, int maxStdoutBytes, int maxStderrTailBytes) {
         this.stdin = stdin;
         this.stdoutLimit = maxStdoutBytes;
-        this.stdoutBuffer = new byte[Math.min(maxStdoutBytes, 4096)];
-        this.stderrTail = new byte[maxStderrTailBytes];
+        this.stdoutBuffer = new byte[0]; // both buffers grow on first use: most runs write little
+        this.stderrCapacity = maxStderrTailBytes;
     }
 
     /** Thrown from inside {@code fd_write} when the guest's output would pass its limit. */
@@ -81,7 +82,8 @@ public final class GuestIo {
     public void appendStdout(byte[] data) {
         checkStdoutRoom(data.length);
         if (stdoutLength + data.length > stdoutBuffer.length) {
-            int size = (int) Math.min(stdoutLimit, Math.max((long) stdoutBuffer.length * 2, stdoutLength + data.length));
+            int size = (int) Math.min(stdoutLimit,
+                    Math.max(Math.max(256L, (long) stdoutBuffer.length * 2), stdoutLength + data.length));
             stdoutBuffer = Arrays.copyOf(stdoutBuffer, size);
         }
         System.arraycopy(data, 0, stdoutBuffer, stdoutLength, data.length);
@@ -101,9 +103,12 @@ public final class GuestIo {
     /** Keeps only the last bytes of stderr; {@code data} is the tail of a write of {@code fullLength}. */
     public void appendStderr(byte[] data, long fullLength) {
         stderrTotal += fullLength;
-        int cap = stderrTail.length;
+        int cap = stderrCapacity;
         if (cap == 0) {
             return;
+        }
+        if (stderrTail.length < cap) {
+            stderrTail = new byte[cap];
         }
         // ring buffer indexed by total bytes written; data holds the last data.length bytes of this write
         long start = stderrTotal - data.length;
@@ -113,7 +118,7 @@ public final class GuestIo {
     }
 
     public int stderrTailCapacity() {
-        return stderrTail.length;
+        return stderrCapacity;
     }
 
     public long stderrTotal() {
@@ -122,7 +127,7 @@ public final class GuestIo {
 
     /** The last bytes the guest wrote to stderr, oldest first. */
     public byte[] stderrTail() {
-        int cap = stderrTail.length;
+        int cap = stderrCapacity;
         int n = (int) Math.min(cap, stderrTotal);
         byte[] out = new byte[n];
         long start = stderrTotal - n;
