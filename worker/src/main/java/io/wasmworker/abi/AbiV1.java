@@ -1,7 +1,9 @@
 package io.wasmworker.abi;
 
 import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.ValType;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -35,11 +37,12 @@ public final class AbiV1 {
 
     private AbiV1() {}
 
+    private static final Map<String, FunctionType> HOST_FUNCTIONS = Map.of(CHECKPOINT_IMPORT,
+            FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I32)));
+
     /** The functions this host offers in {@link #HOST_MODULE}. */
     public static Map<String, FunctionType> hostFunctionSignatures() {
-        return Map.of(CHECKPOINT_IMPORT, FunctionType.of(
-                java.util.List.of(com.dylibso.chicory.wasm.types.ValType.I32, com.dylibso.chicory.wasm.types.ValType.I32),
-                java.util.List.of(com.dylibso.chicory.wasm.types.ValType.I32)));
+        return HOST_FUNCTIONS;
     }
 
     /**

@@ -3,7 +3,6 @@ package io.wasmworker.cli;
 import io.wasmworker.artifact.ArtifactException;
 import io.wasmworker.module.InvalidModuleException;
 import io.wasmworker.sandbox.Outcome;
-import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 
 /** The process exit codes of the CLI. */
@@ -34,9 +33,6 @@ final class ExitCodes {
         }
         if (e instanceof NoSuchFileException) {
             return "no such file: " + e.getMessage();
-        }
-        if (e instanceof IOException) {
-            return e.toString();
         }
         return e.toString();
     }

@@ -11,12 +11,16 @@ import com.dylibso.chicory.wasm.types.ExternalType;
 import com.dylibso.chicory.wasm.types.FunctionImport;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.Import;
+import com.dylibso.chicory.wasm.types.MutabilityType;
+import com.dylibso.chicory.wasm.types.ValType;
 import io.wasmworker.abi.AbiV1;
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.sandbox.host.WasiHost;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,11 +104,11 @@ public final class ModuleLoader {
         }
     }
 
-    static final java.util.List<String> ASYNCIFY_EXPORTS = java.util.List.of("asyncify_start_unwind",
+    static final List<String> ASYNCIFY_EXPORTS = List.of("asyncify_start_unwind",
             "asyncify_stop_unwind", "asyncify_start_rewind", "asyncify_stop_rewind", "asyncify_get_state");
 
     private static GuestStyle styleOf(Digest digest, WasmModule wasm) {
-        java.util.Set<String> functions = new java.util.HashSet<>();
+        Set<String> functions = new HashSet<>();
         boolean hasMemory = false;
         var exports = wasm.exportSection();
         for (int i = 0; i < exports.exportCount(); i++) {
@@ -150,8 +154,8 @@ public final class ModuleLoader {
     private static void checkStackPointer(Digest digest, WasmModule wasm) {
         var globals = wasm.globalSection();
         boolean ok = globals.globalCount() > 0
-                && globals.getGlobal(0).mutabilityType() == com.dylibso.chicory.wasm.types.MutabilityType.Var
-                && globals.getGlobal(0).valueType().equals(com.dylibso.chicory.wasm.types.ValType.I32);
+                && globals.getGlobal(0).mutabilityType() == MutabilityType.Var
+                && globals.getGlobal(0).valueType().equals(ValType.I32);
         if (!ok) {
             throw new InvalidModuleException("artifact " + digest + " is asyncify-instrumented but its global 0 is not"
                     + " a mutable i32 (the shadow stack pointer clang and rustc put there); it cannot be resumed");

@@ -44,6 +44,35 @@ class SandboxWatTest {
     }
 
     @Test
+    void aRunInterruptedByItsCallerIsCancelledNotTimedOut() throws Exception {
+        var m = Guests.watModule("(module (memory (export \"memory\") 1) (func (export \"_start\") (loop $l (br $l))))");
+        InvocationResult[] result = new InvocationResult[1];
+        boolean[] stillInterrupted = new boolean[1];
+        Thread caller = new Thread(() -> {
+            result[0] = run(m, input("{}"));
+            stillInterrupted[0] = Thread.currentThread().isInterrupted();
+        });
+        caller.start();
+        Thread.sleep(200);
+        caller.interrupt();
+        caller.join(5000);
+        assertThat(result[0].outcome()).isInstanceOfSatisfying(Outcome.Failure.class, f -> {
+            assertThat(f.kind()).isEqualTo(FailureKind.CANCELLED);
+            assertThat(f.reason()).contains("its thread was interrupted");
+        });
+        assertThat(stillInterrupted[0]).as("the caller's own interrupt is left for the caller to see").isTrue();
+    }
+
+    @Test
+    void aStepGuestReturningSomethingElseThanZeroOrOneFails() {
+        var m = Guests.watModule("(module (memory (export \"memory\") 1) (func (export \"ww_step\") (result i32) (i32.const 7)))");
+        assertThat(run(m, input("{}")).outcome()).isInstanceOfSatisfying(Outcome.Failure.class, f -> {
+            assertThat(f.kind()).isEqualTo(FailureKind.TRAP);
+            assertThat(f.reason()).contains("ww_step returned 7");
+        });
+    }
+
+    @Test
     void finishedRunsLeaveNoDeadlineBehind() {
         var m = Guests.emitting("", "(func (export \"_start\") (call $emit (i32.const 1)))");
         for (int i = 0; i < 50; i++) {

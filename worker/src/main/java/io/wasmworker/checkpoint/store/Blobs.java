@@ -1,8 +1,6 @@
 package io.wasmworker.checkpoint.store;
 
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import io.wasmworker.artifact.Digest;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -43,7 +41,7 @@ public final class Blobs {
 
     /** Lowercase hex SHA-256 of {@code bytes}. */
     public static String sha256Hex(byte[] bytes) {
-        return HexFormat.of().formatHex(sha256().digest(bytes));
+        return Digest.of(bytes).hex();
     }
 
     /** The reference a manifest needs for a blob with these bytes. */
@@ -69,13 +67,5 @@ public final class Blobs {
         byte[] bytes = store.getBlob(taskKey, ref.name());
         verify(taskKey, ref, bytes);
         return bytes;
-    }
-
-    static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK has no SHA-256", e);
-        }
     }
 }

@@ -12,14 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -224,9 +222,9 @@ public final class LocalSnapshotStore implements SnapshotStore {
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .encode(CharBuffer.wrap(taskKey));
-            MessageDigest sha256 = Blobs.sha256();
-            sha256.update(utf8);
-            return HexFormat.of().formatHex(sha256.digest());
+            byte[] bytes = new byte[utf8.remaining()];
+            utf8.get(bytes);
+            return Blobs.sha256Hex(bytes);
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException("task key is not valid Unicode text (unpaired surrogate?)", e);
         }

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
@@ -113,7 +112,7 @@ final class ManifestCodec {
     private static String checksum(ObjectNode body) {
         try {
             byte[] canonical = JSON.writeValueAsBytes(body);
-            return CHECKSUM_PREFIX + HexFormat.of().formatHex(Blobs.sha256().digest(canonical));
+            return CHECKSUM_PREFIX + Blobs.sha256Hex(canonical);
         } catch (JacksonException e) {
             throw new IllegalStateException("cannot serialize manifest body", e);
         }
