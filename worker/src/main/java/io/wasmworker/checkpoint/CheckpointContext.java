@@ -1,20 +1,35 @@
 package io.wasmworker.checkpoint;
 
+import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
+import java.util.function.Consumer;
 
 /**
  * Where and under which identity a run checkpoints: with it, a run resumes from the task's last
  * checkpoint and saves new ones; without it, checkpoint calls are no-ops.
  *
- * @param store    the snapshot store
- * @param taskKey  the task identity (a retry of the same task uses the same key)
- * @param attempt  this attempt's number, recorded in each checkpoint
- * @param policy   when step guests are checkpointed
+ * @param store     the snapshot store
+ * @param taskKey   the task identity (a retry of the same task uses the same key)
+ * @param attempt   this attempt's number, recorded in each checkpoint; an attempt never resumes a
+ *                  checkpoint written by a later one (it is a zombie and is fenced off)
+ * @param policy    when step guests are checkpointed
+ * @param published told of every checkpoint once it is published, on the guest's thread (adapters
+ *                  heartbeat with its reference or extend their lock); must not block for long
  */
-public record CheckpointContext(SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy) {
+public record CheckpointContext(SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy,
+        Consumer<Manifest> published) {
+    private static final Consumer<Manifest> NOBODY = m -> {};
+
     public CheckpointContext {
         if (taskKey == null || taskKey.isEmpty()) {
             throw new IllegalArgumentException("a checkpointing run needs a task key");
         }
+        if (published == null) {
+            published = NOBODY;
+        }
+    }
+
+    public CheckpointContext(SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy) {
+        this(store, taskKey, attempt, policy, NOBODY);
     }
 }

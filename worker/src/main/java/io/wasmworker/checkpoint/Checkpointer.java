@@ -6,6 +6,7 @@ import io.wasmworker.checkpoint.store.Blobs;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.checkpoint.store.StaleGenerationException;
 import io.wasmworker.sandbox.host.LimitedMemory;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,6 +55,10 @@ public final class Checkpointer {
             return Optional.empty();
         }
         Manifest manifest = latest.get();
+        if (manifest.attempt() > context.attempt()) {
+            throw new StaleGenerationException(context.taskKey(), context.attempt(), manifest.attempt(),
+                    manifest.generation());
+        }
         if (!manifest.artifact().equals(artifact.toString())) {
             throw new CheckpointMismatchException("task '" + context.taskKey() + "' was checkpointed by module "
                     + manifest.artifact() + "; refusing to restore it into " + artifact);
@@ -107,6 +112,7 @@ public final class Checkpointer {
                 context.attempt(), newChain, System.currentTimeMillis());
         TestHooks.point("before-publish", next);
         context.store().publish(context.taskKey(), generation, manifest);
+        context.published().accept(manifest);
 
         generation++;
         sequence = next;

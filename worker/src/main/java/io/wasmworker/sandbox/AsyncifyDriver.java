@@ -54,6 +54,7 @@ final class AsyncifyDriver extends GuestDriver {
             export("asyncify_stop_unwind").apply();
             run.checkpointer().checkpoint(instance, memory,
                     hostState(entryStackPointer, Integer.toUnsignedLong(pendingBuffer), 0));
+            suspendIfRequested();
             rewind(stackPointer, entryStackPointer, pendingBuffer);
         }
     }

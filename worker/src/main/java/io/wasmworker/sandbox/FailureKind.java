@@ -12,6 +12,11 @@ public enum FailureKind {
     MEMORY_LIMIT,
     /** The caller interrupted the run (not the time limit): the worker is shutting down, for example. */
     CANCELLED,
+    /**
+     * The worker asked the guest to stop at a checkpoint (graceful shutdown) and it did: a retry
+     * resumes from that checkpoint.
+     */
+    SUSPENDED,
     /** The guest wrote more than its output limit. */
     OUTPUT_LIMIT,
     /** The guest recursed past the call-depth limit. */
@@ -25,6 +30,11 @@ public enum FailureKind {
      * failure, or fenced off by a newer attempt). Never silently replaced by a fresh start.
      */
     CHECKPOINT,
+    /**
+     * The task's artifact could not be used: no artifact by that name, missing or damaged bytes
+     * (digest mismatch), or not a valid module for this host. Retryable: a deploy may fix it.
+     */
+    ARTIFACT,
     /** The host itself failed; a bug, reported with its cause. */
     INTERNAL;
 

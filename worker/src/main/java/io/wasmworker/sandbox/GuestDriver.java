@@ -24,7 +24,28 @@ import io.wasmworker.sandbox.host.LimitedMemory;
 abstract class GuestDriver {
     /** The parts of a run a driver works with. */
     record Run(GuestIo io, HostCallCounter calls, GuestClock clock, GuestRandom random, Checkpointer checkpointer,
-            CheckpointPolicy policy) {}
+            CheckpointPolicy policy, RunControl control) {}
+
+    /** Thrown after a checkpoint when the caller asked the run to suspend there. */
+    static final class Suspended extends RuntimeException {
+        private final long sequence;
+
+        Suspended(long sequence) {
+            super("suspended at checkpoint " + sequence, null, false, false);
+            this.sequence = sequence;
+        }
+
+        long sequence() {
+            return sequence;
+        }
+    }
+
+    /** Ends the run right after a checkpoint if the caller asked it to suspend. */
+    protected final void suspendIfRequested() {
+        if (run.control().suspendRequested()) {
+            throw new Suspended(run.checkpointer().sequence());
+        }
+    }
 
     protected final Run run;
     protected Instance instance;

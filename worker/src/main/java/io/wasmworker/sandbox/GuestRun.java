@@ -50,13 +50,17 @@ final class GuestRun {
     private final GuestModule module;
     private final Invocation invocation;
 
+    private final RunControl control;
+
     private Thread thread;
     private boolean running;
     private volatile boolean stopRequested;
+    private volatile boolean cancelRequested;
 
     GuestRun(GuestModule module, Invocation invocation) {
         this.module = module;
         this.invocation = invocation;
+        this.control = invocation.control() != null ? invocation.control() : new RunControl();
     }
 
     /** Interrupts the guest if it is still running; its outcome will be a timeout. */
@@ -67,19 +71,28 @@ final class GuestRun {
         }
     }
 
+    /** Interrupts the guest for its {@link RunControl}; its outcome will be {@code cancelled}. */
+    synchronized void cancel() {
+        cancelRequested = true;
+        if (running) {
+            thread.interrupt();
+        }
+    }
+
     /** Runs the guest to its end on the calling thread. */
     InvocationResult run() {
         synchronized (this) {
             thread = Thread.currentThread();
             running = true;
         }
+        control.attach(this);
         try {
             return execute();
         } finally {
             synchronized (this) {
                 running = false;
-                if (stopRequested) {
-                    Thread.interrupted(); // our watchdog's interrupt must not outlive the run
+                if (stopRequested || cancelRequested) {
+                    Thread.interrupted(); // our interrupt must not outlive the run
                 }
             }
         }
@@ -95,7 +108,7 @@ final class GuestRun {
         Checkpointer checkpointer = context != null && module.style().canCheckpoint()
                 ? new Checkpointer(context, module.digest()) : null;
         GuestDriver driver = GuestDriver.of(module.style(), new GuestDriver.Run(io, calls, clock, random, checkpointer,
-                context == null ? CheckpointPolicy.DEFAULT : context.policy()));
+                context == null ? CheckpointPolicy.DEFAULT : context.policy(), control));
         LimitedMemory[] memory = new LimitedMemory[1];
         long resumedFrom = 0;
         long start = System.nanoTime();
@@ -152,6 +165,13 @@ final class GuestRun {
         if (stopRequested) {
             return new Outcome.Failure(FailureKind.TIMEOUT,
                     "the guest ran past its time limit of " + limits.timeout().toMillis() + " ms and was stopped");
+        }
+        if (t instanceof GuestDriver.Suspended s) {
+            return new Outcome.Failure(FailureKind.SUSPENDED, "stopped at checkpoint " + s.sequence()
+                    + " because the worker asked (shutting down); a retry resumes from it");
+        }
+        if (cancelRequested) {
+            return new Outcome.Failure(FailureKind.CANCELLED, "the run was cancelled: " + control.cancelReason());
         }
         if (t instanceof ChicoryInterruptedException || Thread.currentThread().isInterrupted()) {
             return new Outcome.Failure(FailureKind.CANCELLED,

@@ -9,7 +9,7 @@ import java.util.function.Supplier;
 /**
  * One request to run a guest: its input, its limits, the task metadata it sees (as
  * {@code WASM_WORKER_TASK_*} variables), where its time and randomness come from, and (optionally)
- * where it checkpoints.
+ * where it checkpoints, and (optionally) the caller's {@link RunControl} over it.
  */
 public record Invocation(
         byte[] input,
@@ -17,21 +17,22 @@ public record Invocation(
         Map<String, String> task,
         Supplier<GuestClock> clock,
         Supplier<GuestRandom> random,
-        CheckpointContext checkpoints) {
+        CheckpointContext checkpoints,
+        RunControl control) {
 
     /** The default deterministic epoch: 2025-01-01T00:00:00Z. */
     public static final long DETERMINISTIC_EPOCH_NANOS = 1_735_689_600_000_000_000L;
 
     public static Invocation of(byte[] input) {
-        return new Invocation(input, GuestLimits.DEFAULTS, Map.of(), GuestClock::system, GuestRandom::secure, null);
+        return new Invocation(input, GuestLimits.DEFAULTS, Map.of(), GuestClock::system, GuestRandom::secure, null, null);
     }
 
     public Invocation withLimits(GuestLimits l) {
-        return new Invocation(input, l, task, clock, random, checkpoints);
+        return new Invocation(input, l, task, clock, random, checkpoints, control);
     }
 
     public Invocation withTask(Map<String, String> t) {
-        return new Invocation(input, limits, Map.copyOf(t), clock, random, checkpoints);
+        return new Invocation(input, limits, Map.copyOf(t), clock, random, checkpoints, control);
     }
 
     /**
@@ -41,11 +42,16 @@ public record Invocation(
     public Invocation deterministic(long seed) {
         return new Invocation(input, limits, task,
                 () -> GuestClock.virtual(DETERMINISTIC_EPOCH_NANOS, 1_000_000L), () -> GuestRandom.seeded(seed),
-                checkpoints);
+                checkpoints, control);
     }
 
     /** Checkpoints under this context, resuming from the task's last checkpoint if there is one. */
     public Invocation withCheckpoints(CheckpointContext context) {
-        return new Invocation(input, limits, task, clock, random, context);
+        return new Invocation(input, limits, task, clock, random, context, control);
+    }
+
+    /** Lets the caller suspend or cancel the run while it is in progress. */
+    public Invocation withControl(RunControl c) {
+        return new Invocation(input, limits, task, clock, random, checkpoints, c);
     }
 }

@@ -31,7 +31,7 @@ public record InvocationMetrics(
         String checkpointReference) {
 
     /** Metrics of a run that never started (its input was rejected, or it could not be stopped). */
-    static InvocationMetrics notRun(long wallNanos, long inputBytes, String outcome) {
+    public static InvocationMetrics notRun(long wallNanos, long inputBytes, String outcome) {
         return new InvocationMetrics(wallNanos, 0, 0, inputBytes, 0, 0, outcome, 0, 0, 0, 0, null);
     }
 }

@@ -11,6 +11,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,6 +35,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/manifest.json
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/blobs/&lt;blob name&gt;
+ * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/attempts
  * &lt;root&gt;/locks/&lt;00..ff&gt;.lock
  * </pre>
  *
@@ -46,6 +48,7 @@ public final class LocalSnapshotStore implements SnapshotStore {
     private static final Logger LOG = LoggerFactory.getLogger(LocalSnapshotStore.class);
     private static final String MANIFEST = "manifest.json";
     private static final String BLOBS = "blobs";
+    private static final String ATTEMPTS = "attempts";
     private static final Pattern TASK_DIR = Pattern.compile("[0-9a-f]{64}");
     /** Temp files younger than this may belong to a write still in progress elsewhere. */
     static final Duration STALE_TEMP_AGE = Duration.ofHours(1);
@@ -150,6 +153,32 @@ public final class LocalSnapshotStore implements SnapshotStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot publish checkpoint " + manifest.reference() + " to " + file + ": "
                     + e, e);
+        }
+    }
+
+    @Override
+    public int beginAttempt(String taskKey) {
+        String name = storageName(taskKey);
+        Path dir = tasks.resolve(name);
+        Path file = dir.resolve(ATTEMPTS);
+        try (TaskLocks.Held held = locks.lock(name)) {
+            int previous = 0;
+            try {
+                previous = Integer.parseInt(Files.readString(file, StandardCharsets.US_ASCII).trim());
+            } catch (NoSuchFileException e) {
+                // the first attempt
+            } catch (NumberFormatException e) {
+                throw new CorruptSnapshotException("attempt count " + file + " of task '" + taskKey + "' is corrupt");
+            }
+            int attempt = previous + 1;
+            // a count, not a checkpoint: atomic, but not worth an fsync on every task start
+            files.createDirectories(dir);
+            Path temp = Files.createTempFile(dir, DurableFiles.TEMP_PREFIX, ".part");
+            Files.writeString(temp, Integer.toString(attempt), StandardCharsets.US_ASCII);
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return attempt;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot count an attempt of task '" + taskKey + "' in " + file + ": " + e, e);
         }
     }
 

@@ -41,10 +41,18 @@ public interface SnapshotStore {
      */
     void publish(String taskKey, long expectedGeneration, Manifest manifest);
 
+    /**
+     * Counts an attempt at the task and returns its number (1 for the first). For orchestrators that
+     * do not count attempts themselves: a task whose lock keeps expiring (its worker died) is fetched
+     * again with the same retries, and only this count shows it has been tried before. Atomic across
+     * the workers sharing the store; it need not survive a power loss.
+     */
+    int beginAttempt(String taskKey);
+
     /** Every task key with a manifest. */
     List<String> taskKeys();
 
-    /** Removes the task's manifest and blobs (after the task completed). */
+    /** Removes the task's manifest, blobs and attempt count (after the task completed). */
     void delete(String taskKey);
 
     /** A short, human-readable description, e.g. {@code local:/var/lib/wasm-worker/snapshots}. */

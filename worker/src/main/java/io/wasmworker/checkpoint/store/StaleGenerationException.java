@@ -1,6 +1,9 @@
 package io.wasmworker.checkpoint.store;
 
-/** A publish lost the race: another writer published a newer checkpoint for the task. */
+/**
+ * A stale attempt: its publish lost the race to another writer, or a later attempt has already
+ * checkpointed the task.
+ */
 public final class StaleGenerationException extends RuntimeException {
     private final long expected;
     private final long actual;
@@ -10,6 +13,14 @@ public final class StaleGenerationException extends RuntimeException {
                 + " but the store has " + actual + "; another attempt has taken over");
         this.expected = expected;
         this.actual = actual;
+    }
+
+    /** A later attempt owns the task; {@code generation} is the store's current one. */
+    public StaleGenerationException(String taskKey, int attempt, int laterAttempt, long generation) {
+        super("stale attempt " + attempt + " of task '" + taskKey + "': attempt " + laterAttempt
+                + " has checkpointed it since (generation " + generation + "); this attempt must not run on");
+        this.expected = -1;
+        this.actual = generation;
     }
 
     public long expected() {

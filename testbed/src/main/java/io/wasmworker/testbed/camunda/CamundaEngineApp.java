@@ -1,0 +1,15 @@
+package io.wasmworker.testbed.camunda;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+
+/**
+ * A real Camunda 7.24 engine with its REST API at {@code /engine-rest}, on an in-memory H2
+ * database (see {@code application.properties}). Tests and {@code dev} deploy BPMN over REST.
+ */
+@SpringBootApplication
+public class CamundaEngineApp {
+    public static void main(String[] args) {
+        SpringApplication.run(CamundaEngineApp.class, args);
+    }
+}

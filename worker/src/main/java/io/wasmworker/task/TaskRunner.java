@@ -1,0 +1,99 @@
+package io.wasmworker.task;
+
+import io.wasmworker.artifact.ArtifactException;
+import io.wasmworker.artifact.ArtifactRef;
+import io.wasmworker.artifact.ArtifactStore;
+import io.wasmworker.artifact.Digest;
+import io.wasmworker.checkpoint.CheckpointContext;
+import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.module.GuestModule;
+import io.wasmworker.module.InvalidModuleException;
+import io.wasmworker.module.ModuleCache;
+import io.wasmworker.sandbox.FailureKind;
+import io.wasmworker.sandbox.Invocation;
+import io.wasmworker.sandbox.InvocationMetrics;
+import io.wasmworker.sandbox.InvocationResult;
+import io.wasmworker.sandbox.Outcome;
+import io.wasmworker.sandbox.Sandbox;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The orchestrator-neutral core the adapters share: resolves a task's artifact, runs its guest in
+ * the sandbox with checkpoints keyed by the task, and cleans up the task's snapshots once the
+ * orchestrator has accepted its result. Runs on the calling thread (adapters own their threads,
+ * made by {@link Sandbox#threadFactory()}); never throws for anything a guest or artifact does.
+ */
+public final class TaskRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(TaskRunner.class);
+
+    private final ArtifactStore artifacts;
+    private final ModuleCache modules;
+    private final SnapshotStore snapshots;
+    private final Sandbox sandbox;
+
+    public TaskRunner(ArtifactStore artifacts, ModuleCache modules, SnapshotStore snapshots, Sandbox sandbox) {
+        this.artifacts = artifacts;
+        this.modules = modules;
+        this.snapshots = snapshots;
+        this.sandbox = sandbox;
+    }
+
+    /**
+     * Resolves and compiles an artifact now (start-up checks, and the digest to log); throws
+     * {@link ArtifactException} or {@link InvalidModuleException} naming what is wrong.
+     */
+    public GuestModule load(ArtifactRef ref) {
+        return modules.get(artifacts.resolve(ref));
+    }
+
+    /** Runs the task's guest to its outcome, resuming from the task's last checkpoint if any. */
+    public InvocationResult run(TaskRequest task) {
+        GuestModule module;
+        try {
+            module = load(task.binding().artifact());
+        } catch (ArtifactException | InvalidModuleException e) {
+            Outcome failure = new Outcome.Failure(FailureKind.ARTIFACT,
+                    "artifact " + task.binding().artifact() + " cannot be run: " + e.getMessage());
+            return new InvocationResult(failure, new byte[0], new byte[0],
+                    InvocationMetrics.notRun(0, task.input().length, failure.label()));
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("ID", task.taskKey());
+        metadata.put("ATTEMPT", Integer.toString(task.attempt()));
+        metadata.putAll(task.metadata());
+        Invocation invocation = Invocation.of(task.input())
+                .withLimits(task.binding().limits())
+                .withTask(metadata)
+                .withControl(task.control())
+                .withCheckpoints(new CheckpointContext(snapshots, task.taskKey(), task.attempt(),
+                        task.binding().checkpoints(), task.onCheckpoint()));
+        return sandbox.run(module, invocation);
+    }
+
+    /** Counts an attempt at the task (for orchestrators that do not count lock expiries). */
+    public int beginAttempt(String taskKey) {
+        return snapshots.beginAttempt(taskKey);
+    }
+
+    /**
+     * The orchestrator accepted the task's result: its checkpoints are no longer needed. Best
+     * effort; a leftover is only disk space and is logged.
+     */
+    public void finished(String taskKey) {
+        try {
+            snapshots.delete(taskKey);
+        } catch (RuntimeException e) {
+            LOG.warn("task {} finished but its checkpoints could not be removed from {}: {}", taskKey,
+                    snapshots.describe(), e.toString());
+        }
+    }
+
+    /** A digest's short form for logs: {@code sha256:0123456789ab}. */
+    public static String shortDigest(Digest digest) {
+        String text = digest.toString();
+        return text.length() > 19 ? text.substring(0, 19) : text;
+    }
+}
