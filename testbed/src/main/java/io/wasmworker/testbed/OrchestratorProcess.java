@@ -38,7 +38,7 @@ public final class OrchestratorProcess implements AutoCloseable {
      * @param args arguments, where {@code {port}} stands for the chosen free port
      */
     public static OrchestratorProcess start(String name, List<String> args, Duration timeout, ReadyCheck ready) {
-        Path jar = testbedJar();
+        Path jar = privateCopy(testbedJar());
         int port = freePort();
         List<String> command = new ArrayList<>(List.of(javaExecutable(), "-Xmx512m", "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1", "-jar", jar.toString()));
@@ -122,6 +122,21 @@ public final class OrchestratorProcess implements AutoCloseable {
                     + " `./mvnw -pl testbed -am package -DskipTests`");
         }
         return jar;
+    }
+
+    /**
+     * A copy of the jar for this process alone: a rebuild of the test bed while it runs would
+     * otherwise change classes under its feet.
+     */
+    private static Path privateCopy(Path jar) {
+        try {
+            Path copy = Files.createTempFile("wasm-worker-testbed-", ".jar");
+            Files.copy(jar, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            copy.toFile().deleteOnExit();
+            return copy;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy the test-bed jar " + jar + ": " + e, e);
+        }
     }
 
     static String javaExecutable() {

@@ -99,7 +99,8 @@ public final class CamundaEngine implements AutoCloseable {
 
     /**
      * Starts an instance; variables keep their Java types (String, Integer, Long, Double, Boolean,
-     * null; a {@link Map} or {@link List} becomes a Json variable).
+     * null, an {@link java.time.Instant} as a Date; a {@link Map} or {@link List} becomes a Json
+     * variable).
      *
      * @return the process instance id
      */
@@ -129,6 +130,11 @@ public final class CamundaEngine implements AutoCloseable {
             v.put("type", "Double").put("value", d);
         } else if (value instanceof Boolean b) {
             v.put("type", "Boolean").put("value", b);
+        } else if (value instanceof byte[] bytes) {
+            v.put("type", "Bytes").put("value", java.util.Base64.getEncoder().encodeToString(bytes));
+        } else if (value instanceof java.time.Instant t) {
+            v.put("type", "Date").put("value", java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSZ")
+                    .withZone(java.time.ZoneOffset.UTC).format(t));
         } else if (value instanceof Map<?, ?> || value instanceof List<?>) {
             try {
                 v.put("type", "Json").put("value", JSON.writeValueAsString(value));

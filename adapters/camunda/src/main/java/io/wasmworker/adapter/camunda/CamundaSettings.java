@@ -1,0 +1,34 @@
+package io.wasmworker.adapter.camunda;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The connection to one Camunda 7 engine and the topics to serve there.
+ *
+ * @param baseUrl              the REST API, e.g. {@code http://localhost:8080/engine-rest}
+ * @param workerId             this worker's id in the engine (locks are held in its name)
+ * @param username             basic auth user, or null for none
+ * @param password             basic auth password (with {@code username})
+ * @param longPoll             how long a fetch waits on the engine for new work; idle workers
+ *                             pick up new tasks at once, and shutdown waits at most this long
+ * @param topics               the topics
+ */
+public record CamundaSettings(String baseUrl, String workerId, String username, String password, Duration longPoll,
+        List<TopicSettings> topics) {
+    public static final Duration DEFAULT_LONG_POLL = Duration.ofSeconds(10);
+
+    public CamundaSettings {
+        Objects.requireNonNull(baseUrl, "baseUrl");
+        Objects.requireNonNull(workerId, "workerId");
+        longPoll = longPoll == null ? DEFAULT_LONG_POLL : longPoll;
+        topics = List.copyOf(topics);
+        if (topics.isEmpty()) {
+            throw new IllegalArgumentException("a Camunda connection needs at least one topic");
+        }
+        if (username != null && password == null) {
+            throw new IllegalArgumentException("Camunda basic auth for '" + username + "' needs a password");
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package io.wasmworker.adapter.camunda;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.wasmworker.sandbox.InvocationResult;
+import io.wasmworker.sandbox.Outcome;
+
+/**
+ * What a failed attempt tells the engine: an error message that fits Camunda's 666 characters with
+ * the cause first, and error details (shown in Cockpit's incident view) with everything else.
+ */
+record FailureReport(String message, String details) {
+    /** Camunda truncates longer error messages. */
+    static final int MAX_MESSAGE = 666;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static FailureReport of(Outcome.Failure failure, InvocationResult result, int attempt, int maxAttempts,
+            String workerId) {
+        ObjectNode details = JSON.createObjectNode();
+        details.put("kind", failure.label());
+        details.put("reason", failure.reason());
+        details.put("attempt", attempt);
+        details.put("maxAttempts", maxAttempts);
+        details.put("worker", workerId);
+        if (result.metrics().checkpointReference() != null) {
+            details.put("checkpoint", result.metrics().checkpointReference());
+            details.put("resumedFromSequence", result.metrics().resumedFromSequence());
+        }
+        details.put("stderrTail", result.stderrTailText());
+        return new FailureReport(message(failure.label() + ": " + failure.reason()), details.toPrettyString());
+    }
+
+    /** A failure decided by the worker before any guest ran (attempt budget, unreadable input). */
+    static FailureReport of(String kind, String reason, int attempt, int maxAttempts, String workerId) {
+        ObjectNode details = JSON.createObjectNode();
+        details.put("kind", kind);
+        details.put("reason", reason);
+        details.put("attempt", attempt);
+        details.put("maxAttempts", maxAttempts);
+        details.put("worker", workerId);
+        return new FailureReport(message(kind + ": " + reason), details.toPrettyString());
+    }
+
+    static String message(String text) {
+        return text.length() <= MAX_MESSAGE ? text : text.substring(0, MAX_MESSAGE - 1) + "…";
+    }
+}

@@ -1,0 +1,200 @@
+package io.wasmworker.adapter.camunda;
+
+import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.task.TaskRunner;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.camunda.bpm.client.ExternalTaskClient;
+import org.camunda.bpm.client.ExternalTaskClientBuilder;
+import org.camunda.bpm.client.backoff.ErrorAwareBackoffStrategy;
+import org.camunda.bpm.client.exception.ExternalTaskClientException;
+import org.camunda.bpm.client.interceptor.auth.BasicAuthProvider;
+import org.camunda.bpm.client.task.ExternalTask;
+import org.camunda.bpm.client.task.ExternalTaskService;
+import org.camunda.bpm.client.topic.TopicSubscriptionBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves one topic with its own client: fetches (long polling) at most as many tasks as there are
+ * free slots for, and runs each on a sandbox thread.
+ *
+ * <p>The client calls handlers one by one on its fetch thread. The handler waits for a free slot
+ * and hands the task to the executor; the client's backoff step, which runs before every fetch,
+ * waits until a slot is free. So fetching stops while the topic is full, and a fetched task waits
+ * for a slot at most as long as one batch takes to start (its lock is kept meanwhile).
+ */
+final class TopicWorker {
+    private static final Logger LOG = LoggerFactory.getLogger(TopicWorker.class);
+
+    private final CamundaSettings connection;
+    private final TopicSettings topic;
+    private final TaskRunner runner;
+    private final LockKeeper locks;
+    private final Semaphore slots;
+    private final ExecutorService executor;
+    private final Set<TaskExecution> running = ConcurrentHashMap.newKeySet();
+    private volatile boolean closing;
+    private ExternalTaskClient client;
+
+    TopicWorker(CamundaSettings connection, TopicSettings topic, TaskRunner runner, LockKeeper locks) {
+        this.connection = connection;
+        this.topic = topic;
+        this.runner = runner;
+        this.locks = locks;
+        this.slots = new Semaphore(topic.maxConcurrent());
+        this.executor = Executors.newFixedThreadPool(topic.maxConcurrent(), Sandbox.threadFactory());
+    }
+
+    void start() {
+        ExternalTaskClientBuilder builder = ExternalTaskClient.create()
+                .baseUrl(connection.baseUrl())
+                .workerId(connection.workerId())
+                .maxTasks(topic.maxConcurrent())
+                .lockDuration(topic.lockDuration().toMillis())
+                .asyncResponseTimeout(connection.longPoll().toMillis())
+                .backoffStrategy(new SlotGate());
+        if (connection.username() != null) {
+            builder.addInterceptor(new BasicAuthProvider(connection.username(), connection.password()));
+        }
+        client = builder.build();
+        TopicSubscriptionBuilder subscription = client.subscribe(topic.topic())
+                .lockDuration(topic.lockDuration().toMillis())
+                .handler(this::handle);
+        if (!topic.variables().isEmpty()) {
+            subscription.variables(topic.variables().toArray(String[]::new));
+        }
+        if (topic.processDefinitionKey() != null) {
+            subscription.processDefinitionKey(topic.processDefinitionKey());
+        }
+        if (!topic.tenantIds().isEmpty()) {
+            subscription.tenantIdIn(topic.tenantIds().toArray(String[]::new));
+        }
+        if (topic.businessKey() != null) {
+            subscription.businessKey(topic.businessKey());
+        }
+        subscription.open();
+    }
+
+    /** On the client's fetch thread. */
+    private void handle(ExternalTask task, ExternalTaskService service) {
+        TaskExecution execution = new TaskExecution(task, service, topic, runner, connection.workerId());
+        if (closing) {
+            execution.giveBack(); // fetched by a poll that was under way when shutdown began
+            return;
+        }
+        execution.keepLock(locks);
+        try {
+            while (!slots.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+                if (closing) {
+                    execution.giveBack();
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            execution.giveBack();
+            return;
+        }
+        if (closing) {
+            slots.release();
+            execution.giveBack();
+            return;
+        }
+        running.add(execution);
+        executor.execute(() -> {
+            try {
+                execution.run();
+            } finally {
+                running.remove(execution);
+                slots.release();
+            }
+        });
+    }
+
+    /** Stops fetching; tasks that arrive from a poll still in flight are given back. */
+    void stopFetching() {
+        closing = true;
+        // the client's stop() waits for a pending long poll; nobody needs to wait for that
+        Thread stopper = new Thread(() -> client.stop(), "camunda-client-stop-" + topic.topic());
+        stopper.setDaemon(true);
+        stopper.start();
+    }
+
+    /** Asks running guests to stop at their next checkpoint. */
+    void suspendRunning() {
+        running.forEach(TaskExecution::suspend);
+    }
+
+    /** Waits for running tasks to end; false if some are still running at the deadline. */
+    boolean awaitIdle(long deadlineNanos) throws InterruptedException {
+        while (!running.isEmpty()) {
+            if (System.nanoTime() > deadlineNanos) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
+    }
+
+    void cancelRunning() {
+        running.forEach(TaskExecution::cancel);
+    }
+
+    void closeExecutor(Duration wait) throws InterruptedException {
+        executor.shutdown();
+        if (!executor.awaitTermination(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+            LOG.warn("topic {}: {} tasks did not stop in time", topic.topic(), running.size());
+            executor.shutdownNow();
+        }
+    }
+
+    List<String> describe() {
+        return List.of(topic.topic(), String.valueOf(topic.maxConcurrent()));
+    }
+
+    /**
+     * The client's backoff step, run before each fetch: waits for a free slot (so nothing is
+     * fetched that cannot run), and backs off exponentially while the engine cannot be reached.
+     */
+    private final class SlotGate implements ErrorAwareBackoffStrategy {
+        private static final long MIN_ERROR_BACKOFF = 500;
+        private static final long MAX_ERROR_BACKOFF = 30_000;
+        private long errorBackoff;
+
+        @Override
+        public void reconfigure(List<ExternalTask> tasks, ExternalTaskClientException error) {
+            if (error != null) {
+                errorBackoff = errorBackoff == 0 ? MIN_ERROR_BACKOFF : Math.min(MAX_ERROR_BACKOFF, errorBackoff * 2);
+                LOG.warn("topic {}: cannot fetch from {} ({}); next try in {} ms", topic.topic(), connection.baseUrl(),
+                        error.getMessage(), errorBackoff);
+            } else {
+                errorBackoff = 0;
+            }
+        }
+
+        @Override
+        public long calculateBackoffTime() {
+            if (errorBackoff > 0) {
+                return errorBackoff;
+            }
+            try {
+                while (!closing && !slots.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+                    // full: no fetch until a guest finishes
+                }
+                if (!closing) {
+                    slots.release(); // only looked; the handler takes the slot for the task
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.wasmworker.adapter.camunda;
+
+import io.wasmworker.artifact.ArtifactRef;
+import io.wasmworker.artifact.LocalArtifactStore;
+import io.wasmworker.checkpoint.store.LocalSnapshotStore;
+import io.wasmworker.module.ModuleCache;
+import io.wasmworker.module.ModuleLoader;
+import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.task.TaskRunner;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** A worker in the test JVM: its own artifact and snapshot stores under {@code home}, one adapter. */
+final class Worker implements AutoCloseable {
+    final Path home;
+    final LocalArtifactStore artifacts;
+    final LocalSnapshotStore snapshots;
+    private final Sandbox sandbox = new Sandbox();
+    final TaskRunner runner;
+    private CamundaAdapter adapter;
+
+    Worker(Path home) {
+        this.home = home;
+        this.artifacts = new LocalArtifactStore(home.resolve("artifacts"));
+        this.snapshots = new LocalSnapshotStore(home.resolve("snapshots"), false);
+        this.runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 16), snapshots, sandbox);
+    }
+
+    /** Puts an example guest into the artifact store under its own name. */
+    ArtifactRef guest(String name) {
+        try {
+            artifacts.bindName(name, artifacts.put(Files.readAllBytes(guestPath(name))));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return ArtifactRef.parse(name);
+    }
+
+    static Path guestPath(String name) {
+        return Path.of(System.getProperty("wasmworker.guests.dir", "../../guests/dist")).resolve(name + ".wasm");
+    }
+
+    Worker start(String restUrl, Duration grace, TopicSettings... topics) {
+        adapter = new CamundaAdapter(new CamundaSettings(restUrl, "test-worker-" + ProcessHandle.current().pid(), null,
+                null, Duration.ofSeconds(5), List.of(topics)), runner, grace);
+        adapter.start();
+        return this;
+    }
+
+    CamundaAdapter adapter() {
+        return adapter;
+    }
+
+    @Override
+    public void close() {
+        if (adapter != null) {
+            adapter.close();
+        }
+        sandbox.close();
+    }
+}
