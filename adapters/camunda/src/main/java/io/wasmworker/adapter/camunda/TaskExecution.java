@@ -128,11 +128,15 @@ final class TaskExecution {
 
     private void report(InvocationResult result, int attempt) {
         Outcome outcome = result.outcome();
-        LOG.info("external task {} (topic {}, attempt {}): {} in {} ms", task.getId(), task.getTopicName(), attempt,
-                outcome.label(), result.metrics().wallNanos() / 1_000_000);
-        if (result.stderrTail().length > 0 && LOG.isDebugEnabled()) {
-            LOG.debug("guest stderr of external task {}:\n{}", task.getId(), result.stderrTailText());
+        for (String line : result.stderrTailText().split("\n")) {
+            if (!line.isBlank()) {
+                LOG.info("[guest] {}", line);
+            }
         }
+        long resumed = result.metrics().resumedFromSequence();
+        LOG.info("external task {} (topic {}, attempt {}{}): {} in {} ms", task.getId(), task.getTopicName(), attempt,
+                resumed > 0 ? ", resumed from checkpoint " + resumed : "", outcome.label(),
+                result.metrics().wallNanos() / 1_000_000);
         if (outcome instanceof Outcome.Success s) {
             Map<String, Object> variables = outputVariables(s.output());
             boolean done = topic.localOutput()

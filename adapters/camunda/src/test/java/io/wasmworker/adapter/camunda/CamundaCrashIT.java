@@ -1,0 +1,166 @@
+package io.wasmworker.adapter.camunda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wasmworker.artifact.Digest;
+import io.wasmworker.checkpoint.CheckpointPolicy;
+import io.wasmworker.checkpoint.store.LocalSnapshotStore;
+import io.wasmworker.checkpoint.store.Manifest;
+import io.wasmworker.module.ModuleLoader;
+import io.wasmworker.sandbox.GuestLimits;
+import io.wasmworker.sandbox.Invocation;
+import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.task.TaskBinding;
+import io.wasmworker.testbed.camunda.CamundaEngine;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Workers that die or shut down mid-task lose nothing: the task finishes from its checkpoint. */
+class CamundaCrashIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String INPUT = "{\"steps\":8,\"work\":30000000}";
+    private static final Map<String, Object> VARIABLES = Map.of("steps", 8, "work", 30_000_000);
+    private static CamundaEngine engine;
+
+    @TempDir
+    Path home;
+
+    @BeforeAll
+    static void engine() {
+        engine = SharedEngine.get();
+    }
+
+    private static JsonNode uninterrupted(String guest) throws IOException {
+        byte[] wasm = Files.readAllBytes(Worker.guestPath(guest));
+        try (Sandbox sandbox = new Sandbox()) {
+            return JSON.readTree(sandbox.run(new ModuleLoader().load(Digest.of(wasm), wasm),
+                    Invocation.of(INPUT.getBytes(StandardCharsets.UTF_8))).stdout());
+        }
+    }
+
+    @Test
+    void aWorkerKilledMidTaskIsReplacedAndTheTaskFinishesFromItsCheckpoint() throws Exception {
+        JsonNode expected = uninterrupted("ckpt-async-c");
+        String pid = engine.startProcess("ckpt-process", "crash-1", VARIABLES);
+        String taskKey = "camunda:" + engine.externalTasks(pid).get(0).path("id").asText();
+        LocalSnapshotStore snapshots = new LocalSnapshotStore(home.resolve("snapshots"), false);
+
+        Path firstLog = home.resolve("worker-1.log");
+        Process first = startWorker(firstLog);
+        long killedAfter;
+        try {
+            killedAfter = awaitCheckpoint(snapshots, taskKey, 3, first, firstLog);
+        } finally {
+            first.destroyForcibly(); // SIGKILL: no shutdown hook, no unlock, no report
+            first.waitFor();
+        }
+        long atKill = snapshots.latest(taskKey).orElseThrow().sequence();
+        assertThat(atKill).isGreaterThanOrEqualTo(killedAfter);
+
+        Path secondLog = home.resolve("worker-2.log");
+        Process second = startWorker(secondLog);
+        try {
+            engine.awaitEnded(pid, Duration.ofMinutes(2));
+        } finally {
+            second.destroyForcibly();
+            second.waitFor();
+        }
+        Map<String, JsonNode> vars = engine.variables(pid);
+        assertThat(vars.get("result").path("value").asText()).isEqualTo(expected.path("result").asText());
+        assertThat(vars.get("trail").path("value").asText()).isEqualTo(expected.path("trail").asText());
+
+        String log = Files.readString(secondLog);
+        Matcher resumed = Pattern.compile("resumed from checkpoint (\\d+)").matcher(log);
+        assertThat(resumed.find()).as("the second worker resumed:\n" + log).isTrue();
+        long from = Long.parseLong(resumed.group(1));
+        assertThat(from).isEqualTo(atKill);
+        assertThat(steps(log)).as("no step before the checkpoint ran again").isNotEmpty().allMatch(s -> s > from);
+        assertThat(engine.incidents(pid)).isEmpty();
+    }
+
+    @Test
+    void shutdownWithTasksInFlightLosesNone() throws Exception {
+        JsonNode expected = uninterrupted("ckpt-step-rust");
+        List<String> pids = new ArrayList<>();
+        try (Worker worker = new Worker(home)) {
+            TaskBinding binding = new TaskBinding(worker.guest("ckpt-step-rust"), GuestLimits.DEFAULTS,
+                    new CheckpointPolicy(1, Duration.ZERO, true));
+            worker.start(engine.restUrl(), Duration.ofSeconds(20),
+                    TopicSettings.of("long-work", binding).withMaxConcurrent(2).withLockDuration(Duration.ofSeconds(30)));
+            for (int i = 0; i < 3; i++) {
+                pids.add(engine.startProcess("ckpt-process", "shutdown-" + i, VARIABLES));
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (worker.snapshots.taskKeys().size() < 2) { // two running, each past a checkpoint
+                assertThat(System.nanoTime()).as("two tasks checkpoint").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            long start = System.nanoTime();
+            worker.adapter().close();
+            long closeMillis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(closeMillis).as("guests stopped at their next checkpoint, well within the grace")
+                    .isLessThan(10_000);
+        }
+        for (String pid : pids) {
+            JsonNode task = engine.externalTasks(pid).get(0);
+            assertThat(task.path("lockExpirationTime").isNull()).as("given back at once: " + task).isTrue();
+            assertThat(task.path("retries").isNull()).as("no retry spent on a shutdown: " + task).isTrue();
+        }
+        try (Worker next = new Worker(home)) {
+            TaskBinding binding = new TaskBinding(next.guest("ckpt-step-rust"), GuestLimits.DEFAULTS,
+                    new CheckpointPolicy(1, Duration.ZERO, true));
+            next.start(engine.restUrl(), Duration.ofSeconds(5), TopicSettings.of("long-work", binding).withMaxConcurrent(3));
+            for (String pid : pids) {
+                engine.awaitEnded(pid, Duration.ofMinutes(2));
+                assertThat(engine.variables(pid).get("result").path("value").asText())
+                        .isEqualTo(expected.path("result").asText());
+                assertThat(engine.incidents(pid)).isEmpty();
+            }
+        }
+    }
+
+    private Process startWorker(Path log) throws IOException {
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"),
+                "-Dwasmworker.guests.dir=" + Worker.guestPath("x").getParent(),
+                CamundaWorkerMain.class.getName(), engine.restUrl(), home.toString(), "ckpt-async-c", "long-work", "3000");
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static long awaitCheckpoint(LocalSnapshotStore store, String key, long sequence, Process worker, Path log)
+            throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < deadline) {
+            assertThat(worker.isAlive()).as("worker died early:\n" + Files.readString(log)).isTrue();
+            Optional<Manifest> m = store.latest(key);
+            if (m.isPresent() && m.get().sequence() >= sequence) {
+                return m.get().sequence();
+            }
+            Thread.sleep(5);
+        }
+        throw new AssertionError("no checkpoint " + sequence + " of " + key + " in time:\n" + Files.readString(log));
+    }
+
+    private static List<Integer> steps(String log) {
+        List<Integer> steps = new ArrayList<>();
+        Matcher m = Pattern.compile("\\[guest\\] step (\\d+)").matcher(log);
+        while (m.find()) {
+            steps.add(Integer.parseInt(m.group(1)));
+        }
+        return steps;
+    }
+}
