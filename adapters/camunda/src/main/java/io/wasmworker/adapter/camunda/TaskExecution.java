@@ -55,6 +55,12 @@ final class TaskExecution {
         });
     }
 
+    /** This worker fetched the task again: this run must stop and report nothing. */
+    void superseded() {
+        lockLost = true;
+        control.cancel("external task " + task.getId() + " was handed out again, so this attempt is stale");
+    }
+
     /** Shutdown: the guest stops at its next checkpoint. */
     void suspend() {
         shuttingDown = true;

@@ -4,7 +4,7 @@ import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.TaskRunner;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,7 +39,8 @@ final class TopicWorker {
     private final LockKeeper locks;
     private final Semaphore slots;
     private final ExecutorService executor;
-    private final Set<TaskExecution> running = ConcurrentHashMap.newKeySet();
+    /** Tasks holding a slot, by external task id. */
+    private final Map<String, TaskExecution> running = new ConcurrentHashMap<>();
     private volatile boolean closing;
     private ExternalTaskClient client;
 
@@ -89,6 +90,11 @@ final class TopicWorker {
             execution.giveBack(); // fetched by a poll that was under way when shutdown began
             return;
         }
+        TaskExecution previous = running.get(task.getId());
+        if (previous != null) {
+            // the engine handed the task out again (an operator unlocked it, say): the old run is a zombie
+            previous.superseded();
+        }
         execution.keepLock(locks);
         try {
             while (!slots.tryAcquire(100, TimeUnit.MILLISECONDS)) {
@@ -107,12 +113,12 @@ final class TopicWorker {
             execution.giveBack();
             return;
         }
-        running.add(execution);
+        running.put(task.getId(), execution);
         executor.execute(() -> {
             try {
                 execution.run();
             } finally {
-                running.remove(execution);
+                running.remove(task.getId(), execution);
                 slots.release();
             }
         });
@@ -129,7 +135,7 @@ final class TopicWorker {
 
     /** Asks running guests to stop at their next checkpoint. */
     void suspendRunning() {
-        running.forEach(TaskExecution::suspend);
+        running.values().forEach(TaskExecution::suspend);
     }
 
     /** Waits for running tasks to end; false if some are still running at the deadline. */
@@ -144,7 +150,7 @@ final class TopicWorker {
     }
 
     void cancelRunning() {
-        running.forEach(TaskExecution::cancel);
+        running.values().forEach(TaskExecution::cancel);
     }
 
     void closeExecutor(Duration wait) throws InterruptedException {

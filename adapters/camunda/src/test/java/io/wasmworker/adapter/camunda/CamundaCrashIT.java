@@ -133,6 +133,50 @@ class CamundaCrashIT {
         }
     }
 
+    @Test
+    void aWorkerWhoseLockWasTakenStopsItsGuestAndReportsNothing() throws Exception {
+        String pid = engine.startProcess("ckpt-process", "zombie-1", Map.of("steps", 8, "work", 60_000_000));
+        String taskId = engine.externalTasks(pid).get(0).path("id").asText();
+        String key = "camunda:" + taskId;
+        try (Worker worker = new Worker(home)) {
+            TaskBinding binding = new TaskBinding(worker.guest("ckpt-step-rust"), GuestLimits.DEFAULTS,
+                    new CheckpointPolicy(1, Duration.ZERO, true));
+            worker.start(engine.restUrl(), Duration.ofSeconds(5),
+                    // one slot, taken by the task: the worker cannot fetch it back itself once it is unlocked
+                    TopicSettings.of("long-work", binding).withLockDuration(Duration.ofSeconds(2)).withMaxConcurrent(1));
+            awaitCheckpointInProcess(worker.snapshots, key);
+
+            // another worker takes the task over, as after a lock expiry
+            engine.post("/external-task/" + taskId + "/unlock", JSON.createObjectNode());
+            var fetch = JSON.createObjectNode().put("workerId", "intruder").put("maxTasks", 1);
+            fetch.putArray("topics").addObject().put("topicName", "long-work").put("lockDuration", 60_000)
+                    .put("businessKey", "zombie-1");
+            JsonNode taken = engine.post("/external-task/fetchAndLock", fetch);
+            assertThat(taken.size()).isEqualTo(1);
+
+            // within one lock extension (1 s) the zombie learns it, and its guest stops checkpointing
+            Thread.sleep(2_500);
+            long seen = worker.snapshots.latest(key).map(Manifest::sequence).orElse(0L);
+            Thread.sleep(1_500);
+            assertThat(worker.snapshots.latest(key).map(Manifest::sequence).orElse(0L)).as("the zombie stopped")
+                    .isEqualTo(seen);
+            JsonNode task = engine.externalTasks(pid).get(0);
+            assertThat(task.path("workerId").asText()).isEqualTo("intruder");
+            assertThat(engine.get("/history/external-task-log?failureLog=true&processInstanceId=" + pid).size())
+                    .as("the zombie reported nothing").isZero();
+        } finally {
+            engine.post("/external-task/" + taskId + "/complete", JSON.createObjectNode().put("workerId", "intruder"));
+        }
+    }
+
+    private static void awaitCheckpointInProcess(LocalSnapshotStore store, String key) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (store.latest(key).isEmpty()) {
+            assertThat(System.nanoTime()).as("a first checkpoint of " + key).isLessThan(deadline);
+            Thread.sleep(10);
+        }
+    }
+
     private Process startWorker(Path log) throws IOException {
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
