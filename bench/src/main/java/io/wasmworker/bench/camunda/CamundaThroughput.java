@@ -1,0 +1,131 @@
+package io.wasmworker.bench.camunda;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.wasmworker.adapter.camunda.CamundaAdapter;
+import io.wasmworker.adapter.camunda.CamundaSettings;
+import io.wasmworker.adapter.camunda.TopicSettings;
+import io.wasmworker.artifact.ArtifactRef;
+import io.wasmworker.artifact.LocalArtifactStore;
+import io.wasmworker.checkpoint.store.LocalSnapshotStore;
+import io.wasmworker.module.ModuleCache;
+import io.wasmworker.module.ModuleLoader;
+import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.task.TaskBinding;
+import io.wasmworker.task.TaskRunner;
+import io.wasmworker.testbed.camunda.CamundaEngine;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.camunda.bpm.client.ExternalTaskClient;
+
+/**
+ * Tasks per second through a real Camunda engine: the wasm-worker adapter running the trivial
+ * {@code echo} guest, against a plain Java {@code ExternalTaskHandler} doing the same (variables
+ * to JSON and back), alternating rounds in the same run on the same engine. Each round starts N
+ * instances first, then starts the worker and times until all N have ended (the drain rate).
+ *
+ * <p>Run: {@code java -cp bench/target/benchmarks.jar -Dwasmworker.testbed.jar=... io.wasmworker.bench.camunda.CamundaThroughput [N] [ROUNDS]}
+ * (see bench/README.md).
+ */
+public final class CamundaThroughput {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int CONCURRENCY = 2;
+
+    private CamundaThroughput() {}
+
+    public static void main(String[] args) throws Exception {
+        int n = args.length > 0 ? Integer.parseInt(args[0]) : 300;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        Path guests = Path.of(System.getProperty("wasmworker.guests.dir", "guests/dist"));
+        Path home = Files.createTempDirectory("camunda-bench");
+        try (CamundaEngine engine = CamundaEngine.start()) {
+            Path bpmn = home.resolve("bench-process.bpmn");
+            try (var in = CamundaThroughput.class.getResourceAsStream("/bench-process.bpmn")) {
+                Files.copy(in, bpmn);
+            }
+            engine.deploy(bpmn);
+            LocalArtifactStore artifacts = new LocalArtifactStore(home.resolve("artifacts"));
+            artifacts.bindName("echo", artifacts.put(Files.readAllBytes(guests.resolve("echo.wasm"))));
+            // warm-up: both paths once, so class loading and JIT do not count against the first round
+            drain(engine, 50, () -> wasm(engine, artifacts, home));
+            drain(engine, 50, () -> plain(engine));
+            double wasmTotal = 0;
+            double plainTotal = 0;
+            for (int round = 1; round <= rounds; round++) {
+                double w = drain(engine, n, () -> wasm(engine, artifacts, home));
+                double p = drain(engine, n, () -> plain(engine));
+                wasmTotal += w;
+                plainTotal += p;
+                System.out.printf("round %d: wasm-worker %.1f tasks/s, plain Java %.1f tasks/s, ratio %.2f%n", round, w, p,
+                        w / p);
+            }
+            System.out.printf("mean: wasm-worker %.1f tasks/s, plain Java %.1f tasks/s, ratio %.2f (JDK %s, %d cores)%n",
+                    wasmTotal / rounds, plainTotal / rounds, wasmTotal / plainTotal, Runtime.version(),
+                    Runtime.getRuntime().availableProcessors());
+        }
+    }
+
+    interface Worker {
+        AutoCloseable start() throws Exception;
+    }
+
+    /** Starts n instances, then the worker; tasks per second until all have ended. */
+    private static double drain(CamundaEngine engine, int n, Worker worker) throws Exception {
+        String batch = "b" + System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            engine.startProcess("bench-process", batch, Map.of("orderId", "A-" + i, "amount", i, "vip", i % 2 == 0));
+        }
+        long start = System.nanoTime();
+        long elapsed;
+        try (AutoCloseable running = worker.start()) {
+            while (count(engine, batch) < n) {
+                Thread.sleep(20);
+            }
+            elapsed = System.nanoTime() - start;
+        }
+        return n / (elapsed / 1e9);
+    }
+
+    private static int count(CamundaEngine engine, String businessKey) {
+        return engine.get("/history/process-instance/count?finished=true&processInstanceBusinessKey=" + businessKey)
+                .path("count").asInt();
+    }
+
+    private static AutoCloseable wasm(CamundaEngine engine, LocalArtifactStore artifacts, Path home) {
+        Sandbox sandbox = new Sandbox();
+        TaskRunner runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 4),
+                new LocalSnapshotStore(home.resolve("snapshots"), Boolean.parseBoolean(System.getProperty("bench.fsync", "true"))), sandbox);
+        TopicSettings topic = TopicSettings.of("bench", TaskBinding.of(ArtifactRef.parse("echo")))
+                .withMaxConcurrent(CONCURRENCY);
+        CamundaAdapter adapter = new CamundaAdapter(new CamundaSettings(engine.restUrl(), "bench-wasm", null, null,
+                Duration.ofSeconds(2), List.of(topic)), runner, Duration.ofSeconds(5));
+        adapter.start();
+        return () -> {
+            adapter.close();
+            sandbox.close();
+        };
+    }
+
+    /** What a user would write by hand: one handler on the client's thread, same client settings. */
+    private static AutoCloseable plain(CamundaEngine engine) {
+        ExternalTaskClient client = ExternalTaskClient.create().baseUrl(engine.restUrl()).workerId("bench-plain")
+                .maxTasks(CONCURRENCY).lockDuration(60_000).asyncResponseTimeout(2_000).build();
+        client.subscribe("bench").lockDuration(60_000).handler((task, service) -> {
+            try {
+                ObjectNode input = JSON.valueToTree(task.getAllVariables());
+                JsonNode output = JSON.readTree(JSON.writeValueAsBytes(input)); // the echo guest's work
+                Map<String, Object> variables = new HashMap<>();
+                output.fields().forEachRemaining(e -> variables.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class)));
+                service.complete(task, variables);
+            } catch (java.io.IOException e) {
+                service.handleFailure(task, e.toString(), null, 0, 0);
+            }
+        }).open();
+        return client::stop;
+    }
+}
