@@ -5,6 +5,8 @@ import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.CheckpointContext;
+import io.wasmworker.checkpoint.store.CorruptSnapshotException;
+import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.InvalidModuleException;
@@ -15,13 +17,17 @@ import io.wasmworker.sandbox.InvocationMetrics;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.Sandbox;
+import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The orchestrator-neutral core the adapters share: resolves a task's artifact, runs its guest in
+ * The orchestrator-neutral core the adapters share: resolves a task's artifact (names on every
+ * task, so rebinding a name deploys a new version; a task with a checkpoint stays on the version it
+ * started with), runs its guest in
  * the sandbox with checkpoints keyed by the task, and cleans up the task's snapshots once the
  * orchestrator has accepted its result. Runs on the calling thread (adapters own their threads,
  * made by {@link Sandbox#threadFactory()}); never throws for anything a guest or artifact does.
@@ -53,12 +59,13 @@ public final class TaskRunner {
     public InvocationResult run(TaskRequest task) {
         GuestModule module;
         try {
-            module = load(task.binding().artifact());
+            module = modules.get(digestFor(task));
         } catch (ArtifactException | InvalidModuleException e) {
-            Outcome failure = new Outcome.Failure(FailureKind.ARTIFACT,
-                    "artifact " + task.binding().artifact() + " cannot be run: " + e.getMessage());
-            return new InvocationResult(failure, new byte[0], new byte[0],
-                    InvocationMetrics.notRun(0, task.input().length, failure.label()));
+            return notRun(task, new Outcome.Failure(FailureKind.ARTIFACT,
+                    "artifact " + task.binding().artifact() + " cannot be run: " + e.getMessage()));
+        } catch (CorruptSnapshotException | UncheckedIOException e) {
+            return notRun(task, new Outcome.Failure(FailureKind.CHECKPOINT,
+                    "cannot read the checkpoint of task '" + task.taskKey() + "': " + e.getMessage()));
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("ID", task.taskKey());
@@ -71,6 +78,31 @@ public final class TaskRunner {
                 .withCheckpoints(new CheckpointContext(snapshots, task.taskKey(), task.attempt(),
                         task.binding().checkpoints(), task.onCheckpoint()));
         return sandbox.run(module, invocation);
+    }
+
+    private static InvocationResult notRun(TaskRequest task, Outcome failure) {
+        return new InvocationResult(failure, new byte[0], new byte[0],
+                InvocationMetrics.notRun(0, task.input().length, failure.label()));
+    }
+
+    /**
+     * The module a task runs: the one its checkpoint belongs to when it has one and the binding is a
+     * name (a task started before a name was rebound finishes on the version it started with), else
+     * what the binding names now. A binding pinned to a digest always runs that digest; a checkpoint
+     * of another module is then refused loudly by the sandbox.
+     */
+    private Digest digestFor(TaskRequest task) {
+        ArtifactRef ref = task.binding().artifact();
+        if (ref.digest().isPresent()) {
+            return ref.digest().get();
+        }
+        Optional<Manifest> checkpoint = snapshots.latest(task.taskKey());
+        if (checkpoint.isPresent()) {
+            Digest started = Digest.parse(checkpoint.get().artifact());
+            LOG.debug("task {} resumes on {}, the module its checkpoint belongs to", task.taskKey(), started);
+            return started;
+        }
+        return artifacts.resolve(ref);
     }
 
     /** Counts an attempt at the task (for orchestrators that do not count lock expiries). */

@@ -13,6 +13,7 @@ import io.wasmworker.sandbox.FailureKind;
 import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
+import io.wasmworker.sandbox.RunControl;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.testing.Guests;
 import java.nio.charset.StandardCharsets;
@@ -59,6 +60,29 @@ class TaskRunnerTest {
         artifacts.bindName("logic", artifacts.put(Guests.bytes("hostile-trap")));
         InvocationResult second = runner.run(request(binding, "t2", "{\"a\":1}"));
         assertThat(((Outcome.Failure) second.outcome()).kind()).isEqualTo(FailureKind.TRAP);
+    }
+
+    @Test
+    void aTaskStartedBeforeANameWasReboundFinishesOnTheVersionItStartedWith() {
+        artifacts.bindName("logic", artifacts.put(Guests.bytes("ckpt-step-c")));
+        TaskBinding binding = new TaskBinding(ArtifactRef.parse("logic"), GuestLimits.DEFAULTS,
+                new CheckpointPolicy(1, Duration.ZERO, true));
+        String input = "{\"steps\":4,\"work\":1000}";
+        RunControl control = new RunControl();
+        InvocationResult first = runner.run(new TaskRequest(binding, "t", 1, input.getBytes(StandardCharsets.UTF_8),
+                Map.of(), m -> control.suspend(), control));
+        assertThat(((Outcome.Failure) first.outcome()).kind()).isEqualTo(FailureKind.SUSPENDED);
+
+        artifacts.bindName("logic", artifacts.put(Guests.bytes("echo"))); // a new version is deployed
+        InvocationResult resumed = runner.run(new TaskRequest(binding, "t", 2, input.getBytes(StandardCharsets.UTF_8),
+                Map.of(), null, null));
+        assertThat(resumed.outcome()).as(resumed.report()).isInstanceOf(Outcome.Success.class);
+        assertThat(resumed.metrics().resumedFromSequence()).isEqualTo(1);
+        assertThat(new String(resumed.stdout(), StandardCharsets.UTF_8)).contains("\"result\"");
+
+        InvocationResult fresh = runner.run(request(binding, "new-task", "{\"a\":1}"));
+        assertThat(new String(fresh.stdout(), StandardCharsets.UTF_8)).as("new tasks run the new version")
+                .isEqualTo("{\"a\":1}");
     }
 
     @Test
