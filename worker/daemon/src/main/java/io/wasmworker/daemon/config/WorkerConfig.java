@@ -1,0 +1,98 @@
+package io.wasmworker.daemon.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The daemon's configuration file, as written (see {@code config/README.md}). Optional values are
+ * null when absent; {@link DaemonPlan} applies the defaults and resolves artifacts.
+ */
+public record WorkerConfig(
+        String home,
+        Stores stores,
+        Duration shutdownGrace,
+        Http http,
+        Map<String, Artifact> artifacts,
+        Camunda camunda,
+        Temporal temporal) {
+
+    public WorkerConfig {
+        artifacts = artifacts == null ? Map.of() : Map.copyOf(artifacts);
+        if (camunda == null && temporal == null) {
+            throw new IllegalArgumentException("nothing to serve: configure 'camunda' topics, 'temporal' task queues, or both");
+        }
+    }
+
+    /** Where artifacts and snapshots live (default: under {@code home}). */
+    public record Stores(String artifacts, String snapshots, Boolean fsync) {}
+
+    /** The metrics and health endpoint. */
+    public record Http(String host, Integer port) {}
+
+    /** Limits and checkpoint policy of one artifact (by name or digest), for every task that runs it. */
+    public record Artifact(Limits limits, Checkpoint checkpoint) {}
+
+    public record Limits(ByteSize maxMemory, Duration timeout, ByteSize maxInput, ByteSize maxOutput) {}
+
+    public record Checkpoint(Integer everySteps, Duration every, Boolean onRequest) {}
+
+    public record Camunda(String url, String workerId, Auth auth, Duration longPoll, List<Topic> topics) {
+        public Camunda {
+            require(url, "url");
+            if (topics == null || topics.isEmpty()) {
+                throw new IllegalArgumentException("'topics' must list at least one topic");
+            }
+            topics = List.copyOf(topics);
+        }
+    }
+
+    public record Auth(String username, String password) {
+        public Auth {
+            require(username, "username");
+            require(password, "password");
+        }
+    }
+
+    public record Topic(String topic, Located artifact, List<String> variables, Boolean localOutput,
+            Duration lockDuration, Integer maxConcurrent, Integer maxRetries, Backoff backoff,
+            String processDefinitionKey, List<String> tenantIds, String businessKey) {
+        public Topic {
+            require(topic, "topic");
+            require(artifact, "artifact");
+            variables = variables == null ? List.of() : List.copyOf(variables);
+            tenantIds = tenantIds == null ? List.of() : List.copyOf(tenantIds);
+        }
+    }
+
+    public record Backoff(Duration initial, Double multiplier, Duration max) {}
+
+    public record Temporal(String target, String namespace, String identity, Tls tls, Duration connectTimeout,
+            List<TaskQueue> taskQueues) {
+        public Temporal {
+            require(target, "target");
+            if (taskQueues == null || taskQueues.isEmpty()) {
+                throw new IllegalArgumentException("'taskQueues' must list at least one task queue");
+            }
+            taskQueues = List.copyOf(taskQueues);
+        }
+    }
+
+    public record Tls(String clientCert, String clientKey) {}
+
+    public record TaskQueue(String name, Integer maxConcurrent, Map<String, Located> activities) {
+        public TaskQueue {
+            require(name, "name");
+            if (activities == null || activities.isEmpty()) {
+                throw new IllegalArgumentException("'activities' must map at least one activity type to an artifact");
+            }
+            activities = Map.copyOf(activities);
+        }
+    }
+
+    private static void require(Object value, String field) {
+        if (value == null || (value instanceof String s && s.isBlank())) {
+            throw new IllegalArgumentException("missing required field '" + field + "'");
+        }
+    }
+}
