@@ -6,7 +6,8 @@ import java.util.regex.Pattern;
 
 /**
  * How configuration names an artifact: by digest, or by a name that the artifact store binds to a
- * digest. Names are resolved once, when configuration loads, and the digest is what runs.
+ * digest. A name is resolved again for every new task (see {@code TaskRunner}), so rebinding it
+ * deploys a new version; the digest is always what runs.
  */
 public final class ArtifactRef {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");

@@ -39,12 +39,23 @@ public final class TaskRunner {
     private final ModuleCache modules;
     private final SnapshotStore snapshots;
     private final Sandbox sandbox;
+    private final TaskObserver observer;
 
     public TaskRunner(ArtifactStore artifacts, ModuleCache modules, SnapshotStore snapshots, Sandbox sandbox) {
+        this(artifacts, modules, snapshots, sandbox, TaskObserver.NONE);
+    }
+
+    public TaskRunner(ArtifactStore artifacts, ModuleCache modules, SnapshotStore snapshots, Sandbox sandbox,
+            TaskObserver observer) {
         this.artifacts = artifacts;
         this.modules = modules;
         this.snapshots = snapshots;
         this.sandbox = sandbox;
+        this.observer = observer;
+    }
+
+    public SnapshotStore snapshots() {
+        return snapshots;
     }
 
     /**
@@ -57,6 +68,12 @@ public final class TaskRunner {
 
     /** Runs the task's guest to its outcome, resuming from the task's last checkpoint if any. */
     public InvocationResult run(TaskRequest task) {
+        InvocationResult result = execute(task);
+        observer.finished(task, result);
+        return result;
+    }
+
+    private InvocationResult execute(TaskRequest task) {
         GuestModule module;
         try {
             module = modules.get(digestFor(task));

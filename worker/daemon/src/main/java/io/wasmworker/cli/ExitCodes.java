@@ -28,7 +28,8 @@ final class ExitCodes {
     static String describe(Exception e) {
         if (e instanceof ArtifactException || e instanceof InvalidModuleException
                 || e instanceof io.wasmworker.checkpoint.store.CorruptSnapshotException
-                || e instanceof IllegalArgumentException) {
+                || e instanceof IllegalArgumentException
+                || e instanceof io.wasmworker.daemon.config.ConfigException) {
             return e.getMessage();
         }
         if (e instanceof NoSuchFileException) {

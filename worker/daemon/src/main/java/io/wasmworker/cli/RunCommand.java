@@ -1,0 +1,52 @@
+package io.wasmworker.cli;
+
+import io.wasmworker.artifact.LocalArtifactStore;
+import io.wasmworker.daemon.Daemon;
+import io.wasmworker.daemon.DaemonPlan;
+import io.wasmworker.daemon.config.ConfigLoader;
+import io.wasmworker.daemon.config.WorkerConfig;
+import io.wasmworker.module.ModuleLoader;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code wasm-worker run --config FILE}: the daemon, until SIGTERM or SIGINT. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Serve the Camunda topics and Temporal task queues of a configuration file until stopped"
+                + " (SIGTERM or SIGINT stop it gracefully: in-flight tasks checkpoint or finish first).")
+final class RunCommand implements Callable<Integer> {
+
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "The configuration file (YAML).")
+    Path config;
+
+    @Mixin
+    StoreOptions store;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Daemon daemon = new Daemon(plan(config, store.home()));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            daemon.close();
+            stopped.countDown();
+        }, "wasm-worker-shutdown"));
+        daemon.start();
+        stopped.await();
+        return ExitCodes.SUCCESS;
+    }
+
+    /** Loads and checks the configuration; any problem is a {@code ConfigException} naming where. */
+    static DaemonPlan plan(Path file, Path defaultHome) {
+        WorkerConfig config = ConfigLoader.withSystemEnvironment().load(file);
+        ModuleLoader loader = new ModuleLoader();
+        LocalArtifactStore[] store = new LocalArtifactStore[1];
+        return DaemonPlan.of(file.toString(), config, defaultHome, dir -> store[0] = new LocalArtifactStore(dir),
+                ref -> {
+                    var digest = store[0].resolve(ref);
+                    loader.load(digest, store[0].get(digest));
+                });
+    }
+}

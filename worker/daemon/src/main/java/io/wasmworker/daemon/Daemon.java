@@ -1,0 +1,100 @@
+package io.wasmworker.daemon;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.wasmworker.adapter.camunda.CamundaAdapter;
+import io.wasmworker.adapter.temporal.TaskQueueSettings;
+import io.wasmworker.adapter.temporal.TemporalAdapter;
+import io.wasmworker.artifact.LocalArtifactStore;
+import io.wasmworker.checkpoint.store.LocalSnapshotStore;
+import io.wasmworker.module.ModuleCache;
+import io.wasmworker.module.ModuleLoader;
+import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.task.TaskRunner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running worker: the stores, one task runner, the adapters its plan names, and the HTTP
+ * endpoint. {@link #close()} shuts down gracefully: in-flight tasks checkpoint or finish within the
+ * grace period, and nothing is lost.
+ */
+public final class Daemon implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+
+    private final DaemonPlan plan;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Sandbox sandbox = new Sandbox();
+    private final TaskRunner runner;
+    private CamundaAdapter camunda;
+    private TemporalAdapter temporal;
+    private HttpEndpoint http;
+    private volatile boolean ready;
+
+    public Daemon(DaemonPlan plan) {
+        this.plan = plan;
+        LocalArtifactStore artifacts = new LocalArtifactStore(plan.artifactsDir());
+        this.runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 64),
+                new LocalSnapshotStore(plan.snapshotsDir(), plan.fsync()), sandbox, new TaskMetrics(registry));
+    }
+
+    /** Starts the HTTP endpoint, then every configured adapter. */
+    public Daemon start() {
+        http = new HttpEndpoint(plan.httpHost(), plan.httpPort(), registry, () -> ready);
+        LOG.info("metrics on http://{}:{}/metrics, health on /health/live and /health/ready", plan.httpHost(), http.port());
+        LOG.info("artifacts in {}, snapshots in {}", plan.artifactsDir(), plan.snapshotsDir());
+        if (plan.camunda() != null) {
+            camunda = new CamundaAdapter(plan.camunda(), runner, plan.shutdownGrace());
+            camunda.start();
+        }
+        if (plan.temporal() != null) {
+            TemporalAdapter.Builder builder = TemporalAdapter.builder(plan.temporal(), runner, runner.snapshots());
+            for (TaskQueueSettings queue : plan.taskQueues()) {
+                builder.queue(queue);
+            }
+            temporal = builder.build().start();
+            plan.taskQueues().forEach(q -> LOG.info("temporal {}: task queue '{}' serves {}", plan.temporal().target(),
+                    q.taskQueue(), q.typeList()));
+        }
+        ready = true;
+        LOG.info("wasm-worker is ready");
+        return this;
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!ready && http == null) {
+            return;
+        }
+        ready = false;
+        LOG.info("shutting down: in-flight tasks get {} to checkpoint or finish", plan.shutdownGrace());
+        Thread camundaStop = new Thread(() -> {
+            if (camunda != null) {
+                camunda.close();
+            }
+        }, "camunda-shutdown");
+        camundaStop.start();
+        if (temporal != null) {
+            temporal.close();
+        }
+        try {
+            camundaStop.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        sandbox.close();
+        if (http != null) {
+            http.close();
+            http = null;
+        }
+        LOG.info("stopped");
+    }
+}

@@ -1,0 +1,175 @@
+package io.wasmworker.daemon;
+
+import io.wasmworker.adapter.camunda.CamundaSettings;
+import io.wasmworker.adapter.camunda.RetryBackoff;
+import io.wasmworker.adapter.camunda.TopicSettings;
+import io.wasmworker.adapter.temporal.TaskQueueSettings;
+import io.wasmworker.adapter.temporal.TemporalSettings;
+import io.wasmworker.artifact.ArtifactException;
+import io.wasmworker.artifact.ArtifactRef;
+import io.wasmworker.artifact.ArtifactStore;
+import io.wasmworker.checkpoint.CheckpointPolicy;
+import io.wasmworker.daemon.config.ConfigException;
+import io.wasmworker.daemon.config.Located;
+import io.wasmworker.daemon.config.WorkerConfig;
+import io.wasmworker.module.InvalidModuleException;
+import io.wasmworker.sandbox.GuestLimits;
+import io.wasmworker.task.TaskBinding;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * What the daemon will run, derived from a loaded configuration: defaults applied, every artifact
+ * reference checked against the store (an error names the file, line and field), adapter settings
+ * built. Nothing connects to an orchestrator here.
+ */
+public record DaemonPlan(
+        Path home,
+        Path artifactsDir,
+        Path snapshotsDir,
+        boolean fsync,
+        Duration shutdownGrace,
+        String httpHost,
+        int httpPort,
+        CamundaSettings camunda,
+        TemporalSettings temporal,
+        List<TaskQueueSettings> taskQueues) {
+
+    public static final int DEFAULT_HTTP_PORT = 9464;
+    public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
+
+    /**
+     * @param source    the configuration file, for error messages
+     * @param home      the home directory when the file names none
+     * @param artifacts the artifact store the references must resolve in
+     * @param check     loads (compiles) an artifact, throwing if it cannot run
+     */
+    public static DaemonPlan of(String source, WorkerConfig config, Path defaultHome,
+            java.util.function.Function<Path, ArtifactStore> artifacts, Consumer<ArtifactRef> check) {
+        Path base = Path.of(source).toAbsolutePath().getParent();
+        Path home = config.home() == null ? defaultHome : base.resolve(config.home()).normalize();
+        WorkerConfig.Stores stores = config.stores() == null ? new WorkerConfig.Stores(null, null, null) : config.stores();
+        Path artifactsDir = stores.artifacts() == null ? home.resolve("artifacts") : base.resolve(stores.artifacts()).normalize();
+        Path snapshotsDir = stores.snapshots() == null ? home.resolve("snapshots") : base.resolve(stores.snapshots()).normalize();
+        ArtifactStore store = artifacts.apply(artifactsDir);
+        Bindings bindings = new Bindings(source, config.artifacts(), store, check);
+
+        CamundaSettings camunda = null;
+        if (config.camunda() != null) {
+            WorkerConfig.Camunda c = config.camunda();
+            List<TopicSettings> topics = new ArrayList<>();
+            for (int i = 0; i < c.topics().size(); i++) {
+                WorkerConfig.Topic t = c.topics().get(i);
+                String field = "camunda.topics[" + i + "]";
+                TaskBinding binding = bindings.of(t.artifact(), field + ".artifact");
+                RetryBackoff backoff = t.backoff() == null ? RetryBackoff.DEFAULT : new RetryBackoff(
+                        or(t.backoff().initial(), RetryBackoff.DEFAULT.initial()),
+                        or(t.backoff().multiplier(), RetryBackoff.DEFAULT.multiplier()),
+                        or(t.backoff().max(), RetryBackoff.DEFAULT.max()));
+                topics.add(settings(source, field, () -> new TopicSettings(t.topic(), binding, t.variables(),
+                        or(t.localOutput(), false), or(t.lockDuration(), TopicSettings.DEFAULT_LOCK),
+                        or(t.maxConcurrent(), 2), or(t.maxRetries(), 3), backoff, t.processDefinitionKey(),
+                        t.tenantIds(), t.businessKey())));
+            }
+            String workerId = c.workerId() != null ? c.workerId() : "wasm-worker-" + hostName() + "-" + ProcessHandle.current().pid();
+            camunda = settings(source, "camunda", () -> new CamundaSettings(c.url(), workerId,
+                    c.auth() == null ? null : c.auth().username(), c.auth() == null ? null : c.auth().password(),
+                    c.longPoll(), topics));
+        }
+
+        TemporalSettings temporal = null;
+        List<TaskQueueSettings> queues = new ArrayList<>();
+        if (config.temporal() != null) {
+            WorkerConfig.Temporal t = config.temporal();
+            for (int i = 0; i < t.taskQueues().size(); i++) {
+                WorkerConfig.TaskQueue q = t.taskQueues().get(i);
+                String field = "temporal.taskQueues[" + i + "]";
+                Map<String, TaskBinding> activities = new LinkedHashMap<>();
+                q.activities().forEach((type, ref) -> activities.put(type, bindings.of(ref, field + ".activities." + type)));
+                queues.add(settings(source, field, () -> new TaskQueueSettings(q.name(), activities,
+                        or(q.maxConcurrent(), 0))));
+            }
+            TemporalSettings.Tls tls = t.tls() == null ? null : new TemporalSettings.Tls(
+                    t.tls().clientCert() == null ? null : base.resolve(t.tls().clientCert()),
+                    t.tls().clientKey() == null ? null : base.resolve(t.tls().clientKey()));
+            temporal = settings(source, "temporal", () -> new TemporalSettings(t.target(),
+                    or(t.namespace(), "default"), t.identity(), tls, or(t.connectTimeout(), Duration.ofSeconds(10)),
+                    or(config.shutdownGrace(), DEFAULT_GRACE)));
+        }
+
+        WorkerConfig.Http http = config.http() == null ? new WorkerConfig.Http(null, null) : config.http();
+        return new DaemonPlan(home, artifactsDir, snapshotsDir, stores.fsync() == null || stores.fsync(),
+                or(config.shutdownGrace(), DEFAULT_GRACE), or(http.host(), "127.0.0.1"),
+                or(http.port(), DEFAULT_HTTP_PORT), camunda, temporal, List.copyOf(queues));
+    }
+
+    /** Per-artifact limits and checkpoint policy, and the check that each reference resolves. */
+    private record Bindings(String source, Map<String, WorkerConfig.Artifact> perArtifact, ArtifactStore store,
+            Consumer<ArtifactRef> check) {
+        TaskBinding of(Located ref, String field) {
+            String where = source + ":" + ref.line() + ":" + ref.column() + ": " + field + ": ";
+            ArtifactRef artifact;
+            try {
+                artifact = ArtifactRef.parse(ref.value());
+                check.accept(artifact);
+            } catch (IllegalArgumentException | ArtifactException | InvalidModuleException e) {
+                throw new ConfigException(where + e.getMessage());
+            }
+            WorkerConfig.Artifact settings = perArtifact.getOrDefault(ref.value(), new WorkerConfig.Artifact(null, null));
+            return new TaskBinding(artifact, limits(settings.limits()), policy(settings.checkpoint()));
+        }
+    }
+
+    private static GuestLimits limits(WorkerConfig.Limits l) {
+        GuestLimits limits = GuestLimits.DEFAULTS;
+        if (l == null) {
+            return limits;
+        }
+        if (l.maxMemory() != null) {
+            limits = limits.withMaxMemoryBytes(l.maxMemory().bytes());
+        }
+        if (l.timeout() != null) {
+            limits = limits.withTimeout(l.timeout());
+        }
+        if (l.maxInput() != null) {
+            limits = limits.withMaxInputBytes(Math.toIntExact(l.maxInput().bytes()));
+        }
+        if (l.maxOutput() != null) {
+            limits = limits.withMaxOutputBytes(Math.toIntExact(l.maxOutput().bytes()));
+        }
+        return limits;
+    }
+
+    private static CheckpointPolicy policy(WorkerConfig.Checkpoint c) {
+        CheckpointPolicy d = CheckpointPolicy.DEFAULT;
+        return c == null ? d : new CheckpointPolicy(or(c.everySteps(), d.everySteps()), or(c.every(), d.every()),
+                or(c.onRequest(), d.onRequest()));
+    }
+
+    /** Builds adapter settings, turning their validation errors into configuration errors. */
+    private static <T> T settings(String source, String field, java.util.function.Supplier<T> build) {
+        try {
+            return build.get();
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new ConfigException(source + ": " + field + ": " + e.getMessage());
+        }
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "localhost";
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.wasmworker.daemon;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.wasmworker.sandbox.InvocationMetrics;
+import io.wasmworker.sandbox.InvocationResult;
+import io.wasmworker.task.TaskObserver;
+import io.wasmworker.task.TaskRequest;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Every task run as Micrometer meters, tagged by source (camunda, temporal), queue (topic or task
+ * queue) and outcome: counts, durations, guest memory, checkpoints and resumes.
+ */
+final class TaskMetrics implements TaskObserver {
+    private final MeterRegistry registry;
+
+    TaskMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public void finished(TaskRequest task, InvocationResult result) {
+        String source = task.metadata().getOrDefault("SOURCE", "unknown");
+        String queue = task.metadata().getOrDefault("TOPIC", task.metadata().getOrDefault("TASK_QUEUE", "unknown"));
+        InvocationMetrics m = result.metrics();
+        String outcome = result.outcome().label();
+        Counter.builder("wasm_worker_tasks").description("Tasks run, by outcome")
+                .tags("source", source, "queue", queue, "outcome", outcome).register(registry).increment();
+        Timer.builder("wasm_worker_task_duration").description("Guest run time of a task")
+                .tags("source", source, "queue", queue, "outcome", outcome).register(registry)
+                .record(m.wallNanos(), TimeUnit.NANOSECONDS);
+        DistributionSummary.builder("wasm_worker_guest_memory").baseUnit("bytes")
+                .description("Peak linear memory of a guest run").tags("source", source, "queue", queue)
+                .register(registry).record(m.peakMemoryBytes());
+        if (m.checkpoints() > 0) {
+            Counter.builder("wasm_worker_checkpoints").description("Checkpoints written")
+                    .tags("source", source, "queue", queue).register(registry).increment(m.checkpoints());
+            DistributionSummary.builder("wasm_worker_checkpoint_size").baseUnit("bytes")
+                    .description("Encoded size of the checkpoints of a run").tags("source", source, "queue", queue)
+                    .register(registry).record(m.checkpointBytes());
+            Timer.builder("wasm_worker_checkpoint_duration").description("Time spent checkpointing in a run")
+                    .tags("source", source, "queue", queue).register(registry)
+                    .record(m.checkpointNanos(), TimeUnit.NANOSECONDS);
+        }
+        if (m.resumedFromSequence() > 0) {
+            Counter.builder("wasm_worker_resumes").description("Runs that resumed from a checkpoint")
+                    .tags("source", source, "queue", queue).register(registry).increment();
+        }
+    }
+}
