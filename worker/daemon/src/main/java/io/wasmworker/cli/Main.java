@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Runs process-engine task logic as sandboxed WebAssembly.",
-        subcommands = {RunCommand.class, InvokeCommand.class, ArtifactsCommand.class, SnapshotsCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, DevCommand.class, InvokeCommand.class, ArtifactsCommand.class, SnapshotsCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",
