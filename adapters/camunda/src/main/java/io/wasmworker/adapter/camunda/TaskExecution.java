@@ -116,6 +116,7 @@ final class TaskExecution {
     private Map<String, String> metadata() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("SOURCE", "camunda");
+        m.put("ID", task.getId());
         m.put("TOPIC", task.getTopicName());
         put(m, "BUSINESS_KEY", task.getBusinessKey());
         put(m, "PROCESS_INSTANCE_ID", task.getProcessInstanceId());
