@@ -16,12 +16,7 @@ record FailureReport(String message, String details) {
 
     static FailureReport of(Outcome.Failure failure, InvocationResult result, int attempt, int maxAttempts,
             String workerId) {
-        ObjectNode details = JSON.createObjectNode();
-        details.put("kind", failure.label());
-        details.put("reason", failure.reason());
-        details.put("attempt", attempt);
-        details.put("maxAttempts", maxAttempts);
-        details.put("worker", workerId);
+        ObjectNode details = details(failure.label(), failure.reason(), attempt, maxAttempts, workerId);
         if (result.metrics().checkpointReference() != null) {
             details.put("checkpoint", result.metrics().checkpointReference());
             details.put("resumedFromSequence", result.metrics().resumedFromSequence());
@@ -32,13 +27,18 @@ record FailureReport(String message, String details) {
 
     /** A failure decided by the worker before any guest ran (attempt budget, unreadable input). */
     static FailureReport of(String kind, String reason, int attempt, int maxAttempts, String workerId) {
+        return new FailureReport(message(kind + ": " + reason),
+                details(kind, reason, attempt, maxAttempts, workerId).toPrettyString());
+    }
+
+    private static ObjectNode details(String kind, String reason, int attempt, int maxAttempts, String workerId) {
         ObjectNode details = JSON.createObjectNode();
         details.put("kind", kind);
         details.put("reason", reason);
         details.put("attempt", attempt);
         details.put("maxAttempts", maxAttempts);
         details.put("worker", workerId);
-        return new FailureReport(message(kind + ": " + reason), details.toPrettyString());
+        return details;
     }
 
     static String message(String text) {
