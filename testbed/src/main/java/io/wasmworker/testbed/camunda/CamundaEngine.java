@@ -64,6 +64,11 @@ public final class CamundaEngine implements AutoCloseable {
         return restUrl;
     }
 
+    /** Cockpit (user {@code demo}, password {@code demo}). */
+    public String cockpitUrl() {
+        return "http://127.0.0.1:" + process.port() + "/camunda/app/cockpit/default/";
+    }
+
     public OrchestratorProcess process() {
         return process;
     }

@@ -80,6 +80,7 @@ final class DevCommand implements Callable<Integer> {
             stopped.countDown();
         }, "dev-stop"));
         say("Camunda REST at " + camunda.restUrl() + ", Temporal at " + temporal.target());
+        say("Cockpit at " + camunda.cockpitUrl() + " (user demo, password demo)");
 
         camunda.deploy(examples.resolve("order-process.bpmn"), examples.resolve("long-work.bpmn"));
         LocalArtifactStore artifacts = new LocalArtifactStore(home.resolve("artifacts"));
@@ -110,6 +111,7 @@ final class DevCommand implements Callable<Integer> {
         say("  curl -s " + camunda.restUrl() + "/history/variable-instance?variableName=total");
         say("  curl -s http://127.0.0.1:" + daemon.httpPort() + "/metrics | grep wasm_worker_tasks");
         say("  Temporal: start workflow type OrderWorkflow on task queue '" + QUEUE + "' at " + temporal.target());
+        say("  look at the instances in Cockpit: " + camunda.cockpitUrl() + " (demo/demo)");
         say("Ctrl-C stops the worker and both orchestrators.");
         if (exitAfterDemo) {
             return ok ? ExitCodes.SUCCESS : ExitCodes.GUEST_FAILURE;
