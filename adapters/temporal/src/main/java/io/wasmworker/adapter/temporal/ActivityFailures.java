@@ -1,0 +1,76 @@
+package io.wasmworker.adapter.temporal;
+
+import com.fasterxml.jackson.databind.node.NullNode;
+import io.temporal.failure.ApplicationFailure;
+import io.wasmworker.sandbox.InvocationResult;
+import io.wasmworker.sandbox.Outcome;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The failures a workflow sees. Business errors are the guest's own, non-retryable, with its code
+ * as the type; everything else is {@code wasm-worker.<kind>} and retryable unless retrying the same
+ * input cannot help (an unmapped activity type, unreadable arguments).
+ */
+final class ActivityFailures {
+    /** Failure types start with this; the rest is the failure kind ({@code trap}, {@code timeout}...). */
+    static final String PREFIX = "wasm-worker.";
+    static final String UNKNOWN_ACTIVITY_TYPE = PREFIX + "unknown_activity_type";
+    static final String INVALID_ARGUMENTS = PREFIX + "invalid_arguments";
+    /** The end of stderr put in the failure message; the details carry the whole kept tail. */
+    static final int MESSAGE_STDERR_CHARS = 2000;
+
+    private ActivityFailures() {}
+
+    /** The guest's business error: type = its code, details = [its details, or null]. */
+    static ApplicationFailure business(Outcome.BusinessError error) {
+        String message = error.message() == null || error.message().isEmpty() ? error.code() : error.message();
+        Object details = error.details() == null ? NullNode.getInstance() : error.details();
+        return ApplicationFailure.newNonRetryableFailure(message, error.code(), details);
+    }
+
+    /**
+     * A failed run (trap, limits, checkpoint...): retryable, so the caller's retry policy decides.
+     * Details: one map with kind, reason, stderrTail, checkpoint (the reference the retry resumes
+     * from, or null), attempt and activityType.
+     */
+    static ApplicationFailure failed(String activityType, int attempt, Outcome.Failure failure,
+            InvocationResult result, String checkpoint) {
+        String stderr = result.stderrTailText();
+        StringBuilder message = new StringBuilder()
+                .append("guest of activity ").append(activityType).append(" failed (").append(failure.label())
+                .append("): ").append(failure.reason());
+        if (checkpoint != null) {
+            message.append(" [a retry resumes from checkpoint ").append(checkpoint).append(']');
+        }
+        if (!stderr.isBlank()) {
+            String tail = stderr.length() > MESSAGE_STDERR_CHARS
+                    ? "..." + stderr.substring(stderr.length() - MESSAGE_STDERR_CHARS) : stderr;
+            message.append("\nguest stderr (end):\n").append(tail.stripTrailing());
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("kind", failure.label());
+        details.put("reason", failure.reason());
+        details.put("stderrTail", stderr);
+        details.put("checkpoint", checkpoint);
+        details.put("attempt", attempt);
+        details.put("activityType", activityType);
+        return ApplicationFailure.newFailure(message.toString(), PREFIX + failure.label(), details);
+    }
+
+    /** Something this adapter checked before the guest ran (e.g. a lost checkpoint); retryable. */
+    static ApplicationFailure beforeRun(String kind, String reason) {
+        return ApplicationFailure.newFailure(reason, PREFIX + kind);
+    }
+
+    static ApplicationFailure unknownType(String activityType, TaskQueueSettings queue) {
+        return ApplicationFailure.newNonRetryableFailure("activity type '" + activityType
+                + "' is not configured on task queue '" + queue.taskQueue() + "' of this wasm-worker (configured: "
+                + queue.typeList() + ")", UNKNOWN_ACTIVITY_TYPE, activityType);
+    }
+
+    static ApplicationFailure invalidArguments(String activityType, String reason) {
+        return ApplicationFailure.newNonRetryableFailure("arguments of activity " + activityType
+                + " cannot be the guest's input: " + reason, INVALID_ARGUMENTS);
+    }
+}

@@ -1,0 +1,89 @@
+package io.wasmworker.adapter.temporal;
+
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.client.ActivityCompletionException;
+import io.wasmworker.sandbox.RunControl;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The heartbeats of one attempt: periodic ones while the guest runs, and one at each checkpoint,
+ * always carrying the latest checkpoint reference, so the next attempt finds it in its heartbeat
+ * details. Temporal tells a worker that an attempt is over (timed out, cancelled, superseded) only
+ * by failing a heartbeat; when one fails, the guest is cancelled at once, so a zombie attempt
+ * stops working (and the snapshot store's fencing keeps it from publishing anything later).
+ */
+final class Heartbeats implements AutoCloseable {
+    /** Without a heartbeat timeout, still heartbeat now and then to hear of cancellation. */
+    static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(10);
+    static final Duration MIN_INTERVAL = Duration.ofMillis(50);
+
+    private final ActivityExecutionContext context;
+    private final RunControl control;
+    private final ScheduledFuture<?> ticker;
+    private volatile String reference;
+    private volatile ActivityCompletionException failure;
+
+    /**
+     * @param previous the checkpoint reference the attempt resumes from (null: none); heartbeats
+     *                 carry it until a new checkpoint replaces it, so the details never regress
+     */
+    Heartbeats(ActivityExecutionContext context, RunControl control, String previous,
+            ScheduledExecutorService scheduler) {
+        this.context = context;
+        this.control = control;
+        this.reference = previous;
+        long period = interval(context.getInfo().getHeartbeatTimeout()).toNanos();
+        // the first tick comes one interval in: a short guest never heartbeats at all
+        this.ticker = scheduler.scheduleAtFixedRate(this::beat, period, period, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * A quarter of the heartbeat timeout. The SDK throttles what it sends to 0.8 of the timeout
+     * anyway; ticking more often only makes a failed heartbeat (and so a zombie) noticed sooner.
+     */
+    static Duration interval(Duration heartbeatTimeout) {
+        if (heartbeatTimeout == null || heartbeatTimeout.isZero() || heartbeatTimeout.isNegative()) {
+            return DEFAULT_INTERVAL;
+        }
+        Duration quarter = heartbeatTimeout.dividedBy(4);
+        return quarter.compareTo(MIN_INTERVAL) < 0 ? MIN_INTERVAL
+                : quarter.compareTo(DEFAULT_INTERVAL) > 0 ? DEFAULT_INTERVAL : quarter;
+    }
+
+    /** A checkpoint was published: heartbeat its reference now. */
+    void checkpointed(String newReference) {
+        reference = newReference;
+        beat();
+    }
+
+    /** The reference the heartbeats carry now (null before any checkpoint). */
+    String reference() {
+        return reference;
+    }
+
+    void beat() {
+        if (failure != null) {
+            return;
+        }
+        try {
+            context.heartbeat(reference);
+        } catch (ActivityCompletionException e) {
+            failure = e;
+            control.cancel("Temporal refused the heartbeat (" + e.getClass().getSimpleName()
+                    + "): this attempt is over, so its guest stops");
+        }
+    }
+
+    /** Why this attempt was called off, or null if Temporal never refused a heartbeat. */
+    ActivityCompletionException failure() {
+        return failure;
+    }
+
+    @Override
+    public void close() {
+        ticker.cancel(false);
+    }
+}

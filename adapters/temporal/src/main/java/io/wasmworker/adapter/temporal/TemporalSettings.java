@@ -1,0 +1,74 @@
+package io.wasmworker.adapter.temporal;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How the worker reaches the Temporal service. Plain values: the daemon's configuration maps onto
+ * this record, and tests build it directly.
+ *
+ * @param target         {@code host:port} of the frontend, e.g. {@code 127.0.0.1:7233}
+ * @param namespace      the namespace every task queue of this adapter belongs to
+ * @param identity       the worker identity shown in Temporal's UI and history (null: {@code pid@host},
+ *                       as the SDK would choose)
+ * @param tls            null for plain gRPC
+ * @param connectTimeout how long start-up waits for the service before failing
+ * @param shutdownGrace  on close, how long running guests get to reach a checkpoint and stop
+ *                       before they are cancelled
+ */
+public record TemporalSettings(String target, String namespace, String identity, Tls tls, Duration connectTimeout,
+        Duration shutdownGrace) {
+
+    public TemporalSettings {
+        requireText(target, "target");
+        requireText(namespace, "namespace");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        if (connectTimeout.isNegative() || connectTimeout.isZero()) {
+            throw new IllegalArgumentException("connectTimeout must be positive, got " + connectTimeout);
+        }
+        if (shutdownGrace.isNegative()) {
+            throw new IllegalArgumentException("shutdownGrace must not be negative, got " + shutdownGrace);
+        }
+    }
+
+    /** Plain gRPC, default identity, 10 s to connect, 10 s of shutdown grace. */
+    public static TemporalSettings of(String target, String namespace) {
+        return new TemporalSettings(target, namespace, null, null, Duration.ofSeconds(10), Duration.ofSeconds(10));
+    }
+
+    public TemporalSettings withIdentity(String newIdentity) {
+        return new TemporalSettings(target, namespace, newIdentity, tls, connectTimeout, shutdownGrace);
+    }
+
+    public TemporalSettings withShutdownGrace(Duration grace) {
+        return new TemporalSettings(target, namespace, identity, tls, connectTimeout, grace);
+    }
+
+    public TemporalSettings withTls(Tls newTls) {
+        return new TemporalSettings(target, namespace, identity, newTls, connectTimeout, shutdownGrace);
+    }
+
+    /**
+     * TLS to the frontend. Without a client certificate the server is verified against the JVM's
+     * trust store; with one (PEM chain and PKCS#8 key, as Temporal Cloud issues them) it is mTLS.
+     */
+    public record Tls(Path clientCertChain, Path clientKey) {
+        public Tls {
+            if ((clientCertChain == null) != (clientKey == null)) {
+                throw new IllegalArgumentException("mTLS needs both a client certificate chain and its key");
+            }
+        }
+
+        public static Tls serverOnly() {
+            return new Tls(null, null);
+        }
+    }
+
+    static void requireText(String value, String what) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(what + " must not be empty");
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package io.wasmworker.adapter.temporal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.activity.ActivityInfo;
+import io.temporal.activity.DynamicActivity;
+import io.temporal.client.ActivityCompletionException;
+import io.temporal.common.converter.DataConverterException;
+import io.temporal.common.converter.EncodedValues;
+import io.temporal.failure.ApplicationFailure;
+import io.wasmworker.checkpoint.store.Manifest;
+import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.sandbox.InvocationResult;
+import io.wasmworker.sandbox.Outcome;
+import io.wasmworker.sandbox.RunControl;
+import io.wasmworker.task.TaskBinding;
+import io.wasmworker.task.TaskRequest;
+import io.wasmworker.task.TaskRunner;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one activity implementation of a task queue: whatever the activity type, it looks up its
+ * binding, turns the arguments into the guest's input, runs the guest (resuming from the
+ * checkpoint the previous attempt's heartbeat named), and maps the outcome to a result or a
+ * failure.
+ */
+final class WasmActivity implements DynamicActivity {
+    private static final Logger LOG = LoggerFactory.getLogger(WasmActivity.class);
+
+    private final TaskQueueSettings queue;
+    private final TaskRunner runner;
+    private final SnapshotStore snapshots;
+    private final GuestThreads guests;
+    private final ScheduledExecutorService heartbeatScheduler;
+    private final ActivityObserver observer;
+    private final Set<RunControl> running;
+    private final BooleanSupplier stopping;
+
+    WasmActivity(TaskQueueSettings queue, TaskRunner runner, SnapshotStore snapshots, GuestThreads guests,
+            ScheduledExecutorService heartbeatScheduler, ActivityObserver observer, Set<RunControl> running,
+            BooleanSupplier stopping) {
+        this.queue = queue;
+        this.runner = runner;
+        this.snapshots = snapshots;
+        this.guests = guests;
+        this.heartbeatScheduler = heartbeatScheduler;
+        this.observer = observer;
+        this.running = running;
+        this.stopping = stopping;
+    }
+
+    @Override
+    public Object execute(EncodedValues args) {
+        ActivityExecutionContext context = Activity.getExecutionContext();
+        ActivityInfo info = context.getInfo();
+        String type = info.getActivityType();
+        TaskBinding binding = queue.activities().get(type);
+        if (binding == null) {
+            throw ActivityFailures.unknownType(type, queue);
+        }
+        byte[] input;
+        try {
+            input = ActivityInput.toGuestInput(args);
+        } catch (ActivityInput.InvalidArgumentsException e) {
+            throw ActivityFailures.invalidArguments(type, e.getMessage());
+        }
+        String taskKey = TemporalTask.key(info);
+        String resumeFrom = resumePoint(context, info, taskKey);
+
+        RunControl control = new RunControl();
+        running.add(control);
+        if (stopping.getAsBoolean()) {
+            control.suspend(); // picked up while the worker stops: go no further than a checkpoint
+        }
+        InvocationResult result;
+        Heartbeats heartbeats = new Heartbeats(context, control, resumeFrom, heartbeatScheduler);
+        try {
+            if (resumeFrom != null) {
+                heartbeats.beat(); // the details now name the checkpoint even if this attempt never makes one
+            }
+            TaskRequest request = new TaskRequest(binding, taskKey, info.getAttempt(), input,
+                    TemporalTask.metadata(info), manifest -> checkpointed(info, heartbeats, manifest), control);
+            result = guests.run(control, () -> runner.run(request));
+        } finally {
+            heartbeats.close();
+            running.remove(control);
+        }
+        observer.finished(info, result);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("activity {} ({}) attempt {}: {}", type, taskKey, info.getAttempt(), result.report());
+        }
+
+        ActivityCompletionException refused = heartbeats.failure();
+        if (refused != null) {
+            // Temporal has given this attempt up; what it did is not reported (the SDK logs it)
+            LOG.info("activity {} ({}) attempt {} was called off by Temporal ({}); its guest ended as {}", type,
+                    taskKey, info.getAttempt(), refused.getClass().getSimpleName(), result.outcome().label());
+            throw refused;
+        }
+        Outcome outcome = result.outcome();
+        // a task that never checkpointed has nothing to clean up: the SDK reports its outcome
+        boolean hasCheckpoints = resumeFrom != null || result.metrics().checkpointReference() != null;
+        if (outcome instanceof Outcome.Success success) {
+            return hasCheckpoints ? complete(context, info, taskKey, success.output()) : success.output();
+        }
+        if (outcome instanceof Outcome.BusinessError error) {
+            if (!hasCheckpoints) {
+                throw ActivityFailures.business(error);
+            }
+            return fail(context, info, taskKey, ActivityFailures.business(error));
+        }
+        Outcome.Failure failure = (Outcome.Failure) outcome;
+        String checkpoint = result.metrics().checkpointReference() != null
+                ? result.metrics().checkpointReference() : heartbeats.reference();
+        LOG.warn("activity {} ({}) attempt {} failed: {}", type, taskKey, info.getAttempt(), result.report());
+        throw ActivityFailures.failed(type, info.getAttempt(), failure, result, checkpoint);
+    }
+
+    private void checkpointed(ActivityInfo info, Heartbeats heartbeats, Manifest manifest) {
+        heartbeats.checkpointed(manifest.reference());
+        observer.checkpointed(info, manifest);
+    }
+
+    /**
+     * The checkpoint this attempt resumes from. The previous attempt's heartbeat details name it;
+     * if the store does not have it (lost, or this worker uses another store than the one that
+     * wrote it), the attempt fails loudly instead of starting the work over. Without details, the
+     * task's latest checkpoint counts (the last attempt may have died between publishing it and
+     * heartbeating); only a first attempt discards a checkpoint it finds, which can only be left
+     * over from an earlier activity that had the same key.
+     */
+    private String resumePoint(ActivityExecutionContext context, ActivityInfo info, String taskKey) {
+        Optional<String> details;
+        try {
+            details = context.getHeartbeatDetails(String.class);
+        } catch (DataConverterException e) {
+            throw ActivityFailures.beforeRun("checkpoint", "the heartbeat details of activity " + info.getActivityType()
+                    + " are not a wasm-worker checkpoint reference (" + e.getMessage() + "); refusing to start over");
+        }
+        Optional<Manifest> latest;
+        try {
+            latest = snapshots.latest(taskKey);
+        } catch (RuntimeException e) {
+            throw ActivityFailures.beforeRun("checkpoint", "the checkpoint of task " + taskKey + " cannot be read from "
+                    + snapshots.describe() + ": " + e.getMessage());
+        }
+        if (details.isEmpty()) {
+            if (latest.isPresent() && info.getAttempt() == 1) {
+                LOG.warn("task {}: discarding checkpoint {} found before its first attempt (left over from an"
+                        + " earlier activity with the same workflow, run and activity id)", taskKey,
+                        latest.get().reference());
+                snapshots.delete(taskKey);
+                return null;
+            }
+            return latest.map(Manifest::reference).orElse(null);
+        }
+        String reference = details.get();
+        long generation = generationOf(reference, taskKey);
+        if (latest.isEmpty() || latest.get().generation() < generation) {
+            throw ActivityFailures.beforeRun("checkpoint", "attempt " + info.getAttempt() + " of activity "
+                    + info.getActivityType() + " should resume from checkpoint " + reference
+                    + " (its heartbeat details), but the snapshot store " + snapshots.describe() + " has "
+                    + latest.map(m -> "only " + m.reference()).orElse("no checkpoint of this task")
+                    + ": the checkpoint is lost, or this worker uses another store than the worker that wrote it;"
+                    + " refusing to start the task over");
+        }
+        return latest.get().reference();
+    }
+
+    private static long generationOf(String reference, String taskKey) {
+        int at = reference.lastIndexOf('@');
+        String prefix = at < 0 ? "" : reference.substring(0, at);
+        if (!prefix.equals(taskKey)) {
+            throw ActivityFailures.beforeRun("checkpoint", "the heartbeat details '" + reference
+                    + "' do not name a checkpoint of task " + taskKey + "; refusing to start over");
+        }
+        try {
+            return Long.parseLong(reference.substring(at + 1));
+        } catch (NumberFormatException e) {
+            throw ActivityFailures.beforeRun("checkpoint", "the heartbeat details '" + reference
+                    + "' have no checkpoint generation after '@'; refusing to start over");
+        }
+    }
+
+    /**
+     * Reports the result ourselves, so the checkpoints are deleted only once Temporal has accepted
+     * it: if this attempt has just been superseded, the result is refused and the next attempt
+     * still finds the checkpoint its heartbeat details name. (Only for tasks with checkpoints: the
+     * manual completion costs about a millisecond of CPU more than the SDK's own report.)
+     */
+    private Object complete(ActivityExecutionContext context, ActivityInfo info, String taskKey, JsonNode output) {
+        var completion = context.useLocalManualCompletion();
+        try {
+            completion.complete(output);
+        } catch (RuntimeException e) {
+            notAccepted(info, taskKey, e);
+            return null;
+        }
+        runner.finished(taskKey);
+        return null;
+    }
+
+    private Object fail(ActivityExecutionContext context, ActivityInfo info, String taskKey, ApplicationFailure failure) {
+        var completion = context.useLocalManualCompletion();
+        try {
+            completion.fail(failure);
+        } catch (RuntimeException e) {
+            notAccepted(info, taskKey, e);
+            return null;
+        }
+        runner.finished(taskKey);
+        return null;
+    }
+
+    private static void notAccepted(ActivityInfo info, String taskKey, RuntimeException e) {
+        LOG.warn("Temporal did not accept the outcome of activity {} ({}) attempt {}: {}; its checkpoints stay for"
+                + " the attempt that replaces it", info.getActivityType(), taskKey, info.getAttempt(), e.toString());
+    }
+}

@@ -1,0 +1,72 @@
+package io.wasmworker.adapter.temporal;
+
+import io.wasmworker.checkpoint.store.Manifest;
+import io.wasmworker.checkpoint.store.SnapshotStore;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A real store that can be told to fail one publish of a first attempt (as a full disk or a lost
+ * connection would), so a test can end attempt 1 right after a known checkpoint, on any machine.
+ */
+final class FlakySnapshotStore implements SnapshotStore {
+    private final SnapshotStore store;
+    /** task key fragment → the checkpoint sequence whose publish fails in attempt 1 */
+    private final Map<String, Long> failures = new ConcurrentHashMap<>();
+
+    FlakySnapshotStore(SnapshotStore store) {
+        this.store = store;
+    }
+
+    void failFirstAttemptAt(String keyFragment, long sequence) {
+        failures.put(keyFragment, sequence);
+    }
+
+    @Override
+    public void publish(String taskKey, long expectedGeneration, Manifest manifest) {
+        failures.forEach((fragment, sequence) -> {
+            if (taskKey.contains(fragment) && manifest.attempt() == 1 && manifest.sequence() == sequence) {
+                throw new UncheckedIOException(new java.io.IOException("injected: the disk is full"));
+            }
+        });
+        store.publish(taskKey, expectedGeneration, manifest);
+    }
+
+    @Override
+    public Optional<Manifest> latest(String taskKey) {
+        return store.latest(taskKey);
+    }
+
+    @Override
+    public void putBlob(String taskKey, String blobName, byte[] data) {
+        store.putBlob(taskKey, blobName, data);
+    }
+
+    @Override
+    public byte[] getBlob(String taskKey, String blobName) {
+        return store.getBlob(taskKey, blobName);
+    }
+
+    @Override
+    public int beginAttempt(String taskKey) {
+        return store.beginAttempt(taskKey);
+    }
+
+    @Override
+    public List<String> taskKeys() {
+        return store.taskKeys();
+    }
+
+    @Override
+    public void delete(String taskKey) {
+        store.delete(taskKey);
+    }
+
+    @Override
+    public String describe() {
+        return store.describe();
+    }
+}

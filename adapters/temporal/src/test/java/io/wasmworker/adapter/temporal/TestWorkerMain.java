@@ -1,0 +1,68 @@
+package io.wasmworker.adapter.temporal;
+
+import io.temporal.activity.ActivityInfo;
+import io.wasmworker.artifact.ArtifactRef;
+import io.wasmworker.artifact.LocalArtifactStore;
+import io.wasmworker.checkpoint.CheckpointPolicy;
+import io.wasmworker.checkpoint.store.LocalSnapshotStore;
+import io.wasmworker.checkpoint.store.Manifest;
+import io.wasmworker.module.ModuleCache;
+import io.wasmworker.module.ModuleLoader;
+import io.wasmworker.sandbox.GuestLimits;
+import io.wasmworker.sandbox.InvocationResult;
+import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.task.TaskBinding;
+import io.wasmworker.task.TaskRunner;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * A worker in a JVM of its own, for the crash tests: serves activity type {@code steps}
+ * (ckpt-step-c, a checkpoint after every step) on a task queue, with stores under a home
+ * directory, and prints what happens on stdout, one line each:
+ * {@code READY}, {@code CHECKPOINT attempt=A seq=S ref=R}, {@code FINISHED attempt=A outcome=O resumedFrom=S steps=1,2,..}.
+ *
+ * <p>Arguments: TARGET TASK_QUEUE HOME MAX_CONCURRENT
+ */
+public final class TestWorkerMain {
+    private TestWorkerMain() {}
+
+    public static void main(String[] args) {
+        String target = args[0];
+        String queue = args[1];
+        Path home = Path.of(args[2]);
+        int maxConcurrent = Integer.parseInt(args[3]);
+        LocalArtifactStore artifacts = new LocalArtifactStore(home.resolve("artifacts"));
+        LocalSnapshotStore snapshots = new LocalSnapshotStore(home.resolve("snapshots"));
+        Sandbox sandbox = new Sandbox();
+        TaskRunner runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 4), snapshots,
+                sandbox);
+        TaskBinding steps = new TaskBinding(ArtifactRef.parse("ckpt-step-c"),
+                GuestLimits.DEFAULTS.withTimeout(Duration.ofMinutes(2)), new CheckpointPolicy(1, Duration.ZERO, true));
+        TemporalAdapter adapter = TemporalAdapter.builder(TemporalSettings.of(target, "default"), runner, snapshots)
+                .queue(queue, Map.of("steps", steps), maxConcurrent)
+                .observer(new Printer())
+                .build()
+                .start();
+        Runtime.getRuntime().addShutdownHook(new Thread(adapter::close));
+        System.out.println("READY");
+    }
+
+    private static final class Printer implements ActivityObserver {
+        @Override
+        public void checkpointed(ActivityInfo info, Manifest manifest) {
+            System.out.println("CHECKPOINT attempt=" + info.getAttempt() + " seq=" + manifest.sequence() + " ref="
+                    + manifest.reference());
+        }
+
+        @Override
+        public void finished(ActivityInfo info, InvocationResult result) {
+            System.out.println("FINISHED attempt=" + info.getAttempt() + " outcome=" + result.outcome().label()
+                    + " resumedFrom=" + result.metrics().resumedFromSequence() + " steps="
+                    + Guests.steps(result.stderrTailText()).stream().map(String::valueOf)
+                            .collect(Collectors.joining(",")));
+        }
+    }
+}
