@@ -38,12 +38,16 @@ import org.openjdk.jmh.annotations.TearDown;
  * Chicory in the same run.
  *
  * <ul>
- *   <li>{@code checkpoint}: capture (dirty pages, globals, tables), encode (zstd), write the blob and
- *       publish the manifest to the local store, with and without fsync. With 1% changed this is a
- *       delta on top of a full snapshot; with 100% the chain rule makes it a full one.</li>
+ *   <li>{@code checkpoint}: capture (dirty pages, globals, tables), encode (pages zstd-compressed one
+ *       by one where that pays), write the blob and publish the manifest to the local store, with and
+ *       without fsync. With 1% changed this is a delta on top of a full snapshot, and every 64th one
+ *       (the chain cap) is a full snapshot again; with 100% the chain rule makes every second or
+ *       third one a full snapshot.</li>
  *   <li>{@code restore}: read and verify the chain (full + one delta), decode, and apply it to a fresh
  *       instance.</li>
  *   <li>{@code rawCopyOut}/{@code rawCopyIn}: {@code readBytes}/{@code write} of the whole memory.</li>
+ *   <li>{@code rawRestore}: a fresh instance plus a {@code write} of the whole memory, what any restore
+ *       into a new instance costs at least (no file, no checksum).</li>
  * </ul>
  * Memory content: {@code random} fills every page with random bytes (incompressible, every page
  * non-zero: the worst case); {@code sparse} fills one page in eight and leaves the rest zero, like
@@ -145,6 +149,16 @@ public class CheckpointBenchmark {
                 .withMemoryFactory(l -> holder[0] = LimitedMemory.create(l, memory.capPages()))
                 .withStart(false).build();
         return StateCapture.apply(chain, fresh, holder[0]);
+    }
+
+    @Benchmark
+    public LimitedMemory rawRestore() {
+        LimitedMemory[] holder = new LimitedMemory[1];
+        Instance.builder(module)
+                .withMemoryFactory(l -> holder[0] = LimitedMemory.create(l, memory.capPages()))
+                .withStart(false).build();
+        holder[0].write(0, whole);
+        return holder[0];
     }
 
     @Benchmark

@@ -102,10 +102,11 @@ public final class Checkpointer {
                 full ? 0 : sequence, memory.pages(), StateCapture.pages(memory, full), StateCapture.globals(instance),
                 StateCapture.tables(instance), host);
         byte[] bytes = SnapshotCodec.encode(snapshot);
-        String name = String.format("%010d-%s.snap", next, Blobs.sha256Hex(bytes).substring(0, 16));
+        String sha256 = Blobs.sha256Hex(bytes); // once: it names the blob and goes into the manifest
+        String name = String.format("%010d-%s.snap", next, sha256.substring(0, 16));
         context.store().putBlob(context.taskKey(), name, bytes);
 
-        Manifest.BlobRef ref = Blobs.ref(name, bytes);
+        Manifest.BlobRef ref = new Manifest.BlobRef(Blobs.checkName(name), bytes.length, sha256);
         List<Manifest.BlobRef> newChain = new ArrayList<>(full ? List.of() : chain);
         newChain.add(ref);
         Manifest manifest = new Manifest(context.taskKey(), generation + 1, artifact.toString(), next,

@@ -1,7 +1,6 @@
 package io.wasmworker.checkpoint;
 
 import java.util.List;
-import java.util.SortedMap;
 
 /**
  * One checkpoint of a guest, full or delta.
@@ -12,8 +11,8 @@ import java.util.SortedMap;
  * @param sequence      1, 2, ... within the task
  * @param baseSequence  0 for a full snapshot; for a delta, the sequence it applies on top of
  * @param totalPages    the linear memory size in pages at the checkpoint
- * @param pages         pages by index: a full snapshot holds every non-zero page, a delta every page
- *                      written since its base; an empty array stands for an all-zero page
+ * @param pages         pages in ascending order: a full snapshot holds every non-zero page, a delta
+ *                      every page written since its base (all-zero ones as a zero marker)
  * @param globals       every mutable global
  * @param tables        every table's function references
  * @param host          the host-side state
@@ -25,11 +24,12 @@ public record GuestSnapshot(
         long sequence,
         long baseSequence,
         int totalPages,
-        SortedMap<Integer, byte[]> pages,
+        SnapshotPages pages,
         List<GlobalValue> globals,
         List<TableRefs> tables,
         HostState host) {
 
+    /** What {@link SnapshotPages#values()} gives for an all-zero page. */
     public static final byte[] ZERO_PAGE = new byte[0];
 
     public boolean isFull() {

@@ -1,200 +1,238 @@
 package io.wasmworker.checkpoint;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
+import com.github.luben.zstd.ZstdException;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SortedMap;
-import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 /**
- * The binary snapshot format, version 1:
+ * The binary snapshot format, version 2 (big-endian):
  *
  * <pre>
- *   "WWSNAP" u8 version u8 flags(1 = zstd)  u32 bodyLength(uncompressed)  u32 crc32c(of all that follows)
- *   body (zstd level 1): header fields, pages, globals, tables, host state
+ *   "WWSNAP" u8 version u8 flags(0)
+ *   str artifact, str taskKey                  (str: u32 length, UTF-8 bytes)
+ *   i32 attempt, i64 sequence, i64 baseSequence, i32 totalPages
+ *   i32 pageCount, then per page, in ascending page order:
+ *       i32 page, i32 storedLength, storedLength bytes
+ *   i32 globalCount, then per global: i32 index, i64 low, i64 high
+ *   i32 tableCount, then per table: i32 index, i32 n, n x i32 function index (-1: null)
+ *   i32 stdinPosition, i32 stdoutLength, stdout bytes, i64 hostCalls, clockState, randomState,
+ *       entryStackPointer, asyncifyBuffer, steps
+ *   u32 crc32c of every byte before it
  * </pre>
  *
- * Zero pages are a marker only; data pages are raw 64 KiB (the compressor does the rest). Any
- * inconsistency on decode is a {@link CorruptSnapshotException}: a snapshot is used whole or not at all.
+ * Each page is stored on its own, in one of three forms told apart by its stored length: 0 is an
+ * all-zero page, 65536 is the page as is, anything else is a zstd frame (level 1) of the page. A page
+ * is compressed only when that saves at least an eighth of it, so incompressible memory is written
+ * and restored by plain copies, straight from the blob into guest memory, and compressible memory is
+ * decompressed a page at a time: no stage ever holds a second copy of the whole memory.
+ *
+ * <p>Any inconsistency on decode is a {@link CorruptSnapshotException}: a snapshot is used whole or
+ * not at all. The checksum is verified before anything else is read.
  */
 public final class SnapshotCodec {
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     private static final byte[] MAGIC = {'W', 'W', 'S', 'N', 'A', 'P'};
-    private static final int HEADER = MAGIC.length + 2 + 4 + 4;
-    private static final int PAGE = 65536;
+    private static final int HEADER = MAGIC.length + 2;
+    private static final int TRAILER = 4;
+    private static final int PAGE = SnapshotPages.PAGE;
+    private static final int MAX_PAGES = 65536; // 4 GiB, the most a 32-bit Wasm memory can have
     private static final int ZSTD_LEVEL = 1;
+    /** A compressed page is kept only if it is at most this long; otherwise the page is stored raw. */
+    private static final int WORTH_COMPRESSING = PAGE - PAGE / 8;
 
     private SnapshotCodec() {}
 
     public static byte[] encode(GuestSnapshot s) {
-        ByteArrayOutputStream raw = new ByteArrayOutputStream(64 + s.pages().size() * (PAGE + 5));
-        try (DataOutputStream out = new DataOutputStream(raw)) {
-            out.writeUTF(s.artifact());
-            writeString(out, s.taskKey());
-            out.writeInt(s.attempt());
-            out.writeLong(s.sequence());
-            out.writeLong(s.baseSequence());
-            out.writeInt(s.totalPages());
-            out.writeInt(s.pages().size());
-            for (var e : s.pages().entrySet()) {
-                out.writeInt(e.getKey());
-                byte[] page = e.getValue();
-                out.writeByte(page.length == 0 ? 0 : 1);
-                if (page.length != 0) {
-                    out.write(page);
+        SnapshotPages pages = s.pages();
+        int n = pages.size();
+        byte[][] stored = new byte[n][];
+        int[] storedOffset = new int[n];
+        int[] storedLength = new int[n];
+        long pageBytes = 0;
+        byte[] scratch = new byte[(int) Zstd.compressBound(PAGE)];
+        try (ZstdCompressCtx zstd = new ZstdCompressCtx()) {
+            zstd.setLevel(ZSTD_LEVEL);
+            for (int i = 0; i < n; i++) {
+                stored[i] = pages.storedArray(i);
+                storedOffset[i] = pages.storedOffset(i);
+                storedLength[i] = pages.storedLength(i);
+                if (storedLength[i] == PAGE) {
+                    int c = zstd.compressByteArray(scratch, 0, scratch.length, stored[i], storedOffset[i], PAGE);
+                    if (c <= WORTH_COMPRESSING) {
+                        stored[i] = Arrays.copyOf(scratch, c);
+                        storedOffset[i] = 0;
+                        storedLength[i] = c;
+                    }
                 }
+                pageBytes += 8 + storedLength[i];
             }
-            out.writeInt(s.globals().size());
-            for (var g : s.globals()) {
-                out.writeInt(g.index());
-                out.writeLong(g.low());
-                out.writeLong(g.high());
-            }
-            out.writeInt(s.tables().size());
-            for (var t : s.tables()) {
-                out.writeInt(t.index());
-                out.writeInt(t.refs().length);
-                for (int ref : t.refs()) {
-                    out.writeInt(ref);
-                }
-            }
-            HostState h = s.host();
-            out.writeInt(h.stdinPosition());
-            out.writeInt(h.stdout().length);
-            out.write(h.stdout());
-            out.writeLong(h.hostCalls());
-            out.writeLong(h.clockState());
-            out.writeLong(h.randomState());
-            out.writeLong(h.entryStackPointer());
-            out.writeLong(h.asyncifyBuffer());
-            out.writeLong(h.steps());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
-        byte[] body = raw.toByteArray();
-        byte[] compressed = Zstd.compress(body, ZSTD_LEVEL);
-        ByteBuffer buf = ByteBuffer.allocate(HEADER + compressed.length);
-        buf.put(MAGIC).put((byte) VERSION).put((byte) 1).putInt(body.length).putInt(0).put(compressed);
-        byte[] bytes = buf.array();
-        ByteBuffer.wrap(bytes).putInt(HEADER - 4, crc(bytes));
+
+        byte[] artifact = utf8(s.artifact());
+        byte[] taskKey = utf8(s.taskKey());
+        HostState h = s.host();
+        long size = HEADER
+                + 4 + artifact.length + 4 + taskKey.length + 4 + 8 + 8 + 4  // identity, sequence, memory size
+                + 4 + pageBytes
+                + 4 + 20L * s.globals().size()
+                + 4                                                           // table count; tables below
+                + 4 + 4 + h.stdout().length + 6 * 8                           // host state
+                + TRAILER;
+        for (GuestSnapshot.TableRefs t : s.tables()) {
+            size += 8 + 4L * t.refs().length;
+        }
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new IllegalStateException("a snapshot of " + size + " bytes is too large");
+        }
+        byte[] bytes = new byte[(int) size];
+        ByteBuffer out = ByteBuffer.wrap(bytes);
+        out.put(MAGIC).put((byte) VERSION).put((byte) 0);
+        out.putInt(artifact.length).put(artifact);
+        out.putInt(taskKey.length).put(taskKey);
+        out.putInt(s.attempt()).putLong(s.sequence()).putLong(s.baseSequence()).putInt(s.totalPages());
+        out.putInt(n);
+        for (int i = 0; i < n; i++) {
+            out.putInt(pages.page(i)).putInt(storedLength[i]);
+            if (storedLength[i] != 0) {
+                out.put(stored[i], storedOffset[i], storedLength[i]);
+            }
+        }
+        out.putInt(s.globals().size());
+        for (GuestSnapshot.GlobalValue g : s.globals()) {
+            out.putInt(g.index()).putLong(g.low()).putLong(g.high());
+        }
+        out.putInt(s.tables().size());
+        for (GuestSnapshot.TableRefs t : s.tables()) {
+            out.putInt(t.index()).putInt(t.refs().length);
+            for (int ref : t.refs()) {
+                out.putInt(ref);
+            }
+        }
+        out.putInt(h.stdinPosition()).putInt(h.stdout().length).put(h.stdout());
+        out.putLong(h.hostCalls()).putLong(h.clockState()).putLong(h.randomState())
+                .putLong(h.entryStackPointer()).putLong(h.asyncifyBuffer()).putLong(h.steps());
+        out.putInt(crc(bytes));
+        if (out.hasRemaining()) {
+            throw new IllegalStateException("snapshot size miscounted by " + out.remaining() + " bytes");
+        }
         return bytes;
     }
 
+    /**
+     * Checks and decodes a snapshot. The pages of the result point into {@code bytes} (nothing is
+     * copied), so the caller must not change the array afterwards.
+     */
     public static GuestSnapshot decode(byte[] bytes, String where) {
-        if (bytes.length < HEADER || !Arrays.equals(bytes, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+        if (bytes.length < HEADER + TRAILER || !Arrays.equals(bytes, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
             throw new CorruptSnapshotException(where + " is not a wasm-worker snapshot (bad magic or too short: "
                     + bytes.length + " bytes)");
         }
-        ByteBuffer head = ByteBuffer.wrap(bytes);
         int version = bytes[MAGIC.length];
         if (version != VERSION) {
             throw new CorruptSnapshotException(where + " has snapshot format version " + version + "; this worker reads " + VERSION);
         }
-        int bodyLength = head.getInt(MAGIC.length + 2);
-        int storedCrc = head.getInt(HEADER - 4);
-        if (storedCrc != crc(bytes)) {
+        if (ByteBuffer.wrap(bytes).getInt(bytes.length - TRAILER) != crc(bytes)) {
             throw new CorruptSnapshotException(where + " fails its checksum (torn or damaged)");
         }
-        byte[] body;
+        if (bytes[MAGIC.length + 1] != 0) {
+            throw new CorruptSnapshotException(where + " has unknown flags " + bytes[MAGIC.length + 1]);
+        }
+        ByteBuffer in = ByteBuffer.wrap(bytes, HEADER, bytes.length - TRAILER - HEADER);
         try {
-            body = Zstd.decompress(Arrays.copyOfRange(bytes, HEADER, bytes.length), bodyLength);
-        } catch (RuntimeException e) {
-            throw new CorruptSnapshotException(where + " cannot be decompressed: " + e.getMessage(), e);
-        }
-        if (body.length != bodyLength) {
-            throw new CorruptSnapshotException(where + " decompressed to " + body.length + " bytes, expected " + bodyLength);
-        }
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(body))) {
-            String artifact = in.readUTF();
+            String artifact = readString(in);
             String taskKey = readString(in);
-            int attempt = in.readInt();
-            long sequence = in.readLong();
-            long base = in.readLong();
-            int totalPages = in.readInt();
-            int pageCount = in.readInt();
-            SortedMap<Integer, byte[]> pages = new TreeMap<>();
-            for (int i = 0; i < pageCount; i++) {
-                int index = in.readInt();
-                if (index < 0 || index >= totalPages) {
-                    throw new CorruptSnapshotException(where + " has page " + index + " outside its " + totalPages + " pages");
-                }
-                byte[] page = GuestSnapshot.ZERO_PAGE;
-                if (in.readByte() != 0) {
-                    page = new byte[PAGE];
-                    in.readFully(page);
-                }
-                pages.put(index, page);
+            int attempt = in.getInt();
+            long sequence = in.getLong();
+            long base = in.getLong();
+            int totalPages = in.getInt();
+            if (totalPages < 0 || totalPages > MAX_PAGES) {
+                throw new CorruptSnapshotException(where + " has an impossible memory size of " + totalPages + " pages");
             }
-            int globalCount = in.readInt();
+            int pageCount = length(in, in.getInt(), 8);
+            SnapshotPages pages = SnapshotPages.withCapacity(pageCount);
+            int previous = -1;
+            for (int i = 0; i < pageCount; i++) {
+                int page = in.getInt();
+                if (page <= previous || page >= totalPages) {
+                    throw new CorruptSnapshotException(where + " has page " + page + " out of order or outside its "
+                            + totalPages + " pages");
+                }
+                previous = page;
+                int stored = length(in, in.getInt(), 1);
+                if (stored > PAGE || (stored != 0 && stored != PAGE && frameContentSize(bytes, in.position(), stored) != PAGE)) {
+                    throw new CorruptSnapshotException(where + " has page " + page + " in a malformed form ("
+                            + stored + " bytes)");
+                }
+                pages.add(page, bytes, in.position(), stored);
+                in.position(in.position() + stored);
+            }
+            int globalCount = length(in, in.getInt(), 20);
             List<GuestSnapshot.GlobalValue> globals = new ArrayList<>(globalCount);
             for (int i = 0; i < globalCount; i++) {
-                globals.add(new GuestSnapshot.GlobalValue(in.readInt(), in.readLong(), in.readLong()));
+                globals.add(new GuestSnapshot.GlobalValue(in.getInt(), in.getLong(), in.getLong()));
             }
-            int tableCount = in.readInt();
+            int tableCount = length(in, in.getInt(), 8);
             List<GuestSnapshot.TableRefs> tables = new ArrayList<>(tableCount);
             for (int i = 0; i < tableCount; i++) {
-                int index = in.readInt();
-                int[] refs = new int[checkedLength(in, in.readInt(), 4)];
-                for (int j = 0; j < refs.length; j++) {
-                    refs[j] = in.readInt();
-                }
+                int index = in.getInt();
+                int[] refs = new int[length(in, in.getInt(), 4)];
+                in.asIntBuffer().get(refs);
+                in.position(in.position() + 4 * refs.length);
                 tables.add(new GuestSnapshot.TableRefs(index, refs));
             }
-            int stdinPosition = in.readInt();
-            byte[] stdout = new byte[checkedLength(in, in.readInt(), 1)];
-            in.readFully(stdout);
-            HostState host = new HostState(stdinPosition, stdout, in.readLong(), in.readLong(), in.readLong(),
-                    in.readLong(), in.readLong(), in.readLong());
-            if (in.available() != 0) {
-                throw new CorruptSnapshotException(where + " has " + in.available() + " unexpected trailing bytes");
+            int stdinPosition = in.getInt();
+            byte[] stdout = new byte[length(in, in.getInt(), 1)];
+            in.get(stdout);
+            HostState host = new HostState(stdinPosition, stdout, in.getLong(), in.getLong(), in.getLong(),
+                    in.getLong(), in.getLong(), in.getLong());
+            if (in.hasRemaining()) {
+                throw new CorruptSnapshotException(where + " has " + in.remaining() + " unexpected trailing bytes");
             }
             return new GuestSnapshot(artifact, taskKey, attempt, sequence, base, totalPages, pages, globals, tables, host);
-        } catch (EOFException | NegativeArraySizeException e) {
+        } catch (BufferUnderflowException e) {
             throw new CorruptSnapshotException(where + " ends early: its contents are inconsistent", e);
-        } catch (IOException e) {
-            throw new CorruptSnapshotException(where + " cannot be read: " + e.getMessage(), e);
         }
     }
 
-    /** A length read from the body must fit in what is left of it. */
-    private static int checkedLength(DataInputStream in, int n, int unit) throws IOException {
-        if (n < 0 || (long) n * unit > in.available()) {
-            throw new EOFException("implausible length " + n);
+    /** A count of items of {@code unit} bytes each, read from the body, must fit in what is left of it. */
+    private static int length(ByteBuffer in, int n, int unit) {
+        if (n < 0 || (long) n * unit > in.remaining()) {
+            throw new BufferUnderflowException();
         }
         return n;
     }
 
+    /** What a zstd frame's header says it decompresses to; -1 if it is no zstd frame. */
+    private static long frameContentSize(byte[] bytes, int offset, int length) {
+        try {
+            return Zstd.getFrameContentSize(bytes, offset, length);
+        } catch (ZstdException e) {
+            return -1;
+        }
+    }
+
+    /** CRC32C of everything before the trailer. */
     private static int crc(byte[] bytes) {
         CRC32C crc = new CRC32C();
-        crc.update(bytes, 0, HEADER - 4);
-        crc.update(bytes, HEADER, bytes.length - HEADER);
+        crc.update(bytes, 0, bytes.length - TRAILER);
         return (int) crc.getValue();
     }
 
-    private static void writeString(DataOutputStream out, String s) throws IOException {
-        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static String readString(DataInputStream in) throws IOException {
-        int n = in.readInt();
-        if (n < 0 || n > 1 << 20) {
-            throw new EOFException("implausible string length " + n);
-        }
-        byte[] b = new byte[n];
-        in.readFully(b);
-        return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+    private static String readString(ByteBuffer in) {
+        byte[] b = new byte[length(in, in.getInt(), 1)];
+        in.get(b);
+        return new String(b, StandardCharsets.UTF_8);
     }
 }

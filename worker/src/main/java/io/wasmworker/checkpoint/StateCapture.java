@@ -9,8 +9,6 @@ import io.wasmworker.sandbox.host.LimitedMemory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SortedMap;
-import java.util.TreeMap;
 
 /**
  * Copies a guest's state out of a Chicory instance and back into a fresh one. Only valid at a
@@ -22,20 +20,23 @@ public final class StateCapture {
 
     private StateCapture() {}
 
-    /** The memory pages of a checkpoint: all non-zero pages (full) or the pages written since the last one. */
-    public static SortedMap<Integer, byte[]> pages(LimitedMemory memory, boolean full) {
-        SortedMap<Integer, byte[]> pages = new TreeMap<>();
+    /**
+     * The memory pages of a checkpoint: all non-zero pages (full) or the pages written since the last
+     * one (delta, all-zero ones as a zero marker). Each data page is copied out once, into an array of
+     * its own; the codec compresses them as it writes the blob.
+     */
+    public static SnapshotPages pages(LimitedMemory memory, boolean full) {
         int total = memory.pages();
+        SnapshotPages pages = SnapshotPages.withCapacity(full ? total : 16);
         for (int p = 0; p < total; p++) {
             if (!full && !memory.isDirty(p)) {
                 continue;
             }
             byte[] bytes = memory.readBytes(p * PAGE, PAGE);
-            boolean zero = Arrays.equals(bytes, ZEROS);
-            if (!zero) {
-                pages.put(p, bytes);
+            if (!Arrays.equals(bytes, ZEROS)) {
+                pages.add(p, bytes, 0, PAGE);
             } else if (!full) {
-                pages.put(p, GuestSnapshot.ZERO_PAGE);
+                pages.add(p, null, 0, 0);
             }
         }
         return pages;
@@ -67,29 +68,41 @@ public final class StateCapture {
 
     /**
      * Applies a chain (a full snapshot, then deltas in order) to a freshly initialised instance and
-     * returns the state of the last link. Fresh instances have run their data segments, so pages
-     * the snapshot says are zero are zeroed explicitly.
+     * returns the state of the last link. Each page is written once, from the last link that has it,
+     * straight from where its snapshot holds it. Fresh instances have run their data segments, so
+     * pages the snapshot says are zero are zeroed explicitly.
      */
     public static GuestSnapshot apply(List<GuestSnapshot> chain, Instance instance, LimitedMemory memory) {
-        TreeMap<Integer, byte[]> pages = new TreeMap<>();
-        for (GuestSnapshot s : chain) {
-            if (s.isFull()) {
-                pages.clear();
-            }
-            pages.putAll(s.pages());
-        }
         GuestSnapshot last = chain.get(chain.size() - 1);
+        int total = last.totalPages();
         int initial = memory.pages();
-        if (last.totalPages() > initial && memory.grow(last.totalPages() - initial) < 0) {
-            throw new CorruptSnapshotException("the snapshot has " + last.totalPages()
+        if (total > initial && memory.grow(total - initial) < 0) {
+            throw new CorruptSnapshotException("the snapshot has " + total
                     + " pages of memory, more than this run's memory limit allows (" + memory.maximumPages() + " pages)");
         }
-        for (int p = 0; p < last.totalPages(); p++) {
-            byte[] bytes = pages.get(p);
-            if (bytes != null && bytes.length == PAGE) {
-                memory.write(p * PAGE, bytes);
-            } else if (p < initial) {
-                memory.fill((byte) 0, p * PAGE, (p + 1) * PAGE); // pages beyond `initial` came from grow: already zero
+        // for each page, the snapshot that has its latest contents and the page's position in it
+        SnapshotPages[] owner = new SnapshotPages[total];
+        int[] slot = new int[total];
+        for (GuestSnapshot s : chain) {
+            if (s.isFull()) {
+                Arrays.fill(owner, null);
+            }
+            SnapshotPages pages = s.pages();
+            for (int i = 0; i < pages.size(); i++) {
+                int p = pages.page(i);
+                if (p < total) { // memory never shrinks: a link never has pages beyond the last one's size
+                    owner[p] = pages;
+                    slot[p] = i;
+                }
+            }
+        }
+        try (SnapshotPages.Decompressor decompressor = new SnapshotPages.Decompressor()) {
+            for (int p = 0; p < total; p++) {
+                if (owner[p] != null && !owner[p].isZero(slot[p])) {
+                    owner[p].writeTo(slot[p], memory, p * PAGE, decompressor);
+                } else if (p < initial) {
+                    memory.fill((byte) 0, p * PAGE, (p + 1) * PAGE); // pages beyond `initial` came from grow: already zero
+                }
             }
         }
         for (GuestSnapshot.GlobalValue g : last.globals()) {

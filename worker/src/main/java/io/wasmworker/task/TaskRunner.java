@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The orchestrator-neutral core the adapters share: resolves a task's artifact (names on every
@@ -34,6 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class TaskRunner {
     private static final Logger LOG = LoggerFactory.getLogger(TaskRunner.class);
+    /** Guest stderr lines; a logger of its own so that deployments can turn them down. */
+    private static final Logger GUEST_LOG = LoggerFactory.getLogger("io.wasmworker.guest");
 
     private final ArtifactStore artifacts;
     private final ModuleCache modules;
@@ -68,9 +71,32 @@ public final class TaskRunner {
 
     /** Runs the task's guest to its outcome, resuming from the task's last checkpoint if any. */
     public InvocationResult run(TaskRequest task) {
-        InvocationResult result = execute(task);
-        observer.finished(task, result);
-        return result;
+        String previous = MDC.get("task");
+        MDC.put("task", task.taskKey()); // every log line about the task carries its key
+        try {
+            InvocationResult result = execute(task);
+            logGuestStderr(result);
+            observer.finished(task, result);
+            return result;
+        } finally {
+            if (previous == null) {
+                MDC.remove("task");
+            } else {
+                MDC.put("task", previous);
+            }
+        }
+    }
+
+    /** The guest's stderr (its tail, at most the stderr limit) in the worker's log, line by line. */
+    private static void logGuestStderr(InvocationResult result) {
+        if (result.stderrTail().length == 0 || !GUEST_LOG.isInfoEnabled()) {
+            return;
+        }
+        for (String line : result.stderrTailText().split("\n")) {
+            if (!line.isBlank()) {
+                GUEST_LOG.info("[guest] {}", line);
+            }
+        }
     }
 
     private InvocationResult execute(TaskRequest task) {

@@ -79,7 +79,7 @@ final class SnapshotsCommand implements Runnable {
             for (Manifest.BlobRef ref : m.chain()) {
                 byte[] bytes = Blobs.readVerified(s, taskKey, ref);
                 GuestSnapshot snap = SnapshotCodec.decode(bytes, "snapshot " + ref.name());
-                long dataPages = snap.pages().values().stream().filter(p -> p.length > 0).count();
+                long dataPages = snap.pages().dataPages();
                 out.printf("  %s  %s seq=%d%s pages=%d (stored: %d data, %d zero) globals=%d bytes=%d stdout=%dB%n",
                         ref.name(), snap.isFull() ? "full " : "delta", snap.sequence(),
                         snap.isFull() ? "" : " base=" + snap.baseSequence(), snap.totalPages(), dataPages,

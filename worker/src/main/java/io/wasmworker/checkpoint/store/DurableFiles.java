@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
 final class DurableFiles {
     private static final Logger LOG = LoggerFactory.getLogger(DurableFiles.class);
     static final String TEMP_PREFIX = ".tmp-";
+    private static final int WRITE_SLICE = 1 << 20;
 
     private final boolean fsync;
 
@@ -135,9 +136,13 @@ final class DurableFiles {
     private Path writeTemp(Path dir, byte[] bytes) throws IOException {
         Path tmp = Files.createTempFile(dir, TEMP_PREFIX, ".part");
         try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-            ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
+            // in slices: a heap buffer written whole is first copied into a native buffer of its full
+            // size, which the JDK then keeps per thread (256 MiB held after one 256 MiB checkpoint)
+            for (int offset = 0; offset < bytes.length; offset += WRITE_SLICE) {
+                ByteBuffer slice = ByteBuffer.wrap(bytes, offset, Math.min(WRITE_SLICE, bytes.length - offset));
+                while (slice.hasRemaining()) {
+                    channel.write(slice);
+                }
             }
             if (fsync) {
                 channel.force(true); // data on disk before any name points at it
