@@ -51,7 +51,9 @@ public final class CamundaAdapter implements AutoCloseable {
     /**
      * Graceful shutdown: stops fetching, gives back tasks not started, asks running guests to stop
      * at their next checkpoint (their tasks are given back and resume elsewhere), waits up to the
-     * grace period, then stops what is left the same way.
+     * grace period, then stops what is left the same way. A long poll under way is let finish (at
+     * most the long-poll time, in parallel with the grace period) so the tasks it brings are given
+     * back rather than left locked.
      */
     @Override
     public synchronized void close() {
@@ -73,6 +75,11 @@ public final class CamundaAdapter implements AutoCloseable {
             }
             for (TopicWorker worker : workers) {
                 worker.closeExecutor(Duration.ofSeconds(10));
+            }
+            // a long poll under way may still bring tasks; they are given back before we return
+            long fetchDeadline = System.nanoTime() + settings.longPoll().plusSeconds(10).toNanos();
+            for (TopicWorker worker : workers) {
+                worker.awaitFetchingStopped(fetchDeadline);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

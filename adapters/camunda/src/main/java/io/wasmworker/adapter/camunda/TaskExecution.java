@@ -135,11 +135,6 @@ final class TaskExecution {
 
     private void report(InvocationResult result, int attempt) {
         Outcome outcome = result.outcome();
-        for (String line : result.stderrTailText().split("\n")) {
-            if (!line.isBlank()) {
-                LOG.info("[guest] {}", line);
-            }
-        }
         long resumed = result.metrics().resumedFromSequence();
         LOG.info("external task {} (topic {}, attempt {}{}): {} in {} ms", task.getId(), task.getTopicName(), attempt,
                 resumed > 0 ? ", resumed from checkpoint " + resumed : "", outcome.label(),

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -42,6 +43,10 @@ final class TopicWorker {
     /** Tasks holding a slot, by external task id. */
     private final Map<String, TaskExecution> running = new ConcurrentHashMap<>();
     private volatile boolean closing;
+    /** Counted down when the fetch thread, closing, has handled its last poll and waits in the gate. */
+    private final CountDownLatch lastPollHandled = new CountDownLatch(1);
+    private final CountDownLatch clientStopping = new CountDownLatch(1);
+    private Thread stopper;
     private ExternalTaskClient client;
 
     TopicWorker(CamundaSettings connection, TopicSettings topic, TaskRunner runner, LockKeeper locks) {
@@ -124,13 +129,32 @@ final class TopicWorker {
         });
     }
 
-    /** Stops fetching; tasks that arrive from a poll still in flight are given back. */
+    /**
+     * Stops fetching. A long poll already under way is let finish, and the tasks it brings are given
+     * back (the client would otherwise hold them locked until their locks expire); then the client
+     * stops. This runs in the background, in parallel with the running guests' grace period.
+     */
     void stopFetching() {
         closing = true;
-        // the client's stop() waits for a pending long poll; nobody needs to wait for that
-        Thread stopper = new Thread(() -> client.stop(), "camunda-client-stop-" + topic.topic());
+        stopper = new Thread(() -> {
+            try {
+                // the poll returns within the long-poll time; a little more for the handler to give back
+                lastPollHandled.await(connection.longPoll().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            clientStopping.countDown();
+            client.stop();
+        }, "camunda-client-stop-" + topic.topic());
         stopper.setDaemon(true);
         stopper.start();
+    }
+
+    /** Waits for the client to have stopped (at most until the deadline). */
+    void awaitFetchingStopped(long deadlineNanos) throws InterruptedException {
+        if (stopper != null) {
+            stopper.join(Math.max(1, (deadlineNanos - System.nanoTime()) / 1_000_000));
+        }
     }
 
     /** Asks running guests to stop at their next checkpoint. */
@@ -187,7 +211,7 @@ final class TopicWorker {
 
         @Override
         public long calculateBackoffTime() {
-            if (errorBackoff > 0) {
+            if (!closing && errorBackoff > 0) {
                 return errorBackoff;
             }
             try {
@@ -196,7 +220,11 @@ final class TopicWorker {
                 }
                 if (!closing) {
                     slots.release(); // only looked; the handler takes the slot for the task
+                    return 0;
                 }
+                // closing, and the last poll is handled (its tasks given back): no further fetch
+                lastPollHandled.countDown();
+                clientStopping.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -181,7 +181,8 @@ class CamundaCrashIT {
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
                 "-Dwasmworker.guests.dir=" + Worker.guestPath("x").getParent(),
-                CamundaWorkerMain.class.getName(), engine.restUrl(), home.toString(), "ckpt-async-c", "long-work", "3000");
+                CamundaWorkerMain.class.getName(), engine.restUrl(), home.toString(), "ckpt-async-c", "long-work", "3000",
+                "crash-1");
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 

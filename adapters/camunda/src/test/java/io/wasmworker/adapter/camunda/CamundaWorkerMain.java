@@ -5,10 +5,12 @@ import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.task.TaskBinding;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
- * A worker in a JVM of its own, for the crash test: {@code REST_URL HOME GUEST TOPIC LOCK_MILLIS}.
- * Runs until killed.
+ * A worker in a JVM of its own, for the crash test: {@code REST_URL HOME GUEST TOPIC LOCK_MILLIS
+ * BUSINESS_KEY}. Runs until killed. It fetches only tasks of that business key: a killed worker's
+ * long poll stays pending in the engine and may still lock a task that arrives meanwhile.
  */
 public final class CamundaWorkerMain {
     private CamundaWorkerMain() {}
@@ -17,8 +19,10 @@ public final class CamundaWorkerMain {
         Worker worker = new Worker(Path.of(args[1]));
         TaskBinding binding = new TaskBinding(worker.guest(args[2]), GuestLimits.DEFAULTS,
                 new CheckpointPolicy(1, Duration.ZERO, true));
-        TopicSettings topic = TopicSettings.of(args[3], binding)
-                .withLockDuration(Duration.ofMillis(Long.parseLong(args[4])));
+        TopicSettings defaults = TopicSettings.of(args[3], binding);
+        TopicSettings topic = new TopicSettings(args[3], binding, List.of(), false,
+                Duration.ofMillis(Long.parseLong(args[4])), defaults.maxConcurrent(), defaults.maxRetries(),
+                defaults.backoff(), null, List.of(), args[5]);
         worker.start(args[0], Duration.ofSeconds(5), topic);
         System.out.println("worker started");
         Thread.currentThread().join();
