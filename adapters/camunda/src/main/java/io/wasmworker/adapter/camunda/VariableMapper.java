@@ -49,9 +49,17 @@ final class VariableMapper {
     }
 
     private static JsonNode toJson(String name, TypedValue typed) {
-        Object value = typed.getValue();
         String type = typed.getType() == null ? "null" : typed.getType().getName();
-        if (value == null && !type.equals("file")) {
+        // files and objects are read in their own way: getValue() of an object fetched without
+        // deserialization throws
+        if (type.equals("file")) {
+            return file((FileValue) typed);
+        }
+        if (type.equals("object")) {
+            return object(name, (ObjectValue) typed);
+        }
+        Object value = typed.getValue();
+        if (value == null) {
             return JSON.nullNode();
         }
         return switch (type) {
@@ -62,8 +70,6 @@ final class VariableMapper {
             case "date" -> JSON.getNodeFactory().textNode(((Date) value).toInstant().toString());
             case "json" -> parse(name, value.toString());
             case "bytes" -> JSON.getNodeFactory().textNode(Base64.getEncoder().encodeToString((byte[]) value));
-            case "file" -> file((FileValue) typed);
-            case "object" -> object(name, (ObjectValue) typed);
             default -> throw new UnmappableVariableException("variable '" + name + "' has type " + type
                     + ", which has no JSON form for the guest");
         };
@@ -92,6 +98,9 @@ final class VariableMapper {
 
     /** Only objects serialized as JSON can be read; Java serialization is opaque to a guest. */
     private static JsonNode object(String name, ObjectValue object) {
+        if (object.getValueSerialized() == null) {
+            return JSON.nullNode();
+        }
         String format = object.getSerializationDataFormat();
         if (format != null && format.startsWith("application/json")) {
             return parse(name, object.getValueSerialized());
