@@ -2,6 +2,7 @@ package io.wasmworker.module;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.Digest;
 
@@ -23,6 +24,15 @@ public final class ModuleCache {
     /** The compiled module; bytes come from the store, which verifies their digest. */
     public GuestModule get(Digest digest) {
         return modules.get(digest, d -> loader.load(d, store.get(d)));
+    }
+
+    /** The compiled module a reference (digest or name) stands for now. */
+    public GuestModule get(ArtifactRef ref) {
+        return get(store.resolve(ref));
+    }
+
+    public ArtifactStore store() {
+        return store;
     }
 
     /** Compiles bytes that are not (yet) in the store, caching them under their digest. */

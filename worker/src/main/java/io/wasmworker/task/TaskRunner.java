@@ -66,7 +66,7 @@ public final class TaskRunner {
      * {@link ArtifactException} or {@link InvalidModuleException} naming what is wrong.
      */
     public GuestModule load(ArtifactRef ref) {
-        return modules.get(artifacts.resolve(ref));
+        return modules.get(ref);
     }
 
     /** Runs the task's guest to its outcome, resuming from the task's last checkpoint if any. */
@@ -164,11 +164,5 @@ public final class TaskRunner {
             LOG.warn("task {} finished but its checkpoints could not be removed from {}: {}", taskKey,
                     snapshots.describe(), e.toString());
         }
-    }
-
-    /** A digest's short form for logs: {@code sha256:0123456789ab}. */
-    public static String shortDigest(Digest digest) {
-        String text = digest.toString();
-        return text.length() > 19 ? text.substring(0, 19) : text;
     }
 }

@@ -5,6 +5,7 @@ import io.wasmworker.daemon.Daemon;
 import io.wasmworker.daemon.DaemonPlan;
 import io.wasmworker.daemon.config.ConfigLoader;
 import io.wasmworker.daemon.config.WorkerConfig;
+import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -25,6 +26,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     StoreOptions store;
 
+    /** Compiled modules kept by the daemon (each a few hundred KiB to a few MiB of classes). */
+    private static final int MAX_COMPILED_MODULES = 64;
+
     @Override
     public Integer call() throws InterruptedException {
         Daemon daemon = new Daemon(plan(config, store.home()));
@@ -41,12 +45,7 @@ final class RunCommand implements Callable<Integer> {
     /** Loads and checks the configuration; any problem is a {@code ConfigException} naming where. */
     static DaemonPlan plan(Path file, Path defaultHome) {
         WorkerConfig config = ConfigLoader.withSystemEnvironment().load(file);
-        ModuleLoader loader = new ModuleLoader();
-        LocalArtifactStore[] store = new LocalArtifactStore[1];
-        return DaemonPlan.of(file.toString(), config, defaultHome, dir -> store[0] = new LocalArtifactStore(dir),
-                ref -> {
-                    var digest = store[0].resolve(ref);
-                    loader.load(digest, store[0].get(digest));
-                });
+        return DaemonPlan.of(file.toString(), config, defaultHome,
+                dir -> new ModuleCache(new LocalArtifactStore(dir), new ModuleLoader(), MAX_COMPILED_MODULES));
     }
 }

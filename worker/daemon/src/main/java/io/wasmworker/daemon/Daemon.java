@@ -5,10 +5,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.wasmworker.adapter.camunda.CamundaAdapter;
 import io.wasmworker.adapter.temporal.TaskQueueSettings;
 import io.wasmworker.adapter.temporal.TemporalAdapter;
-import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
-import io.wasmworker.module.ModuleCache;
-import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.TaskRunner;
 import org.slf4j.Logger;
@@ -33,8 +30,8 @@ public final class Daemon implements AutoCloseable {
 
     public Daemon(DaemonPlan plan) {
         this.plan = plan;
-        LocalArtifactStore artifacts = new LocalArtifactStore(plan.artifactsDir());
-        this.runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 64),
+        // the plan's cache: the modules it compiled while checking the configuration are reused
+        this.runner = new TaskRunner(plan.modules().store(), plan.modules(),
                 new LocalSnapshotStore(plan.snapshotsDir(), plan.fsync()), sandbox, new TaskMetrics(registry));
     }
 

@@ -7,12 +7,12 @@ import io.wasmworker.adapter.temporal.TaskQueueSettings;
 import io.wasmworker.adapter.temporal.TemporalSettings;
 import io.wasmworker.artifact.ArtifactException;
 import io.wasmworker.artifact.ArtifactRef;
-import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.daemon.config.ConfigException;
 import io.wasmworker.daemon.config.Located;
 import io.wasmworker.daemon.config.WorkerConfig;
 import io.wasmworker.module.InvalidModuleException;
+import io.wasmworker.module.ModuleCache;
 import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.task.TaskBinding;
 import java.net.InetAddress;
@@ -22,16 +22,17 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * What the daemon will run, derived from a loaded configuration: defaults applied, every artifact
- * reference checked against the store (an error names the file, line and field), adapter settings
- * built. Nothing connects to an orchestrator here.
+ * reference resolved and compiled (an error names the file, line and field; the daemon runs the
+ * modules compiled here), adapter settings built. Nothing connects to an orchestrator here.
  */
 public record DaemonPlan(
         Path home,
         Path artifactsDir,
+        ModuleCache modules,
         Path snapshotsDir,
         boolean fsync,
         Duration shutdownGrace,
@@ -45,20 +46,19 @@ public record DaemonPlan(
     public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
 
     /**
-     * @param source    the configuration file, for error messages
-     * @param home      the home directory when the file names none
-     * @param artifacts the artifact store the references must resolve in
-     * @param check     loads (compiles) an artifact, throwing if it cannot run
+     * @param source      the configuration file, for error messages
+     * @param defaultHome the home directory when the file names none
+     * @param modules     opens the artifact store directory and its module cache
      */
     public static DaemonPlan of(String source, WorkerConfig config, Path defaultHome,
-            java.util.function.Function<Path, ArtifactStore> artifacts, Consumer<ArtifactRef> check) {
+            Function<Path, ModuleCache> modules) {
         Path base = Path.of(source).toAbsolutePath().getParent();
         Path home = config.home() == null ? defaultHome : base.resolve(config.home()).normalize();
         WorkerConfig.Stores stores = config.stores() == null ? new WorkerConfig.Stores(null, null, null) : config.stores();
         Path artifactsDir = stores.artifacts() == null ? home.resolve("artifacts") : base.resolve(stores.artifacts()).normalize();
         Path snapshotsDir = stores.snapshots() == null ? home.resolve("snapshots") : base.resolve(stores.snapshots()).normalize();
-        ArtifactStore store = artifacts.apply(artifactsDir);
-        Bindings bindings = new Bindings(source, config.artifacts(), store, check);
+        ModuleCache cache = modules.apply(artifactsDir);
+        Bindings bindings = new Bindings(source, config.artifacts(), cache);
 
         CamundaSettings camunda = null;
         if (config.camunda() != null) {
@@ -104,20 +104,19 @@ public record DaemonPlan(
         }
 
         WorkerConfig.Http http = config.http() == null ? new WorkerConfig.Http(null, null) : config.http();
-        return new DaemonPlan(home, artifactsDir, snapshotsDir, stores.fsync() == null || stores.fsync(),
+        return new DaemonPlan(home, artifactsDir, cache, snapshotsDir, stores.fsync() == null || stores.fsync(),
                 or(config.shutdownGrace(), DEFAULT_GRACE), or(http.host(), "127.0.0.1"),
                 or(http.port(), DEFAULT_HTTP_PORT), camunda, temporal, List.copyOf(queues));
     }
 
     /** Per-artifact limits and checkpoint policy, and the check that each reference resolves. */
-    private record Bindings(String source, Map<String, WorkerConfig.Artifact> perArtifact, ArtifactStore store,
-            Consumer<ArtifactRef> check) {
+    private record Bindings(String source, Map<String, WorkerConfig.Artifact> perArtifact, ModuleCache modules) {
         TaskBinding of(Located ref, String field) {
             String where = source + ":" + ref.line() + ":" + ref.column() + ": " + field + ": ";
             ArtifactRef artifact;
             try {
                 artifact = ArtifactRef.parse(ref.value());
-                check.accept(artifact);
+                modules.get(artifact); // resolved and compiled now: a module that cannot run stops start-up
             } catch (IllegalArgumentException | ArtifactException | InvalidModuleException e) {
                 throw new ConfigException(where + e.getMessage());
             }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.daemon.config.ConfigException;
 import io.wasmworker.daemon.config.ConfigLoader;
+import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.testing.Guests;
 import java.nio.file.Files;
@@ -31,12 +32,8 @@ class DaemonPlanTest {
     private DaemonPlan plan(String yaml) throws Exception {
         Path file = home.resolve("worker.yaml");
         Files.writeString(file, yaml);
-        ModuleLoader loader = new ModuleLoader();
         return DaemonPlan.of(file.toString(), ConfigLoader.withSystemEnvironment().load(file), home,
-                dir -> artifacts, ref -> {
-                    var digest = artifacts.resolve(ref);
-                    loader.load(digest, artifacts.get(digest));
-                });
+                dir -> new ModuleCache(artifacts, new ModuleLoader(), 8));
     }
 
     @Test

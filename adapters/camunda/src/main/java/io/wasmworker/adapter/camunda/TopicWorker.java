@@ -185,10 +185,6 @@ final class TopicWorker {
         }
     }
 
-    List<String> describe() {
-        return List.of(topic.topic(), String.valueOf(topic.maxConcurrent()));
-    }
-
     /**
      * The client's backoff step, run before each fetch: waits for a free slot (so nothing is
      * fetched that cannot run), and backs off exponentially while the engine cannot be reached.

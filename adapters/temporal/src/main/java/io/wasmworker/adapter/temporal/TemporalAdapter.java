@@ -132,7 +132,7 @@ public final class TemporalAdapter implements AutoCloseable {
         try {
             GuestModule module = runner.load(binding.artifact());
             LOG.info("activity type '{}' on '{}' runs {} ({})", type, q.taskQueue(), binding.artifact(),
-                    TaskRunner.shortDigest(module.digest()));
+                    module.digest().shortForm());
         } catch (RuntimeException e) {
             throw new IllegalStateException("activity type '" + type + "' on task queue '" + q.taskQueue()
                     + "' cannot run artifact " + binding.artifact() + ": " + e.getMessage(), e);
