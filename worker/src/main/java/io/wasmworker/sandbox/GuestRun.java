@@ -12,6 +12,7 @@ import com.dylibso.chicory.wasm.types.Table;
 import com.dylibso.chicory.wasm.types.TableLimits;
 import io.wasmworker.abi.AbiV1;
 import io.wasmworker.checkpoint.CheckpointContext;
+import io.wasmworker.checkpoint.CheckpointException;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.Checkpointer;
 import io.wasmworker.checkpoint.GuestSnapshot;
@@ -106,7 +107,7 @@ final class GuestRun {
         GuestRandom random = invocation.random().get();
         CheckpointContext context = invocation.checkpoints();
         Checkpointer checkpointer = context != null && module.style().canCheckpoint()
-                ? new Checkpointer(context, module.digest()) : null;
+                ? new Checkpointer(context, module.digest(), invocation.input()) : null;
         GuestDriver driver = GuestDriver.of(module.style(), new GuestDriver.Run(io, calls, clock, random, checkpointer,
                 context == null ? CheckpointPolicy.DEFAULT : context.policy(), control));
         LimitedMemory[] memory = new LimitedMemory[1];
@@ -137,6 +138,8 @@ final class GuestRun {
                     random.restore(restored.randomState());
                     resumedFrom = last.sequence();
                 }
+            } else if (context != null) {
+                Checkpointer.refuseToReplace(context, module.digest(), invocation.input());
             }
             int exitCode = driver.drive(instance, memory[0], restored);
             outcome = OutcomeDecoder.decode(exitCode, io.stdout());
@@ -199,6 +202,9 @@ final class GuestRun {
             }
             if (c instanceof CorruptSnapshotException || c instanceof Checkpointer.CheckpointMismatchException) {
                 return new Outcome.Failure(FailureKind.CHECKPOINT, "cannot resume: " + c.getMessage());
+            }
+            if (c instanceof CheckpointException) {
+                return new Outcome.Failure(FailureKind.CHECKPOINT, c.getMessage());
             }
             if (c instanceof java.io.UncheckedIOException || c instanceof java.io.IOException) {
                 return new Outcome.Failure(FailureKind.CHECKPOINT, "the snapshot store failed: " + c.getMessage());

@@ -6,12 +6,14 @@ import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.CheckpointContext;
 import io.wasmworker.checkpoint.CheckpointPolicy;
+import io.wasmworker.checkpoint.store.SnapshotStore;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.sandbox.Invocation;
 import io.wasmworker.sandbox.InvocationResult;
+import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.Sandbox;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -75,7 +77,8 @@ final class InvokeCommand implements Callable<Integer> {
     Long seed;
 
     @Option(names = "--task-key", paramLabel = "KEY",
-            description = "Checkpoint under this task key, and resume from its last checkpoint if there is one.")
+            description = {"Checkpoint under this task key, and resume from its last checkpoint if there is one.",
+                "Its checkpoints are removed once the guest succeeds or reports a business error."})
     String taskKey;
 
     @Option(names = "--snapshots", paramLabel = "DIR",
@@ -121,6 +124,7 @@ final class InvokeCommand implements Callable<Integer> {
         ArtifactStore artifacts = store.artifacts();
         ModuleCache modules = new ModuleCache(artifacts, new ModuleLoader(), 4);
         GuestModule guest = resolve(artifacts, modules, err);
+        SnapshotStore checkpoints = null;
 
         Invocation invocation = Invocation.of(inputBytes).withLimits(limits).withTask(metadata);
         if (seed != null) {
@@ -129,8 +133,8 @@ final class InvokeCommand implements Callable<Integer> {
         if (taskKey != null) {
             CheckpointPolicy policy = new CheckpointPolicy(everySteps,
                     every == null ? CheckpointPolicy.DEFAULT.every() : every, true);
-            invocation = invocation.withCheckpoints(new CheckpointContext(
-                    store.snapshots(snapshots), taskKey, attempt, policy));
+            checkpoints = store.snapshots(snapshots);
+            invocation = invocation.withCheckpoints(new CheckpointContext(checkpoints, taskKey, attempt, policy));
         } else if (snapshots != null) {
             throw new IllegalArgumentException("--snapshots needs --task-key: checkpoints are kept per task");
         }
@@ -148,6 +152,13 @@ final class InvokeCommand implements Callable<Integer> {
             if (!result.stderrTailText().endsWith("\n")) {
                 err.println();
             }
+        }
+        if (checkpoints != null && !(result.outcome() instanceof Outcome.Failure)
+                && checkpoints.latest(taskKey).isPresent()) {
+            // the task is done (as the daemon does once the orchestrator accepted): the next run with
+            // this key starts afresh instead of resuming a finished computation
+            checkpoints.delete(taskKey);
+            err.println("wasm-worker: task '" + taskKey + "' finished; its checkpoints were removed");
         }
         err.println(report.equals("json")
                 ? new ObjectMapper().writeValueAsString(result.metrics())

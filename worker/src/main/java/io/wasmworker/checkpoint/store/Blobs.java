@@ -16,6 +16,10 @@ public final class Blobs {
 
     private Blobs() {}
 
+    static boolean isValidName(String name) {
+        return name != null && NAME.matcher(name).matches();
+    }
+
     /** Throws {@link IllegalArgumentException} unless {@code name} is a valid blob name. */
     public static String checkName(String name) {
         Objects.requireNonNull(name, "blob name");
