@@ -68,7 +68,7 @@ public final class Blobs {
 
     /** {@link SnapshotStore#getBlob} followed by {@link #verify}. */
     public static byte[] readVerified(SnapshotStore store, String taskKey, Manifest.BlobRef ref) {
-        byte[] bytes = store.getBlob(taskKey, ref.name());
+        byte[] bytes = store.getBlob(taskKey, ref.name(), ref.size());
         verify(taskKey, ref, bytes);
         return bytes;
     }

@@ -120,6 +120,11 @@ public final class LocalSnapshotStore implements SnapshotStore {
 
     @Override
     public byte[] getBlob(String taskKey, String blobName) {
+        return getBlob(taskKey, blobName, Long.MAX_VALUE);
+    }
+
+    @Override
+    public byte[] getBlob(String taskKey, String blobName, long maxBytes) {
         Blobs.checkName(blobName);
         Path file = taskDir(taskKey).resolve(BLOBS).resolve(blobName);
         // mapped and copied into the array once: read() into a heap array copies twice, through a native
@@ -127,6 +132,10 @@ public final class LocalSnapshotStore implements SnapshotStore {
         // cannot change under the mapping; the mapping itself goes when the buffer is collected.
         try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
             long size = channel.size();
+            if (size > maxBytes) { // before reading any of it
+                throw new CorruptSnapshotException("blob " + blobName + " of task '" + taskKey + "' is damaged: "
+                        + size + " bytes, more than the " + maxBytes + " expected (" + file + ")");
+            }
             if (size > Integer.MAX_VALUE - 8) {
                 throw new CorruptSnapshotException("blob " + blobName + " of task '" + taskKey + "' is implausibly large ("
                         + size + " bytes, " + file + ")");

@@ -34,6 +34,19 @@ public interface SnapshotStore {
     byte[] getBlob(String taskKey, String blobName);
 
     /**
+     * {@link #getBlob}, refusing with {@link CorruptSnapshotException} a blob longer than
+     * {@code maxBytes} (the size its manifest records) before reading it, where the store can tell.
+     */
+    default byte[] getBlob(String taskKey, String blobName, long maxBytes) {
+        byte[] bytes = getBlob(taskKey, blobName);
+        if (bytes.length > maxBytes) {
+            throw new CorruptSnapshotException("blob " + blobName + " of task '" + taskKey + "' is damaged: "
+                    + bytes.length + " bytes, more than the " + maxBytes + " expected");
+        }
+        return bytes;
+    }
+
+    /**
      * Publishes {@code manifest} (whose generation must be {@code expectedGeneration + 1}) if the
      * task's current generation is {@code expectedGeneration} (0 = no manifest yet).
      *
