@@ -319,6 +319,18 @@ class LocalSnapshotStoreTest {
         }
 
         @Test
+        void errorsNameTheFileButNeverQuoteItsContents() throws IOException {
+            for (String content : new String[] {"hunter2-secret-token", "{\"format\": 1, \"hunter2\": 5}",
+                    "{\"format\": hunter2}", "{\"format\": 1, \"generation\": 1.5e308, \"x\": \"hunter2\"}"}) {
+                Files.writeString(manifestFile(KEY), content);
+                assertThatThrownBy(() -> store.latest(KEY)).as(content)
+                        .isInstanceOf(CorruptSnapshotException.class)
+                        .hasMessageContaining(manifestFile(KEY).toString())
+                        .hasMessageNotContaining("hunter2");
+            }
+        }
+
+        @Test
         void manifestMovedToAnotherTasksDirectory() throws IOException {
             Path elsewhere = manifestFile("another task");
             Files.createDirectories(elsewhere.getParent());
