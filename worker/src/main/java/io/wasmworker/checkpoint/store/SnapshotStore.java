@@ -62,8 +62,33 @@ public interface SnapshotStore {
      */
     int beginAttempt(String taskKey);
 
-    /** Every task key with a manifest. */
-    List<String> taskKeys();
+    /**
+     * Every task in the store, readable or not: a damaged or stray entry is listed with what is wrong
+     * (it never hides the others).
+     */
+    List<TaskEntry> entries();
+
+    /** Every task key with a readable manifest, sorted; damaged entries are in {@link #entries()}. */
+    default List<String> taskKeys() {
+        return entries().stream().flatMap(e -> e.manifest().stream()).map(Manifest::taskKey).sorted().toList();
+    }
+
+    /**
+     * One task of the store.
+     *
+     * @param location where it is (a directory, an object prefix)
+     * @param manifest its manifest, when it could be read
+     * @param problem  what is wrong with it otherwise (never the file's contents)
+     */
+    record TaskEntry(String location, Optional<Manifest> manifest, String problem) {
+        public static TaskEntry ok(String location, Manifest manifest) {
+            return new TaskEntry(location, Optional.of(manifest), null);
+        }
+
+        public static TaskEntry damaged(String location, String problem) {
+            return new TaskEntry(location, Optional.empty(), problem);
+        }
+    }
 
     /** Removes the task's manifest, blobs and attempt count (after the task completed). */
     void delete(String taskKey);
