@@ -207,6 +207,11 @@ public final class LocalSnapshotStore implements SnapshotStore {
     }
 
     @Override
+    public List<String> taskKeys() {
+        return entries().stream().flatMap(e -> e.manifest().stream()).map(Manifest::taskKey).sorted().toList();
+    }
+
+    @Override
     public List<TaskEntry> entries() {
         List<TaskEntry> entries = new ArrayList<>();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tasks)) {

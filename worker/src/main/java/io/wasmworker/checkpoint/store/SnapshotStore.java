@@ -62,15 +62,23 @@ public interface SnapshotStore {
      */
     int beginAttempt(String taskKey);
 
+    /** Every task key with a readable manifest, sorted; damaged entries are in {@link #entries()}. */
+    List<String> taskKeys();
+
     /**
      * Every task in the store, readable or not: a damaged or stray entry is listed with what is wrong
-     * (it never hides the others).
+     * and never hides the others. The default reads each of {@link #taskKeys()}; stores that can see
+     * entries whose key cannot be read should override it.
      */
-    List<TaskEntry> entries();
-
-    /** Every task key with a readable manifest, sorted; damaged entries are in {@link #entries()}. */
-    default List<String> taskKeys() {
-        return entries().stream().flatMap(e -> e.manifest().stream()).map(Manifest::taskKey).sorted().toList();
+    default List<TaskEntry> entries() {
+        return taskKeys().stream().map(key -> {
+            try {
+                return latest(key).map(m -> TaskEntry.ok(key, m))
+                        .orElseGet(() -> TaskEntry.damaged(key, "its checkpoint disappeared while listing"));
+            } catch (CorruptSnapshotException e) {
+                return TaskEntry.damaged(key, e.getMessage());
+            }
+        }).toList();
     }
 
     /**
