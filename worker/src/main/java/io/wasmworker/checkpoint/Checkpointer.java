@@ -30,8 +30,8 @@ public final class Checkpointer {
 
     private final CheckpointContext context;
     private final Digest artifact;
-    private final Digest input;
-    private final int inputLength;
+    private final byte[] input;
+    private Digest inputDigest;
 
     private long generation;
     private long sequence;
@@ -50,8 +50,15 @@ public final class Checkpointer {
     public Checkpointer(CheckpointContext context, Digest artifact, byte[] input) {
         this.context = context;
         this.artifact = artifact;
-        this.input = Digest.of(input);
-        this.inputLength = input.length;
+        this.input = input;
+    }
+
+    /** Computed when first needed: a run that neither resumes nor checkpoints never hashes its input. */
+    private Digest inputDigest() {
+        if (inputDigest == null) {
+            inputDigest = Digest.of(input);
+        }
+        return inputDigest;
     }
 
     /**
@@ -130,22 +137,22 @@ public final class Checkpointer {
                     manifest.generation());
         }
         // a manifest without an input digest predates them (format 1): resumed as before, whatever the input
-        if (manifest.input() != null && !manifest.input().equals(input.toString())) {
+        if (manifest.input() != null && !manifest.input().equals(inputDigest().toString())) {
             if (context.policy().onInputChange() == CheckpointPolicy.InputChange.FAIL) {
                 throw new CheckpointMismatchException("task '" + context.taskKey() + "' was checkpointed (sequence "
                         + manifest.sequence() + ") with input " + manifest.input() + ", but this attempt's input is "
-                        + input + "; refusing to resume another input's computation (checkpoint policy onInputChange:"
+                        + inputDigest() + "; refusing to resume another input's computation (checkpoint policy onInputChange:"
                         + " fail). Remove the checkpoint with `wasm-worker snapshots rm " + context.taskKey()
                         + "` to start over");
             }
             LOG.warn("task {}: its checkpoint (sequence {}, module {}) was taken with input {}, but this attempt's"
                     + " input is {}; starting afresh (checkpoint policy onInputChange: restart)", context.taskKey(),
-                    manifest.sequence(), manifest.artifact(), manifest.input(), input);
+                    manifest.sequence(), manifest.artifact(), manifest.input(), inputDigest());
             // the next checkpoint continues the task's generation and sequence: it supersedes the stale
             // one through the usual fenced publish, and its blob names cannot collide with the old ones
             generation = manifest.generation();
             sequence = manifest.sequence();
-            context.discarded().accept(new DiscardedCheckpoint(manifest, input));
+            context.discarded().accept(new DiscardedCheckpoint(manifest, inputDigest()));
             return Optional.empty();
         }
         return latest;
@@ -153,8 +160,8 @@ public final class Checkpointer {
 
     /** What the restorer hands to the host as is must fit this run (the snapshot is checksummed, not trusted). */
     private void checkHostState(HostState h) {
-        String what = h.stdinPosition() < 0 || h.stdinPosition() > inputLength
-                ? "a stdin position of " + h.stdinPosition() + " in an input of " + inputLength + " bytes"
+        String what = h.stdinPosition() < 0 || h.stdinPosition() > input.length
+                ? "a stdin position of " + h.stdinPosition() + " in an input of " + input.length + " bytes"
                 : h.hostCalls() < 0 ? "a negative host-call count"
                 : h.steps() < 0 ? "a negative step count"
                 : !isAddressOrNone(h.asyncifyBuffer()) ? "an impossible asyncify buffer address"
@@ -186,7 +193,7 @@ public final class Checkpointer {
         List<Manifest.BlobRef> newChain = new ArrayList<>(full ? List.of() : chain);
         newChain.add(ref);
         Manifest manifest = new Manifest(context.taskKey(), generation + 1, artifact.toString(), next,
-                context.attempt(), newChain, System.currentTimeMillis(), input.toString());
+                context.attempt(), newChain, System.currentTimeMillis(), inputDigest().toString());
         TestHooks.point("before-publish", next);
         context.store().publish(context.taskKey(), generation, manifest);
         context.published().accept(manifest);
