@@ -97,6 +97,15 @@ public final class StateCapture {
         GuestSnapshot last = chain.get(chain.size() - 1);
         int total = last.totalPages();
         int initial = memory.pages();
+        if (total < initial) { // memory never shrinks: no run of this module had less
+            throw new CorruptSnapshotException("the snapshot has " + total + " pages of memory, fewer than the "
+                    + initial + " the module starts with");
+        }
+        long buffer = last.host().asyncifyBuffer();
+        if (buffer != -1 && (buffer < 0 || buffer + 8 > (long) total * PAGE)) {
+            throw new CorruptSnapshotException("the snapshot's asyncify buffer lies outside its " + total
+                    + " pages of memory");
+        }
         if (total > initial && memory.grow(total - initial) < 0) {
             throw new CorruptSnapshotException("the snapshot has " + total
                     + " pages of memory, more than this run's memory limit allows (" + memory.maximumPages() + " pages)");

@@ -214,7 +214,10 @@ class CheckpointIdentityTest {
                 s -> with(s, s.globals(), s.tables(), host(s.host(), -3, s.host().asyncifyBuffer())),
                 s -> with(s, s.globals(), s.tables(), host(s.host(), INPUT.length + 1, s.host().asyncifyBuffer())),
                 s -> with(s, s.globals(), s.tables(), host(s.host(), s.host().stdinPosition(), -7)),
-                s -> with(s, s.globals(), s.tables(), host(s.host(), s.host().stdinPosition(), 1L << 40)));
+                s -> with(s, s.globals(), s.tables(), host(s.host(), s.host().stdinPosition(), 1L << 40)),
+                s -> with(s, s.globals(), s.tables(), host(s.host(), s.host().stdinPosition(), 1L << 31)),
+                s -> new GuestSnapshot(s.artifact(), s.taskKey(), s.attempt(), s.sequence(), s.baseSequence(), 0,
+                        SnapshotPages.withCapacity(0), s.globals(), s.tables(), s.host()));
         GuestModule m = checkpointed();
         Manifest original = store.latest(KEY).orElseThrow();
         GuestSnapshot last = lastLink(original);

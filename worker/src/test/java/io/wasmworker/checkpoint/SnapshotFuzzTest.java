@@ -69,7 +69,7 @@ class SnapshotFuzzTest {
                         List.of(new GuestSnapshot.TableRefs(0, new int[] {0, -1, -1})), host)),
                 SnapshotCodec.encode(new GuestSnapshot("sha256:" + "cd".repeat(32), "k", 2, 5, 4, 3, delta,
                         List.of(new GuestSnapshot.GlobalValue(1, -1, 0)), List.of(), host)),
-                SnapshotCodec.encode(new GuestSnapshot("sha256:" + "ef".repeat(32), "", 1, 1, 0, 0,
+                SnapshotCodec.encode(new GuestSnapshot("sha256:" + "ef".repeat(32), "", 1, 1, 0, 1,
                         SnapshotPages.withCapacity(0), List.of(), List.of(), new HostState(0, new byte[0], 0, 0, 0, 0, 0, 0))));
     }
 

@@ -40,6 +40,8 @@ final class ManifestCodec {
     private static final Set<String> FIELDS_V2 = Set.of("format", "taskKey", "generation", "artifact", "sequence",
             "attempt", "input", "chain", "createdAtMillis", "checksum");
     private static final Pattern DIGEST = Pattern.compile(Pattern.quote(Digest.PREFIX) + "[0-9a-f]{64}");
+    /** Generations and sequences count publishes: far below this, which leaves room to add to them. */
+    private static final long MAX_COUNTER = 1L << 53;
     private static final Set<String> BLOB_FIELDS = Set.of("name", "size", "sha256");
 
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -110,6 +112,9 @@ final class ManifestCodec {
         try {
             for (int i = 0; i < chain.size(); i++) {
                 checkRef(i, chain.get(i));
+            }
+            if (sequence < 1 || sequence > MAX_COUNTER || generation > MAX_COUNTER || attempt < 1) {
+                throw new IllegalArgumentException("its generation, sequence or attempt is out of range");
             }
             checkDigest("artifact", artifact);
             if (input != null) {
