@@ -79,8 +79,9 @@ final class SnapshotsCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             Manifest m = s.latest(taskKey).orElseThrow(() ->
                     new IllegalArgumentException("task '" + taskKey + "' has no checkpoint in " + s.describe()));
-            out.printf("task %s%n  generation %d, sequence %d, attempt %d, artifact %s%n  published %s%n",
+            out.printf("task %s%n  generation %d, sequence %d, attempt %d, artifact %s%n  input %s%n  published %s%n",
                     m.taskKey(), m.generation(), m.sequence(), m.attempt(), m.artifact(),
+                    m.input() == null ? "(not recorded: an older manifest)" : m.input(),
                     Instant.ofEpochMilli(m.createdAtMillis()));
             for (Manifest.BlobRef ref : m.chain()) {
                 byte[] bytes = Blobs.readVerified(s, taskKey, ref);

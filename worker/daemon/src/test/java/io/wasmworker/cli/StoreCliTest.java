@@ -66,6 +66,8 @@ class StoreCliTest {
         assertThat(failed.exit()).as(failed.err()).isEqualTo(ExitCodes.GUEST_FAILURE);
         assertThat(failed.err()).contains("outcome=trap").doesNotContain("checkpoints were removed");
         assertThat(cli("snapshots", "ls").out()).contains("k2  generation=2 sequence=2");
+        assertThat(cli("snapshots", "inspect", "k2").out())
+                .contains("input " + io.wasmworker.artifact.Digest.of("{}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     @Test
