@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.Digest;
+import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.CheckpointContext;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.store.SnapshotStore;
@@ -170,7 +171,7 @@ final class InvokeCommand implements Callable<Integer> {
     private GuestModule resolve(ArtifactStore artifacts, ModuleCache modules, PrintWriter err) throws IOException {
         Path file = Path.of(module);
         if (Files.isRegularFile(file)) {
-            byte[] bytes = Files.readAllBytes(file);
+            byte[] bytes = LocalArtifactStore.readBounded(file, LocalArtifactStore.DEFAULT_MAX_ARTIFACT_BYTES, "module " + file);
             return modules.load(bytes);
         }
         if (module.endsWith(".wasm")) {

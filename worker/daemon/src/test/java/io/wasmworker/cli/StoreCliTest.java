@@ -131,7 +131,7 @@ class StoreCliTest {
     }
 
     @Test
-    void artifactsPutRefusesAFileOverTheLimitWithoutReadingIt() throws Exception {
+    void aModuleFileOverTheLimitIsRefusedWithoutReadingIt() throws Exception {
         Path huge = home.resolve("huge.wasm");
         try (RandomAccessFile raf = new RandomAccessFile(huge.toFile(), "rw")) {
             raf.setLength(5L << 30); // sparse
@@ -139,5 +139,8 @@ class StoreCliTest {
         Run put = cli("artifacts", "put", huge.toString());
         assertThat(put.exit()).isEqualTo(ExitCodes.USAGE);
         assertThat(put.err()).contains(huge.toString()).contains("more than the limit of 67108864 bytes");
+        Run invoke = cli("invoke", huge.toString());
+        assertThat(invoke.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(invoke.err()).contains(huge.toString()).contains("more than the limit of 67108864 bytes");
     }
 }
