@@ -58,6 +58,9 @@ final class GuestRun {
 
     private final RunControl control;
 
+    /** The checkpoint this run resumed from (0: it started fresh). */
+    private long resumedFrom;
+
     private Thread thread;
     private boolean running;
     private volatile boolean stopRequested;
@@ -113,13 +116,38 @@ final class GuestRun {
         CheckpointContext context = invocation.checkpoints();
         Checkpointer checkpointer = context != null && module.style().canCheckpoint()
                 ? new Checkpointer(context, module.digest()) : null;
-        GuestDriver driver = GuestDriver.of(module.style(), new GuestDriver.Run(io, calls, clock, random, checkpointer,
-                context == null ? CheckpointPolicy.DEFAULT : context.policy(), control));
         MemoryBudget budget = new MemoryBudget(limits.maxMemoryBytes());
-        LimitedMemory[] memory = new LimitedMemory[1];
-        long resumedFrom = 0;
         long start = System.nanoTime();
         Outcome outcome;
+        try {
+            GuestDriver driver = GuestDriver.of(module.style(), new GuestDriver.Run(io, calls, clock, random,
+                    checkpointer, context == null ? CheckpointPolicy.DEFAULT : context.policy(), control));
+            outcome = instantiateAndDrive(driver, io, calls, clock, random, checkpointer, budget);
+        } catch (Throwable t) {
+            // The instance, its memory and tables were reachable only from the frames unwound by now: an
+            // OutOfMemoryError finds them collectable, and this result can be built.
+            outcome = classify(t, limits, budget);
+        }
+        if (budget.refusedMemoryGrows() + budget.refusedTableGrows() > 0 && outcome instanceof Outcome.Failure f
+                && GUEST_FAILURES.contains(f.kind())) {
+            outcome = new Outcome.Failure(FailureKind.MEMORY_LIMIT, "the guest reached its memory limit of "
+                    + mib(limits.maxMemoryBytes()) + " (" + budget.refusals() + ") and then failed: " + f.reason());
+        }
+        long wall = System.nanoTime() - start;
+        var metrics = new InvocationMetrics(wall, budget.memoryBytes(), calls.count(), invocation.input().length,
+                io.stdoutLength(), io.stderrTotal(), outcome.label(),
+                checkpointer == null ? 0 : checkpointer.written(),
+                checkpointer == null ? 0 : checkpointer.writtenBytes(),
+                checkpointer == null ? 0 : checkpointer.writtenNanos(),
+                resumedFrom,
+                checkpointer == null ? null : checkpointer.reference());
+        return new InvocationResult(outcome, io.stdout(), io.stderrTail(), metrics);
+    }
+
+    /** A fresh instance, restored from the task's checkpoint if it has one, driven to its end. */
+    private Outcome instantiateAndDrive(GuestDriver driver, GuestIo io, HostCallCounter calls, GuestClock clock,
+            GuestRandom random, Checkpointer checkpointer, MemoryBudget budget) {
+        LimitedMemory[] memory = new LimitedMemory[1];
         try (WasiPreview1 wasi = WasiHost.newWasi(AbiV1.environment(invocation.task()))) {
             List<HostFunction> functions = new ArrayList<>(WasiHost.functions(wasi, io, clock, random));
             functions.add(driver.checkpointImport());
@@ -153,25 +181,8 @@ final class GuestRun {
                 }
             }
             int exitCode = driver.drive(instance, memory[0], restored);
-            outcome = OutcomeDecoder.decode(exitCode, io.stdout());
-        } catch (Throwable t) {
-            outcome = classify(t, limits, budget);
+            return OutcomeDecoder.decode(exitCode, io.stdout());
         }
-        if (budget.refusedMemoryGrows() + budget.refusedTableGrows() > 0 && outcome instanceof Outcome.Failure f
-                && GUEST_FAILURES.contains(f.kind())) {
-            outcome = new Outcome.Failure(FailureKind.MEMORY_LIMIT, "the guest reached its memory limit of "
-                    + mib(limits.maxMemoryBytes()) + " (" + budget.refusals() + ") and then failed: " + f.reason());
-        }
-        long wall = System.nanoTime() - start;
-        long peak = memory[0] == null ? 0 : (long) memory[0].pages() * GuestLimits.PAGE_SIZE;
-        var metrics = new InvocationMetrics(wall, peak, calls.count(), invocation.input().length,
-                io.stdoutLength(), io.stderrTotal(), outcome.label(),
-                checkpointer == null ? 0 : checkpointer.written(),
-                checkpointer == null ? 0 : checkpointer.writtenBytes(),
-                checkpointer == null ? 0 : checkpointer.writtenNanos(),
-                resumedFrom,
-                checkpointer == null ? null : checkpointer.reference());
-        return new InvocationResult(outcome, io.stdout(), io.stderrTail(), metrics);
     }
 
     private Outcome classify(Throwable t, GuestLimits limits, MemoryBudget budget) {
