@@ -4,8 +4,8 @@ package io.wasmworker.sandbox;
  * Guest-written text made safe to show: control characters are escaped so that a guest can neither
  * spoof log lines (a {@code \r} rewinding the line, a newline starting a fake record) nor drive a
  * terminal (ANSI escape sequences, C1 controls), nor reorder what is shown (Unicode bidi controls).
- * Escapes read as in Java: {@code \r}, {@code \n}, {@code \u001b}. Tabs are kept; backslashes are
- * not doubled, so an escape is readable but not reversible.
+ * Escapes read as in Java: {@code \r}, {@code \n}, and a backslash-u with four hex digits for the
+ * rest. Tabs are kept; backslashes are not doubled, so an escape is readable but not reversible.
  */
 public final class GuestText {
     private GuestText() {}
