@@ -120,12 +120,13 @@ final class GuestRun {
         long start = System.nanoTime();
         Outcome outcome;
         try {
-            GuestDriver driver = GuestDriver.of(module.style(), new GuestDriver.Run(io, calls, clock, random,
-                    checkpointer, context == null ? CheckpointPolicy.DEFAULT : context.policy(), control));
-            outcome = instantiateAndDrive(driver, io, calls, clock, random, checkpointer, budget);
+            GuestDriver.Run run = new GuestDriver.Run(io, calls, clock, random, checkpointer,
+                    context == null ? CheckpointPolicy.DEFAULT : context.policy(), control);
+            outcome = instantiateAndDrive(run, budget);
         } catch (Throwable t) {
-            // The instance, its memory and tables were reachable only from the frames unwound by now: an
-            // OutOfMemoryError finds them collectable, and this result can be built.
+            // The instance, its memory and tables (and the driver holding them) were reachable only from
+            // the frame unwound by now: after an OutOfMemoryError they are garbage, and this result can
+            // be built.
             outcome = classify(t, limits, budget);
         }
         if (budget.refusedMemoryGrows() + budget.refusedTableGrows() > 0 && outcome instanceof Outcome.Failure f
@@ -144,17 +145,21 @@ final class GuestRun {
         return new InvocationResult(outcome, io.stdout(), io.stderrTail(), metrics);
     }
 
-    /** A fresh instance, restored from the task's checkpoint if it has one, driven to its end. */
-    private Outcome instantiateAndDrive(GuestDriver driver, GuestIo io, HostCallCounter calls, GuestClock clock,
-            GuestRandom random, Checkpointer checkpointer, MemoryBudget budget) {
+    /**
+     * A fresh instance, restored from the task's checkpoint if it has one, driven to its end. Everything
+     * that references the instance lives in this frame only.
+     */
+    private Outcome instantiateAndDrive(GuestDriver.Run run, MemoryBudget budget) {
+        GuestDriver driver = GuestDriver.of(module.style(), run);
+        GuestIo io = run.io();
         LimitedMemory[] memory = new LimitedMemory[1];
         try (WasiPreview1 wasi = WasiHost.newWasi(AbiV1.environment(invocation.task()))) {
-            List<HostFunction> functions = new ArrayList<>(WasiHost.functions(wasi, io, clock, random));
+            List<HostFunction> functions = new ArrayList<>(WasiHost.functions(wasi, io, run.clock(), run.random()));
             functions.add(driver.checkpointImport());
             Instance instance = Instance.builder(module.wasm())
                     .withMachineFactory(module.machineFactory())
                     .withImportValues(ImportValues.builder()
-                            .addFunction(WasiHost.counted(functions, calls).toArray(HostFunction[]::new)).build())
+                            .addFunction(WasiHost.counted(functions, run.calls()).toArray(HostFunction[]::new)).build())
                     .withMemoryFactory(declared -> {
                         LimitedMemory created = LimitedMemory.create(declared, budget);
                         if (memory[0] == null) {
@@ -168,15 +173,15 @@ final class GuestRun {
                     .withStart(false)
                     .build();
             HostState restored = null;
-            if (checkpointer != null) {
-                var chain = checkpointer.load();
+            if (run.checkpointer() != null) {
+                var chain = run.checkpointer().load();
                 if (chain.isPresent()) {
                     GuestSnapshot last = StateCapture.apply(chain.get(), instance, memory[0]);
                     restored = last.host();
                     io.restore(restored.stdinPosition(), restored.stdout());
-                    calls.restore(restored.hostCalls());
-                    clock.restore(restored.clockState());
-                    random.restore(restored.randomState());
+                    run.calls().restore(restored.hostCalls());
+                    run.clock().restore(restored.clockState());
+                    run.random().restore(restored.randomState());
                     resumedFrom = last.sequence();
                 }
             }
@@ -242,7 +247,7 @@ final class GuestRun {
         return new Outcome.Failure(FailureKind.INTERNAL, "the host failed while running the guest: " + t);
     }
 
-    /** The module's tables and their initial sizes, for a refusal: "3 tables of 30000000 entries in all (...)". */
+    /** The module's tables and their initial sizes, for a refusal: "3 tables of 30000000 initial entries in all (...)". */
     static String describeTables(WasmModule wasm) {
         var section = wasm.tableSection();
         int count = section.tableCount();
