@@ -8,7 +8,11 @@ public enum FailureKind {
     EXIT,
     /** The guest ran past its wall-clock limit and was stopped. */
     TIMEOUT,
-    /** The guest needed more memory than its limit (a refused memory.grow, or too large to start). */
+    /**
+     * The guest needed more memory than its limit, which covers linear memory and tables together (a
+     * refused memory.grow or table.grow, or too large to start), or its own allocation within the limit
+     * found the worker's heap exhausted.
+     */
     MEMORY_LIMIT,
     /** The caller interrupted the run (not the time limit): the worker is shutting down, for example. */
     CANCELLED,
@@ -35,7 +39,10 @@ public enum FailureKind {
      * (digest mismatch), or not a valid module for this host. Retryable: a deploy may fix it.
      */
     ARTIFACT,
-    /** The host itself failed; a bug, reported with its cause. */
+    /**
+     * The host itself failed: a bug, or the worker's heap ran out outside the guest's own allocations
+     * (over-committed); reported with its cause.
+     */
     INTERNAL;
 
     /** Lowercase name for reports and metrics tags. */

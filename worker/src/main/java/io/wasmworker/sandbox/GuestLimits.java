@@ -6,7 +6,7 @@ import java.time.Duration;
  * What one guest run may use. Defaults are safe for untrusted code; artifacts override them in
  * configuration.
  *
- * @param maxMemoryBytes  linear memory cap; growing past it fails inside the guest
+ * @param maxMemoryBytes  cap on linear memory and tables together; growing past it fails inside the guest
  * @param timeout         wall-clock limit, enforced by interrupting the guest's thread
  * @param maxInputBytes   largest accepted stdin
  * @param maxOutputBytes  largest accepted stdout; the run stops at the first write past it

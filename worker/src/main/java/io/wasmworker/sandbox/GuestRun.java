@@ -5,11 +5,9 @@ import com.dylibso.chicory.runtime.ExecutionListener;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
-import com.dylibso.chicory.runtime.TableInstance;
 import com.dylibso.chicory.wasi.WasiPreview1;
 import com.dylibso.chicory.wasm.ChicoryException;
-import com.dylibso.chicory.wasm.types.Table;
-import com.dylibso.chicory.wasm.types.TableLimits;
+import com.dylibso.chicory.wasm.WasmModule;
 import io.wasmworker.abi.AbiV1;
 import io.wasmworker.checkpoint.CheckpointContext;
 import io.wasmworker.checkpoint.CheckpointException;
@@ -23,11 +21,15 @@ import io.wasmworker.checkpoint.store.StaleGenerationException;
 import io.wasmworker.sandbox.host.GuestClock;
 import io.wasmworker.sandbox.host.GuestRandom;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.sandbox.host.GuestIo;
 import io.wasmworker.sandbox.host.HostCallCounter;
 import io.wasmworker.sandbox.host.LimitedMemory;
+import io.wasmworker.sandbox.host.LimitedTable;
+import io.wasmworker.sandbox.host.MemoryBudget;
 import io.wasmworker.sandbox.host.WasiHost;
 
 /**
@@ -48,10 +50,17 @@ final class GuestRun {
         }
     };
 
+    /** Failures of the guest's own making, which a refused grow before them explains. */
+    private static final Set<FailureKind> GUEST_FAILURES = EnumSet.of(FailureKind.TRAP, FailureKind.EXIT,
+            FailureKind.STACK_OVERFLOW, FailureKind.INVALID_OUTPUT);
+
     private final GuestModule module;
     private final Invocation invocation;
 
     private final RunControl control;
+
+    /** The checkpoint this run resumed from (0: it started fresh). */
+    private long resumedFrom;
 
     private Thread thread;
     private boolean running;
@@ -108,53 +117,26 @@ final class GuestRun {
         CheckpointContext context = invocation.checkpoints();
         Checkpointer checkpointer = context != null && module.style().canCheckpoint()
                 ? new Checkpointer(context, module.digest(), invocation.input()) : null;
-        GuestDriver driver = GuestDriver.of(module.style(), new GuestDriver.Run(io, calls, clock, random, checkpointer,
-                context == null ? CheckpointPolicy.DEFAULT : context.policy(), control));
-        LimitedMemory[] memory = new LimitedMemory[1];
-        long resumedFrom = 0;
+        MemoryBudget budget = new MemoryBudget(limits.maxMemoryBytes());
         long start = System.nanoTime();
         Outcome outcome;
-        try (WasiPreview1 wasi = WasiHost.newWasi(AbiV1.environment(invocation.task()))) {
-            List<HostFunction> functions = new ArrayList<>(WasiHost.functions(wasi, io, clock, random));
-            functions.add(driver.checkpointImport());
-            Instance instance = Instance.builder(module.wasm())
-                    .withMachineFactory(module.machineFactory())
-                    .withImportValues(ImportValues.builder()
-                            .addFunction(WasiHost.counted(functions, calls).toArray(HostFunction[]::new)).build())
-                    .withMemoryFactory(declared -> memory[0] = LimitedMemory.create(declared, limits.maxMemoryPages()))
-                    .withTableFactory(GuestRun::privateTable)
-                    .withUnsafeExecutionListener(INTERRUPT_CHECK)
-                    .withStart(false)
-                    .build();
-            HostState restored = null;
-            if (checkpointer != null) {
-                var chain = checkpointer.load();
-                if (chain.isPresent()) {
-                    GuestSnapshot last = StateCapture.apply(chain.get(), instance, memory[0]);
-                    restored = last.host();
-                    io.restore(restored.stdinPosition(), restored.stdout());
-                    calls.restore(restored.hostCalls());
-                    clock.restore(restored.clockState());
-                    random.restore(restored.randomState());
-                    resumedFrom = last.sequence();
-                }
-            } else if (context != null) {
-                Checkpointer.refuseToReplace(context, module.digest(), invocation.input());
-            }
-            int exitCode = driver.drive(instance, memory[0], restored);
-            outcome = OutcomeDecoder.decode(exitCode, io.stdout());
+        try {
+            GuestDriver.Run run = new GuestDriver.Run(io, calls, clock, random, checkpointer,
+                    context == null ? CheckpointPolicy.DEFAULT : context.policy(), control);
+            outcome = instantiateAndDrive(run, budget);
         } catch (Throwable t) {
-            outcome = classify(t, limits);
+            // The instance, its memory and tables (and the driver holding them) were reachable only from
+            // the frame unwound by now: after an OutOfMemoryError they are garbage, and this result can
+            // be built.
+            outcome = classify(t, limits, budget);
         }
-        if (memory[0] != null && memory[0].refusedGrows() > 0 && outcome instanceof Outcome.Failure f
-                && f.kind() != FailureKind.TIMEOUT && f.kind() != FailureKind.CHECKPOINT) {
+        if (budget.refusedMemoryGrows() + budget.refusedTableGrows() > 0 && outcome instanceof Outcome.Failure f
+                && GUEST_FAILURES.contains(f.kind())) {
             outcome = new Outcome.Failure(FailureKind.MEMORY_LIMIT, "the guest reached its memory limit of "
-                    + mib(limits.maxMemoryBytes()) + " (" + memory[0].refusedGrows() + " memory.grow refused) and then failed: "
-                    + f.reason());
+                    + mib(limits.maxMemoryBytes()) + " (" + budget.refusals() + ") and then failed: " + f.reason());
         }
         long wall = System.nanoTime() - start;
-        long peak = memory[0] == null ? 0 : (long) memory[0].pages() * GuestLimits.PAGE_SIZE;
-        var metrics = new InvocationMetrics(wall, peak, calls.count(), invocation.input().length,
+        var metrics = new InvocationMetrics(wall, budget.memoryBytes(), calls.count(), invocation.input().length,
                 io.stdoutLength(), io.stderrTotal(), outcome.label(),
                 checkpointer == null ? 0 : checkpointer.written(),
                 checkpointer == null ? 0 : checkpointer.writtenBytes(),
@@ -164,7 +146,54 @@ final class GuestRun {
         return new InvocationResult(outcome, io.stdout(), io.stderrTail(), metrics);
     }
 
-    private Outcome classify(Throwable t, GuestLimits limits) {
+    /**
+     * A fresh instance, restored from the task's checkpoint if it has one, driven to its end. Everything
+     * that references the instance lives in this frame only.
+     */
+    private Outcome instantiateAndDrive(GuestDriver.Run run, MemoryBudget budget) {
+        GuestDriver driver = GuestDriver.of(module.style(), run);
+        GuestIo io = run.io();
+        LimitedMemory[] memory = new LimitedMemory[1];
+        try (WasiPreview1 wasi = WasiHost.newWasi(AbiV1.environment(invocation.task()))) {
+            List<HostFunction> functions = new ArrayList<>(WasiHost.functions(wasi, io, run.clock(), run.random()));
+            functions.add(driver.checkpointImport());
+            Instance instance = Instance.builder(module.wasm())
+                    .withMachineFactory(module.machineFactory())
+                    .withImportValues(ImportValues.builder()
+                            .addFunction(WasiHost.counted(functions, run.calls()).toArray(HostFunction[]::new)).build())
+                    .withMemoryFactory(declared -> {
+                        LimitedMemory created = LimitedMemory.create(declared, budget);
+                        if (memory[0] == null) {
+                            memory[0] = created; // memory 0, the one the ABI uses
+                        }
+                        return created;
+                    })
+                    .withTableFactory((table, init) -> LimitedTable.create(table, init, budget,
+                            () -> describeTables(module.wasm())))
+                    .withUnsafeExecutionListener(INTERRUPT_CHECK)
+                    .withStart(false)
+                    .build();
+            HostState restored = null;
+            if (run.checkpointer() != null) {
+                var chain = run.checkpointer().load();
+                if (chain.isPresent()) {
+                    GuestSnapshot last = StateCapture.apply(chain.get(), instance, memory[0]);
+                    restored = last.host();
+                    io.restore(restored.stdinPosition(), restored.stdout());
+                    run.calls().restore(restored.hostCalls());
+                    run.clock().restore(restored.clockState());
+                    run.random().restore(restored.randomState());
+                    resumedFrom = last.sequence();
+                }
+            } else if (invocation.checkpoints() != null) {
+                Checkpointer.refuseToReplace(invocation.checkpoints(), module.digest(), invocation.input());
+            }
+            int exitCode = driver.drive(instance, memory[0], restored);
+            return OutcomeDecoder.decode(exitCode, io.stdout());
+        }
+    }
+
+    private Outcome classify(Throwable t, GuestLimits limits, MemoryBudget budget) {
         if (stopRequested) {
             return new Outcome.Failure(FailureKind.TIMEOUT,
                     "the guest ran past its time limit of " + limits.timeout().toMillis() + " ms and was stopped");
@@ -191,9 +220,17 @@ final class GuestRun {
                 return new Outcome.Failure(FailureKind.STACK_OVERFLOW,
                         "the guest's call stack went deeper than the sandbox allows (runaway recursion?)");
             }
+            if (c instanceof OutOfMemoryError && budget.heapRanOutInGuestAllocation()) {
+                return new Outcome.Failure(FailureKind.MEMORY_LIMIT, "the worker's heap ran out while the guest"
+                        + " allocated memory within its limit of " + mib(limits.maxMemoryBytes()) + " (the worker is"
+                        + " over-committed: raise -Xmx or lower concurrency or memory limits)");
+            }
             if (c instanceof OutOfMemoryError) {
-                return new Outcome.Failure(FailureKind.MEMORY_LIMIT,
-                        "the worker's heap ran out while the guest ran (raise -Xmx or lower concurrency or memory limits)");
+                // not the guest's own allocation (those are charged to its budget): the worker's heap
+                // was exhausted by something else, so the guest is not to blame
+                return new Outcome.Failure(FailureKind.INTERNAL, "the worker's heap ran out while the guest ran,"
+                        + " outside the guest's own allocations (" + c + "); raise -Xmx or lower concurrency or"
+                        + " memory limits");
             }
         }
         for (Throwable c = t; c != null; c = c.getCause()) {
@@ -216,14 +253,23 @@ final class GuestRun {
         return new Outcome.Failure(FailureKind.INTERNAL, "the host failed while running the guest: " + t);
     }
 
-    /**
-     * Chicory 1.7.5's table.grow mutates the limits of the shared parsed module, so growth would
-     * leak into the next instance; each instance gets its own copy of the limits instead.
-     */
-    private static TableInstance privateTable(Table table, int initValue) {
-        TableLimits limits = table.limits();
-        return new TableInstance(new Table(table.elementType(), new TableLimits(limits.min(), limits.max()),
-                table.initialize()), initValue);
+    /** The module's tables and their initial sizes, for a refusal: "3 tables of 30000000 initial entries in all (...)". */
+    static String describeTables(WasmModule wasm) {
+        var section = wasm.tableSection();
+        int count = section.tableCount();
+        long total = 0;
+        StringBuilder each = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            long min = section.getTable(i).limits().min();
+            total += min;
+            if (i < 5) {
+                each.append(i == 0 ? "" : ", ").append("table ").append(i).append(": ").append(min);
+            } else if (i == 5) {
+                each.append(", ...");
+            }
+        }
+        return "the module declares " + count + (count == 1 ? " table" : " tables") + " of " + total
+                + " initial entries in all (" + each + ")";
     }
 
     private static String mib(long bytes) {

@@ -42,20 +42,38 @@ public final class Sandbox implements AutoCloseable {
         return watchdog.getQueue().size();
     }
 
-    /** Runs the guest to its outcome; never throws for anything the guest does. */
+    /**
+     * Runs the guest to its outcome. Never throws, whatever the guest, the module or the host does:
+     * anything thrown (Errors included) becomes a failure naming it.
+     */
     public InvocationResult run(GuestModule module, Invocation invocation) {
-        Outcome rejected = InputCheck.check(invocation);
-        if (rejected != null) {
-            return new InvocationResult(rejected, new byte[0], new byte[0],
-                    InvocationMetrics.notRun(0, invocation.input().length, rejected.label()));
-        }
-        GuestRun run = new GuestRun(module, invocation);
-        ScheduledFuture<?> deadline = watchdog.schedule(run::stop, invocation.limits().timeout().toNanos(),
-                TimeUnit.NANOSECONDS);
         try {
-            return run.run();
-        } finally {
-            deadline.cancel(false);
+            Outcome rejected = InputCheck.check(invocation);
+            if (rejected == null) {
+                rejected = HeapCheck.check(module.wasm());
+            }
+            if (rejected != null) {
+                return new InvocationResult(rejected, new byte[0], new byte[0],
+                        InvocationMetrics.notRun(0, invocation.input().length, rejected.label()));
+            }
+            GuestRun run = new GuestRun(module, invocation);
+            ScheduledFuture<?> deadline = watchdog.schedule(run::stop, invocation.limits().timeout().toNanos(),
+                    TimeUnit.NANOSECONDS);
+            try {
+                return run.run();
+            } finally {
+                deadline.cancel(false);
+            }
+        } catch (Throwable t) {
+            // Every Throwable, Errors included: what reaches here is the host's failure (the guest's
+            // limits are enforced inside the run), and one failed run must not take the caller's thread
+            // (a fetch loop, a lock keeper) with it. An OutOfMemoryError is recoverable here: the run's
+            // instance and memory are garbage once unwound. Nothing is rethrown, not even ThreadDeath
+            // (only Thread.stop throws it: nothing here calls it, JDK 20+ cannot) or an InternalError:
+            // the thread reports the task, and a JVM that is really broken shows in the failures that
+            // follow rather than in silently dead threads.
+            long inputBytes = invocation != null && invocation.input() != null ? invocation.input().length : 0;
+            return InvocationResult.hostFailure(inputBytes, t);
         }
     }
 

@@ -13,6 +13,7 @@ import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.InvalidModuleException;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.sandbox.FailureKind;
+import io.wasmworker.sandbox.GuestText;
 import io.wasmworker.sandbox.Invocation;
 import io.wasmworker.sandbox.InvocationMetrics;
 import io.wasmworker.sandbox.InvocationResult;
@@ -75,9 +76,19 @@ public final class TaskRunner {
         String previous = MDC.get("task");
         MDC.put("task", task.taskKey()); // every log line about the task carries its key
         try {
-            InvocationResult result = execute(task);
-            logGuestStderr(result);
-            observer.finished(task, result);
+            InvocationResult result;
+            try {
+                result = execute(task);
+            } catch (Throwable t) { // not even an Error leaves the task boundary: see Sandbox.run
+                result = InvocationResult.hostFailure(task.input().length, t);
+                logQuietly("task " + task.taskKey() + " failed in the host", t);
+            }
+            try {
+                logGuestStderr(result);
+                observer.finished(task, result);
+            } catch (Throwable t) { // the run's result stands
+                logQuietly("task " + task.taskKey() + ": its outcome could not be logged or observed", t);
+            }
             return result;
         } finally {
             if (previous == null) {
@@ -88,6 +99,15 @@ public final class TaskRunner {
         }
     }
 
+    /** Logs a host failure; logging itself may fail (no heap left), which must not escape either. */
+    private static void logQuietly(String message, Throwable t) {
+        try {
+            LOG.error(message, t);
+        } catch (Throwable ignored) {
+            // nothing left to report with
+        }
+    }
+
     /** The guest's stderr (its tail, at most the stderr limit) in the worker's log, line by line. */
     private static void logGuestStderr(InvocationResult result) {
         if (result.stderrTail().length == 0 || !GUEST_LOG.isInfoEnabled()) {
@@ -95,7 +115,7 @@ public final class TaskRunner {
         }
         for (String line : result.stderrTailText().split("\n")) {
             if (!line.isBlank()) {
-                GUEST_LOG.info("[guest] {}", line);
+                GUEST_LOG.info("[guest] {}", GuestText.escapeLine(line)); // no \r or ANSI spoofing the log
             }
         }
     }

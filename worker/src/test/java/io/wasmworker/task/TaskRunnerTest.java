@@ -17,6 +17,13 @@ import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.RunControl;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.testing.Guests;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.wasmworker.checkpoint.store.SnapshotStore;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,6 +34,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class TaskRunnerTest {
     @TempDir
@@ -148,5 +156,87 @@ class TaskRunnerTest {
         assertThat(new String(retry.stdout(), StandardCharsets.UTF_8)).isEqualTo("{\"changed\":true}");
         assertThat(discarded).singleElement().satisfies(d ->
                 assertThat(d.input()).isEqualTo(Digest.of("{\"changed\":true}".getBytes(StandardCharsets.UTF_8))));
+
+    /** A snapshot store that throws {@code error} from {@code latest} and works otherwise. */
+    private SnapshotStore throwingOnLatest(Error error) {
+        return (SnapshotStore) Proxy.newProxyInstance(SnapshotStore.class.getClassLoader(),
+                new Class<?>[] {SnapshotStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("latest")) {
+                        throw error;
+                    }
+                    try {
+                        return method.invoke(snapshots, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    void anErrorFromTheHostIsAFailureOfTheTaskNotAThrow() {
+        artifacts.bindName("logic", artifacts.put(Guests.bytes("echo")));
+        TaskRunner broken = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8),
+                throwingOnLatest(new NoClassDefFoundError("test: a class went missing")), sandbox);
+        InvocationResult r = broken.run(request(TaskBinding.of(ArtifactRef.parse("logic")), "t", "{}"));
+        assertThat(r.outcome()).isInstanceOfSatisfying(Outcome.Failure.class, f -> {
+            assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
+            assertThat(f.reason()).contains("NoClassDefFoundError: test: a class went missing");
+        });
+        // the runner and its sandbox carry on
+        InvocationResult next = runner.run(request(TaskBinding.of(ArtifactRef.parse("logic")), "t2", "[5]"));
+        assertThat(next.outcome()).as(next.report()).isInstanceOf(Outcome.Success.class);
+    }
+
+    @Test
+    void anObserverThatThrowsDoesNotCostTheTaskItsResult() {
+        artifacts.bindName("logic", artifacts.put(Guests.bytes("echo")));
+        TaskRunner observed = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8), snapshots,
+                sandbox, (task, result) -> {
+                    throw new StackOverflowError("test: the metrics registry recursed");
+                });
+        InvocationResult r = observed.run(request(TaskBinding.of(ArtifactRef.parse("logic")), "t", "[6]"));
+        assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
+        assertThat(new String(r.stdout(), StandardCharsets.UTF_8)).contains("6");
+    }
+
+    /**
+     * Writes to stderr a line rewound by {@code \r} into a fake log record, ANSI colour, a C1 CSI and
+     * a bidi override; then {} to stdout.
+     */
+    static final String STDERR_SPOOF_WAT = """
+            (module
+              (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 100) "harmless\\0d12:00:00.000 [main] ERROR io.wasmworker.daemon -- forged\\0a\\1b[31mred\\1b[0m \\c2\\9b2J \\e2\\80\\aeevil\\0a")
+              (data (i32.const 300) "{}")
+              (func (export "_start")
+                (i32.store (i32.const 0) (i32.const 100))
+                (i32.store (i32.const 4) (i32.const %d))
+                (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))
+                (i32.store (i32.const 0) (i32.const 300))
+                (i32.store (i32.const 4) (i32.const 2))
+                (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+            """.formatted(("harmless\r12:00:00.000 [main] ERROR io.wasmworker.daemon -- forged\n\u001b[31mred\u001b[0m "
+            + "\u009b2J \u202eevil\n").getBytes(StandardCharsets.UTF_8).length);
+
+    @Test
+    void guestStderrReachesTheLogWithControlCharactersEscaped() {
+        Digest guest = artifacts.put(Guests.wat(STDERR_SPOOF_WAT));
+        Logger guestLog = (Logger) LoggerFactory.getLogger("io.wasmworker.guest");
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        Level level = guestLog.getLevel();
+        guestLog.setLevel(Level.INFO);
+        guestLog.addAppender(appender);
+        try {
+            InvocationResult r = runner.run(request(TaskBinding.of(ArtifactRef.parse(guest.toString())), "t", "{}"));
+            assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
+        } finally {
+            guestLog.detachAppender(appender);
+            guestLog.setLevel(level);
+        }
+        assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
+                "[guest] harmless\\r12:00:00.000 [main] ERROR io.wasmworker.daemon -- forged",
+                "[guest] \\u001b[31mred\\u001b[0m \\u009b2J \\u202eevil");
     }
 }

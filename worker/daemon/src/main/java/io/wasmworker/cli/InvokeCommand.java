@@ -12,6 +12,7 @@ import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.sandbox.GuestLimits;
+import io.wasmworker.sandbox.GuestText;
 import io.wasmworker.sandbox.Invocation;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
@@ -149,8 +150,9 @@ final class InvokeCommand implements Callable<Integer> {
             out.flush();
         }
         if (result.stderrTail().length > 0) {
-            err.print(result.stderrTailText());
-            if (!result.stderrTailText().endsWith("\n")) {
+            String stderr = GuestText.escapeLines(result.stderrTailText()); // no ANSI or \r driving the terminal
+            err.print(stderr);
+            if (!stderr.endsWith("\n")) {
                 err.println();
             }
         }

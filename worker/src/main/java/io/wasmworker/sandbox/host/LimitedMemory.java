@@ -8,9 +8,10 @@ import com.dylibso.chicory.wasm.types.MemoryLimits;
 import java.nio.charset.Charset;
 
 /**
- * A guest's linear memory, capped at the artifact's memory limit. Growing past the cap fails inside
- * the guest ({@code memory.grow} returns -1), as Wasm prescribes; the refusal is remembered so a run
- * that then fails is reported as a memory-limit failure rather than an anonymous trap.
+ * A guest's linear memory, charged to the run's {@link MemoryBudget} (the artifact's memory limit,
+ * shared with its tables). Growing past the budget fails inside the guest ({@code memory.grow}
+ * returns -1), as Wasm prescribes; the budget remembers the refusal so a run that then fails is
+ * reported as a memory-limit failure rather than an anonymous trap.
  *
  * <p>It also records which 64 KiB pages were written since the last {@link #clearDirty()}, so a
  * checkpoint copies only the changed pages. Marks are set after the delegate's write, which
@@ -20,43 +21,60 @@ import java.nio.charset.Charset;
  */
 public final class LimitedMemory implements Memory {
     private final ByteArrayMemory delegate;
-    private final int capPages;
+    private final MemoryBudget budget;
     private final boolean[] dirty;
-    private int refusedGrows;
     private boolean zeroedOnce;
 
-    private LimitedMemory(ByteArrayMemory delegate, int capPages) {
+    private LimitedMemory(ByteArrayMemory delegate, MemoryBudget budget) {
         this.delegate = delegate;
-        this.capPages = capPages;
+        this.budget = budget;
         this.dirty = new boolean[Math.max(1, delegate.maximumPages())];
     }
 
-    /**
-     * The memory for a module declaring {@code declared}, capped at {@code capPages}.
-     *
-     * @throws MemoryLimitException when the module's initial size is already above the cap
-     */
+    /** The memory for a module declaring {@code declared}, alone under a cap of {@code capPages}. */
     public static LimitedMemory create(MemoryLimits declared, int capPages) {
+        return create(declared, new MemoryBudget((long) capPages * PAGE_SIZE));
+    }
+
+    /**
+     * The memory for a module declaring {@code declared}, its pages charged to {@code budget}.
+     *
+     * @throws MemoryLimitException when the module's initial size does not fit the budget
+     */
+    public static LimitedMemory create(MemoryLimits declared, MemoryBudget budget) {
         if (declared.shared()) {
             throw new IllegalStateException("shared memories are rejected when the module loads");
         }
-        if (declared.initialPages() > capPages) {
+        int capPages = capPages(budget);
+        long initialBytes = (long) declared.initialPages() * PAGE_SIZE;
+        if (!budget.chargeMemory(initialBytes)) {
             throw new MemoryLimitException("the module needs " + declared.initialPages()
-                    + " pages (" + (declared.initialPages() * (long) PAGE_SIZE >> 20)
-                    + " MiB) of initial memory, more than the memory limit of " + capPages + " pages ("
-                    + ((long) capPages * PAGE_SIZE >> 20) + " MiB)");
+                    + " pages (" + (initialBytes >> 20) + " MiB) of initial memory, more than the memory limit of "
+                    + capPages + " pages (" + (budget.limitBytes() >> 20) + " MiB)"
+                    + (budget.usedBytes() > 0 ? " of which " + (budget.usedBytes() >> 10) + " KiB are taken already" : ""));
         }
         int max = Math.min(declared.maximumPages(), capPages);
-        return new LimitedMemory(new ByteArrayMemory(new MemoryLimits(declared.initialPages(), max)), capPages);
+        try {
+            return new LimitedMemory(new ByteArrayMemory(new MemoryLimits(declared.initialPages(), max)), budget);
+        } catch (OutOfMemoryError e) {
+            budget.refundMemory(initialBytes);
+            budget.heapRanOut();
+            throw e;
+        }
     }
 
-    /** How many {@code memory.grow} calls were refused because of the cap. */
+    private static int capPages(MemoryBudget budget) {
+        return (int) Math.min(budget.limitBytes() / PAGE_SIZE, RUNTIME_MAX_PAGES);
+    }
+
+    /** How many {@code memory.grow} calls were refused because of the limit. */
     public int refusedGrows() {
-        return refusedGrows;
+        return budget.refusedMemoryGrows();
     }
 
+    /** The limit in whole pages (tables may take part of it). */
     public int capPages() {
-        return capPages;
+        return capPages(budget);
     }
 
     /** Whether the page was written since the last {@link #clearDirty()}. */
@@ -90,11 +108,30 @@ public final class LimitedMemory implements Memory {
         }
     }
 
+    /**
+     * Charges the pages before allocating them. A request the budget refuses is counted (even if the
+     * declared maximum would refuse it too); one only the declared maximum refuses is plain Wasm.
+     */
     @Override
     public int grow(int size) {
-        int old = delegate.grow(size);
-        if (old < 0 && size > 0 && (long) delegate.pages() + size > capPages) {
-            refusedGrows++;
+        if (size <= 0) {
+            return delegate.grow(size); // 0: the current size; negative (unsigned > 2^31 pages): -1
+        }
+        long bytes = (long) size * PAGE_SIZE;
+        if (!budget.chargeMemory(bytes)) {
+            budget.refusedMemoryGrow();
+            return -1;
+        }
+        int old;
+        try {
+            old = delegate.grow(size);
+        } catch (OutOfMemoryError e) {
+            budget.refundMemory(bytes);
+            budget.heapRanOut();
+            throw e;
+        }
+        if (old < 0) {
+            budget.refundMemory(bytes);
         }
         return old;
     }

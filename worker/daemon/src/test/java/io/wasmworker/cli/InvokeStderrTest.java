@@ -1,0 +1,46 @@
+package io.wasmworker.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wasmworker.testing.Guests;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `invoke` shows the guest's stderr on the terminal with its control characters escaped. */
+class InvokeStderrTest {
+    @TempDir
+    Path home;
+
+    /** stderr: a line rewound by \r into a fake report, ANSI codes (clear screen, red), a C1 CSI; stdout: {}. */
+    private static final String GUEST = """
+            (module
+              (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 100) "working\\0dwasm-worker: outcome=success\\0a\\1b[2J\\1b[31mred\\1b[0m \\c2\\9b1A\\0a")
+              (data (i32.const 300) "{}")
+              (func (export "_start")
+                (i32.store (i32.const 0) (i32.const 100))
+                (i32.store (i32.const 4) (i32.const 59))
+                (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))
+                (i32.store (i32.const 0) (i32.const 300))
+                (i32.store (i32.const 4) (i32.const 2))
+                (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+            """;
+
+    @Test
+    void theGuestsStderrReachesTheTerminalEscaped() throws Exception {
+        Path wasm = Files.write(home.resolve("spoof.wasm"), Guests.wat(GUEST));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = Main.run(new String[] {"invoke", wasm.toString(), "--input", "{}", "--home", home.toString()},
+                new PrintWriter(out, true), new PrintWriter(err, true));
+        assertThat(exit).as(err.toString()).isZero();
+        assertThat(err.toString())
+                .startsWith("working\\rwasm-worker: outcome=success\n\\u001b[2J\\u001b[31mred\\u001b[0m \\u009b1A\n")
+                .doesNotContain("\r").doesNotContain("\u001b").doesNotContain("\u009b");
+    }
+}
