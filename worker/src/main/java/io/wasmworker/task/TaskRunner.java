@@ -6,6 +6,7 @@ import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.CheckpointContext;
 import io.wasmworker.checkpoint.CheckpointPolicy;
+import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
@@ -99,6 +100,15 @@ public final class TaskRunner {
         }
     }
 
+    /** Metrics only: an observer that fails must not fail the run that is starting afresh. */
+    private void observeDiscarded(TaskRequest task, DiscardedCheckpoint discarded) {
+        try {
+            observer.checkpointDiscarded(task, discarded);
+        } catch (RuntimeException e) {
+            logQuietly("task " + task.taskKey() + ": its discarded checkpoint could not be observed", e);
+        }
+    }
+
     /** Logs a host failure; logging itself may fail (no heap left), which must not escape either. */
     private static void logQuietly(String message, Throwable t) {
         try {
@@ -141,7 +151,7 @@ public final class TaskRunner {
                 .withControl(task.control())
                 .withCheckpoints(new CheckpointContext(snapshots, task.taskKey(), task.attempt(),
                         task.binding().checkpoints(), task.onCheckpoint(),
-                        discarded -> observer.checkpointDiscarded(task, discarded)));
+                        discarded -> observeDiscarded(task, discarded)));
         return sandbox.run(module, invocation);
     }
 

@@ -156,6 +156,7 @@ class TaskRunnerTest {
         assertThat(new String(retry.stdout(), StandardCharsets.UTF_8)).isEqualTo("{\"changed\":true}");
         assertThat(discarded).singleElement().satisfies(d ->
                 assertThat(d.input()).isEqualTo(Digest.of("{\"changed\":true}".getBytes(StandardCharsets.UTF_8))));
+    }
 
     /** A snapshot store that throws {@code error} from {@code latest} and works otherwise. */
     private SnapshotStore throwingOnLatest(Error error) {
