@@ -158,6 +158,28 @@ class TaskRunnerTest {
                 assertThat(d.input()).isEqualTo(Digest.of("{\"changed\":true}".getBytes(StandardCharsets.UTF_8))));
     }
 
+    @Test
+    void anObserverFailingOnADiscardedCheckpointDoesNotFailTheFreshStart() {
+        TaskRunner observed = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8), snapshots,
+                sandbox, new TaskObserver() {
+                    @Override
+                    public void finished(TaskRequest task, InvocationResult result) {}
+
+                    @Override
+                    public void checkpointDiscarded(TaskRequest task, DiscardedCheckpoint d) {
+                        throw new IllegalStateException("metrics backend down");
+                    }
+                });
+        Digest guest = artifacts.put(Guests.bytes("ckpt-step-c"));
+        TaskBinding binding = new TaskBinding(ArtifactRef.parse(guest.toString()), GuestLimits.DEFAULTS,
+                new CheckpointPolicy(1, Duration.ZERO, true));
+        assertThat(observed.run(request(binding, "t", "{\"steps\":2,\"work\":10}")).outcome())
+                .isInstanceOf(Outcome.Success.class);
+        InvocationResult other = observed.run(request(binding, "t", "{\"steps\":3,\"work\":10}"));
+        assertThat(other.outcome()).as(other.report()).isInstanceOf(Outcome.Success.class);
+        assertThat(other.metrics().resumedFromSequence()).isZero();
+    }
+
     /** A snapshot store that throws {@code error} from {@code latest} and works otherwise. */
     private SnapshotStore throwingOnLatest(Error error) {
         return (SnapshotStore) Proxy.newProxyInstance(SnapshotStore.class.getClassLoader(),
