@@ -113,7 +113,7 @@ public class CheckpointBenchmark {
     public void freshStore() throws IOException {
         dir = Files.createTempDirectory("ckpt-bench");
         context = new CheckpointContext(new LocalSnapshotStore(dir, fsync), "bench", 1, CheckpointPolicy.DEFAULT);
-        checkpointer = new Checkpointer(context, digest);
+        checkpointer = new Checkpointer(context, digest, new byte[0]);
         checkpointer.checkpoint(instance, memory, host()); // the full snapshot the deltas build on
         touchPages();
         checkpointer.checkpoint(instance, memory, host()); // and one delta, so restore reads a chain
@@ -142,7 +142,7 @@ public class CheckpointBenchmark {
 
     @Benchmark
     public GuestSnapshot restore() {
-        Checkpointer reader = new Checkpointer(context, digest);
+        Checkpointer reader = new Checkpointer(context, digest, new byte[0]);
         List<GuestSnapshot> chain = reader.load().orElseThrow();
         LimitedMemory[] holder = new LimitedMemory[1];
         Instance fresh = Instance.builder(module)

@@ -12,12 +12,14 @@ import java.util.function.Consumer;
  * @param taskKey   the task identity (a retry of the same task uses the same key)
  * @param attempt   this attempt's number, recorded in each checkpoint; an attempt never resumes a
  *                  checkpoint written by a later one (it is a zombie and is fenced off)
- * @param policy    when step guests are checkpointed
+ * @param policy    when step guests are checkpointed, and what happens to a checkpoint of another input
  * @param published told of every checkpoint once it is published, on the guest's thread (adapters
  *                  heartbeat with its reference or extend their lock); must not block for long
+ * @param discarded told when the run started afresh instead of resuming a checkpoint of another
+ *                  input (metrics); on the guest's thread, must be quick
  */
 public record CheckpointContext(SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy,
-        Consumer<Manifest> published) {
+        Consumer<Manifest> published, Consumer<DiscardedCheckpoint> discarded) {
     private static final Consumer<Manifest> NOBODY = m -> {};
 
     public CheckpointContext {
@@ -27,9 +29,17 @@ public record CheckpointContext(SnapshotStore store, String taskKey, int attempt
         if (published == null) {
             published = NOBODY;
         }
+        if (discarded == null) {
+            discarded = d -> {};
+        }
+    }
+
+    public CheckpointContext(SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy,
+            Consumer<Manifest> published) {
+        this(store, taskKey, attempt, policy, published, null);
     }
 
     public CheckpointContext(SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy) {
-        this(store, taskKey, attempt, policy, NOBODY);
+        this(store, taskKey, attempt, policy, NOBODY, null);
     }
 }

@@ -11,6 +11,8 @@ import io.wasmworker.sandbox.host.LimitedMemory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Saves and loads one task's checkpoints. Each checkpoint is encoded, written as an immutable blob,
@@ -23,10 +25,13 @@ import java.util.Optional;
  * snapshots, while small changes keep costing only what changed.
  */
 public final class Checkpointer {
+    private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
     static final int MAX_CHAIN = 64;
 
     private final CheckpointContext context;
     private final Digest artifact;
+    private final byte[] input;
+    private Digest inputDigest;
 
     private long generation;
     private long sequence;
@@ -38,27 +43,52 @@ public final class Checkpointer {
     private long writtenBytes;
     private long writtenNanos;
 
-    public Checkpointer(CheckpointContext context, Digest artifact) {
+    /**
+     * @param artifact the digest of the module that runs
+     * @param input    the run's input: a checkpoint belongs to one input, and records its digest
+     */
+    public Checkpointer(CheckpointContext context, Digest artifact, byte[] input) {
         this.context = context;
         this.artifact = artifact;
+        this.input = input;
+    }
+
+    /** Computed when first needed: a run that neither resumes nor checkpoints never hashes its input. */
+    private Digest inputDigest() {
+        if (inputDigest == null) {
+            inputDigest = Digest.of(input);
+        }
+        return inputDigest;
+    }
+
+    /**
+     * For a module that does not checkpoint (a plain command) started under a task key: throws
+     * {@link CheckpointMismatchException} if the task has a checkpoint it would otherwise replace by a
+     * fresh start, naming both modules. A checkpoint of another input is handled as {@link #load} does.
+     */
+    public static void refuseToReplace(CheckpointContext context, Digest artifact, byte[] input) {
+        new Checkpointer(context, artifact, input).current().ifPresent(m -> {
+            throw new CheckpointMismatchException("task '" + context.taskKey() + "' has a checkpoint of module "
+                    + m.artifact() + " (sequence " + m.sequence() + "), but module " + artifact
+                    + " does not checkpoint and cannot resume it; a checkpoint is never replaced by a fresh start."
+                    + " Run the task with " + m.artifact() + " again, or remove the checkpoint with"
+                    + " `wasm-worker snapshots rm " + context.taskKey() + "` to start over");
+        });
     }
 
     /**
      * Loads the task's last checkpoint chain, verified link by link. Empty when the task never
-     * checkpointed; any unreadable, damaged or foreign snapshot throws, so a run never silently
-     * starts over.
+     * checkpointed, or when its checkpoint was taken with another input and the policy says to
+     * restart (the stale checkpoint stays until this run's first checkpoint supersedes it). Any
+     * unreadable, damaged or foreign snapshot throws, so a run never silently starts over.
      */
     public Optional<List<GuestSnapshot>> load() {
         SnapshotStore store = context.store();
-        Optional<Manifest> latest = store.latest(context.taskKey());
-        if (latest.isEmpty()) {
+        Optional<Manifest> current = current();
+        if (current.isEmpty()) {
             return Optional.empty();
         }
-        Manifest manifest = latest.get();
-        if (manifest.attempt() > context.attempt()) {
-            throw new StaleGenerationException(context.taskKey(), context.attempt(), manifest.attempt(),
-                    manifest.generation());
-        }
+        Manifest manifest = current.get();
         if (!manifest.artifact().equals(artifact.toString())) {
             throw new CheckpointMismatchException("task '" + context.taskKey() + "' was checkpointed by module "
                     + manifest.artifact() + "; refusing to restore it into " + artifact);
@@ -66,12 +96,9 @@ public final class Checkpointer {
         List<GuestSnapshot> snapshots = new ArrayList<>();
         for (Manifest.BlobRef ref : manifest.chain()) {
             String where = "snapshot " + ref.name() + " of task '" + context.taskKey() + "' in " + store.describe();
-            // size here, CRC32C in the codec, chain links below: together they catch any damage at a
-            // fraction of a SHA-256 over the blob (10 ms per 16 MiB here); `snapshots inspect` checks that too
-            byte[] bytes = store.getBlob(context.taskKey(), ref.name());
-            if (bytes.length != ref.size()) {
-                throw new CorruptSnapshotException(where + " is " + bytes.length + " bytes, but its manifest says " + ref.size());
-            }
+            // size and SHA-256 against the manifest (a blob whose CRC was recomputed after a change is
+            // still caught; ~10 ms per 16 MiB here), CRC32C in the codec, chain links below
+            byte[] bytes = Blobs.readVerified(store, context.taskKey(), ref);
             GuestSnapshot s = SnapshotCodec.decode(bytes, where);
             GuestSnapshot previous = snapshots.isEmpty() ? null : snapshots.get(snapshots.size() - 1);
             boolean linked = previous == null ? s.isFull() : s.baseSequence() == previous.sequence();
@@ -81,16 +108,72 @@ public final class Checkpointer {
             }
             snapshots.add(s);
         }
-        if (snapshots.get(snapshots.size() - 1).sequence() != manifest.sequence()) {
+        GuestSnapshot last = snapshots.get(snapshots.size() - 1);
+        if (last.sequence() != manifest.sequence()) {
             throw new CorruptSnapshotException("the manifest of task '" + context.taskKey() + "' names sequence "
                     + manifest.sequence() + " but its chain ends elsewhere");
         }
+        checkHostState(last.host());
         generation = manifest.generation();
         sequence = manifest.sequence();
         chain = manifest.chain();
         lastFullBytes = chain.get(0).size();
         chainDeltaBytes = chain.stream().skip(1).mapToLong(Manifest.BlobRef::size).sum();
         return Optional.of(snapshots);
+    }
+
+    /**
+     * The task's manifest if this run must resume it (or fail); empty when there is none or it was
+     * discarded for another input. Throws for a zombie attempt and by the input-change policy.
+     */
+    private Optional<Manifest> current() {
+        Optional<Manifest> latest = context.store().latest(context.taskKey());
+        if (latest.isEmpty()) {
+            return Optional.empty();
+        }
+        Manifest manifest = latest.get();
+        if (manifest.attempt() > context.attempt()) {
+            throw new StaleGenerationException(context.taskKey(), context.attempt(), manifest.attempt(),
+                    manifest.generation());
+        }
+        // a manifest without an input digest predates them (format 1): resumed as before, whatever the input
+        if (manifest.input() != null && !manifest.input().equals(inputDigest().toString())) {
+            if (context.policy().onInputChange() == CheckpointPolicy.InputChange.FAIL) {
+                throw new CheckpointMismatchException("task '" + context.taskKey() + "' was checkpointed (sequence "
+                        + manifest.sequence() + ") with input " + manifest.input() + ", but this attempt's input is "
+                        + inputDigest() + "; refusing to resume another input's computation (checkpoint policy onInputChange:"
+                        + " fail). Remove the checkpoint with `wasm-worker snapshots rm " + context.taskKey()
+                        + "` to start over");
+            }
+            LOG.warn("task {}: its checkpoint (sequence {}, module {}) was taken with input {}, but this attempt's"
+                    + " input is {}; starting afresh (checkpoint policy onInputChange: restart)", context.taskKey(),
+                    manifest.sequence(), manifest.artifact(), manifest.input(), inputDigest());
+            // the next checkpoint continues the task's generation and sequence: it supersedes the stale
+            // one through the usual fenced publish, and its blob names cannot collide with the old ones
+            generation = manifest.generation();
+            sequence = manifest.sequence();
+            context.discarded().accept(new DiscardedCheckpoint(manifest, inputDigest()));
+            return Optional.empty();
+        }
+        return latest;
+    }
+
+    /** What the restorer hands to the host as is must fit this run (the snapshot is checksummed, not trusted). */
+    private void checkHostState(HostState h) {
+        String what = h.stdinPosition() < 0 || h.stdinPosition() > input.length
+                ? "a stdin position of " + h.stdinPosition() + " in an input of " + input.length + " bytes"
+                : h.hostCalls() < 0 ? "a negative host-call count"
+                : h.steps() < 0 ? "a negative step count"
+                : !isAddressOrNone(h.asyncifyBuffer()) ? "an impossible asyncify buffer address"
+                : !isAddressOrNone(h.entryStackPointer()) ? "an impossible stack pointer"
+                : null;
+        if (what != null) {
+            throw new CorruptSnapshotException("the checkpoint of task '" + context.taskKey() + "' has " + what);
+        }
+    }
+
+    private static boolean isAddressOrNone(long value) {
+        return value == -1 || (value >= 0 && value <= 0xFFFF_FFFFL);
     }
 
     /** Takes a checkpoint at a safe point and publishes it. */
@@ -110,7 +193,7 @@ public final class Checkpointer {
         List<Manifest.BlobRef> newChain = new ArrayList<>(full ? List.of() : chain);
         newChain.add(ref);
         Manifest manifest = new Manifest(context.taskKey(), generation + 1, artifact.toString(), next,
-                context.attempt(), newChain, System.currentTimeMillis());
+                context.attempt(), newChain, System.currentTimeMillis(), inputDigest().toString());
         TestHooks.point("before-publish", next);
         context.store().publish(context.taskKey(), generation, manifest);
         context.published().accept(manifest);
@@ -151,8 +234,8 @@ public final class Checkpointer {
         return writtenNanos;
     }
 
-    /** A snapshot exists for the task but belongs to another module. */
-    public static final class CheckpointMismatchException extends RuntimeException {
+    /** A snapshot exists for the task but belongs to another module or input. */
+    public static final class CheckpointMismatchException extends CheckpointException {
         public CheckpointMismatchException(String message) {
             super(message);
         }

@@ -45,6 +45,8 @@ public final class SnapshotCodec {
     private static final int PAGE = SnapshotPages.PAGE;
     private static final int MAX_PAGES = 65536; // 4 GiB, the most a 32-bit Wasm memory can have
     private static final int ZSTD_LEVEL = 1;
+    /** A snapshot is one Java array: the largest the JVM reliably allocates. */
+    static final int MAX_SNAPSHOT_BYTES = Integer.MAX_VALUE - 16;
     /** A compressed page is kept only if it is at most this long; otherwise the page is stored raw. */
     private static final int WORTH_COMPRESSING = PAGE - PAGE / 8;
 
@@ -89,8 +91,11 @@ public final class SnapshotCodec {
         for (GuestSnapshot.TableRefs t : s.tables()) {
             size += 8 + 4L * t.refs().length;
         }
-        if (size > Integer.MAX_VALUE - 16) {
-            throw new IllegalStateException("a snapshot of " + size + " bytes is too large");
+        if (size > MAX_SNAPSHOT_BYTES) {
+            throw new CheckpointException("the checkpoint of task '" + s.taskKey() + "' would take " + size
+                    + " bytes, more than a snapshot can hold (" + MAX_SNAPSHOT_BYTES + " bytes, just under 2 GiB);"
+                    + " lower the artifact's memory limit, or keep less memory in use (incompressible pages are"
+                    + " stored whole)");
         }
         byte[] bytes = new byte[(int) size];
         ByteBuffer out = ByteBuffer.wrap(bytes);

@@ -4,6 +4,7 @@ import com.dylibso.chicory.runtime.GlobalInstance;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.TableInstance;
 import com.dylibso.chicory.wasm.types.MutabilityType;
+import com.dylibso.chicory.wasm.types.ValType;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import io.wasmworker.sandbox.host.LimitedMemory;
 import java.util.ArrayList;
@@ -67,6 +68,26 @@ public final class StateCapture {
     }
 
     /**
+     * Only v128 uses the high half; i32 and f32 values fit 32 bits (as captured, either extension); a
+     * funcref is null (-1) or one of the module's functions.
+     */
+    private static boolean fits(ValType type, GuestSnapshot.GlobalValue g, int functionCount) {
+        if (type.equals(ValType.V128)) {
+            return true;
+        }
+        if (g.high() != 0) {
+            return false;
+        }
+        if (type.equals(ValType.I32) || type.equals(ValType.F32)) {
+            return g.low() == (int) g.low() || g.low() == (g.low() & 0xFFFF_FFFFL);
+        }
+        if (type.equals(ValType.FuncRef)) {
+            return g.low() >= -1 && g.low() < functionCount;
+        }
+        return !type.isReference() || (g.low() >= -1 && g.low() <= Integer.MAX_VALUE);
+    }
+
+    /**
      * Applies a chain (a full snapshot, then deltas in order) to a freshly initialised instance and
      * returns the state of the last link. Each page is written once, from the last link that has it,
      * straight from where its snapshot holds it. Fresh instances have run their data segments, so
@@ -76,6 +97,15 @@ public final class StateCapture {
         GuestSnapshot last = chain.get(chain.size() - 1);
         int total = last.totalPages();
         int initial = memory.pages();
+        if (total < initial) { // memory never shrinks: no run of this module had less
+            throw new CorruptSnapshotException("the snapshot has " + total + " pages of memory, fewer than the "
+                    + initial + " the module starts with");
+        }
+        long buffer = last.host().asyncifyBuffer();
+        if (buffer != -1 && (buffer < 0 || buffer + 8 > (long) total * PAGE)) {
+            throw new CorruptSnapshotException("the snapshot's asyncify buffer lies outside its " + total
+                    + " pages of memory");
+        }
         if (total > initial && memory.grow(total - initial) < 0) {
             throw new CorruptSnapshotException("the snapshot has " + total
                     + " pages of memory, more than this run's memory limit allows (" + memory.maximumPages() + " pages)");
@@ -106,15 +136,35 @@ public final class StateCapture {
             }
         }
         for (GuestSnapshot.GlobalValue g : last.globals()) {
-            if (g.index() >= instance.globalCount()) {
+            // checksummed, not trusted: every index and value is checked against this module
+            if (g.index() < 0 || g.index() >= instance.globalCount()) {
                 throw new CorruptSnapshotException("the snapshot has global " + g.index() + " but the module has "
                         + instance.globalCount());
             }
-            instance.global(g.index()).setValueLow(g.low());
-            instance.global(g.index()).setValueHigh(g.high());
+            GlobalInstance global = instance.global(g.index());
+            if (global.getMutabilityType() != MutabilityType.Var) {
+                throw new CorruptSnapshotException("the snapshot sets global " + g.index() + ", which is immutable");
+            }
+            if (!fits(global.getType(), g, instance.functionCount())) {
+                throw new CorruptSnapshotException("the snapshot's value of global " + g.index()
+                        + " does not fit its type " + global.getType());
+            }
+            global.setValueLow(g.low());
+            global.setValueHigh(g.high());
         }
         for (GuestSnapshot.TableRefs t : last.tables()) {
+            if (t.index() < 0 || t.index() >= instance.tableCount()) {
+                throw new CorruptSnapshotException("the snapshot has table " + t.index() + " but the module has "
+                        + instance.tableCount());
+            }
             TableInstance table = instance.table(t.index());
+            boolean functions = table.elementType().equals(ValType.FuncRef);
+            for (int ref : t.refs()) {
+                if (ref < -1 || (functions && ref >= instance.functionCount())) {
+                    throw new CorruptSnapshotException("table " + t.index() + " of the snapshot refers to function "
+                            + ref + " but the module has " + instance.functionCount());
+                }
+            }
             if (t.refs().length > table.size() && table.grow(t.refs().length - table.size(), -1, instance) < 0) {
                 throw new CorruptSnapshotException("table " + t.index() + " cannot grow to " + t.refs().length + " entries");
             }

@@ -10,6 +10,7 @@ import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.WasmModule;
 import io.wasmworker.abi.AbiV1;
 import io.wasmworker.checkpoint.CheckpointContext;
+import io.wasmworker.checkpoint.CheckpointException;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.Checkpointer;
 import io.wasmworker.checkpoint.GuestSnapshot;
@@ -115,7 +116,7 @@ final class GuestRun {
         GuestRandom random = invocation.random().get();
         CheckpointContext context = invocation.checkpoints();
         Checkpointer checkpointer = context != null && module.style().canCheckpoint()
-                ? new Checkpointer(context, module.digest()) : null;
+                ? new Checkpointer(context, module.digest(), invocation.input()) : null;
         MemoryBudget budget = new MemoryBudget(limits.maxMemoryBytes());
         long start = System.nanoTime();
         Outcome outcome;
@@ -184,6 +185,8 @@ final class GuestRun {
                     run.random().restore(restored.randomState());
                     resumedFrom = last.sequence();
                 }
+            } else if (invocation.checkpoints() != null) {
+                Checkpointer.refuseToReplace(invocation.checkpoints(), module.digest(), invocation.input());
             }
             int exitCode = driver.drive(instance, memory[0], restored);
             return OutcomeDecoder.decode(exitCode, io.stdout());
@@ -236,6 +239,9 @@ final class GuestRun {
             }
             if (c instanceof CorruptSnapshotException || c instanceof Checkpointer.CheckpointMismatchException) {
                 return new Outcome.Failure(FailureKind.CHECKPOINT, "cannot resume: " + c.getMessage());
+            }
+            if (c instanceof CheckpointException) {
+                return new Outcome.Failure(FailureKind.CHECKPOINT, c.getMessage());
             }
             if (c instanceof java.io.UncheckedIOException || c instanceof java.io.IOException) {
                 return new Outcome.Failure(FailureKind.CHECKPOINT, "the snapshot store failed: " + c.getMessage());

@@ -5,6 +5,8 @@ import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.CheckpointContext;
+import io.wasmworker.checkpoint.CheckpointPolicy;
+import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
@@ -98,6 +100,15 @@ public final class TaskRunner {
         }
     }
 
+    /** Metrics only: an observer that fails must not fail the run that is starting afresh. */
+    private void observeDiscarded(TaskRequest task, DiscardedCheckpoint discarded) {
+        try {
+            observer.checkpointDiscarded(task, discarded);
+        } catch (RuntimeException e) {
+            logQuietly("task " + task.taskKey() + ": its discarded checkpoint could not be observed", e);
+        }
+    }
+
     /** Logs a host failure; logging itself may fail (no heap left), which must not escape either. */
     private static void logQuietly(String message, Throwable t) {
         try {
@@ -139,7 +150,8 @@ public final class TaskRunner {
                 .withTask(metadata)
                 .withControl(task.control())
                 .withCheckpoints(new CheckpointContext(snapshots, task.taskKey(), task.attempt(),
-                        task.binding().checkpoints(), task.onCheckpoint()));
+                        task.binding().checkpoints(), task.onCheckpoint(),
+                        discarded -> observeDiscarded(task, discarded)));
         return sandbox.run(module, invocation);
     }
 
@@ -152,7 +164,8 @@ public final class TaskRunner {
      * The module a task runs: the one its checkpoint belongs to when it has one and the binding is a
      * name (a task started before a name was rebound finishes on the version it started with), else
      * what the binding names now. A binding pinned to a digest always runs that digest; a checkpoint
-     * of another module is then refused loudly by the sandbox.
+     * of another module is then refused loudly by the sandbox. A checkpoint of another input that the
+     * policy discards does not hold the task on its version: the fresh start runs what is bound now.
      */
     private Digest digestFor(TaskRequest task) {
         ArtifactRef ref = task.binding().artifact();
@@ -160,7 +173,10 @@ public final class TaskRunner {
             return ref.digest().get();
         }
         Optional<Manifest> checkpoint = snapshots.latest(task.taskKey());
-        if (checkpoint.isPresent()) {
+        boolean discarded = checkpoint.isPresent() && checkpoint.get().input() != null
+                && task.binding().checkpoints().onInputChange() == CheckpointPolicy.InputChange.RESTART
+                && !checkpoint.get().input().equals(Digest.of(task.input()).toString());
+        if (checkpoint.isPresent() && !discarded) {
             Digest started = Digest.parse(checkpoint.get().artifact());
             LOG.debug("task {} resumes on {}, the module its checkpoint belongs to", task.taskKey(), started);
             return started;

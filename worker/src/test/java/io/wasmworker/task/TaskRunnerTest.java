@@ -6,6 +6,7 @@ import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.CheckpointPolicy;
+import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
@@ -26,6 +27,8 @@ import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -122,6 +125,59 @@ class TaskRunnerTest {
 
         runner.finished("task-9");
         assertThat(snapshots.latest("task-9")).isEmpty();
+    }
+
+    @Test
+    void aRetryWithAnotherInputStartsAfreshOnTheVersionBoundNowAndTheObserverIsTold() {
+        List<DiscardedCheckpoint> discarded = new ArrayList<>();
+        TaskRunner observed = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8), snapshots,
+                sandbox, new TaskObserver() {
+                    @Override
+                    public void finished(TaskRequest task, InvocationResult result) {}
+
+                    @Override
+                    public void checkpointDiscarded(TaskRequest task, DiscardedCheckpoint d) {
+                        discarded.add(d);
+                    }
+                });
+        artifacts.bindName("logic", artifacts.put(Guests.bytes("ckpt-step-c")));
+        TaskBinding binding = new TaskBinding(ArtifactRef.parse("logic"), GuestLimits.DEFAULTS,
+                new CheckpointPolicy(1, Duration.ZERO, true));
+        RunControl control = new RunControl();
+        InvocationResult first = observed.run(new TaskRequest(binding, "t", 1,
+                "{\"steps\":4,\"work\":1000}".getBytes(StandardCharsets.UTF_8), Map.of(), m -> control.suspend(), control));
+        assertThat(((Outcome.Failure) first.outcome()).kind()).isEqualTo(FailureKind.SUSPENDED);
+
+        // the task's variables changed before the retry, and a new version was deployed meanwhile
+        artifacts.bindName("logic", artifacts.put(Guests.bytes("echo")));
+        InvocationResult retry = observed.run(request(binding, "t", "{\"changed\":true}"));
+        assertThat(retry.outcome()).as(retry.report()).isInstanceOf(Outcome.Success.class);
+        assertThat(retry.metrics().resumedFromSequence()).isZero();
+        assertThat(new String(retry.stdout(), StandardCharsets.UTF_8)).isEqualTo("{\"changed\":true}");
+        assertThat(discarded).singleElement().satisfies(d ->
+                assertThat(d.input()).isEqualTo(Digest.of("{\"changed\":true}".getBytes(StandardCharsets.UTF_8))));
+    }
+
+    @Test
+    void anObserverFailingOnADiscardedCheckpointDoesNotFailTheFreshStart() {
+        TaskRunner observed = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8), snapshots,
+                sandbox, new TaskObserver() {
+                    @Override
+                    public void finished(TaskRequest task, InvocationResult result) {}
+
+                    @Override
+                    public void checkpointDiscarded(TaskRequest task, DiscardedCheckpoint d) {
+                        throw new IllegalStateException("metrics backend down");
+                    }
+                });
+        Digest guest = artifacts.put(Guests.bytes("ckpt-step-c"));
+        TaskBinding binding = new TaskBinding(ArtifactRef.parse(guest.toString()), GuestLimits.DEFAULTS,
+                new CheckpointPolicy(1, Duration.ZERO, true));
+        assertThat(observed.run(request(binding, "t", "{\"steps\":2,\"work\":10}")).outcome())
+                .isInstanceOf(Outcome.Success.class);
+        InvocationResult other = observed.run(request(binding, "t", "{\"steps\":3,\"work\":10}"));
+        assertThat(other.outcome()).as(other.report()).isInstanceOf(Outcome.Success.class);
+        assertThat(other.metrics().resumedFromSequence()).isZero();
     }
 
     /** A snapshot store that throws {@code error} from {@code latest} and works otherwise. */

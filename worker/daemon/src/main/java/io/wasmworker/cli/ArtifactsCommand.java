@@ -3,6 +3,7 @@ package io.wasmworker.cli;
 import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.Digest;
+import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.module.ModuleLoader;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -10,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -53,11 +53,11 @@ final class ArtifactsCommand implements Runnable {
             if (name != null) {
                 ArtifactRef.checkName(name);
             }
-            ArtifactStore artifacts = store.artifacts();
+            LocalArtifactStore artifacts = store.artifacts();
             ModuleLoader loader = new ModuleLoader();
             PrintWriter out = spec.commandLine().getOut();
             for (Path file : files) {
-                byte[] bytes = Files.readAllBytes(file);
+                byte[] bytes = LocalArtifactStore.readBounded(file, artifacts.maxBytes(), "module " + file);
                 loader.load(Digest.of(bytes), bytes); // refuse what could never run, with the reason
                 Digest digest = artifacts.put(bytes);
                 if (name != null) {
@@ -81,13 +81,15 @@ final class ArtifactsCommand implements Runnable {
 
         @Override
         public Integer call() {
-            ArtifactStore artifacts = store.artifacts();
-            Map<String, Digest> names = artifacts.names();
             PrintWriter out = spec.commandLine().getOut();
-            for (Digest digest : artifacts.list()) {
-                List<String> bound = names.entrySet().stream()
-                        .filter(e -> e.getValue().equals(digest)).map(Map.Entry::getKey).toList();
-                out.println(digest + (bound.isEmpty() ? "" : "  " + String.join(",", bound)));
+            for (LocalArtifactStore.Entry e : store.artifacts().inventory()) {
+                String names = e.names().isEmpty() ? "" : "  " + String.join(",", e.names());
+                if (e.ok()) {
+                    out.println(e.digest().orElseThrow() + names);
+                } else {
+                    // one damaged entry is reported and the listing carries on
+                    out.println("DAMAGED " + e.digest().map(Digest::toString).orElse(e.file()) + names + "  " + e.problem());
+                }
             }
             return ExitCodes.SUCCESS;
         }

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.Digest;
+import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.CheckpointContext;
 import io.wasmworker.checkpoint.CheckpointPolicy;
+import io.wasmworker.checkpoint.store.SnapshotStore;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
@@ -13,6 +15,7 @@ import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.sandbox.GuestText;
 import io.wasmworker.sandbox.Invocation;
 import io.wasmworker.sandbox.InvocationResult;
+import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.Sandbox;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -76,7 +79,8 @@ final class InvokeCommand implements Callable<Integer> {
     Long seed;
 
     @Option(names = "--task-key", paramLabel = "KEY",
-            description = "Checkpoint under this task key, and resume from its last checkpoint if there is one.")
+            description = {"Checkpoint under this task key, and resume from its last checkpoint if there is one.",
+                "Its checkpoints are removed once the guest succeeds or reports a business error."})
     String taskKey;
 
     @Option(names = "--snapshots", paramLabel = "DIR",
@@ -122,6 +126,7 @@ final class InvokeCommand implements Callable<Integer> {
         ArtifactStore artifacts = store.artifacts();
         ModuleCache modules = new ModuleCache(artifacts, new ModuleLoader(), 4);
         GuestModule guest = resolve(artifacts, modules, err);
+        SnapshotStore checkpoints = null;
 
         Invocation invocation = Invocation.of(inputBytes).withLimits(limits).withTask(metadata);
         if (seed != null) {
@@ -130,8 +135,8 @@ final class InvokeCommand implements Callable<Integer> {
         if (taskKey != null) {
             CheckpointPolicy policy = new CheckpointPolicy(everySteps,
                     every == null ? CheckpointPolicy.DEFAULT.every() : every, true);
-            invocation = invocation.withCheckpoints(new CheckpointContext(
-                    store.snapshots(snapshots), taskKey, attempt, policy));
+            checkpoints = store.snapshots(snapshots);
+            invocation = invocation.withCheckpoints(new CheckpointContext(checkpoints, taskKey, attempt, policy));
         } else if (snapshots != null) {
             throw new IllegalArgumentException("--snapshots needs --task-key: checkpoints are kept per task");
         }
@@ -151,6 +156,13 @@ final class InvokeCommand implements Callable<Integer> {
                 err.println();
             }
         }
+        if (checkpoints != null && !(result.outcome() instanceof Outcome.Failure)
+                && checkpoints.latest(taskKey).isPresent()) {
+            // the task is done (as the daemon does once the orchestrator accepted): the next run with
+            // this key starts afresh instead of resuming a finished computation
+            checkpoints.delete(taskKey);
+            err.println("wasm-worker: task '" + taskKey + "' finished; its checkpoints were removed");
+        }
         err.println(report.equals("json")
                 ? new ObjectMapper().writeValueAsString(result.metrics())
                 : "wasm-worker: " + result.report());
@@ -161,7 +173,7 @@ final class InvokeCommand implements Callable<Integer> {
     private GuestModule resolve(ArtifactStore artifacts, ModuleCache modules, PrintWriter err) throws IOException {
         Path file = Path.of(module);
         if (Files.isRegularFile(file)) {
-            byte[] bytes = Files.readAllBytes(file);
+            byte[] bytes = LocalArtifactStore.readBounded(file, LocalArtifactStore.DEFAULT_MAX_ARTIFACT_BYTES, "module " + file);
             return modules.load(bytes);
         }
         if (module.endsWith(".wasm")) {

@@ -41,7 +41,8 @@ final class SnapshotsCommand implements Runnable {
         }
     }
 
-    @Command(name = "ls", mixinStandardHelpOptions = true, description = "One line per task: key, generation, sequence, artifact.")
+    @Command(name = "ls", mixinStandardHelpOptions = true, description = {"One line per task: key, generation, sequence, artifact.",
+                "Damaged or stray entries are listed as DAMAGED with the reason."})
     static final class Ls extends StoreArgs implements Callable<Integer> {
         @Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -50,9 +51,14 @@ final class SnapshotsCommand implements Runnable {
         public Integer call() {
             SnapshotStore s = open();
             PrintWriter out = spec.commandLine().getOut();
-            for (String key : s.taskKeys()) {
-                s.latest(key).ifPresent(m -> out.printf("%s  generation=%d sequence=%d attempt=%d chain=%d artifact=%s%n",
-                        key, m.generation(), m.sequence(), m.attempt(), m.chain().size(), m.artifact()));
+            for (SnapshotStore.TaskEntry e : s.entries()) {
+                if (e.manifest().isPresent()) {
+                    Manifest m = e.manifest().get();
+                    out.printf("%s  generation=%d sequence=%d attempt=%d chain=%d artifact=%s%n", m.taskKey(),
+                            m.generation(), m.sequence(), m.attempt(), m.chain().size(), m.artifact());
+                } else {
+                    out.printf("DAMAGED %s  %s%n", e.location(), e.problem()); // reported; the listing goes on
+                }
             }
             return ExitCodes.SUCCESS;
         }
@@ -73,8 +79,9 @@ final class SnapshotsCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             Manifest m = s.latest(taskKey).orElseThrow(() ->
                     new IllegalArgumentException("task '" + taskKey + "' has no checkpoint in " + s.describe()));
-            out.printf("task %s%n  generation %d, sequence %d, attempt %d, artifact %s%n  published %s%n",
+            out.printf("task %s%n  generation %d, sequence %d, attempt %d, artifact %s%n  input %s%n  published %s%n",
                     m.taskKey(), m.generation(), m.sequence(), m.attempt(), m.artifact(),
+                    m.input() == null ? "(not recorded: an older manifest)" : m.input(),
                     Instant.ofEpochMilli(m.createdAtMillis()));
             for (Manifest.BlobRef ref : m.chain()) {
                 byte[] bytes = Blobs.readVerified(s, taskKey, ref);

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.sandbox.InvocationMetrics;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.task.TaskObserver;
@@ -49,5 +50,14 @@ final class TaskMetrics implements TaskObserver {
             Counter.builder("wasm_worker_resumes").description("Runs that resumed from a checkpoint")
                     .tags("source", source, "queue", queue).register(registry).increment();
         }
+    }
+
+    @Override
+    public void checkpointDiscarded(TaskRequest task, DiscardedCheckpoint discarded) {
+        String source = task.metadata().getOrDefault("SOURCE", "unknown");
+        String queue = task.metadata().getOrDefault("TOPIC", task.metadata().getOrDefault("TASK_QUEUE", "unknown"));
+        Counter.builder("wasm_worker_checkpoints_discarded")
+                .description("Checkpoints not resumed because the task's input changed (a fresh start instead)")
+                .tags("source", source, "queue", queue).register(registry).increment();
     }
 }

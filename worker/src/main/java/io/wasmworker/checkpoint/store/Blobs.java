@@ -16,6 +16,10 @@ public final class Blobs {
 
     private Blobs() {}
 
+    static boolean isValidName(String name) {
+        return name != null && NAME.matcher(name).matches();
+    }
+
     /** Throws {@link IllegalArgumentException} unless {@code name} is a valid blob name. */
     public static String checkName(String name) {
         Objects.requireNonNull(name, "blob name");
@@ -64,7 +68,7 @@ public final class Blobs {
 
     /** {@link SnapshotStore#getBlob} followed by {@link #verify}. */
     public static byte[] readVerified(SnapshotStore store, String taskKey, Manifest.BlobRef ref) {
-        byte[] bytes = store.getBlob(taskKey, ref.name());
+        byte[] bytes = store.getBlob(taskKey, ref.name(), ref.size());
         verify(taskKey, ref, bytes);
         return bytes;
     }

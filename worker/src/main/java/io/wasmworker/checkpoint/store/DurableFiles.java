@@ -133,13 +133,21 @@ final class DurableFiles {
         }
     }
 
+    /**
+     * Where the write slice starting at {@code offset} ends: never past {@code length}, and never by
+     * {@code offset + WRITE_SLICE}, which overflows an int for arrays of more than 2047 MiB.
+     */
+    static int nextSlice(int offset, int length) {
+        return offset + Math.min(WRITE_SLICE, length - offset);
+    }
+
     private Path writeTemp(Path dir, byte[] bytes) throws IOException {
         Path tmp = Files.createTempFile(dir, TEMP_PREFIX, ".part");
         try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             // in slices: a heap buffer written whole is first copied into a native buffer of its full
             // size, which the JDK then keeps per thread (256 MiB held after one 256 MiB checkpoint)
-            for (int offset = 0; offset < bytes.length; offset += WRITE_SLICE) {
-                ByteBuffer slice = ByteBuffer.wrap(bytes, offset, Math.min(WRITE_SLICE, bytes.length - offset));
+            for (int offset = 0; offset < bytes.length; offset = nextSlice(offset, bytes.length)) {
+                ByteBuffer slice = ByteBuffer.wrap(bytes, offset, nextSlice(offset, bytes.length) - offset);
                 while (slice.hasRemaining()) {
                     channel.write(slice);
                 }

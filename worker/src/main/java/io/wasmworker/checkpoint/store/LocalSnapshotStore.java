@@ -9,6 +9,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -50,6 +51,8 @@ public final class LocalSnapshotStore implements SnapshotStore {
     private static final String BLOBS = "blobs";
     private static final String ATTEMPTS = "attempts";
     private static final Pattern TASK_DIR = Pattern.compile("[0-9a-f]{64}");
+    /** A manifest names at most {@code Checkpointer.MAX_CHAIN} blobs and a task key: far below this. */
+    static final int MAX_MANIFEST_BYTES = 4 << 20;
     /** Temp files younger than this may belong to a write still in progress elsewhere. */
     static final Duration STALE_TEMP_AGE = Duration.ofHours(1);
 
@@ -120,6 +123,11 @@ public final class LocalSnapshotStore implements SnapshotStore {
 
     @Override
     public byte[] getBlob(String taskKey, String blobName) {
+        return getBlob(taskKey, blobName, Long.MAX_VALUE);
+    }
+
+    @Override
+    public byte[] getBlob(String taskKey, String blobName, long maxBytes) {
         Blobs.checkName(blobName);
         Path file = taskDir(taskKey).resolve(BLOBS).resolve(blobName);
         // mapped and copied into the array once: read() into a heap array copies twice, through a native
@@ -127,6 +135,10 @@ public final class LocalSnapshotStore implements SnapshotStore {
         // cannot change under the mapping; the mapping itself goes when the buffer is collected.
         try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
             long size = channel.size();
+            if (size > maxBytes) { // before reading any of it
+                throw new CorruptSnapshotException("blob " + blobName + " of task '" + taskKey + "' is damaged: "
+                        + size + " bytes, more than the " + maxBytes + " expected (" + file + ")");
+            }
             if (size > Integer.MAX_VALUE - 8) {
                 throw new CorruptSnapshotException("blob " + blobName + " of task '" + taskKey + "' is implausibly large ("
                         + size + " bytes, " + file + ")");
@@ -196,27 +208,54 @@ public final class LocalSnapshotStore implements SnapshotStore {
 
     @Override
     public List<String> taskKeys() {
-        List<String> keys = new ArrayList<>();
+        return entries().stream().flatMap(e -> e.manifest().stream()).map(Manifest::taskKey).sorted().toList();
+    }
+
+    @Override
+    public List<TaskEntry> entries() {
+        List<TaskEntry> entries = new ArrayList<>();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tasks)) {
             for (Path dir : dirs) {
                 String name = dir.getFileName().toString();
-                if (!TASK_DIR.matcher(name).matches()) {
-                    continue; // not a task directory of ours
+                if (DurableFiles.isTemp(dir)) {
+                    continue;
                 }
-                Path file = dir.resolve(MANIFEST);
-                readManifest(file).ifPresent(m -> {
-                    if (!storageName(m.taskKey()).equals(name)) {
-                        throw new CorruptSnapshotException("checkpoint manifest " + file + " is corrupt: it names task '"
-                                + m.taskKey() + "', which does not belong in this directory");
-                    }
-                    keys.add(m.taskKey());
-                });
+                TaskEntry entry = entry(dir, name);
+                if (entry != null) {
+                    entries.add(entry);
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list tasks in " + tasks + ": " + e, e);
         }
-        keys.sort(Comparator.naturalOrder());
-        return keys;
+        entries.sort(Comparator.comparing((TaskEntry e) -> e.manifest().map(Manifest::taskKey).orElse(""))
+                .thenComparing(TaskEntry::location));
+        return entries;
+    }
+
+    /** The entry for one directory of {@code tasks/}; null when it holds no checkpoint. */
+    private static TaskEntry entry(Path dir, String name) {
+        String location = dir.toString();
+        if (!TASK_DIR.matcher(name).matches()) {
+            return TaskEntry.damaged(location, "not a task directory of this store (stray file?)");
+        }
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return TaskEntry.damaged(location, Files.isSymbolicLink(dir)
+                    ? "a symbolic link, not a directory (never followed)" : "not a directory");
+        }
+        Path file = dir.resolve(MANIFEST);
+        try {
+            Optional<Manifest> manifest = readManifest(file);
+            if (manifest.isEmpty()) {
+                return null; // no checkpoint: an attempt count only, or what a removal left after a crash
+            }
+            if (!storageName(manifest.get().taskKey()).equals(name)) {
+                return TaskEntry.damaged(location, "its manifest names a task that does not belong in this directory");
+            }
+            return TaskEntry.ok(location, manifest.get());
+        } catch (CorruptSnapshotException | IllegalArgumentException e) {
+            return TaskEntry.damaged(location, e.getMessage());
+        }
     }
 
     @Override
@@ -224,7 +263,14 @@ public final class LocalSnapshotStore implements SnapshotStore {
         String name = storageName(taskKey);
         Path dir = tasks.resolve(name);
         try (TaskLocks.Held held = locks.lock(name)) {
-            if (!Files.exists(dir)) {
+            if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+                return;
+            }
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                // a symbolic link (or a stray file) where the task's directory belongs: removing it
+                // removes the task; what it points at is outside the store and is never touched
+                Files.delete(dir);
+                files.syncDir(tasks);
                 return;
             }
             // the manifest first: once it is gone the task has no checkpoint, whatever else survives a crash
@@ -282,12 +328,16 @@ public final class LocalSnapshotStore implements SnapshotStore {
     /** Empty only when there is no manifest file; anything unreadable is loud. */
     private static Optional<Manifest> readManifest(Path file) {
         byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
+        try (var in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MAX_MANIFEST_BYTES + 1); // a limit, not whatever the file holds
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
             throw new CorruptSnapshotException("cannot read checkpoint manifest " + file + ": " + e, e);
+        }
+        if (bytes.length > MAX_MANIFEST_BYTES) {
+            throw new CorruptSnapshotException("checkpoint manifest " + file + " is corrupt: larger than "
+                    + MAX_MANIFEST_BYTES + " bytes, which no manifest is");
         }
         return Optional.of(ManifestCodec.decode(bytes, file.toString()));
     }
@@ -370,8 +420,8 @@ public final class LocalSnapshotStore implements SnapshotStore {
     private void cleanStaleTemps() {
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tasks)) {
             for (Path dir : dirs) {
-                if (!Files.isDirectory(dir)) {
-                    continue;
+                if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                    continue; // never clean through a symbolic link: it may point out of the store
                 }
                 DurableFiles.deleteStaleTemps(dir, STALE_TEMP_AGE);
                 DurableFiles.deleteStaleTemps(dir.resolve(BLOBS), STALE_TEMP_AGE);

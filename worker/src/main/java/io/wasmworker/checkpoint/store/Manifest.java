@@ -12,6 +12,9 @@ import java.util.List;
  * @param attempt      the attempt that wrote it
  * @param chain        the blobs to apply in order: a full snapshot, then deltas
  * @param createdAtMillis when it was published
+ * @param input        the digest ({@code sha256:<hex>}) of the input the checkpointed run was given; null
+ *                     for manifests written before workers recorded it (format 1): such a checkpoint
+ *                     is resumed whatever the input, as it was then
  */
 public record Manifest(
         String taskKey,
@@ -20,7 +23,8 @@ public record Manifest(
         long sequence,
         int attempt,
         List<BlobRef> chain,
-        long createdAtMillis) {
+        long createdAtMillis,
+        String input) {
 
     public Manifest {
         chain = List.copyOf(chain);
@@ -30,6 +34,12 @@ public record Manifest(
         if (chain.isEmpty()) {
             throw new IllegalArgumentException("a manifest names at least one blob");
         }
+    }
+
+    /** A manifest that does not record its input (tests, and manifests of format 1). */
+    public Manifest(String taskKey, long generation, String artifact, long sequence, int attempt, List<BlobRef> chain,
+            long createdAtMillis) {
+        this(taskKey, generation, artifact, sequence, attempt, chain, createdAtMillis, null);
     }
 
     /**

@@ -2,11 +2,13 @@ package io.wasmworker.checkpoint.store;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.wasmworker.artifact.Digest;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -14,18 +16,32 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * The manifest's file format: a JSON object with a format version, every {@link Manifest} field and
  * a {@code checksum}, the SHA-256 of the compact JSON of all other fields in a fixed order. The
  * checksum turns a torn write or a hand edit into a loud {@link CorruptSnapshotException} instead
  * of a silently wrong restore.
+ *
+ * <p>Format 2 adds {@code input}, the digest of the input the checkpointed run was given. Format 1
+ * (no {@code input}) is still read, and written for a manifest that records no input, so manifests
+ * published before the change keep resuming.
+ *
+ * <p>Errors name the file and what is wrong with it, never its contents: a manifest may be any file
+ * someone put there, secrets included.
  */
 final class ManifestCodec {
-    static final int FORMAT = 1;
+    static final int FORMAT = 2;
+    private static final int FORMAT_WITHOUT_INPUT = 1;
     private static final String CHECKSUM_PREFIX = "sha256:";
-    private static final Set<String> FIELDS = Set.of("format", "taskKey", "generation", "artifact", "sequence",
+    private static final Set<String> FIELDS_V1 = Set.of("format", "taskKey", "generation", "artifact", "sequence",
             "attempt", "chain", "createdAtMillis", "checksum");
+    private static final Set<String> FIELDS_V2 = Set.of("format", "taskKey", "generation", "artifact", "sequence",
+            "attempt", "input", "chain", "createdAtMillis", "checksum");
+    private static final Pattern DIGEST = Pattern.compile(Pattern.quote(Digest.PREFIX) + "[0-9a-f]{64}");
+    /** Generations and sequences count publishes: far below this, which leaves room to add to them. */
+    private static final long MAX_COUNTER = 1L << 53;
     private static final Set<String> BLOB_FIELDS = Set.of("name", "size", "sha256");
 
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -39,8 +55,11 @@ final class ManifestCodec {
         Objects.requireNonNull(m.taskKey(), "manifest taskKey");
         Objects.requireNonNull(m.artifact(), "manifest artifact");
         m.chain().forEach(Blobs::checkRef);
-        ObjectNode node = body(m.taskKey(), m.generation(), m.artifact(), m.sequence(), m.attempt(), m.chain(),
-                m.createdAtMillis());
+        if (m.input() != null) {
+            Digest.parse(m.input());
+        }
+        ObjectNode node = body(m.taskKey(), m.generation(), m.artifact(), m.sequence(), m.attempt(), m.input(),
+                m.chain(), m.createdAtMillis());
         node.put("checksum", checksum(node));
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node);
@@ -55,8 +74,10 @@ final class ManifestCodec {
         try {
             root = JSON.readTree(bytes);
         } catch (IOException e) {
-            String why = e instanceof JacksonException je ? je.getOriginalMessage() : e.toString();
-            throw corrupt(source, "not valid JSON (torn write?): " + why);
+            // not the parser's message: it quotes the offending text
+            String where = e instanceof JsonProcessingException je && je.getLocation() != null
+                    ? " at line " + je.getLocation().getLineNr() + ", column " + je.getLocation().getColumnNr() : "";
+            throw corrupt(source, "not valid JSON" + where + " (torn write?)");
         }
         if (root == null || root.isMissingNode()) {
             throw corrupt(source, "the file is empty (torn write?)");
@@ -64,42 +85,60 @@ final class ManifestCodec {
         if (!root.isObject()) {
             throw corrupt(source, "expected a JSON object, found " + root.getNodeType());
         }
-        checkFields(root, FIELDS, source, "manifest");
-        int format = intField(root, "format", source);
-        if (format != FORMAT) {
-            throw corrupt(source, "unsupported manifest format " + format + " (this worker reads format " + FORMAT + ")");
+        if (!root.has("format")) {
+            throw corrupt(source, "manifest lacks field(s) [format]");
         }
+        int format = intField(root, "format", source);
+        if (format != FORMAT && format != FORMAT_WITHOUT_INPUT) {
+            throw corrupt(source, "unsupported manifest format " + format + " (this worker reads formats "
+                    + FORMAT_WITHOUT_INPUT + " and " + FORMAT + ")");
+        }
+        checkFields(root, format == FORMAT ? FIELDS_V2 : FIELDS_V1, source, "manifest");
         String taskKey = textField(root, "taskKey", source);
         long generation = longField(root, "generation", source);
         String artifact = textField(root, "artifact", source);
         long sequence = longField(root, "sequence", source);
         int attempt = intField(root, "attempt", source);
+        String input = format == FORMAT ? textField(root, "input", source) : null;
         List<Manifest.BlobRef> chain = chain(root.get("chain"), source);
         long createdAt = longField(root, "createdAtMillis", source);
         String stated = textField(root, "checksum", source);
 
-        String actual = checksum(body(taskKey, generation, artifact, sequence, attempt, chain, createdAt));
+        String actual = checksum(body(taskKey, generation, artifact, sequence, attempt, input, chain, createdAt));
         if (!actual.equals(stated)) {
-            throw corrupt(source, "checksum mismatch (stated " + stated + ", content hashes to " + actual
-                    + "); the file was torn or edited");
+            throw corrupt(source, "checksum mismatch (its content hashes to " + actual
+                    + ", not to the stated checksum); the file was torn or edited");
         }
         try {
-            chain.forEach(Blobs::checkRef);
-            return new Manifest(taskKey, generation, artifact, sequence, attempt, chain, createdAt);
+            for (int i = 0; i < chain.size(); i++) {
+                checkRef(i, chain.get(i));
+            }
+            if (sequence < 1 || sequence > MAX_COUNTER || generation > MAX_COUNTER || attempt < 1) {
+                throw new IllegalArgumentException("its generation, sequence or attempt is out of range");
+            }
+            checkDigest("artifact", artifact);
+            if (input != null) {
+                checkDigest("input", input);
+            }
+            return new Manifest(taskKey, generation, artifact, sequence, attempt, chain, createdAt, input);
         } catch (IllegalArgumentException e) {
             throw corrupt(source, e.getMessage());
         }
     }
 
+    /** Format 1's body exactly when there is no input, so old checksums still verify. */
     private static ObjectNode body(String taskKey, long generation, String artifact, long sequence, int attempt,
-            List<Manifest.BlobRef> chain, long createdAt) {
+            String input, List<Manifest.BlobRef> chain, long createdAt) {
         ObjectNode node = JSON.createObjectNode();
-        node.put("format", FORMAT);
+        node.put("format", input == null ? FORMAT_WITHOUT_INPUT : FORMAT);
         node.put("taskKey", taskKey);
         node.put("generation", generation);
         node.put("artifact", artifact);
         node.put("sequence", sequence);
         node.put("attempt", attempt);
+        if (input != null) {
+            node.put("input", input);
+        }
         ArrayNode blobs = node.putArray("chain");
         for (Manifest.BlobRef ref : chain) {
             blobs.addObject().put("name", ref.name()).put("size", ref.size()).put("sha256", ref.sha256());
@@ -146,8 +185,9 @@ final class ManifestCodec {
             throw corrupt(source, what + " lacks field(s) " + missing);
         }
         present.removeAll(expected);
-        if (!present.isEmpty()) {
-            throw corrupt(source, what + " has unexpected field(s) " + present);
+        if (!present.isEmpty()) { // counted, not named: the names are the file's content
+            throw corrupt(source, what + " has " + present.size() + " unexpected field(s); expected exactly "
+                    + new TreeSet<>(expected));
         }
     }
 
@@ -162,7 +202,7 @@ final class ManifestCodec {
     private static long longField(JsonNode node, String name, String source) {
         JsonNode value = node.get(name);
         if (!value.isIntegralNumber() || !value.canConvertToLong()) {
-            throw corrupt(source, "field '" + name + "' must be an integer, found " + value);
+            throw corrupt(source, "field '" + name + "' must be an integer, found " + kind(value));
         }
         return value.longValue();
     }
@@ -170,9 +210,32 @@ final class ManifestCodec {
     private static int intField(JsonNode node, String name, String source) {
         JsonNode value = node.get(name);
         if (!value.isIntegralNumber() || !value.canConvertToInt()) {
-            throw corrupt(source, "field '" + name + "' must be a 32-bit integer, found " + value);
+            throw corrupt(source, "field '" + name + "' must be a 32-bit integer, found " + kind(value));
         }
         return value.intValue();
+    }
+
+    /** {@link Blobs#checkRef}, worded without the values. */
+    private static void checkRef(int index, Manifest.BlobRef ref) {
+        try {
+            Blobs.checkRef(ref);
+        } catch (IllegalArgumentException e) {
+            String what = !Blobs.isValidName(ref.name()) ? "an invalid blob name (expected 1-128 characters of "
+                    + "[A-Za-z0-9._-], not starting with '.')"
+                    : ref.size() < 0 ? "a negative size" : "a malformed sha256 (expected 64 lowercase hex digits)";
+            throw new IllegalArgumentException("chain entry " + index + " has " + what);
+        }
+    }
+
+    private static void checkDigest(String field, String value) {
+        if (!DIGEST.matcher(value).matches()) {
+            throw new IllegalArgumentException("field '" + field + "' is not a digest (expected sha256:<64 hex digits>)");
+        }
+    }
+
+    /** What a value is, without its text. */
+    private static String kind(JsonNode value) {
+        return value.isNumber() ? "a number out of range or with a fraction" : value.getNodeType().toString();
     }
 
     private static CorruptSnapshotException corrupt(String source, String what) {

@@ -34,6 +34,19 @@ public interface SnapshotStore {
     byte[] getBlob(String taskKey, String blobName);
 
     /**
+     * {@link #getBlob}, refusing with {@link CorruptSnapshotException} a blob longer than
+     * {@code maxBytes} (the size its manifest records) before reading it, where the store can tell.
+     */
+    default byte[] getBlob(String taskKey, String blobName, long maxBytes) {
+        byte[] bytes = getBlob(taskKey, blobName);
+        if (bytes.length > maxBytes) {
+            throw new CorruptSnapshotException("blob " + blobName + " of task '" + taskKey + "' is damaged: "
+                    + bytes.length + " bytes, more than the " + maxBytes + " expected");
+        }
+        return bytes;
+    }
+
+    /**
      * Publishes {@code manifest} (whose generation must be {@code expectedGeneration + 1}) if the
      * task's current generation is {@code expectedGeneration} (0 = no manifest yet).
      *
@@ -49,8 +62,41 @@ public interface SnapshotStore {
      */
     int beginAttempt(String taskKey);
 
-    /** Every task key with a manifest. */
+    /** Every task key with a readable manifest, sorted; damaged entries are in {@link #entries()}. */
     List<String> taskKeys();
+
+    /**
+     * Every task in the store, readable or not: a damaged or stray entry is listed with what is wrong
+     * and never hides the others. The default reads each of {@link #taskKeys()}; stores that can see
+     * entries whose key cannot be read should override it.
+     */
+    default List<TaskEntry> entries() {
+        return taskKeys().stream().map(key -> {
+            try {
+                return latest(key).map(m -> TaskEntry.ok(key, m))
+                        .orElseGet(() -> TaskEntry.damaged(key, "its checkpoint disappeared while listing"));
+            } catch (CorruptSnapshotException e) {
+                return TaskEntry.damaged(key, e.getMessage());
+            }
+        }).toList();
+    }
+
+    /**
+     * One task of the store.
+     *
+     * @param location where it is (a directory, an object prefix)
+     * @param manifest its manifest, when it could be read
+     * @param problem  what is wrong with it otherwise (never the file's contents)
+     */
+    record TaskEntry(String location, Optional<Manifest> manifest, String problem) {
+        public static TaskEntry ok(String location, Manifest manifest) {
+            return new TaskEntry(location, Optional.of(manifest), null);
+        }
+
+        public static TaskEntry damaged(String location, String problem) {
+            return new TaskEntry(location, Optional.empty(), problem);
+        }
+    }
 
     /** Removes the task's manifest, blobs and attempt count (after the task completed). */
     void delete(String taskKey);

@@ -319,6 +319,18 @@ class LocalSnapshotStoreTest {
         }
 
         @Test
+        void errorsNameTheFileButNeverQuoteItsContents() throws IOException {
+            for (String content : new String[] {"hunter2-secret-token", "{\"format\": 1, \"hunter2\": 5}",
+                    "{\"format\": hunter2}", "{\"format\": 1, \"generation\": 1.5e308, \"x\": \"hunter2\"}"}) {
+                Files.writeString(manifestFile(KEY), content);
+                assertThatThrownBy(() -> store.latest(KEY)).as(content)
+                        .isInstanceOf(CorruptSnapshotException.class)
+                        .hasMessageContaining(manifestFile(KEY).toString())
+                        .hasMessageNotContaining("hunter2");
+            }
+        }
+
+        @Test
         void manifestMovedToAnotherTasksDirectory() throws IOException {
             Path elsewhere = manifestFile("another task");
             Files.createDirectories(elsewhere.getParent());
@@ -369,7 +381,11 @@ class LocalSnapshotStoreTest {
                         .isInstanceOf(CorruptSnapshotException.class)
                         .hasMessageContaining(file.toString())
                         .hasMessageContaining(what);
-                assertThatThrownBy(s::taskKeys).isInstanceOf(CorruptSnapshotException.class);
+                // listing reports the damaged task instead of failing (or hiding it)
+                assertThat(s.entries()).singleElement().satisfies(e -> {
+                    assertThat(e.manifest()).isEmpty();
+                    assertThat(e.problem()).contains(file.toString()).contains(what);
+                });
             }
         }
     }
@@ -540,6 +556,42 @@ class LocalSnapshotStoreTest {
         Manifest.BlobRef again = put(store, KEY, "a", "new content is fine now");
         store.publish(KEY, 0, manifest(KEY, 1, 1, again));
         assertThat(store.latest(KEY).orElseThrow().generation()).isEqualTo(1);
+    }
+
+    @Test
+    void deletingATaskWhoseDirectoryIsASymlinkNeverTouchesWhatItPointsAt() throws IOException {
+        // someone planted a link where the task's directory belongs, pointing at files outside the store
+        Path outside = Files.createDirectories(temp.resolve("outside"));
+        Files.writeString(outside.resolve("manifest.json"), "precious");
+        Files.createDirectories(outside.resolve("blobs"));
+        Files.writeString(outside.resolve("blobs/keep"), "precious too");
+        Path taskDir = root.resolve("tasks").resolve(LocalSnapshotStore.storageName(KEY));
+        Files.createSymbolicLink(taskDir, outside);
+
+        store.delete(KEY);
+
+        assertThat(taskDir).doesNotExist();
+        assertThat(outside.resolve("manifest.json")).hasContent("precious");
+        assertThat(outside.resolve("blobs/keep")).hasContent("precious too");
+    }
+
+    @Test
+    void listingReportsADamagedOrStrayEntryAndCarriesOn() throws IOException {
+        store.publish("good", 0, manifest("good", 1, 1, put(store, "good", "a", "x")));
+        store.publish(KEY, 0, manifest(KEY, 1, 1, put(store, KEY, "a", "y")));
+        Files.writeString(manifestFile(KEY), "{\"secret\": \"hunter2\"");
+        Files.writeString(root.resolve("tasks/stray.txt"), "hunter2");
+        Path outside = Files.createDirectories(temp.resolve("elsewhere"));
+        Files.createSymbolicLink(root.resolve("tasks").resolve("0".repeat(64)), outside);
+        store.beginAttempt("counted only"); // a directory without a checkpoint: not listed at all
+
+        List<SnapshotStore.TaskEntry> entries = store.entries();
+        assertThat(entries).filteredOn(e -> e.manifest().isPresent()).singleElement()
+                .satisfies(e -> assertThat(e.manifest().orElseThrow().taskKey()).isEqualTo("good"));
+        assertThat(entries).filteredOn(e -> e.manifest().isEmpty()).hasSize(3).allSatisfy(e ->
+                assertThat(e.problem()).isNotBlank().doesNotContain("hunter2"));
+        assertThat(entries).anySatisfy(e -> assertThat(e.problem()).contains("symbolic link"));
+        assertThat(store.taskKeys()).containsExactly("good");
     }
 
     @Test

@@ -1,0 +1,146 @@
+package io.wasmworker.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wasmworker.testing.Guests;
+import java.io.PrintWriter;
+import java.io.RandomAccessFile;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI's checkpoints and stores: task-key cleanup, and maintenance commands on damaged stores. */
+class StoreCliTest {
+    @TempDir
+    Path home;
+
+    record Run(int exit, String out, String err) {}
+
+    private Run cli(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.add("--home");
+        all.add(home.toString());
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = Main.run(all.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    /** A step guest that checkpoints after every step and traps in step 3. */
+    private Path trapsAfterCheckpoints() throws Exception {
+        return Files.write(home.resolve("traps.wasm"), Guests.wat("""
+                (module
+                  (import "wasm_worker" "checkpoint" (func $checkpoint (param i32 i32) (result i32)))
+                  (memory (export "memory") 1)
+                  (global $n (mut i32) (i32.const 0))
+                  (func (export "ww_step") (result i32)
+                    (global.set $n (i32.add (global.get $n) (i32.const 1)))
+                    (drop (call $checkpoint (i32.const 0) (i32.const 0)))
+                    (if (i32.eq (global.get $n) (i32.const 3)) (then unreachable))
+                    (i32.const 0)))
+                """));
+    }
+
+    @Test
+    void aFinishedTaskKeysCheckpointsAreRemovedSoTheNextRunStartsAfresh() {
+        String input = "{\"steps\":3,\"work\":1000}";
+        Run first = cli("invoke", Guests.path("ckpt-step-c").toString(), "--input", input, "--task-key", "k1",
+                "--checkpoint-every-steps", "1");
+        assertThat(first.exit()).as(first.err()).isZero();
+        assertThat(first.err()).contains("task 'k1' finished; its checkpoints were removed");
+        assertThat(cli("snapshots", "ls").out()).doesNotContain("k1");
+
+        Run again = cli("invoke", Guests.path("ckpt-step-c").toString(), "--input", input, "--task-key", "k1",
+                "--checkpoint-every-steps", "1", "--report", "json");
+        assertThat(again.exit()).as(again.err()).isZero();
+        assertThat(again.err()).contains("\"resumedFromSequence\":0");
+    }
+
+    @Test
+    void aFailedTaskKeepsItsCheckpointsForTheRetry() throws Exception {
+        Run failed = cli("invoke", trapsAfterCheckpoints().toString(), "--task-key", "k2");
+        assertThat(failed.exit()).as(failed.err()).isEqualTo(ExitCodes.GUEST_FAILURE);
+        assertThat(failed.err()).contains("outcome=trap").doesNotContain("checkpoints were removed");
+        assertThat(cli("snapshots", "ls").out()).contains("k2  generation=2 sequence=2");
+        assertThat(cli("snapshots", "inspect", "k2").out())
+                .contains("input " + io.wasmworker.artifact.Digest.of("{}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void snapshotsLsReportsADamagedEntryAndListsTheRest() throws Exception {
+        Path guest = trapsAfterCheckpoints();
+        cli("invoke", guest.toString(), "--task-key", "healthy");
+        cli("invoke", guest.toString(), "--task-key", "damaged");
+        Path tasks = home.resolve("snapshots/tasks");
+        Path damaged;
+        try (var dirs = Files.list(tasks)) {
+            damaged = dirs.filter(d -> {
+                try {
+                    return Files.readString(d.resolve("manifest.json")).contains("\"damaged\"");
+                } catch (Exception e) {
+                    return false;
+                }
+            }).findFirst().orElseThrow();
+        }
+        Files.writeString(damaged.resolve("manifest.json"), "hunter2 was here");
+
+        Run ls = cli("snapshots", "ls");
+        assertThat(ls.exit()).as(ls.err()).isZero();
+        assertThat(ls.out()).contains("healthy  generation=2").contains("DAMAGED " + damaged)
+                .contains("not valid JSON").doesNotContain("hunter2");
+    }
+
+    @Test
+    void snapshotsRmOfASymlinkedTaskLeavesWhatItPointsAt() throws Exception {
+        cli("invoke", trapsAfterCheckpoints().toString(), "--task-key", "planted");
+        Path tasks = home.resolve("snapshots/tasks");
+        Path taskDir;
+        try (var dirs = Files.list(tasks)) {
+            taskDir = dirs.findFirst().orElseThrow();
+        }
+        Path outside = Files.createDirectories(home.resolve("outside"));
+        Files.move(taskDir, outside.resolve("moved"));
+        Files.createSymbolicLink(taskDir, outside.resolve("moved"));
+
+        Run rm = cli("snapshots", "rm", "planted");
+        assertThat(rm.exit()).as(rm.err()).isZero();
+        assertThat(taskDir).doesNotExist();
+        assertThat(outside.resolve("moved/manifest.json")).exists();
+    }
+
+    @Test
+    void artifactsLsReportsDamagedAndStrayFilesAndListsTheRest() throws Exception {
+        String good = cli("artifacts", "put", Guests.path("echo").toString(), "--name", "echo").out().split("\\s+")[0];
+        String bad = cli("artifacts", "put", Guests.path("greet").toString()).out().split("\\s+")[0];
+        Path blobs = home.resolve("artifacts/blobs/sha256");
+        Files.write(blobs.resolve(bad.substring(7) + ".wasm"), new byte[] {1, 2, 3});
+        Files.writeString(blobs.resolve("README"), "stray");
+
+        Run ls = cli("artifacts", "ls");
+        assertThat(ls.exit()).as(ls.err()).isZero();
+        assertThat(ls.out()).contains(good + "  echo").contains("DAMAGED " + bad).contains("digest mismatch")
+                .contains("DAMAGED " + blobs.resolve("README"));
+
+        // putting the right bytes again repairs it
+        assertThat(cli("artifacts", "put", Guests.path("greet").toString()).exit()).isZero();
+        assertThat(cli("artifacts", "ls").out()).doesNotContain("DAMAGED " + bad).contains(bad);
+    }
+
+    @Test
+    void aModuleFileOverTheLimitIsRefusedWithoutReadingIt() throws Exception {
+        Path huge = home.resolve("huge.wasm");
+        try (RandomAccessFile raf = new RandomAccessFile(huge.toFile(), "rw")) {
+            raf.setLength(5L << 30); // sparse
+        }
+        Run put = cli("artifacts", "put", huge.toString());
+        assertThat(put.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(put.err()).contains(huge.toString()).contains("more than the limit of 67108864 bytes");
+        Run invoke = cli("invoke", huge.toString());
+        assertThat(invoke.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(invoke.err()).contains(huge.toString()).contains("more than the limit of 67108864 bytes");
+    }
+}

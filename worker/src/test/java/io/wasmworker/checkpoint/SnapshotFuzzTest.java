@@ -1,0 +1,107 @@
+package io.wasmworker.checkpoint;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import io.wasmworker.checkpoint.store.CorruptSnapshotException;
+import io.wasmworker.checkpoint.store.MutationFuzzer;
+import io.wasmworker.sandbox.host.LimitedMemory;
+import io.wasmworker.testing.Guests;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fuzzes the snapshot decoder and the restorer behind it: every mutated blob decodes and restores
+ * or is refused as {@link CorruptSnapshotException}; nothing else may escape. Most mutated blobs
+ * get their CRC recomputed, which the format would otherwise use to reject nearly all of them
+ * before the decoder's own checks run.
+ */
+class SnapshotFuzzTest {
+    private static final Path CORPUS = Path.of("src/test/resources/fuzz/snapshot");
+    private static final int PAGE = SnapshotPages.PAGE;
+    private static final WasmModule MODULE = Parser.parse(Guests.wat("""
+            (module
+              (memory (export "memory") 1 4)
+              (table 3 funcref)
+              (elem (i32.const 0) $f)
+              (func $f)
+              (global $g (mut i64) (i64.const 5))
+              (global $h (mut i32) (i32.const 5))
+              (global $c i32 (i32.const 7))
+              (data (i32.const 100) "data"))
+            """));
+
+    /** Decode, then restore into a fresh instance of a small module whose memory may grow to 4 pages. */
+    private static final Consumer<byte[]> DECODE_AND_RESTORE = bytes -> {
+        GuestSnapshot s = SnapshotCodec.decode(bytes, "fuzzed snapshot");
+        LimitedMemory[] memory = new LimitedMemory[1];
+        Instance instance = Instance.builder(MODULE)
+                .withMemoryFactory(limits -> memory[0] = LimitedMemory.create(limits, 4))
+                .withStart(false).build();
+        StateCapture.apply(List.of(s), instance, memory[0]);
+    };
+
+    private static List<byte[]> seeds() {
+        SplittableRandom random = new SplittableRandom(11);
+        byte[] raw = new byte[PAGE];
+        random.nextBytes(raw);
+        byte[] text = new byte[PAGE];
+        Arrays.fill(text, (byte) 'a');
+        SnapshotPages full = SnapshotPages.withCapacity(3);
+        full.add(0, text, 0, PAGE);
+        full.add(1, raw, 0, PAGE);
+        SnapshotPages delta = SnapshotPages.withCapacity(2);
+        delta.add(0, null, 0, 0);
+        delta.add(2, text, 0, PAGE);
+        HostState host = new HostState(0, "{\"partial\":".getBytes(StandardCharsets.UTF_8), 3, 99, 0, -1, -1, 2);
+        return List.of(
+                SnapshotCodec.encode(new GuestSnapshot("sha256:" + "ab".repeat(32), "task", 1, 1, 0, 2, full,
+                        List.of(new GuestSnapshot.GlobalValue(0, 9, 0), new GuestSnapshot.GlobalValue(1, 3, 0)),
+                        List.of(new GuestSnapshot.TableRefs(0, new int[] {0, -1, -1})), host)),
+                SnapshotCodec.encode(new GuestSnapshot("sha256:" + "cd".repeat(32), "k", 2, 5, 4, 3, delta,
+                        List.of(new GuestSnapshot.GlobalValue(1, -1, 0)), List.of(), host)),
+                SnapshotCodec.encode(new GuestSnapshot("sha256:" + "ef".repeat(32), "", 1, 1, 0, 1,
+                        SnapshotPages.withCapacity(0), List.of(), List.of(), new HostState(0, new byte[0], 0, 0, 0, 0, 0, 0))));
+    }
+
+    private static MutationFuzzer fuzzer() {
+        return MutationFuzzer.of("snapshot", seeds(), CorruptSnapshotException.class)
+                .repairing(0.8, bytes -> {
+                    if (bytes.length >= 12) {
+                        CheckpointIdentityTest.recomputeCrc(bytes);
+                    }
+                    return bytes;
+                });
+    }
+
+    @Test
+    void theSeedsThemselvesDecodeAndRestore() {
+        for (byte[] seed : seeds()) {
+            DECODE_AND_RESTORE.accept(seed);
+        }
+    }
+
+    @Tag("fuzz")
+    @Test
+    void mutatedSnapshotsDecodeAndRestoreOrAreRefusedAsCorrupt() {
+        long inputs = fuzzer().run(DECODE_AND_RESTORE);
+        assertThat(inputs).as("inputs tried").isGreaterThan(100);
+    }
+
+    /** Kept crashers (found by this fuzzer before the restorer checked indices) must each be refused. */
+    @Test
+    void keptCrashersAreRefusedAsCorrupt() {
+        Consumer<byte[]> refused = bytes -> assertThatThrownBy(() -> DECODE_AND_RESTORE.accept(bytes))
+                .isInstanceOf(CorruptSnapshotException.class);
+        assertThat(fuzzer().replay(CORPUS, refused)).as("regression inputs").isPositive();
+    }
+}
