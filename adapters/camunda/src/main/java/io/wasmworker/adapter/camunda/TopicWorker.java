@@ -38,8 +38,11 @@ final class TopicWorker {
     private final TopicSettings topic;
     private final TaskRunner runner;
     private final LockKeeper locks;
+    private final ReportRetry reportRetry;
     private final Semaphore slots;
     private final ExecutorService executor;
+    /** The latest copy of each task this worker fetched and has not finished, by external task id. */
+    private final Map<String, TaskExecution> fetched = new ConcurrentHashMap<>();
     /** Tasks holding a slot, by external task id. */
     private final Map<String, TaskExecution> running = new ConcurrentHashMap<>();
     private volatile boolean closing;
@@ -49,11 +52,13 @@ final class TopicWorker {
     private Thread stopper;
     private ExternalTaskClient client;
 
-    TopicWorker(CamundaSettings connection, TopicSettings topic, TaskRunner runner, LockKeeper locks) {
+    TopicWorker(CamundaSettings connection, TopicSettings topic, TaskRunner runner, LockKeeper locks,
+            ReportRetry reportRetry) {
         this.connection = connection;
         this.topic = topic;
         this.runner = runner;
         this.locks = locks;
+        this.reportRetry = reportRetry;
         this.slots = new Semaphore(topic.maxConcurrent());
         this.executor = Executors.newFixedThreadPool(topic.maxConcurrent(), Sandbox.threadFactory());
     }
@@ -88,45 +93,74 @@ final class TopicWorker {
         subscription.open();
     }
 
-    /** On the client's fetch thread. */
+    /**
+     * On the client's fetch thread, which must survive anything (an Error included): a fetch thread
+     * that dies stops the topic for good.
+     */
     private void handle(ExternalTask task, ExternalTaskService service) {
-        TaskExecution execution = new TaskExecution(task, service, topic, runner, connection.workerId());
+        try {
+            dispatch(task, service);
+        } catch (Throwable e) {
+            LOG.error("topic {}: external task {} could not be handed to a sandbox thread; it runs again when its "
+                    + "lock expires", topic.topic(), task.getId(), e);
+        }
+    }
+
+    private void dispatch(ExternalTask task, ExternalTaskService service) {
+        TaskExecution execution = new TaskExecution(task, service, topic, runner, connection.workerId(), reportRetry);
         if (closing) {
             execution.giveBack(); // fetched by a poll that was under way when shutdown began
             return;
         }
-        TaskExecution previous = running.get(task.getId());
+        TaskExecution previous = fetched.put(task.getId(), execution);
         if (previous != null) {
-            // the engine handed the task out again (an operator unlocked it, say): the old run is a zombie
+            // the engine handed the task out again (its lock expired while this worker stalled, or an
+            // operator unlocked it): the older copy, running or waiting, is stale and reports nothing
             previous.superseded();
         }
         execution.keepLock(locks);
         try {
             while (!slots.tryAcquire(100, TimeUnit.MILLISECONDS)) {
                 if (closing) {
+                    forget(execution);
                     execution.giveBack();
                     return;
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            forget(execution);
             execution.giveBack();
             return;
         }
         if (closing) {
             slots.release();
+            forget(execution);
             execution.giveBack();
             return;
         }
         running.put(task.getId(), execution);
-        executor.execute(() -> {
-            try {
-                execution.run();
-            } finally {
-                running.remove(task.getId(), execution);
-                slots.release();
-            }
-        });
+        try {
+            executor.execute(() -> {
+                try {
+                    execution.run();
+                } finally {
+                    running.remove(task.getId(), execution);
+                    forget(execution);
+                    slots.release();
+                }
+            });
+        } catch (Throwable e) {
+            running.remove(task.getId(), execution);
+            forget(execution);
+            slots.release();
+            execution.giveBack();
+            throw e;
+        }
+    }
+
+    private void forget(TaskExecution execution) {
+        fetched.remove(execution.taskId(), execution);
     }
 
     /**
@@ -196,6 +230,14 @@ final class TopicWorker {
 
         @Override
         public void reconfigure(List<ExternalTask> tasks, ExternalTaskClientException error) {
+            try {
+                backOffOn(error);
+            } catch (Throwable e) {
+                LOG.error("topic {}: fetch backoff failed; fetching goes on", topic.topic(), e);
+            }
+        }
+
+        private void backOffOn(ExternalTaskClientException error) {
             if (error != null) {
                 errorBackoff = errorBackoff == 0 ? MIN_ERROR_BACKOFF : Math.min(MAX_ERROR_BACKOFF, errorBackoff * 2);
                 LOG.warn("topic {}: cannot fetch from {} ({}); next try in {} ms", topic.topic(), connection.baseUrl(),
@@ -205,8 +247,18 @@ final class TopicWorker {
             }
         }
 
+        /** Never throws: the fetch thread runs it and must survive anything. */
         @Override
         public long calculateBackoffTime() {
+            try {
+                return awaitSlot();
+            } catch (Throwable e) {
+                LOG.error("topic {}: waiting for a free slot failed; fetching goes on in a second", topic.topic(), e);
+                return 1_000;
+            }
+        }
+
+        private long awaitSlot() {
             if (!closing && errorBackoff > 0) {
                 return errorBackoff;
             }
