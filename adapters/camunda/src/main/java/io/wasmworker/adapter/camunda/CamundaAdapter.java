@@ -20,22 +20,15 @@ public final class CamundaAdapter implements AutoCloseable {
     private final LockKeeper locks = new LockKeeper();
     private final List<TopicWorker> workers = new ArrayList<>();
     private final Duration shutdownGrace;
-    private final ReportRetry reportRetry;
     private boolean closed;
 
     /**
      * @param shutdownGrace how long running guests get to reach a checkpoint or finish on close
      */
     public CamundaAdapter(CamundaSettings settings, TaskRunner runner, Duration shutdownGrace) {
-        this(settings, runner, shutdownGrace, ReportRetry.DEFAULT);
-    }
-
-    /** With its own retry of reports that failed transiently (tests). */
-    CamundaAdapter(CamundaSettings settings, TaskRunner runner, Duration shutdownGrace, ReportRetry reportRetry) {
         this.settings = settings;
         this.runner = runner;
         this.shutdownGrace = shutdownGrace;
-        this.reportRetry = reportRetry;
     }
 
     /**
@@ -49,7 +42,7 @@ public final class CamundaAdapter implements AutoCloseable {
                     topic.binding().artifact(), module.digest(), topic.maxConcurrent(), topic.maxRetries());
         }
         for (TopicSettings topic : settings.topics()) {
-            TopicWorker worker = new TopicWorker(settings, topic, runner, locks, reportRetry);
+            TopicWorker worker = new TopicWorker(settings, topic, runner, locks, ReportRetry.DEFAULT);
             worker.start();
             workers.add(worker);
         }

@@ -25,7 +25,14 @@ import org.slf4j.LoggerFactory;
 final class LockKeeper implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LockKeeper.class);
 
-    private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, r -> {
+    /**
+     * A few threads, so that one slow answer from the engine does not hold up every other task's
+     * extension past its lock (extensions of one task never run at once: the schedule and the lease
+     * serialise them).
+     */
+    private static final int THREADS = 4;
+
+    private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(THREADS, r -> {
         Thread t = new Thread(r, "camunda-lock-keeper");
         t.setDaemon(true);
         return t;
