@@ -124,12 +124,10 @@ final class TaskExecution {
             if (reported || lockLost) {
                 return;
             }
-            String reason = "the worker failed while running or reporting the task: " + e;
+            // before the attempt was counted (the store failed, say): the engine's retries as they are
             AttemptBudget b = budget != null ? budget : AttemptBudget.of(1, task.getRetries(), 0, 0, topic.maxAttempts());
-            int retries = b.retriesAfterFailure();
-            fail(FailureReport.of(FailureKind.INTERNAL.label(), reason, budget != null ? budget.attempt() : 0,
-                    topic.maxAttempts(), workerId), retries, retries > 0 ? topic.backoff().after(b.failureNumber(
-                    topic.maxAttempts())).toMillis() : 0);
+            failWithRetry(FailureReport.of(FailureKind.INTERNAL.label(), "the worker failed while running or reporting "
+                    + "the task: " + e, budget != null ? budget.attempt() : 0, topic.maxAttempts(), workerId), b);
         } catch (Throwable again) {
             // out of memory, say: the lock expires and the task runs again
             LOG.error("external task {}: cannot report the worker's failure either", task.getId(), again);
@@ -243,13 +241,21 @@ final class TaskExecution {
         boolean stoppedForShutdown = f.kind() == FailureKind.SUSPENDED
                 || (f.kind() == FailureKind.CANCELLED && shuttingDown);
         if (stoppedForShutdown) {
-            // not the guest's fault: give the task back at once, it resumes from its checkpoint elsewhere
-            report("unlock", () -> service.unlock(task));
+            // not the guest's fault: give the task back at once, it resumes from its checkpoint elsewhere.
+            // The engine does not fence an unlock by worker: make sure the lock is still ours first
+            if (lease == null || lease.extendNow()) {
+                report("unlock", () -> service.unlock(task));
+            }
             return;
         }
-        int retries = budget.retriesAfterFailure();
-        long retryTimeout = retries > 0 ? topic.backoff().after(budget.failureNumber(topic.maxAttempts())).toMillis() : 0;
-        fail(FailureReport.of(f, result, attempt, topic.maxAttempts(), workerId), retries, retryTimeout);
+        failWithRetry(FailureReport.of(f, result, attempt, topic.maxAttempts(), workerId), budget);
+    }
+
+    /** A failure that spends one attempt of the budget: retried after the backoff, or an incident at the last. */
+    private void failWithRetry(FailureReport report, AttemptBudget b) {
+        int retries = b.retriesAfterFailure();
+        long retryTimeout = retries > 0 ? topic.backoff().after(b.failureNumber(topic.maxAttempts())).toMillis() : 0;
+        fail(report, retries, retryTimeout);
     }
 
     private void fail(FailureReport report, int retries, long retryTimeoutMillis) {
