@@ -94,69 +94,63 @@ final class TopicWorker {
     }
 
     /**
-     * On the client's fetch thread, which must survive anything (an Error included): a fetch thread
-     * that dies stops the topic for good.
+     * On the client's fetch thread. Whatever happens here (an Error included) is caught: the client
+     * would log it and go on, but a slot taken or a lock kept for the task would leak.
      */
     private void handle(ExternalTask task, ExternalTaskService service) {
         try {
-            dispatch(task, service);
+            dispatch(new TaskExecution(task, service, topic, runner, connection.workerId(), reportRetry));
         } catch (Throwable e) {
-            LOG.error("topic {}: external task {} could not be handed to a sandbox thread; it runs again when its "
-                    + "lock expires", topic.topic(), task.getId(), e);
+            LOG.error("topic {}: external task {} cannot be taken on; it runs again when its lock expires", topic.topic(),
+                    task.getId(), e);
         }
     }
 
-    private void dispatch(ExternalTask task, ExternalTaskService service) {
-        TaskExecution execution = new TaskExecution(task, service, topic, runner, connection.workerId(), reportRetry);
+    /** Hands the task to a sandbox thread once a slot is free, or gives it back when shutting down. */
+    private void dispatch(TaskExecution execution) {
         if (closing) {
             execution.giveBack(); // fetched by a poll that was under way when shutdown began
             return;
         }
-        TaskExecution previous = fetched.put(task.getId(), execution);
+        String id = execution.taskId();
+        TaskExecution previous = fetched.put(id, execution);
         if (previous != null) {
             // the engine handed the task out again (its lock expired while this worker stalled, or an
             // operator unlocked it): the older copy, running or waiting, is stale and reports nothing
             previous.superseded();
         }
         execution.keepLock(locks);
+        boolean slotTaken = false;
         try {
-            while (!slots.tryAcquire(100, TimeUnit.MILLISECONDS)) {
-                if (closing) {
-                    forget(execution);
-                    execution.giveBack();
-                    return;
-                }
+            while (!closing && !slotTaken) {
+                slotTaken = slots.tryAcquire(100, TimeUnit.MILLISECONDS);
+            }
+            if (!closing) {
+                running.put(id, execution);
+                executor.execute(() -> {
+                    try {
+                        execution.run();
+                    } finally {
+                        running.remove(id, execution);
+                        forget(execution);
+                        slots.release();
+                    }
+                });
+                return;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            forget(execution);
-            execution.giveBack();
-            return;
-        }
-        if (closing) {
-            slots.release();
-            forget(execution);
-            execution.giveBack();
-            return;
-        }
-        running.put(task.getId(), execution);
-        try {
-            executor.execute(() -> {
-                try {
-                    execution.run();
-                } finally {
-                    running.remove(task.getId(), execution);
-                    forget(execution);
-                    slots.release();
-                }
-            });
         } catch (Throwable e) {
-            running.remove(task.getId(), execution);
-            forget(execution);
-            slots.release();
-            execution.giveBack();
-            throw e;
+            LOG.error("topic {}: external task {} could not be handed to a sandbox thread; given back", topic.topic(), id,
+                    e);
         }
+        // not handed over (shutdown began, interrupted, or the executor refused): give the task back
+        running.remove(id, execution);
+        forget(execution);
+        if (slotTaken) {
+            slots.release();
+        }
+        execution.giveBack();
     }
 
     private void forget(TaskExecution execution) {

@@ -138,6 +138,7 @@ class CamundaCrashIT {
         String pid = engine.startProcess("ckpt-process", "zombie-1", Map.of("steps", 8, "work", 60_000_000));
         String taskId = engine.externalTasks(pid).get(0).path("id").asText();
         String key = "camunda:" + taskId;
+        boolean passed = false;
         try (Worker worker = new Worker(home)) {
             TaskBinding binding = new TaskBinding(worker.guest("ckpt-step-rust"), GuestLimits.DEFAULTS,
                     new CheckpointPolicy(1, Duration.ZERO, true));
@@ -146,8 +147,9 @@ class CamundaCrashIT {
                     TopicSettings.of("long-work", binding).withLockDuration(Duration.ofSeconds(2)).withMaxConcurrent(1));
             awaitCheckpointInProcess(worker.snapshots, key);
 
-            // another worker takes the task over, as after a lock expiry
-            engine.post("/external-task/" + taskId + "/unlock", JSON.createObjectNode());
+            // another worker takes the task over, as after a lock expiry (the unlock may meet one of the
+            // worker's lock extensions: the engine then refuses it with an optimistic-locking conflict)
+            postRetryingConflicts("/external-task/" + taskId + "/unlock", JSON.createObjectNode());
             var fetch = JSON.createObjectNode().put("workerId", "intruder").put("maxTasks", 1);
             fetch.putArray("topics").addObject().put("topicName", "long-work").put("lockDuration", 60_000)
                     .put("businessKey", "zombie-1");
@@ -164,8 +166,31 @@ class CamundaCrashIT {
             assertThat(task.path("workerId").asText()).isEqualTo("intruder");
             assertThat(engine.get("/history/external-task-log?failureLog=true&processInstanceId=" + pid).size())
                     .as("the zombie reported nothing").isZero();
+            passed = true;
         } finally {
-            engine.post("/external-task/" + taskId + "/complete", JSON.createObjectNode().put("workerId", "intruder"));
+            try {
+                // the intruder still holds its lock (the zombie's shutdown did not give it back)
+                engine.post("/external-task/" + taskId + "/complete", JSON.createObjectNode().put("workerId", "intruder"));
+            } catch (RuntimeException e) {
+                if (passed) {
+                    throw e;
+                }
+                // the test failed already: do not hide why
+                System.err.println("cannot complete " + taskId + " as the intruder: " + e);
+            }
+        }
+    }
+
+    private static JsonNode postRetryingConflicts(String path, JsonNode body) throws InterruptedException {
+        for (int i = 0; ; i++) {
+            try {
+                return engine.post(path, body);
+            } catch (IllegalStateException e) {
+                if (i == 5 || !e.getMessage().contains("OptimisticLocking")) {
+                    throw e;
+                }
+                Thread.sleep(50);
+            }
         }
     }
 
