@@ -97,12 +97,13 @@ final class TopicWorker {
      * On the client's fetch thread. Whatever happens here (an Error included) is caught: the client
      * would log it and go on, but a slot taken or a lock kept for the task would leak.
      */
-    private void handle(ExternalTask task, ExternalTaskService service) {
+    void handle(ExternalTask task, ExternalTaskService service) {
         try {
             dispatch(new TaskExecution(task, service, topic, runner, connection.workerId(), reportRetry));
         } catch (Throwable e) {
-            LOG.error("topic {}: external task {} cannot be taken on; it runs again when its lock expires", topic.topic(),
-                    task.getId(), e);
+            // (not task.getId(): what failed may be the task itself)
+            LOG.error("topic {}: a fetched external task cannot be taken on; it runs again when its lock expires",
+                    topic.topic(), e);
         }
     }
 
