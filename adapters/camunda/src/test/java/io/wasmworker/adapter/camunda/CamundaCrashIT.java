@@ -93,6 +93,39 @@ class CamundaCrashIT {
     }
 
     @Test
+    void anAttemptThatLostItsLockAfterAdvancingTheCheckpointDoesNotCountAgainstTheBudget() throws Exception {
+        JsonNode expected = uninterrupted("ckpt-async-c");
+        String pid = engine.startProcess("ckpt-process", "progress-1", VARIABLES);
+        String taskKey = "camunda:" + engine.externalTasks(pid).get(0).path("id").asText();
+        LocalSnapshotStore snapshots = new LocalSnapshotStore(home.resolve("snapshots"), false);
+
+        // no retries at all: only an attempt that made no progress would exhaust the budget
+        Path firstLog = home.resolve("worker-1.log");
+        Process first = startWorker(firstLog, "progress-1", 0);
+        try {
+            awaitCheckpoint(snapshots, taskKey, 2, first, firstLog);
+        } finally {
+            first.destroyForcibly(); // its lock is lost with it; the engine's retries are untouched
+            first.waitFor();
+        }
+        Path secondLog = home.resolve("worker-2.log");
+        Process second = startWorker(secondLog, "progress-1", 0);
+        try {
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            while (!engine.historicInstance(pid).path("state").asText().equals("COMPLETED")) {
+                assertThat(engine.incidents(pid)).as("incidents (worker log:\n%s)", Files.readString(secondLog)).isEmpty();
+                assertThat(System.nanoTime()).as("the task ends in time").isLessThan(deadline);
+                Thread.sleep(100);
+            }
+        } finally {
+            second.destroyForcibly();
+            second.waitFor();
+        }
+        assertThat(engine.variables(pid).get("result").path("value").asText()).isEqualTo(expected.path("result").asText());
+        assertThat(Files.readString(secondLog)).contains("attempt 2, resumed from checkpoint");
+    }
+
+    @Test
     void shutdownWithTasksInFlightLosesNone() throws Exception {
         JsonNode expected = uninterrupted("ckpt-step-rust");
         List<String> pids = new ArrayList<>();
@@ -203,11 +236,19 @@ class CamundaCrashIT {
     }
 
     private Process startWorker(Path log) throws IOException {
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        return startWorker(log, "crash-1", null);
+    }
+
+    /** @param maxRetries the topic's retries, or null for the default */
+    private Process startWorker(Path log, String businessKey, Integer maxRetries) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
                 "-Dwasmworker.guests.dir=" + Worker.guestPath("x").getParent(),
                 CamundaWorkerMain.class.getName(), engine.restUrl(), home.toString(), "ckpt-async-c", "long-work", "3000",
-                "crash-1");
+                businessKey));
+        if (maxRetries != null) {
+            command.add(maxRetries.toString());
+        }
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
