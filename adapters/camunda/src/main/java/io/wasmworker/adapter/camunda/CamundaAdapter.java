@@ -42,7 +42,7 @@ public final class CamundaAdapter implements AutoCloseable {
                     topic.binding().artifact(), module.digest(), topic.maxConcurrent(), topic.maxRetries());
         }
         for (TopicSettings topic : settings.topics()) {
-            TopicWorker worker = new TopicWorker(settings, topic, runner, locks);
+            TopicWorker worker = new TopicWorker(settings, topic, runner, locks, ReportRetry.DEFAULT);
             worker.start();
             workers.add(worker);
         }

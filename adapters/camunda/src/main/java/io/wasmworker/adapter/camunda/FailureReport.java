@@ -1,5 +1,7 @@
 package io.wasmworker.adapter.camunda;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.wasmworker.sandbox.InvocationResult;
@@ -39,6 +41,22 @@ record FailureReport(String message, String details) {
         details.put("maxAttempts", maxAttempts);
         details.put("worker", workerId);
         return details;
+    }
+
+    /**
+     * The attempt number a failure report of ours recorded in the error details, or 0 when the
+     * details are missing or not ours (another client reported the failure).
+     */
+    static int reportedAttempt(String details) {
+        if (details == null || details.isBlank()) {
+            return 0;
+        }
+        try {
+            JsonNode attempt = JSON.readTree(details).path("attempt");
+            return attempt.canConvertToInt() && attempt.isIntegralNumber() ? Math.max(0, attempt.intValue()) : 0;
+        } catch (JsonProcessingException | RuntimeException e) {
+            return 0;
+        }
     }
 
     static String message(String text) {

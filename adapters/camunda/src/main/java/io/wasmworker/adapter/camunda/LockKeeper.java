@@ -1,6 +1,7 @@
 package io.wasmworker.adapter.camunda;
 
 import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -16,11 +17,22 @@ import org.slf4j.LoggerFactory;
  * duration, so a long guest never loses its task. When the engine refuses (the lock already
  * expired and another worker took the task, or the task is gone), the holder is told at once: its
  * guest must stop, since another attempt now owns the task.
+ *
+ * <p>Extensions and the task's report never overlap: the engine rejects a completion that races an
+ * extension of the same task with an optimistic-locking error. {@link Lease#release} waits for an
+ * extension under way and no extension starts after it.
  */
 final class LockKeeper implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LockKeeper.class);
 
-    private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, r -> {
+    /**
+     * A few threads, so that one slow answer from the engine does not hold up every other task's
+     * extension past its lock (extensions of one task never run at once: the schedule and the lease
+     * serialise them).
+     */
+    private static final int THREADS = 4;
+
+    private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(THREADS, r -> {
         Thread t = new Thread(r, "camunda-lock-keeper");
         t.setDaemon(true);
         return t;
@@ -35,38 +47,81 @@ final class LockKeeper implements AutoCloseable {
         void lost(String reason);
     }
 
-    /** Keeps the task's lock until the returned handle is cancelled. */
-    ScheduledFuture<?> keep(ExternalTask task, ExternalTaskService service, Duration lock, LostLock onLost) {
+    /** Keeps the task's lock until the returned lease is released. */
+    Lease keep(ExternalTask task, ExternalTaskService service, Duration lock, LostLock onLost) {
         long period = Math.max(500, lock.toMillis() / 2);
-        Extension extension = new Extension(task, service, lock, onLost);
-        extension.future = scheduler.scheduleAtFixedRate(extension, period, period, TimeUnit.MILLISECONDS);
-        return extension.future;
+        Lease lease = new Lease(task, service, lock, onLost);
+        try {
+            lease.future = scheduler.scheduleAtFixedRate(lease::extendOnSchedule, period, period, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            lease.released = true; // closing: nothing to keep; the task is given back or its lock expires
+        }
+        return lease;
     }
 
-    private static final class Extension implements Runnable {
+    /** The lock on one task while this worker holds it. */
+    static final class Lease {
         private final ExternalTask task;
         private final ExternalTaskService service;
         private final Duration lock;
         private final LostLock onLost;
-        volatile ScheduledFuture<?> future;
+        private volatile ScheduledFuture<?> future;
+        /** Guarded by {@code this}: extensions and {@link #release} run one at a time. */
+        private boolean released;
 
-        Extension(ExternalTask task, ExternalTaskService service, Duration lock, LostLock onLost) {
+        Lease(ExternalTask task, ExternalTaskService service, Duration lock, LostLock onLost) {
             this.task = task;
             this.service = service;
             this.lock = lock;
             this.onLost = onLost;
         }
 
-        @Override
-        public void run() {
+        /**
+         * Extends the lock now, before a run starts: false if the task is no longer ours (its lock
+         * expired while this worker stalled and another worker took it, or the task is gone). A
+         * transient error counts as ours: the scheduled extensions keep trying.
+         */
+        synchronized boolean extendNow() {
+            return !released && extend();
+        }
+
+        /**
+         * Stops extending, waiting for an extension under way: after this returns, the task's
+         * report cannot overlap an extension. Idempotent.
+         */
+        synchronized void release() {
+            released = true;
+            if (future != null) {
+                future.cancel(false);
+            }
+        }
+
+        private synchronized void extendOnSchedule() {
+            // any Throwable would end the schedule silently (ScheduledExecutorService), losing the lock mid-run
+            try {
+                if (!released) {
+                    extend();
+                }
+            } catch (Throwable e) {
+                LOG.error("cannot extend the lock on external task {} (will try again)", task.getId(), e);
+            }
+        }
+
+        private boolean extend() {
             try {
                 service.extendLock(task, lock.toMillis());
+                return true;
             } catch (NotFoundException | BadRequestException e) {
-                future.cancel(false);
+                released = true;
+                if (future != null) {
+                    future.cancel(false);
+                }
                 onLost.lost("the lock on external task " + task.getId() + " could not be extended (" + e.getMessage()
                         + "); another worker owns the task now, or it is gone");
+                return false;
             } catch (RuntimeException e) {
                 LOG.warn("cannot extend the lock on external task {} (will try again): {}", task.getId(), e.toString());
+                return true;
             }
         }
     }

@@ -1,6 +1,7 @@
 package io.wasmworker.adapter.camunda;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.sandbox.FailureKind;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
@@ -9,7 +10,6 @@ import io.wasmworker.task.TaskRequest;
 import io.wasmworker.task.TaskRunner;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ScheduledFuture;
 import org.camunda.bpm.client.exception.BadRequestException;
 import org.camunda.bpm.client.exception.NotFoundException;
 import org.camunda.bpm.client.task.ExternalTask;
@@ -30,17 +30,28 @@ final class TaskExecution {
     private final TopicSettings topic;
     private final TaskRunner runner;
     private final String workerId;
+    private final ReportRetry reportRetry;
     private final RunControl control = new RunControl();
+    /** Another attempt owns the task (lock refused, or this worker fetched it again): report nothing. */
     private volatile boolean lockLost;
     private volatile boolean shuttingDown;
-    private ScheduledFuture<?> lockExtension;
+    private LockKeeper.Lease lease;
+    private AttemptBudget budget;
+    /** A report was sent (or tried): a later error must not report the task a second time. */
+    private boolean reported;
 
-    TaskExecution(ExternalTask task, ExternalTaskService service, TopicSettings topic, TaskRunner runner, String workerId) {
+    TaskExecution(ExternalTask task, ExternalTaskService service, TopicSettings topic, TaskRunner runner, String workerId,
+            ReportRetry reportRetry) {
         this.task = task;
         this.service = service;
         this.topic = topic;
         this.runner = runner;
         this.workerId = workerId;
+        this.reportRetry = reportRetry;
+    }
+
+    String taskId() {
+        return task.getId();
     }
 
     /** The checkpoint key: the external task id, the same for every attempt on every worker. */
@@ -49,16 +60,19 @@ final class TaskExecution {
     }
 
     void keepLock(LockKeeper keeper) {
-        lockExtension = keeper.keep(task, service, topic.lockDuration(), reason -> {
+        lease = keeper.keep(task, service, topic.lockDuration(), reason -> {
             lockLost = true;
             control.cancel(reason);
         });
     }
 
-    /** This worker fetched the task again: this run must stop and report nothing. */
+    /** This worker fetched the task again: this run is stale, must stop and report nothing. */
     void superseded() {
         lockLost = true;
         control.cancel("external task " + task.getId() + " was handed out again, so this attempt is stale");
+        if (lease != null) {
+            lease.release(); // the new attempt keeps the lock; two keepers would conflict with its report
+        }
     }
 
     /** Shutdown: the guest stops at its next checkpoint. */
@@ -75,29 +89,57 @@ final class TaskExecution {
 
     /** Gives the task back untouched (shutdown before it started). */
     void giveBack() {
-        stopLockExtension();
-        call("unlock", () -> service.unlock(task));
+        report("unlock", () -> service.unlock(task));
     }
 
+    /** On a sandbox thread; never throws, whatever happens (an Error included): the task is reported. */
     void run() {
         MDC.put("task", taskKey());
         try {
+            if (lockLost) {
+                LOG.warn("external task {}: handed out again before its run started; this copy is not run", task.getId());
+                return;
+            }
+            if (lease != null && !lease.extendNow()) {
+                // the lock expired while this worker stalled (its JVM paused, say): another worker may run it
+                LOG.warn("external task {}: its lock expired before the run started; not run, left to its new owner",
+                        task.getId());
+                return;
+            }
             runAttempt();
-        } catch (RuntimeException e) {
-            LOG.error("external task {} could not be run or reported", task.getId(), e);
+        } catch (Throwable e) {
+            internalFailure(e);
         } finally {
-            stopLockExtension();
+            if (lease != null) {
+                lease.release();
+            }
             MDC.remove("task");
+        }
+    }
+
+    /** Something in the worker (not the guest) failed: the task still gets a report naming it. */
+    private void internalFailure(Throwable e) {
+        try {
+            LOG.error("external task {}: the worker failed while running or reporting it", task.getId(), e);
+            if (reported || lockLost) {
+                return;
+            }
+            // before the attempt was counted (the store failed, say): the engine's retries as they are
+            AttemptBudget b = budget != null ? budget : AttemptBudget.of(1, task.getRetries(), 0, 0, topic.maxAttempts());
+            failWithRetry(FailureReport.of(FailureKind.INTERNAL.label(), "the worker failed while running or reporting "
+                    + "the task: " + e, budget != null ? budget.attempt() : 0, topic.maxAttempts(), workerId), b);
+        } catch (Throwable again) {
+            // out of memory, say: the lock expires and the task runs again
+            LOG.error("external task {}: cannot report the worker's failure either", task.getId(), again);
         }
     }
 
     private void runAttempt() {
         int attempt = runner.beginAttempt(taskKey());
-        if (attempt > topic.maxAttempts()) {
-            int failures = topic.maxAttempts() - (task.getRetries() == null ? topic.maxAttempts() : task.getRetries());
-            String reason = "gave up before attempt " + attempt + ": only " + topic.maxAttempts() + " attempts are allowed, and "
-                    + (attempt - 1 - failures) + " earlier attempts lost their lock (their worker died or stalled)";
-            fail(FailureReport.of("attempts_exhausted", reason, attempt, topic.maxAttempts(), workerId), 0, 0);
+        budget = budget(attempt);
+        if (budget.exhausted()) {
+            fail(FailureReport.of("attempts_exhausted", budget.exhaustedReason(), attempt, topic.maxAttempts(), workerId),
+                    0, 0);
             return;
         }
         byte[] input;
@@ -111,6 +153,27 @@ final class TaskExecution {
         InvocationResult result = runner.run(new TaskRequest(topic.binding(), taskKey(), attempt, input, metadata(),
                 null, control));
         report(result, attempt);
+    }
+
+    /** See {@link AttemptBudget}: the engine's retries, less the attempts that lost their lock unseen. */
+    private AttemptBudget budget(int attempt) {
+        Integer retries = task.getRetries();
+        int reportedAttempt = 0;
+        if (retries != null) {
+            reportedAttempt = FailureReport.reportedAttempt(task.getErrorDetails());
+            if (reportedAttempt == 0) {
+                // the failure was reported by another client (or before attempt numbers were recorded):
+                // trust the engine's retries as they are
+                reportedAttempt = attempt - 1;
+            }
+        }
+        int progressAttempt;
+        try {
+            progressAttempt = runner.snapshots().latest(taskKey()).map(Manifest::attempt).orElse(0);
+        } catch (RuntimeException e) {
+            progressAttempt = 0; // unreadable: the run itself reports the damaged checkpoint
+        }
+        return AttemptBudget.of(attempt, retries, reportedAttempt, progressAttempt, topic.maxAttempts());
     }
 
     private Map<String, String> metadata() {
@@ -142,8 +205,8 @@ final class TaskExecution {
         if (outcome instanceof Outcome.Success s) {
             Map<String, Object> variables = outputVariables(s.output());
             boolean done = topic.localOutput()
-                    ? call("complete", () -> service.complete(task, null, variables))
-                    : call("complete", () -> service.complete(task, variables));
+                    ? report("complete", () -> service.complete(task, null, variables))
+                    : report("complete", () -> service.complete(task, variables));
             if (done) {
                 runner.finished(taskKey());
             }
@@ -154,7 +217,7 @@ final class TaskExecution {
             } else if (e.details() != null && !e.details().isNull()) {
                 variables.put("errorDetails", VariableMapper.toVariable(e.details()));
             }
-            if (call("handleBpmnError", () -> service.handleBpmnError(task, e.code(), e.message(), variables))) {
+            if (report("handleBpmnError", () -> service.handleBpmnError(task, e.code(), e.message(), variables))) {
                 runner.finished(taskKey());
             }
         } else {
@@ -173,49 +236,80 @@ final class TaskExecution {
     private void failed(Outcome.Failure f, InvocationResult result, int attempt) {
         if (lockLost) {
             LOG.warn("external task {}: stopped, {}", task.getId(), f.reason());
-            return; // another attempt owns the task; anything we report would be refused
+            return; // another attempt owns the task; anything we report would be refused or wrong
         }
         boolean stoppedForShutdown = f.kind() == FailureKind.SUSPENDED
                 || (f.kind() == FailureKind.CANCELLED && shuttingDown);
         if (stoppedForShutdown) {
-            // not the guest's fault: give the task back at once, it resumes from its checkpoint elsewhere
-            call("unlock", () -> service.unlock(task));
+            // not the guest's fault: give the task back at once, it resumes from its checkpoint elsewhere.
+            // The engine does not fence an unlock by worker: make sure the lock is still ours first
+            if (lease == null || lease.extendNow()) {
+                report("unlock", () -> service.unlock(task));
+            }
             return;
         }
-        int retries = Math.max(0, topic.maxAttempts() - attempt);
-        long retryTimeout = retries > 0 ? topic.backoff().after(attempt).toMillis() : 0;
-        fail(FailureReport.of(f, result, attempt, topic.maxAttempts(), workerId), retries, retryTimeout);
+        failWithRetry(FailureReport.of(f, result, attempt, topic.maxAttempts(), workerId), budget);
+    }
+
+    /** A failure that spends one attempt of the budget: retried after the backoff, or an incident at the last. */
+    private void failWithRetry(FailureReport report, AttemptBudget b) {
+        int retries = b.retriesAfterFailure();
+        long retryTimeout = retries > 0 ? topic.backoff().after(b.failureNumber(topic.maxAttempts())).toMillis() : 0;
+        fail(report, retries, retryTimeout);
     }
 
     private void fail(FailureReport report, int retries, long retryTimeoutMillis) {
         if (retries == 0) {
             LOG.warn("external task {} failed for good, the engine raises an incident: {}", task.getId(), report.message());
         }
-        call("handleFailure", () -> service.handleFailure(task, report.message(), report.details(), retries,
+        report("handleFailure", () -> service.handleFailure(task, report.message(), report.details(), retries,
                 retryTimeoutMillis));
     }
 
     /**
-     * Reports to the engine once. A refusal because the lock is gone (400, 404) is logged and
-     * dropped: another attempt owns the task, and retrying the call would only loop.
+     * Reports to the engine, after stopping the lock extension (a report racing an extension of the
+     * same task is refused with an optimistic-locking error). A transient failure is sent again a
+     * few times with backoff ({@link ReportRetry}); a refusal because the lock is gone (400, 404) is
+     * logged once and dropped: another attempt owns the task, and retrying would only loop. A run
+     * that lost its lock or was superseded reports nothing.
      */
-    private boolean call(String what, Runnable call) {
-        try {
-            call.run();
-            return true;
-        } catch (NotFoundException | BadRequestException e) {
-            LOG.warn("{} of external task {} refused, the task is no longer ours (lock lost, or the task is gone); dropped: {}",
-                    what, task.getId(), e.getMessage());
-        } catch (RuntimeException e) {
-            LOG.error("{} of external task {} failed; the task is retried when its lock expires: {}", what, task.getId(),
-                    e.toString());
+    private boolean report(String what, Runnable call) {
+        if (lease != null) {
+            lease.release();
         }
-        return false;
-    }
-
-    private void stopLockExtension() {
-        if (lockExtension != null) {
-            lockExtension.cancel(false);
+        if (lockLost) {
+            LOG.warn("external task {}: {} not sent, another attempt owns the task", task.getId(), what);
+            return false;
+        }
+        reported = true;
+        long start = System.nanoTime();
+        for (int tries = 1; ; tries++) {
+            try {
+                call.run();
+                return true;
+            } catch (NotFoundException | BadRequestException e) {
+                LOG.warn("{} of external task {} refused, the task is no longer ours (lock lost, or the task is gone); "
+                        + "dropped: {}", what, task.getId(), e.getMessage());
+                return false;
+            } catch (RuntimeException e) {
+                long delay = reportRetry.delayBefore(tries).toMillis();
+                boolean again = ReportRetry.isTransient(e) && tries < reportRetry.maxTries() && !lockLost
+                        && System.nanoTime() - start + delay * 1_000_000 <= reportRetry.maxTotal().toNanos();
+                if (!again) {
+                    LOG.error("{} of external task {} failed after {} tries; the task is retried when its lock expires: {}",
+                            what, task.getId(), tries, e.toString());
+                    return false;
+                }
+                LOG.warn("{} of external task {} failed (try {} of {}), sending it again in {} ms: {}", what, task.getId(),
+                        tries, reportRetry.maxTries(), delay, e.toString());
+                try {
+                    Thread.sleep(delay);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    LOG.error("{} of external task {} not sent again: interrupted", what, task.getId());
+                    return false;
+                }
+            }
         }
     }
 }

@@ -38,8 +38,11 @@ final class TopicWorker {
     private final TopicSettings topic;
     private final TaskRunner runner;
     private final LockKeeper locks;
+    private final ReportRetry reportRetry;
     private final Semaphore slots;
     private final ExecutorService executor;
+    /** The latest copy of each task this worker fetched and has not finished, by external task id. */
+    private final Map<String, TaskExecution> fetched = new ConcurrentHashMap<>();
     /** Tasks holding a slot, by external task id. */
     private final Map<String, TaskExecution> running = new ConcurrentHashMap<>();
     private volatile boolean closing;
@@ -49,11 +52,13 @@ final class TopicWorker {
     private Thread stopper;
     private ExternalTaskClient client;
 
-    TopicWorker(CamundaSettings connection, TopicSettings topic, TaskRunner runner, LockKeeper locks) {
+    TopicWorker(CamundaSettings connection, TopicSettings topic, TaskRunner runner, LockKeeper locks,
+            ReportRetry reportRetry) {
         this.connection = connection;
         this.topic = topic;
         this.runner = runner;
         this.locks = locks;
+        this.reportRetry = reportRetry;
         this.slots = new Semaphore(topic.maxConcurrent());
         this.executor = Executors.newFixedThreadPool(topic.maxConcurrent(), Sandbox.threadFactory());
     }
@@ -88,45 +93,69 @@ final class TopicWorker {
         subscription.open();
     }
 
-    /** On the client's fetch thread. */
-    private void handle(ExternalTask task, ExternalTaskService service) {
-        TaskExecution execution = new TaskExecution(task, service, topic, runner, connection.workerId());
+    /**
+     * On the client's fetch thread. Whatever happens here (an Error included) is caught: the client
+     * would log it and go on, but a slot taken or a lock kept for the task would leak.
+     */
+    void handle(ExternalTask task, ExternalTaskService service) {
+        try {
+            dispatch(new TaskExecution(task, service, topic, runner, connection.workerId(), reportRetry));
+        } catch (Throwable e) {
+            // (not task.getId(): what failed may be the task itself)
+            LOG.error("topic {}: a fetched external task cannot be taken on; it runs again when its lock expires",
+                    topic.topic(), e);
+        }
+    }
+
+    /** Hands the task to a sandbox thread once a slot is free, or gives it back when shutting down. */
+    private void dispatch(TaskExecution execution) {
         if (closing) {
             execution.giveBack(); // fetched by a poll that was under way when shutdown began
             return;
         }
-        TaskExecution previous = running.get(task.getId());
+        String id = execution.taskId();
+        TaskExecution previous = fetched.put(id, execution);
         if (previous != null) {
-            // the engine handed the task out again (an operator unlocked it, say): the old run is a zombie
+            // the engine handed the task out again (its lock expired while this worker stalled, or an
+            // operator unlocked it): the older copy, running or waiting, is stale and reports nothing
             previous.superseded();
         }
         execution.keepLock(locks);
+        boolean slotTaken = false;
         try {
-            while (!slots.tryAcquire(100, TimeUnit.MILLISECONDS)) {
-                if (closing) {
-                    execution.giveBack();
-                    return;
-                }
+            while (!closing && !slotTaken) {
+                slotTaken = slots.tryAcquire(100, TimeUnit.MILLISECONDS);
+            }
+            if (!closing) {
+                running.put(id, execution);
+                executor.execute(() -> {
+                    try {
+                        execution.run();
+                    } finally {
+                        running.remove(id, execution);
+                        forget(execution);
+                        slots.release();
+                    }
+                });
+                return;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            execution.giveBack();
-            return;
+        } catch (Throwable e) {
+            LOG.error("topic {}: external task {} could not be handed to a sandbox thread; given back", topic.topic(), id,
+                    e);
         }
-        if (closing) {
+        // not handed over (shutdown began, interrupted, or the executor refused): give the task back
+        running.remove(id, execution);
+        forget(execution);
+        if (slotTaken) {
             slots.release();
-            execution.giveBack();
-            return;
         }
-        running.put(task.getId(), execution);
-        executor.execute(() -> {
-            try {
-                execution.run();
-            } finally {
-                running.remove(task.getId(), execution);
-                slots.release();
-            }
-        });
+        execution.giveBack();
+    }
+
+    private void forget(TaskExecution execution) {
+        fetched.remove(execution.taskId(), execution);
     }
 
     /**
@@ -196,6 +225,14 @@ final class TopicWorker {
 
         @Override
         public void reconfigure(List<ExternalTask> tasks, ExternalTaskClientException error) {
+            try {
+                backOffOn(error);
+            } catch (Throwable e) {
+                LOG.error("topic {}: fetch backoff failed; fetching goes on", topic.topic(), e);
+            }
+        }
+
+        private void backOffOn(ExternalTaskClientException error) {
             if (error != null) {
                 errorBackoff = errorBackoff == 0 ? MIN_ERROR_BACKOFF : Math.min(MAX_ERROR_BACKOFF, errorBackoff * 2);
                 LOG.warn("topic {}: cannot fetch from {} ({}); next try in {} ms", topic.topic(), connection.baseUrl(),
@@ -205,8 +242,18 @@ final class TopicWorker {
             }
         }
 
+        /** Never throws: the fetch thread runs it and must survive anything. */
         @Override
         public long calculateBackoffTime() {
+            try {
+                return awaitSlot();
+            } catch (Throwable e) {
+                LOG.error("topic {}: waiting for a free slot failed; fetching goes on in a second", topic.topic(), e);
+                return 1_000;
+            }
+        }
+
+        private long awaitSlot() {
             if (!closing && errorBackoff > 0) {
                 return errorBackoff;
             }

@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * A worker in a JVM of its own, for the crash test: {@code REST_URL HOME GUEST TOPIC LOCK_MILLIS
- * BUSINESS_KEY}. Runs until killed. It fetches only tasks of that business key: a killed worker's
+ * BUSINESS_KEY [MAX_RETRIES]}. Runs until killed. It fetches only tasks of that business key: a killed worker's
  * long poll stays pending in the engine and may still lock a task that arrives meanwhile.
  */
 public final class CamundaWorkerMain {
@@ -21,7 +21,8 @@ public final class CamundaWorkerMain {
                 new CheckpointPolicy(1, Duration.ZERO, true));
         TopicSettings defaults = TopicSettings.of(args[3], binding);
         TopicSettings topic = new TopicSettings(args[3], binding, List.of(), false,
-                Duration.ofMillis(Long.parseLong(args[4])), defaults.maxConcurrent(), defaults.maxRetries(),
+                Duration.ofMillis(Long.parseLong(args[4])), defaults.maxConcurrent(),
+                args.length > 6 ? Integer.parseInt(args[6]) : defaults.maxRetries(),
                 defaults.backoff(), null, List.of(), args[5]);
         worker.start(args[0], Duration.ofSeconds(5), topic);
         System.out.println("worker started");

@@ -6,6 +6,7 @@ import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.task.TaskObserver;
 import io.wasmworker.task.TaskRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,10 +25,16 @@ final class Worker implements AutoCloseable {
     private CamundaAdapter adapter;
 
     Worker(Path home) {
+        this(home, TaskObserver.NONE);
+    }
+
+    /** @param observer told of every run (a test can make it throw, as a failing worker would) */
+    Worker(Path home, TaskObserver observer) {
         this.home = home;
         this.artifacts = new LocalArtifactStore(home.resolve("artifacts"));
         this.snapshots = new LocalSnapshotStore(home.resolve("snapshots"), false);
-        this.runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 16), snapshots, sandbox);
+        this.runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 16), snapshots, sandbox,
+                observer);
     }
 
     /** Puts an example guest into the artifact store under its own name. */
