@@ -120,7 +120,7 @@ class CamundaRecoveryIT {
     }
 
     @Test
-    void anErrorInTheWorkerIsReportedAndTheNextTaskStillCompletes() {
+    void anErrorAfterTheGuestRanCostsNeitherThatTaskNorTheNextOne() {
         AtomicInteger runs = new AtomicInteger();
         TaskObserver failsOnce = (task, result) -> {
             if (runs.incrementAndGet() == 1) {
@@ -136,12 +136,12 @@ class CamundaRecoveryIT {
 
             engine.awaitEnded(first, Duration.ofSeconds(30));
             engine.awaitEnded(second, Duration.ofSeconds(30));
+            assertThat(runs).as("the observer saw both runs: the Error killed no thread").hasValue(2);
             assertThat(engine.variables(second).get("greeting").path("value").asText()).isEqualTo("Hello, Di!");
             assertThat(engine.variables(first).get("greeting").path("value").asText()).isEqualTo("Hello, Cy!");
             List<String> messages = new ArrayList<>(failureMessages(first));
             messages.addAll(failureMessages(second));
-            assertThat(messages).as("the task the Error hit was reported as a failure naming it").singleElement()
-                    .asString().startsWith("internal:").contains("OutOfMemoryError").contains("ran out of memory");
+            assertThat(messages).as("the guest's result stands: the Error came after it").isEmpty();
         }
     }
 }

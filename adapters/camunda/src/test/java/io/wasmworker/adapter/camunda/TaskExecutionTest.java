@@ -130,4 +130,21 @@ class TaskExecutionTest {
             assertThat(calls).as("a 404 is not sent again").containsExactly("extendLock", "complete");
         }
     }
+
+    @Test
+    void anErrorWhileReportingLeavesTheThreadAliveAndSendsNothingMore() {
+        try (Worker worker = new Worker(home); LockKeeper keeper = new LockKeeper()) {
+            TaskExecution execution = execution(worker, task("oom"), service(call -> {
+                if (call.equals("complete")) {
+                    throw new OutOfMemoryError("test: the heap ran out while completing");
+                }
+            }));
+            execution.keepLock(keeper);
+            execution.run(); // returns: nothing escapes the task boundary
+
+            // whether the engine took the completion is unknown: no second report that could contradict
+            // it; if it was lost, the lock expires and the task resumes from its checkpoint
+            assertThat(calls).containsExactly("extendLock", "complete");
+        }
+    }
 }
