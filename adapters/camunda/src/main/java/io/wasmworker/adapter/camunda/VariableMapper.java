@@ -35,10 +35,14 @@ final class VariableMapper {
         }
     }
 
-    /** The guest's input: one JSON object with a member per variable. */
+    /**
+     * The guest's input: one JSON object with a member per variable, in name order. The same variables
+     * always give the same bytes, whatever order the engine lists them in: a checkpoint belongs to
+     * the digest of its input, and resumes at a position in those bytes.
+     */
     static byte[] input(VariableMap variables) {
         ObjectNode input = JSON.createObjectNode();
-        for (String name : variables.keySet()) {
+        for (String name : new java.util.TreeSet<>(variables.keySet())) {
             input.set(name, toJson(name, variables.getValueTyped(name)));
         }
         try {

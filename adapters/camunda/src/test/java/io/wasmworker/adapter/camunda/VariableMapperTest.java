@@ -31,6 +31,17 @@ class VariableMapperTest {
     }
 
     @Test
+    void theSameVariablesInAnotherOrderGiveTheSameInputBytes() {
+        VariableMap oneWay = Variables.createVariables().putValueTyped("b", Variables.integerValue(1))
+                .putValueTyped("a", Variables.stringValue("x")).putValueTyped("c", Variables.booleanValue(true));
+        VariableMap otherWay = Variables.createVariables().putValueTyped("c", Variables.booleanValue(true))
+                .putValueTyped("a", Variables.stringValue("x")).putValueTyped("b", Variables.integerValue(1));
+        assertThat(new String(VariableMapper.input(oneWay), java.nio.charset.StandardCharsets.UTF_8))
+                .isEqualTo(new String(VariableMapper.input(otherWay), java.nio.charset.StandardCharsets.UTF_8))
+                .isEqualTo("{\"a\":\"x\",\"b\":1,\"c\":true}");
+    }
+
+    @Test
     void aJavaSerializedObjectIsRefusedNamingTheVariable() {
         VariableMap variables = Variables.createVariables()
                 .putValueTyped("customer", Variables.serializedObjectValue("rO0ABXQAA2Zvbw==")
