@@ -89,7 +89,7 @@ class DaemonPlanTest {
                   url: http://camunda/engine-rest
                   topics:
                     - { topic: t, artifact: order-pricing, maxConcurrent: 0 }
-                """)).isInstanceOf(ConfigException.class).hasMessageContaining("camunda.topics[0]")
-                .hasMessageContaining("max concurrent tasks must be 1 or more");
+                """)).isInstanceOf(ConfigException.class).hasMessageContaining(":4:")
+                .hasMessageContaining("camunda.topics[0].maxConcurrent: 0 is out of range: allowed 1 to 1024");
     }
 }
