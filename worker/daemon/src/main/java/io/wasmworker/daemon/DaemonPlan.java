@@ -31,7 +31,8 @@ import java.util.function.Function;
 /**
  * What the daemon will run, derived from a loaded configuration: defaults applied, every artifact
  * reference resolved and compiled (an error names the file, line and field; the daemon runs the
- * modules compiled here), adapter settings built. Nothing connects to an orchestrator here.
+ * modules compiled here), adapter settings built, and the whole checked against the heap
+ * ({@link HeapBudget}). Nothing connects to an orchestrator here.
  */
 public record DaemonPlan(
         Path home,
