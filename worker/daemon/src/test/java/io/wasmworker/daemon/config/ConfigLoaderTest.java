@@ -96,6 +96,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void variablesBecomeNumbersAndBooleansWhereTheFieldTakesThem() throws Exception {
+        Path file = dir.resolve("worker.yaml");
+        Files.writeString(file, """
+                stores: { fsync: "${FSYNC}" }
+                http:
+                  port: ${PORT}
+                shutdownGrace: ${GRACE}
+                """ + CAMUNDA);
+        WorkerConfig config = ConfigLoader.withEnvironment(Map.of("FSYNC", "false", "PORT", "9999", "GRACE", "5s"))
+                .load(file);
+        assertThat(config.stores().fsync()).isFalse();
+        assertThat(config.http().port()).isEqualTo(9999);
+        assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of("FSYNC", "no way", "PORT", "1", "GRACE", "5s"))
+                .load(file)).isInstanceOf(ConfigException.class).hasMessageContaining(":1:")
+                .hasMessageContaining("stores.fsync");
+    }
+
+    @Test
     void variablesInCommentsAndKeysAreLeftAlone() throws Exception {
         WorkerConfig config = load("""
                 # password: ${MISSING}
