@@ -3,6 +3,7 @@ package io.wasmworker.daemon;
 import io.wasmworker.adapter.camunda.CamundaSettings;
 import io.wasmworker.adapter.camunda.RetryBackoff;
 import io.wasmworker.adapter.camunda.TopicSettings;
+import io.wasmworker.adapter.temporal.Concurrency;
 import io.wasmworker.adapter.temporal.TaskQueueSettings;
 import io.wasmworker.adapter.temporal.TemporalSettings;
 import io.wasmworker.artifact.ArtifactException;
@@ -10,7 +11,9 @@ import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.daemon.config.ConfigException;
 import io.wasmworker.daemon.config.Located;
+import io.wasmworker.daemon.config.Suggestions;
 import io.wasmworker.daemon.config.WorkerConfig;
+import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.InvalidModuleException;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.sandbox.GuestLimits;
@@ -19,6 +22,7 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +31,8 @@ import java.util.function.Function;
 /**
  * What the daemon will run, derived from a loaded configuration: defaults applied, every artifact
  * reference resolved and compiled (an error names the file, line and field; the daemon runs the
- * modules compiled here), adapter settings built. Nothing connects to an orchestrator here.
+ * modules compiled here), adapter settings built, and the whole checked against the heap
+ * ({@link HeapBudget}). Nothing connects to an orchestrator here.
  */
 public record DaemonPlan(
         Path home,
@@ -52,13 +57,21 @@ public record DaemonPlan(
      */
     public static DaemonPlan of(String source, WorkerConfig config, Path defaultHome,
             Function<Path, ModuleCache> modules) {
+        return of(source, config, defaultHome, modules, Runtime.getRuntime().maxMemory(),
+                Runtime.getRuntime().availableProcessors());
+    }
+
+    /** As above, for a heap of {@code maxHeapBytes} and {@code cores} processors (see {@link HeapBudget}). */
+    static DaemonPlan of(String source, WorkerConfig config, Path defaultHome, Function<Path, ModuleCache> modules,
+            long maxHeapBytes, int cores) {
         Path base = Path.of(source).toAbsolutePath().getParent();
         Path home = config.home() == null ? defaultHome : base.resolve(config.home()).normalize();
         WorkerConfig.Stores stores = config.stores() == null ? new WorkerConfig.Stores(null, null, null) : config.stores();
         Path artifactsDir = stores.artifacts() == null ? home.resolve("artifacts") : base.resolve(stores.artifacts()).normalize();
         Path snapshotsDir = stores.snapshots() == null ? home.resolve("snapshots") : base.resolve(stores.snapshots()).normalize();
         ModuleCache cache = modules.apply(artifactsDir);
-        Bindings bindings = new Bindings(source, config.artifacts(), cache);
+        Bindings bindings = new Bindings(source, config.artifacts(), cache, new HashMap<>());
+        List<HeapBudget.Claim> claims = new ArrayList<>();
 
         CamundaSettings camunda = null;
         if (config.camunda() != null) {
@@ -72,10 +85,13 @@ public record DaemonPlan(
                         or(t.backoff().initial(), RetryBackoff.DEFAULT.initial()),
                         or(t.backoff().multiplier(), RetryBackoff.DEFAULT.multiplier()),
                         or(t.backoff().max(), RetryBackoff.DEFAULT.max()));
-                topics.add(settings(source, field, () -> new TopicSettings(t.topic(), binding, t.variables(),
-                        or(t.localOutput(), false), or(t.lockDuration(), TopicSettings.DEFAULT_LOCK),
+                TopicSettings topic = settings(source, field, () -> new TopicSettings(t.topic(), binding,
+                        t.variables(), or(t.localOutput(), false), or(t.lockDuration(), TopicSettings.DEFAULT_LOCK),
                         or(t.maxConcurrent(), 2), or(t.maxRetries(), 3), backoff, t.processDefinitionKey(),
-                        t.tenantIds(), t.businessKey())));
+                        t.tenantIds(), t.businessKey()));
+                topics.add(topic);
+                claims.add(new HeapBudget.Claim(field, t.topic(), topic.maxConcurrent(), binding.limits(),
+                        bindings.checkpoints(binding)));
             }
             String workerId = c.workerId() != null ? c.workerId() : "wasm-worker-" + hostName() + "-" + ProcessHandle.current().pid();
             camunda = settings(source, "camunda", () -> new CamundaSettings(c.url(), workerId,
@@ -87,6 +103,7 @@ public record DaemonPlan(
         List<TaskQueueSettings> queues = new ArrayList<>();
         if (config.temporal() != null) {
             WorkerConfig.Temporal t = config.temporal();
+            List<Integer> sizedHere = new ArrayList<>();
             for (int i = 0; i < t.taskQueues().size(); i++) {
                 WorkerConfig.TaskQueue q = t.taskQueues().get(i);
                 String field = "temporal.taskQueues[" + i + "]";
@@ -94,6 +111,20 @@ public record DaemonPlan(
                 q.activities().forEach((type, ref) -> activities.put(type, bindings.of(ref, field + ".activities." + type)));
                 queues.add(settings(source, field, () -> new TaskQueueSettings(q.name(), activities,
                         or(q.maxConcurrent(), 0))));
+                if (or(q.maxConcurrent(), 0) == 0) {
+                    sizedHere.add(i);
+                } else {
+                    claims.add(queueClaim(field, queues.get(i), bindings));
+                }
+            }
+            // queues without maxConcurrent share what the topics and the other queues leave of the heap
+            long left = HeapBudget.available(maxHeapBytes) - claims.stream().mapToLong(HeapBudget.Claim::bytes).sum();
+            for (int i : sizedHere) {
+                TaskQueueSettings q = queues.get(i);
+                HeapBudget.Claim largest = queueClaim("", q, bindings);
+                int slots = HeapBudget.fit(left, sizedHere.size(), largest.perSlot(), cores, Concurrency.PER_CORE);
+                queues.set(i, new TaskQueueSettings(q.taskQueue(), q.activities(), slots));
+                claims.add(queueClaim("temporal.taskQueues[" + i + "]", queues.get(i), bindings));
             }
             TemporalSettings.Tls tls = t.tls() == null ? null : new TemporalSettings.Tls(
                     t.tls().clientCert() == null ? null : base.resolve(t.tls().clientCert()),
@@ -102,6 +133,7 @@ public record DaemonPlan(
                     or(t.namespace(), "default"), t.identity(), tls, or(t.connectTimeout(), Duration.ofSeconds(10)),
                     or(config.shutdownGrace(), DEFAULT_GRACE)));
         }
+        HeapBudget.admit(source, claims, maxHeapBytes, or(config.allowHeapOvercommit(), false));
 
         WorkerConfig.Http http = config.http() == null ? new WorkerConfig.Http(null, null) : config.http();
         return new DaemonPlan(home, artifactsDir, cache, snapshotsDir, stores.fsync() == null || stores.fsync(),
@@ -109,20 +141,59 @@ public record DaemonPlan(
                 or(http.port(), DEFAULT_HTTP_PORT), camunda, temporal, List.copyOf(queues));
     }
 
-    /** Per-artifact limits and checkpoint policy, and the check that each reference resolves. */
-    private record Bindings(String source, Map<String, WorkerConfig.Artifact> perArtifact, ModuleCache modules) {
+    /**
+     * Per-artifact limits and checkpoint policy, the check that each reference resolves, and whether
+     * the module it resolves to now checkpoints.
+     */
+    private record Bindings(String source, Map<String, WorkerConfig.Artifact> perArtifact, ModuleCache modules,
+            Map<ArtifactRef, Boolean> checkpointing) {
         TaskBinding of(Located ref, String field) {
             String where = source + ":" + ref.line() + ":" + ref.column() + ": " + field + ": ";
             ArtifactRef artifact;
+            GuestModule module;
             try {
                 artifact = ArtifactRef.parse(ref.value());
-                modules.get(artifact); // resolved and compiled now: a module that cannot run stops start-up
+                module = modules.get(artifact); // resolved and compiled now: a module that cannot run stops start-up
+            } catch (ArtifactException.NotFound e) {
+                throw new ConfigException(where + e.getMessage() + closeName(ref.value()));
             } catch (IllegalArgumentException | ArtifactException | InvalidModuleException e) {
                 throw new ConfigException(where + e.getMessage());
             }
+            checkpointing.put(artifact, module.style().canCheckpoint());
             WorkerConfig.Artifact settings = perArtifact.getOrDefault(ref.value(), new WorkerConfig.Artifact(null, null));
             return new TaskBinding(artifact, limits(settings.limits()), policy(settings.checkpoint()));
         }
+
+        /** {@code "; did you mean 'x'?"} for the closest name bound in the store, if one is close. */
+        private String closeName(String name) {
+            try {
+                return Suggestions.closest(name, modules.store().names().keySet())
+                        .map(n -> "; did you mean '" + n + "'?").orElse("");
+            } catch (RuntimeException e) {
+                return ""; // a store that cannot list its names still gets the error itself
+            }
+        }
+
+        /**
+         * Whether the module bound now can checkpoint (a name rebound later to a module of another
+         * style is not re-checked).
+         */
+        boolean checkpoints(TaskBinding binding) {
+            return checkpointing.getOrDefault(binding.artifact(), true);
+        }
+    }
+
+    /** A queue's claim on the heap: every slot may run its largest binding. */
+    private static HeapBudget.Claim queueClaim(String field, TaskQueueSettings queue, Bindings bindings) {
+        HeapBudget.Claim largest = null;
+        for (TaskBinding b : queue.activities().values()) {
+            HeapBudget.Claim c = new HeapBudget.Claim(field, queue.taskQueue(), queue.maxConcurrent(), b.limits(),
+                    bindings.checkpoints(b));
+            if (largest == null || c.perSlot() > largest.perSlot()) {
+                largest = c;
+            }
+        }
+        return largest;
     }
 
     private static GuestLimits limits(WorkerConfig.Limits l) {

@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.worker.WorkerFactory;
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.artifact.LocalArtifactStore;
@@ -30,6 +33,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -121,10 +125,12 @@ class DaemonIT {
         return file;
     }
 
-    private Process startDaemon(Path config, Path log) throws IOException {
-        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                Path.of("target", "wasm-worker-all.jar").toString(), "run", "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    private Process startDaemon(Path config, Path log, String... jvmOptions) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-jar", Path.of("target", "wasm-worker-all.jar").toString(), "run", "--config",
+                config.toString()));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     private static void awaitReady(int port, Process daemon, Path log) throws Exception {
@@ -157,10 +163,15 @@ class DaemonIT {
     }
 
     private static WorkflowStub callActivity(String type, Object input) {
+        return callActivity(ActivityCall.once(type, "daemon-it", input).withRetries(10, 200).withStartToClose(120_000));
+    }
+
+    private static WorkflowStub callActivity(ActivityCall call) {
         WorkflowClient client = temporal.newClient();
         WorkflowStub stub = client.newUntypedWorkflowStub("CallActivityWorkflow", WorkflowOptions.newBuilder()
-                .setTaskQueue(WORKFLOW_QUEUE).setWorkflowId("daemon-it-" + type + "-" + System.nanoTime()).build());
-        stub.start(ActivityCall.once(type, "daemon-it", input).withRetries(10, 200).withStartToClose(120_000));
+                .setTaskQueue(WORKFLOW_QUEUE).setWorkflowId("daemon-it-" + call.activityType() + "-" + System.nanoTime())
+                .build());
+        stub.start(call);
         return stub;
     }
 
@@ -238,6 +249,199 @@ class DaemonIT {
         assertThat(daemon.exitValue()).isEqualTo(2);
         assertThat(Files.readString(log)).contains(file + ":5:").contains("camunda.topics[0].artifact")
                 .contains("no artifact is named 'not-in-the-store'");
+    }
+
+    /**
+     * A guest of a few dozen bytes that makes the host allocate as much as it lets it: its one table
+     * grows a million entries at a time, then its memory 16 pages at a time, until each is refused;
+     * then it traps. Chicory 1.7.5 lets a table reach 10M entries (about 80 MB of heap, twice that
+     * while it copies) whatever the memory limit says.
+     */
+    static final String HEAP_BOMB = """
+            (module
+              (memory (export "memory") 1)
+              (table $t 0 funcref)
+              (func (export "_start")
+                (block $tables (loop $grow
+                  (br_if $tables (i32.eq (table.grow $t (ref.null func) (i32.const 1000000)) (i32.const -1)))
+                  (br $grow)))
+                (block $pages (loop $grow
+                  (br_if $pages (i32.eq (memory.grow (i32.const 16)) (i32.const -1)))
+                  (br $grow)))
+                unreachable))
+            """;
+
+    /** How the sandbox reports an OutOfMemoryError during a run (GuestRun). */
+    private static final String HEAP_RAN_OUT = "heap ran out";
+
+    private static final String HEAP_BOMB_PROCESS = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_heap-bomb"
+                targetNamespace="http://wasm-worker.io/bpmn">
+              <bpmn:process id="heap-bomb-process" isExecutable="true" camunda:historyTimeToLive="P1D">
+                <bpmn:startEvent id="Start" />
+                <bpmn:sequenceFlow id="Flow_start" sourceRef="Start" targetRef="Task" />
+                <bpmn:serviceTask id="Task" camunda:type="external" camunda:topic="heap-bomb" />
+                <bpmn:sequenceFlow id="Flow_done" sourceRef="Task" targetRef="Done" />
+                <bpmn:endEvent id="Done" />
+              </bpmn:process>
+            </bpmn:definitions>
+            """;
+
+    /**
+     * Heap bombs beside good work in a daemon with a tight heap: the bombs fail as memory_limit (an
+     * incident in Camunda, a failed activity in Temporal), every good task completes, and
+     * /health/live answers throughout.
+     */
+    @Test
+    void heapBombsFailAsMemoryLimitWhileTheirNeighboursCompleteAndHealthStaysUp() throws Exception {
+        LocalArtifactStore artifacts = new LocalArtifactStore(home.resolve("artifacts"));
+        artifacts.bindName("order-pricing", artifacts.put(Guests.bytes("order-pricing")));
+        artifacts.bindName("heap-bomb", artifacts.put(Guests.wat(HEAP_BOMB)));
+        Path bpmn = home.resolve("heap-bomb.bpmn");
+        Files.writeString(bpmn, HEAP_BOMB_PROCESS);
+        camunda.deploy(bpmn);
+        int port = OrchestratorProcess.freePort();
+        Path config = home.resolve("heap.yaml");
+        // admitted: 6 x 8.1 + 2 x 18 + 4 x 18 MiB of guests fit the 160 MiB a 256 MiB heap leaves them,
+        // were every limit honoured; good tasks get no retries, so any harm the bombs do shows
+        Files.writeString(config, """
+                home: %s
+                shutdownGrace: 5s
+                http: { port: %d }
+                artifacts:
+                  heap-bomb:
+                    limits: { maxMemory: 8MiB, timeout: 60s, maxInput: 64KiB, maxOutput: 64KiB }
+                  order-pricing:
+                    limits: { maxMemory: 16MiB, maxInput: 1MiB, maxOutput: 1MiB }
+                camunda:
+                  url: %s
+                  longPoll: 5s
+                  topics:
+                    - topic: heap-bomb
+                      artifact: heap-bomb
+                      maxConcurrent: 6
+                      maxRetries: 2
+                      backoff: { initial: 0s, max: 0s }
+                    - { topic: price-order, artifact: order-pricing, maxConcurrent: 2, maxRetries: 0 }
+                temporal:
+                  target: %s
+                  taskQueues:
+                    - name: heap-it
+                      maxConcurrent: 4
+                      activities: { heap-bomb: heap-bomb, price-order: order-pricing }
+                """.formatted(home, port, camunda.restUrl(), temporal.target()));
+        Path log = home.resolve("heap.log");
+        Process daemon = startDaemon(config, log, "-Xmx256m");
+        HealthWatch health = null;
+        try {
+            awaitReady(port, daemon, log);
+            health = new HealthWatch(port);
+
+            // bombs (each Camunda one three times) and good tasks, interleaved so the good ones run while
+            // the bombs press on the heap
+            List<String> bombs = new ArrayList<>();
+            List<WorkflowStub> temporalBombs = new ArrayList<>();
+            List<String> orders = new ArrayList<>();
+            List<WorkflowStub> temporalOrders = new ArrayList<>();
+            for (int round = 0; round < 8; round++) {
+                bombs.add(camunda.startProcess("heap-bomb-process", "bomb-" + round + "a", Map.of()));
+                bombs.add(camunda.startProcess("heap-bomb-process", "bomb-" + round + "b", Map.of()));
+                temporalBombs.add(callActivity(ActivityCall.once("heap-bomb", "heap-it", Map.of())
+                        .withStartToClose(120_000)));
+                orders.add(camunda.startProcess("order-process", "good-" + round, order()));
+                temporalOrders.add(callActivity(ActivityCall.once("price-order", "heap-it", order())
+                        .withStartToClose(120_000)));
+                Thread.sleep(250);
+            }
+
+            for (String pid : orders) {
+                camunda.awaitEnded(pid, Duration.ofMinutes(3));
+                assertThat(camunda.variables(pid).get("total").path("value").asDouble())
+                        .as("good Camunda task " + pid + ":\n" + Files.readString(log)).isEqualTo(24.1);
+            }
+            for (WorkflowStub stub : temporalOrders) {
+                JsonNode priced = JSON.valueToTree(stub.getResult(180, TimeUnit.SECONDS, Map.class));
+                assertThat(priced.path("total").asDouble()).isEqualTo(24.1);
+            }
+            // stopped by its own limit: never by the heap running out, which would be luck for its neighbours
+            for (String pid : bombs) {
+                JsonNode incident = camunda.awaitIncident(pid, Duration.ofMinutes(3));
+                assertThat(incident.path("incidentMessage").asText()).as("bomb " + pid).contains("memory_limit")
+                        .doesNotContain(HEAP_RAN_OUT);
+            }
+            for (WorkflowStub stub : temporalBombs) {
+                Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(
+                        () -> stub.getResult(180, TimeUnit.SECONDS, Map.class));
+                assertThat(thrown).isInstanceOf(WorkflowFailedException.class);
+                assertThat(thrown.getCause()).isInstanceOf(ActivityFailure.class);
+                assertThat(thrown.getCause().getCause()).isInstanceOfSatisfying(ApplicationFailure.class, app -> {
+                    assertThat(app.getType()).isEqualTo("wasm-worker.memory_limit");
+                    assertThat(app.getOriginalMessage()).doesNotContain(HEAP_RAN_OUT);
+                });
+            }
+            health.stop();
+            assertThat(health.failures()).as("/health/live failures while the bombs ran").isEmpty();
+            assertThat(health.answers()).isGreaterThan(10);
+            assertThat(daemon.isAlive()).isTrue();
+            assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError").doesNotContain(HEAP_RAN_OUT);
+        } finally {
+            if (health != null) {
+                health.stop();
+            }
+            daemon.destroyForcibly();
+            daemon.waitFor();
+        }
+    }
+
+    /** Polls /health/live every 100 ms, each answer due within 5 s, and keeps what went wrong. */
+    private static final class HealthWatch {
+        private final List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final java.util.concurrent.atomic.AtomicInteger answers = new java.util.concurrent.atomic.AtomicInteger();
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        HealthWatch(int port) {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            thread = new Thread(() -> {
+                while (running) {
+                    try {
+                        int status = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                                + "/health/live")).timeout(Duration.ofSeconds(5)).build(),
+                                HttpResponse.BodyHandlers.discarding()).statusCode();
+                        if (status != 200) {
+                            failures.add("status " + status);
+                        }
+                        answers.incrementAndGet();
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (IOException e) {
+                        failures.add(e.toString());
+                    }
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "health-watch");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            thread.join(10_000);
+        }
+
+        List<String> failures() {
+            return List.copyOf(failures);
+        }
+
+        int answers() {
+            return answers.get();
+        }
     }
 
     private static JsonNode uninterrupted() throws IOException {

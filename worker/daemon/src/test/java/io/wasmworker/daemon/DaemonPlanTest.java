@@ -30,10 +30,92 @@ class DaemonPlanTest {
     }
 
     private DaemonPlan plan(String yaml) throws Exception {
+        return plan(yaml, 4L << 30);
+    }
+
+    private DaemonPlan plan(String yaml, long maxHeapBytes) throws Exception {
         Path file = home.resolve("worker.yaml");
         Files.writeString(file, yaml);
         return DaemonPlan.of(file.toString(), ConfigLoader.withSystemEnvironment().load(file), home,
-                dir -> new ModuleCache(artifacts, new ModuleLoader(), 8));
+                dir -> new ModuleCache(artifacts, new ModuleLoader(), 8), maxHeapBytes, 2);
+    }
+
+    @Test
+    void aMisspeltArtifactNameSuggestsTheCloseBoundName() {
+        assertThatThrownBy(() -> plan("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics:
+                    - topic: t
+                      artifact: order-pricng
+                """)).isInstanceOf(ConfigException.class).hasMessageContaining(":5:")
+                .hasMessageContaining("camunda.topics[0].artifact")
+                .hasMessageContaining("no artifact is named 'order-pricng'")
+                .hasMessageContaining("did you mean 'order-pricing'?");
+        assertThatThrownBy(() -> plan("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: t, artifact: something-else } ]
+                """)).isInstanceOf(ConfigException.class).hasMessageContaining("no artifact is named 'something-else'")
+                .message().doesNotContain("did you mean");
+    }
+
+    private static final String TWO_TOPICS_AND_A_QUEUE = """
+            artifacts:
+              order-pricing:
+                limits: { maxMemory: 64MiB }
+              ckpt-step-c:
+                limits: { maxMemory: 32MiB }
+            camunda:
+              url: http://camunda/engine-rest
+              topics:
+                - { topic: price, artifact: order-pricing, maxConcurrent: 2 }
+                - { topic: steps, artifact: ckpt-step-c, maxConcurrent: 3 }
+            temporal:
+              target: 127.0.0.1:7233
+              taskQueues:
+                - name: q
+                  maxConcurrent: 1
+                  activities: { price: order-pricing, steps: ckpt-step-c }
+            """;
+
+    @Test
+    void aConfigurationWhoseGuestsCannotFitTheHeapIsRefusedNamingEachClaim() throws Exception {
+        artifacts.bindName("ckpt-step-c", artifacts.put(Guests.bytes("ckpt-step-c")));
+        // price: 2 x (64 + 8 + 8) MiB = 160 MiB; steps (checkpointing): 3 x (4 x 32 + 16) MiB = 432 MiB;
+        // q: its largest slot, 144 MiB: 736 MiB in all
+        assertThatThrownBy(() -> plan(TWO_TOPICS_AND_A_QUEUE, 512L << 20)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("worker.yaml")
+                .hasMessageContaining("may need 736MiB of heap, but the JVM has 512MiB (-Xmx) less 96MiB kept for the"
+                        + " worker itself = 416MiB")
+                .hasMessageContaining("camunda.topics[0] 'price': 2 at once x 80MiB (maxMemory 64MiB + maxInput 8MiB"
+                        + " + maxOutput 8MiB) = 160MiB")
+                .hasMessageContaining("camunda.topics[1] 'steps': 3 at once x 144MiB (4 x maxMemory 32MiB, checkpointing")
+                .hasMessageContaining("temporal.taskQueues[0] 'q': 1 at once x 144MiB")
+                .hasMessageContaining("allowHeapOvercommit: true");
+        assertThat(plan(TWO_TOPICS_AND_A_QUEUE, 832L << 20).camunda().topics()).hasSize(2);
+        assertThat(plan("allowHeapOvercommit: true\n" + TWO_TOPICS_AND_A_QUEUE, 512L << 20).taskQueues()).hasSize(1);
+    }
+
+    @Test
+    void aQueueWithoutMaxConcurrentGetsWhatTheHeapHasLeft() throws Exception {
+        String yaml = """
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: price, artifact: order-pricing, maxConcurrent: 2 } ]
+                temporal:
+                  target: 127.0.0.1:7233
+                  taskQueues:
+                    - name: q
+                      activities: { price: order-pricing }
+                """;
+        // 96 MiB reserve + 2 x 80 MiB for the topic leaves 256 MiB: 3 slots of 80 MiB
+        assertThat(plan(yaml, 512L << 20).taskQueues().get(0).maxConcurrent()).isEqualTo(3);
+        // never more than 4 per core (2 cores here)
+        assertThat(plan(yaml, 8L << 30).taskQueues().get(0).maxConcurrent()).isEqualTo(8);
+        // and when not even one fits, the configuration is refused rather than started
+        assertThatThrownBy(() -> plan(yaml, 300L << 20)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("temporal.taskQueues[0] 'q': 1 at once x 80MiB");
     }
 
     @Test
@@ -89,7 +171,7 @@ class DaemonPlanTest {
                   url: http://camunda/engine-rest
                   topics:
                     - { topic: t, artifact: order-pricing, maxConcurrent: 0 }
-                """)).isInstanceOf(ConfigException.class).hasMessageContaining("camunda.topics[0]")
-                .hasMessageContaining("max concurrent tasks must be 1 or more");
+                """)).isInstanceOf(ConfigException.class).hasMessageContaining(":4:")
+                .hasMessageContaining("camunda.topics[0].maxConcurrent: 0 is out of range: allowed 1 to 1024");
     }
 }

@@ -63,6 +63,20 @@ final class ActivityFailures {
         return ApplicationFailure.newFailure(reason, PREFIX + kind);
     }
 
+    /**
+     * The worker itself failed while running the attempt (out of heap, an I/O error in a store):
+     * retryable, since another attempt, perhaps on another worker, may well succeed.
+     */
+    static ApplicationFailure internal(String activityType, int attempt, Throwable cause) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("kind", "internal");
+        details.put("reason", cause.toString());
+        details.put("attempt", attempt);
+        details.put("activityType", activityType);
+        return ApplicationFailure.newFailure("wasm-worker failed while running activity " + activityType + " (attempt "
+                + attempt + "): " + cause, PREFIX + "internal", details);
+    }
+
     static ApplicationFailure unknownType(String activityType, TaskQueueSettings queue) {
         return ApplicationFailure.newNonRetryableFailure("activity type '" + activityType
                 + "' is not configured on task queue '" + queue.taskQueue() + "' of this wasm-worker (configured: "

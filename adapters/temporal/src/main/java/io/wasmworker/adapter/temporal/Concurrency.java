@@ -13,7 +13,7 @@ import java.util.Collection;
  */
 public final class Concurrency {
     static final int HEAP_SHARE_PERCENT = 60;
-    static final int PER_CORE = 4;
+    public static final int PER_CORE = 4;
 
     private Concurrency() {}
 

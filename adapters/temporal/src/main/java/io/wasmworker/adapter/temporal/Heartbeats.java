@@ -7,6 +7,8 @@ import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The heartbeats of one attempt: periodic ones while the guest runs, and one at each checkpoint,
@@ -16,6 +18,7 @@ import java.util.concurrent.TimeUnit;
  * stops working (and the snapshot store's fencing keeps it from publishing anything later).
  */
 final class Heartbeats implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Heartbeats.class);
     /** Without a heartbeat timeout, still heartbeat now and then to hear of cancellation. */
     static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(10);
     static final Duration MIN_INTERVAL = Duration.ofMillis(50);
@@ -37,7 +40,7 @@ final class Heartbeats implements AutoCloseable {
         this.reference = previous;
         long period = interval(context.getInfo().getHeartbeatTimeout()).toNanos();
         // the first tick comes one interval in: a short guest never heartbeats at all
-        this.ticker = scheduler.scheduleAtFixedRate(this::beat, period, period, TimeUnit.NANOSECONDS);
+        this.ticker = scheduler.scheduleAtFixedRate(this::tick, period, period, TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -51,6 +54,18 @@ final class Heartbeats implements AutoCloseable {
         Duration quarter = heartbeatTimeout.dividedBy(4);
         return quarter.compareTo(MIN_INTERVAL) < 0 ? MIN_INTERVAL
                 : quarter.compareTo(DEFAULT_INTERVAL) > 0 ? DEFAULT_INTERVAL : quarter;
+    }
+
+    /**
+     * A scheduled beat. A periodic task that throws is never run again, so a failure here (even an
+     * OutOfMemoryError caused elsewhere) is logged and the next tick tries again.
+     */
+    private void tick() {
+        try {
+            beat();
+        } catch (Throwable t) {
+            LOG.warn("heartbeat failed ({}); trying again at the next tick", t.toString());
+        }
     }
 
     /** A checkpoint was published: heartbeat its reference now. */

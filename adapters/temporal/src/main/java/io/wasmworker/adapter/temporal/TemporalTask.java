@@ -12,15 +12,39 @@ final class TemporalTask {
      * The checkpoint key: the same for every attempt of one activity execution, on any worker,
      * and different for every other one (a new workflow run, a reset, another activity).
      * {@code temporal:<namespace>/<workflowId>/<runId>/<activityId>}; an activity started on its
-     * own, outside a workflow, is {@code temporal:<namespace>/activity/<activityId>/<activityRunId>}.
+     * own, outside a workflow, is {@code temporal-activity:<namespace>/<activityId>/<activityRunId>}.
+     * IDs may hold any character, so each is {@linkplain #component encoded}: two different
+     * executions never share a key.
      */
     static String key(ActivityInfo info) {
-        if (info.getWorkflowId() == null) {
-            return "temporal:" + info.getNamespace() + "/activity/" + info.getActivityId() + "/"
-                    + info.getActivityRunId();
+        return key(info.getNamespace(), info.getWorkflowId(), info.getRunId(), info.getActivityId(),
+                info.getActivityRunId());
+    }
+
+    /** @param workflowId null for an activity started outside a workflow */
+    static String key(String namespace, String workflowId, String runId, String activityId, String activityRunId) {
+        if (workflowId == null) {
+            // a scheme of its own: as "temporal:<ns>/activity/..." it was also the key of workflow "activity"
+            return "temporal-activity:" + component(namespace) + "/" + component(activityId) + "/"
+                    + component(activityRunId);
         }
-        return "temporal:" + info.getNamespace() + "/" + info.getWorkflowId() + "/" + info.getRunId() + "/"
-                + info.getActivityId();
+        return "temporal:" + component(namespace) + "/" + component(workflowId) + "/" + component(runId) + "/"
+                + component(activityId);
+    }
+
+    /**
+     * One part of a key with {@code %} and {@code /} percent-encoded, so the separators stay
+     * unambiguous. IDs without either character are written as they are, so the keys of tasks
+     * checkpointed before this encoding existed stay the same.
+     */
+    static String component(String id) {
+        if (id == null) {
+            return "";
+        }
+        if (id.indexOf('%') < 0 && id.indexOf('/') < 0) {
+            return id;
+        }
+        return id.replace("%", "%25").replace("/", "%2F");
     }
 
     /**

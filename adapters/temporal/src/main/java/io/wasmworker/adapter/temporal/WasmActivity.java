@@ -55,9 +55,27 @@ final class WasmActivity implements DynamicActivity {
         this.stopping = stopping;
     }
 
+    /**
+     * The task boundary: whatever goes wrong in here (an OutOfMemoryError a neighbouring guest
+     * caused, a store that throws), the attempt is reported as a retryable
+     * {@code wasm-worker.internal} failure and the activity thread goes on serving.
+     */
     @Override
     public Object execute(EncodedValues args) {
         ActivityExecutionContext context = Activity.getExecutionContext();
+        try {
+            return attempt(context, args);
+        } catch (ApplicationFailure | ActivityCompletionException reported) {
+            throw reported;
+        } catch (Throwable t) {
+            ActivityInfo info = context.getInfo();
+            LOG.error("activity {} ({}) attempt {} failed inside the worker: {}", info.getActivityType(),
+                    TemporalTask.key(info), info.getAttempt(), t.toString(), t);
+            throw ActivityFailures.internal(info.getActivityType(), info.getAttempt(), t);
+        }
+    }
+
+    private Object attempt(ActivityExecutionContext context, EncodedValues args) {
         ActivityInfo info = context.getInfo();
         String type = info.getActivityType();
         TaskBinding binding = queue.activities().get(type);

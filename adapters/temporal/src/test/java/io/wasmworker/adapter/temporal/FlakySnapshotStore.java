@@ -21,6 +21,14 @@ final class FlakySnapshotStore implements SnapshotStore {
         this.store = store;
     }
 
+    /** task key fragment → what reading its checkpoint throws, once */
+    private final Map<String, Error> readErrors = new ConcurrentHashMap<>();
+
+    /** The next read of a checkpoint of a task whose key holds the fragment throws this error (once). */
+    void throwOnNextRead(String keyFragment, Error error) {
+        readErrors.put(keyFragment, error);
+    }
+
     void failFirstAttemptAt(String keyFragment, long sequence) {
         failures.put(keyFragment, sequence);
     }
@@ -37,6 +45,14 @@ final class FlakySnapshotStore implements SnapshotStore {
 
     @Override
     public Optional<Manifest> latest(String taskKey) {
+        for (String fragment : readErrors.keySet()) {
+            if (taskKey.contains(fragment)) {
+                Error error = readErrors.remove(fragment);
+                if (error != null) {
+                    throw error;
+                }
+            }
+        }
         return store.latest(taskKey);
     }
 

@@ -148,6 +148,24 @@ class TemporalAdapterTest {
     }
 
     @Test
+    void anErrorInsideTheWorkerFailsTheAttemptAsInternalAndTheQueueKeepsServing() {
+        String wf = id("heap-gone");
+        // what a neighbouring guest that exhausted the heap would leave this attempt to meet
+        snapshots.throwOnNextRead(wf, new OutOfMemoryError("Java heap space (injected)"));
+        ActivityFailure failure = activityFailure(wf, ActivityCall.once("greet", QUEUE, Map.of("name", "Ada")));
+        assertThat(failure.getCause()).isInstanceOfSatisfying(ApplicationFailure.class, app -> {
+            assertThat(app.getType()).isEqualTo("wasm-worker.internal");
+            assertThat(app.isNonRetryable()).isFalse();
+            assertThat(app.getOriginalMessage()).contains("OutOfMemoryError").contains("greet");
+        });
+        // the same activity threads go on serving: four at once on a queue of four slots
+        for (int i = 0; i < 4; i++) {
+            assertThat(call(id("after-heap"), ActivityCall.once("greet", QUEUE, Map.of("name", "Bo"))))
+                    .isEqualTo(Map.of("greeting", "Hello, Bo!", "attempt", 1));
+        }
+    }
+
+    @Test
     void taskMetadataReachesTheGuestAsEnvironment() {
         String wf = id("env");
         @SuppressWarnings("unchecked")

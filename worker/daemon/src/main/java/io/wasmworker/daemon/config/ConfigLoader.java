@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.wasmworker.cli.Units;
@@ -22,22 +21,18 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * Reads the YAML configuration strictly: unknown fields, wrong types and missing values are errors
- * that name the file, the line and the field, and nothing starts. {@code ${NAME}} (or
- * {@code ${NAME:-default}}) anywhere in the file is replaced by that environment variable, so
- * secrets need not be written down.
+ * Reads the YAML configuration strictly: unknown fields, wrong types, missing values and values out
+ * of range are errors that name the file, the line and the field, and nothing starts. {@code ${NAME}}
+ * (or {@code ${NAME:-default}}) in a value is replaced by that environment variable, so secrets need
+ * not be written down.
  */
 public final class ConfigLoader {
-    private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
-
-    private final Function<String, String> environment;
+    private final Environment environment;
 
     public ConfigLoader(Function<String, String> environment) {
-        this.environment = environment;
+        this.environment = new Environment(environment);
     }
 
     public static ConfigLoader withSystemEnvironment() {
@@ -53,63 +48,46 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
         }
-        return parse(file.toString(), substitute(file.toString(), text));
+        return parse(file.toString(), text);
     }
 
-    /** Replaces {@code ${NAME}} line by line, so errors keep their line numbers. */
-    String substitute(String source, String text) {
-        String[] lines = text.split("\n", -1);
-        StringBuilder out = new StringBuilder(text.length());
-        for (int i = 0; i < lines.length; i++) {
-            String line = lines[i];
-            if (!line.stripLeading().startsWith("#")) {
-                Matcher m = VARIABLE.matcher(line);
-                StringBuilder replaced = new StringBuilder();
-                while (m.find()) {
-                    String value = environment.apply(m.group(1));
-                    if (value == null) {
-                        value = m.group(2);
-                    }
-                    if (value == null) {
-                        throw new ConfigException(source + ":" + (i + 1) + ": environment variable " + m.group(1)
-                                + " is not set (write ${" + m.group(1) + ":-default} for a default)");
-                    }
-                    m.appendReplacement(replaced, Matcher.quoteReplacement(value));
-                }
-                m.appendTail(replaced);
-                line = replaced.toString();
-            }
-            out.append(line);
-            if (i < lines.length - 1) {
-                out.append('\n');
-            }
-        }
-        return out.toString();
-    }
-
+    /**
+     * Two passes: {@link FieldCheck} checks every key and variable and notes where each field is;
+     * then Jackson binds the values (variables replaced as they are read, see
+     * {@link EnvironmentParser}); then {@link ConfigChecks} checks ranges and cross-references.
+     */
     WorkerConfig parse(String source, String yaml) {
-        try {
-            WorkerConfig config = mapper().readValue(yaml, WorkerConfig.class);
-            if (config == null) {
-                throw new ConfigException(source + ": the configuration is empty");
-            }
-            return config;
+        ObjectMapper mapper = mapper();
+        Positions positions;
+        try (JsonParser p = mapper.getFactory().createParser(yaml)) {
+            positions = FieldCheck.scan(source, p, environment);
+        } catch (JsonProcessingException e) {
+            throw notYaml(source, e);
+        } catch (IOException e) {
+            throw new ConfigException(source + ": " + e.getMessage());
+        }
+        WorkerConfig config;
+        try (JsonParser p = new EnvironmentParser(mapper.getFactory().createParser(yaml), environment)) {
+            config = mapper.readValue(p, WorkerConfig.class);
         } catch (JsonMappingException e) {
             for (Throwable c = e; c != null; c = c.getCause()) {
                 if (c instanceof StreamReadException syntax) {
                     throw notYaml(source, syntax);
                 }
-                if (c instanceof UnknownField unknown) {
-                    // fields of records are buffered, so the parser cannot say where this one was
-                    int line = lineOf(yaml, unknown.name);
-                    throw new ConfigException(source + (line > 0 ? ":" + line : "") + ": "
-                            + (path(e).isEmpty() ? "" : path(e) + ": ") + unknown.getOriginalMessage());
-                }
             }
-            throw new ConfigException(where(source, e) + problem(e));
+            String path = path(e);
+            String where = positions.find(path) != null ? positions.where(path) : where(source, e);
+            throw new ConfigException(where + problem(e));
         } catch (JsonProcessingException e) {
             throw notYaml(source, e);
+        } catch (IOException e) {
+            throw new ConfigException(source + ": " + e.getMessage());
         }
+        if (config == null) {
+            throw new ConfigException(source + ": the configuration is empty");
+        }
+        ConfigChecks.check(config, positions);
+        return config;
     }
 
     private static ConfigException notYaml(String source, JsonProcessingException e) {
@@ -117,28 +95,6 @@ public final class ConfigLoader {
         String message = e.getOriginalMessage().lines().findFirst().orElse("");
         return new ConfigException(source + (at == null ? "" : ":" + at.getLineNr() + ":" + at.getColumnNr())
                 + ": not valid YAML: " + message);
-    }
-
-    /** The first line where {@code name} is written as a key (1-based), or 0. */
-    private static int lineOf(String yaml, String name) {
-        Pattern key = Pattern.compile("^[\\s-]*\\{?\\s*\"?" + Pattern.quote(name) + "\"?\\s*:.*|.*[{,]\\s*" + Pattern.quote(name) + "\\s*:.*");
-        String[] lines = yaml.split("\n", -1);
-        for (int i = 0; i < lines.length; i++) {
-            if (key.matcher(lines[i]).matches()) {
-                return i + 1;
-            }
-        }
-        return 0;
-    }
-
-    /** An unknown field, with its name (for finding its line). */
-    private static final class UnknownField extends JsonMappingException {
-        final String name;
-
-        UnknownField(JsonParser p, String name, String message) {
-            super(p, message);
-            this.name = name;
-        }
     }
 
     private static String where(String source, JsonMappingException e) {
@@ -191,17 +147,6 @@ public final class ConfigLoader {
         });
         return new ObjectMapper(new YAMLFactory())
                 .registerModule(values)
-                .addHandler(new DeserializationProblemHandler() {
-                    // names the fields that would have been right
-                    @Override
-                    public boolean handleUnknownProperty(DeserializationContext ctx, JsonParser p,
-                            JsonDeserializer<?> deserializer, Object bean, String name) throws IOException {
-                        String known = String.join(", ", deserializer.getKnownPropertyNames().stream()
-                                .map(Object::toString).sorted().toList());
-                        throw new UnknownField(p, name, "unknown field '" + name + "'"
-                                + (known.isEmpty() ? "" : " (known here: " + known + ")"));
-                    }
-                })
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -216,6 +161,8 @@ public final class ConfigLoader {
                 }
                 try {
                     return parse.apply(p.getText());
+                } catch (ArithmeticException | NumberFormatException e) {
+                    throw JsonMappingException.from(p, "'" + p.getText() + "' is too large for " + expected);
                 } catch (RuntimeException e) {
                     throw JsonMappingException.from(p, e.getMessage());
                 }

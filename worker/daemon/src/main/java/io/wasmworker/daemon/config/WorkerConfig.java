@@ -15,7 +15,8 @@ public record WorkerConfig(
         Http http,
         Map<String, Artifact> artifacts,
         Camunda camunda,
-        Temporal temporal) {
+        Temporal temporal,
+        Boolean allowHeapOvercommit) {
 
     public WorkerConfig {
         artifacts = artifacts == null ? Map.of() : Map.copyOf(artifacts);

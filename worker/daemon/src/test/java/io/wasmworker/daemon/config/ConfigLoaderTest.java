@@ -12,6 +12,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
     private static final ConfigLoader LOADER = ConfigLoader.withEnvironment(Map.of("SECRET", "s3cret"));
+    private static final String CAMUNDA = """
+            camunda:
+              url: http://camunda/engine-rest
+              topics: [ { topic: t, artifact: a } ]
+            """;
 
     @TempDir
     Path dir;
@@ -54,6 +59,205 @@ class ConfigLoaderTest {
                   auth: { username: worker, password: "${MISSING}" }
                   topics: [ { topic: t, artifact: a } ]
                 """, ":3:", "MISSING is not set");
+    }
+
+    @Test
+    void variablesAreReplacedInParsedValuesWhateverTheyHold() throws Exception {
+        Map<String, String> env = Map.of(
+                "BACKSLASH", "a\\b\\nc",
+                "HASH", "pass #word",
+                "QUOTES", "it's \"quoted\"",
+                "ALIAS", "*anchor",
+                "ANCHOR", "&anchor x",
+                "NEWLINE", "x\n  workerId: injected\ny: z");
+        Path file = dir.resolve("worker.yaml");
+        Files.writeString(file, """
+                camunda:
+                  url: ${BACKSLASH}
+                  workerId: "${HASH}"
+                  auth:
+                    username: ${ALIAS}
+                    password: '${QUOTES}'
+                  topics:
+                    - topic: ${ANCHOR}
+                      artifact: ${NEWLINE}
+                      processDefinitionKey: ${NEWLINE:-unused}-${UNSET:-fallback}
+                """);
+        WorkerConfig config = ConfigLoader.withEnvironment(env).load(file);
+        assertThat(config.camunda().url()).isEqualTo("a\\b\\nc");
+        assertThat(config.camunda().workerId()).isEqualTo("pass #word");
+        assertThat(config.camunda().auth().username()).isEqualTo("*anchor");
+        assertThat(config.camunda().auth().password()).isEqualTo("it's \"quoted\"");
+        WorkerConfig.Topic topic = config.camunda().topics().get(0);
+        assertThat(topic.topic()).isEqualTo("&anchor x");
+        assertThat(topic.artifact().value()).isEqualTo("x\n  workerId: injected\ny: z");
+        assertThat(topic.artifact().line()).isEqualTo(9);
+        assertThat(topic.processDefinitionKey()).isEqualTo("x\n  workerId: injected\ny: z-fallback");
+    }
+
+    @Test
+    void variablesBecomeNumbersAndBooleansWhereTheFieldTakesThem() throws Exception {
+        Path file = dir.resolve("worker.yaml");
+        Files.writeString(file, """
+                stores: { fsync: "${FSYNC}" }
+                http:
+                  port: ${PORT}
+                shutdownGrace: ${GRACE}
+                """ + CAMUNDA);
+        WorkerConfig config = ConfigLoader.withEnvironment(Map.of("FSYNC", "false", "PORT", "9999", "GRACE", "5s"))
+                .load(file);
+        assertThat(config.stores().fsync()).isFalse();
+        assertThat(config.http().port()).isEqualTo(9999);
+        assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of("FSYNC", "no way", "PORT", "1", "GRACE", "5s"))
+                .load(file)).isInstanceOf(ConfigException.class).hasMessageContaining(":1:")
+                .hasMessageContaining("stores.fsync");
+    }
+
+    @Test
+    void variablesInCommentsAndKeysAreLeftAlone() throws Exception {
+        WorkerConfig config = load("""
+                # password: ${MISSING}
+                camunda:
+                  url: http://camunda/engine-rest   # ${ALSO_MISSING}
+                  topics: [ { topic: t, artifact: a } ]
+                """);
+        assertThat(config.camunda().url()).isEqualTo("http://camunda/engine-rest");
+    }
+
+    @Test
+    void anUnsetVariableIsNamedWithItsLineAndField() {
+        fails("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics:
+                    - topic: t
+                      artifact: "${ARTIFACT}"
+                """, ":5:", "camunda.topics[0].artifact", "environment variable ARTIFACT is not set");
+    }
+
+    @Test
+    void aMisspeltRequiredFieldIsNamedAtItsLineWithTheCloseMatch() {
+        fails("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics:
+                    - topic: t
+                      artifcat: a
+                """, ":5:", "camunda.topics[0]", "unknown field 'artifcat'", "did you mean 'artifact'?");
+        fails("""
+                temporal:
+                  target: 127.0.0.1:7233
+                  taskQueus:
+                    - { name: q, activities: { a: b } }
+                """, ":3:", "temporal", "unknown field 'taskQueus'", "did you mean 'taskQueues'?");
+        assertThatThrownBy(() -> load("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: t, artifact: a, zzz: 1 } ]
+                """)).message().contains("unknown field 'zzz'").doesNotContain("did you mean");
+    }
+
+    @Test
+    void aMissingRequiredFieldIsNamedAtItsObjectsLine() {
+        fails("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics:
+                    - topic: t
+                      lockDuration: 30s
+                """, ":4:", "camunda.topics[0]", "missing required field 'artifact'");
+    }
+
+    @Test
+    void valuesOutOfRangeAreNamedWithTheAllowedRange() {
+        fails("""
+                artifacts:
+                  a:
+                    limits:
+                      maxInput: 3GiB
+                """ + CAMUNDA, ":4:", "artifacts.a.limits.maxInput", "3GiB is out of range: allowed 1B to 1GiB");
+        fails("""
+                artifacts:
+                  a:
+                    limits: { timeout: 3000000h }
+                """ + CAMUNDA, ":3:", "artifacts.a.limits.timeout", "3000000h is out of range: allowed 1ms to 168h");
+        fails("""
+                artifacts:
+                  a:
+                    limits: { maxMemory: 4GiB, timeout: 1s }
+                """ + CAMUNDA, ":3:", "artifacts.a.limits.maxMemory", "4GiB is out of range: allowed 64KiB to 2097088KiB (2047.9MiB)");
+        fails("""
+                artifacts:
+                  a:
+                    limits: { maxOutput: 0 }
+                """ + CAMUNDA, "artifacts.a.limits.maxOutput", "0B is out of range");
+        fails("""
+                artifacts:
+                  a:
+                    checkpoint: { everySteps: -1 }
+                """ + CAMUNDA, "artifacts.a.checkpoint.everySteps", "-1 is out of range: allowed 0 to");
+        fails("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics:
+                    - topic: t
+                      artifact: a
+                      maxConcurrent: 100000
+                """, ":6:", "camunda.topics[0].maxConcurrent", "100000 is out of range: allowed 1 to 1024");
+        fails("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics:
+                    - topic: t
+                      artifact: a
+                      lockDuration: 0s
+                """, ":6:", "camunda.topics[0].lockDuration", "0ms is out of range: allowed 1s to 24h");
+        fails("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics:
+                    - { topic: t, artifact: a, backoff: { multiplier: 0.5 } }
+                """, "camunda.topics[0].backoff.multiplier", "0.5 is out of range: allowed 1 to 1000");
+        fails("""
+                temporal:
+                  target: 127.0.0.1:7233
+                  taskQueues:
+                    - name: q
+                      maxConcurrent: -2
+                      activities: { a: b }
+                """, ":5:", "temporal.taskQueues[0].maxConcurrent", "-2 is out of range: allowed 0 to 1024");
+        fails("shutdownGrace: PT-5S\n" + CAMUNDA, ":1:", "shutdownGrace", "out of range: allowed 0ms to 24h");
+        fails("http: { port: 70000 }\n" + CAMUNDA, ":1:", "http.port", "70000 is out of range: allowed 0 to 65535");
+    }
+
+    @Test
+    void numbersTooLargeToHoldAreErrorsNotOverflows() {
+        fails("""
+                artifacts:
+                  a:
+                    limits: { timeout: 9999999999999999h }
+                """ + CAMUNDA, ":3:", "artifacts.a.limits.timeout", "'9999999999999999h' is too large");
+        fails("""
+                artifacts:
+                  a:
+                    limits: { maxMemory: 99999999999999999999 }
+                """ + CAMUNDA, ":3:", "artifacts.a.limits.maxMemory", "is too large");
+    }
+
+    @Test
+    void settingsForAnArtifactNothingRunsAreAnError() {
+        fails("""
+                artifacts:
+                  order-pricing:
+                    limits: { timeout: 5s }
+                  order-pricng:
+                    limits: { timeout: 1s }
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: t, artifact: order-pricing } ]
+                """, ":4:", "artifacts.order-pricng", "no topic or activity runs 'order-pricng'",
+                "did you mean 'order-pricing'?");
     }
 
     @Test

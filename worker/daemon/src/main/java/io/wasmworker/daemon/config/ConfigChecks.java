@@ -1,0 +1,158 @@
+package io.wasmworker.daemon.config;
+
+import io.wasmworker.sandbox.GuestLimits;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * What the binding cannot see: values out of range, and per-artifact settings no topic or activity
+ * uses. Each error names the file, line and field, and the allowed range.
+ *
+ * <p>The ranges are wide enough for any real deployment and narrow enough that no value overflows
+ * where it goes: sizes become {@code int} byte counts, durations become nanoseconds
+ * ({@code Duration.toNanos()} overflows past 292 years) or milliseconds for the orchestrators.
+ */
+final class ConfigChecks {
+    static final long MIN_MEMORY = GuestLimits.PAGE_SIZE;
+    static final long MAX_MEMORY = GuestLimits.MAX_MEMORY_BYTES;
+    /** Input and output are whole JSON documents in heap arrays. */
+    static final long MAX_DOCUMENT = 1L << 30;
+    static final Duration MAX_TIMEOUT = Duration.ofDays(7);
+    static final Duration MAX_CHECKPOINT_EVERY = Duration.ofDays(7);
+    static final Duration MAX_SHUTDOWN_GRACE = Duration.ofHours(24);
+    /** Camunda refuses a long poll over 30 minutes (its asyncResponseTimeout ceiling). */
+    static final Duration MAX_LONG_POLL = Duration.ofMinutes(30);
+    static final Duration MAX_LOCK = Duration.ofHours(24);
+    static final Duration MAX_BACKOFF = Duration.ofDays(30);
+    static final double MAX_MULTIPLIER = 1000;
+    static final Duration MAX_CONNECT_TIMEOUT = Duration.ofMinutes(10);
+    /** Each running guest is a platform thread and, at worst, its whole memory limit of heap. */
+    static final int MAX_CONCURRENT = 1024;
+    static final int MAX_RETRIES = 1000;
+
+    private final Positions at;
+
+    private ConfigChecks(Positions at) {
+        this.at = at;
+    }
+
+    static void check(WorkerConfig config, Positions positions) {
+        ConfigChecks c = new ConfigChecks(positions);
+        c.duration("shutdownGrace", config.shutdownGrace(), Duration.ZERO, MAX_SHUTDOWN_GRACE);
+        if (config.http() != null) {
+            c.integer("http.port", config.http().port(), 0, 65535);
+        }
+        config.artifacts().forEach((ref, settings) -> c.artifact("artifacts." + ref, settings));
+        if (config.camunda() != null) {
+            WorkerConfig.Camunda camunda = config.camunda();
+            c.duration("camunda.longPoll", camunda.longPoll(), Duration.ofSeconds(1), MAX_LONG_POLL);
+            for (int i = 0; i < camunda.topics().size(); i++) {
+                c.topic("camunda.topics[" + i + "]", camunda.topics().get(i));
+            }
+        }
+        if (config.temporal() != null) {
+            WorkerConfig.Temporal temporal = config.temporal();
+            c.duration("temporal.connectTimeout", temporal.connectTimeout(), Duration.ofSeconds(1), MAX_CONNECT_TIMEOUT);
+            for (int i = 0; i < temporal.taskQueues().size(); i++) {
+                // 0: sized from the heap and the memory limits
+                c.integer("temporal.taskQueues[" + i + "].maxConcurrent", temporal.taskQueues().get(i).maxConcurrent(),
+                        0, MAX_CONCURRENT);
+            }
+        }
+        c.everyArtifactSettingIsUsed(config);
+    }
+
+    private void artifact(String path, WorkerConfig.Artifact settings) {
+        WorkerConfig.Limits limits = settings.limits();
+        if (limits != null) {
+            size(path + ".limits.maxMemory", limits.maxMemory(), MIN_MEMORY, MAX_MEMORY);
+            duration(path + ".limits.timeout", limits.timeout(), Duration.ofMillis(1), MAX_TIMEOUT);
+            size(path + ".limits.maxInput", limits.maxInput(), 1, MAX_DOCUMENT);
+            size(path + ".limits.maxOutput", limits.maxOutput(), 1, MAX_DOCUMENT);
+        }
+        WorkerConfig.Checkpoint checkpoint = settings.checkpoint();
+        if (checkpoint != null) {
+            integer(path + ".checkpoint.everySteps", checkpoint.everySteps(), 0, Integer.MAX_VALUE);
+            duration(path + ".checkpoint.every", checkpoint.every(), Duration.ZERO, MAX_CHECKPOINT_EVERY);
+        }
+    }
+
+    private void topic(String path, WorkerConfig.Topic topic) {
+        duration(path + ".lockDuration", topic.lockDuration(), Duration.ofSeconds(1), MAX_LOCK);
+        integer(path + ".maxConcurrent", topic.maxConcurrent(), 1, MAX_CONCURRENT);
+        integer(path + ".maxRetries", topic.maxRetries(), 0, MAX_RETRIES);
+        WorkerConfig.Backoff backoff = topic.backoff();
+        if (backoff != null) {
+            duration(path + ".backoff.initial", backoff.initial(), Duration.ZERO, MAX_BACKOFF);
+            duration(path + ".backoff.max", backoff.max(), Duration.ZERO, MAX_BACKOFF);
+            if (backoff.multiplier() != null && !(backoff.multiplier() >= 1 && backoff.multiplier() <= MAX_MULTIPLIER)) {
+                throw new ConfigException(at.where(path + ".backoff.multiplier") + backoff.multiplier()
+                        + " is out of range: allowed 1 to " + (int) MAX_MULTIPLIER);
+            }
+        }
+    }
+
+    /**
+     * Settings under {@code artifacts} apply to the topics and activities that name the artifact
+     * exactly so; settings nothing names are an error, since they are most likely meant for an
+     * artifact whose name is misspelt on one side.
+     */
+    private void everyArtifactSettingIsUsed(WorkerConfig config) {
+        Set<String> used = new LinkedHashSet<>();
+        if (config.camunda() != null) {
+            config.camunda().topics().forEach(t -> used.add(t.artifact().value()));
+        }
+        if (config.temporal() != null) {
+            config.temporal().taskQueues().forEach(q -> q.activities().values().forEach(r -> used.add(r.value())));
+        }
+        for (String ref : new TreeSet<>(config.artifacts().keySet())) {
+            if (!used.contains(ref)) {
+                throw new ConfigException(at.where("artifacts." + ref) + "no topic or activity runs '" + ref
+                        + "', so these settings would apply to nothing" + Suggestions.didYouMean(ref, used)
+                        + "; artifacts run here: " + String.join(", ", new TreeSet<>(used))
+                        + " (settings apply to the name or digest exactly as the topic or activity writes it)");
+            }
+        }
+    }
+
+    private void integer(String path, Integer value, long min, long max) {
+        if (value != null && (value < min || value > max)) {
+            throw new ConfigException(at.where(path) + value + " is out of range: allowed " + min + " to " + max);
+        }
+    }
+
+    private void size(String path, ByteSize value, long min, long max) {
+        if (value != null && (value.bytes() < min || value.bytes() > max)) {
+            throw new ConfigException(at.where(path) + ByteSize.describe(value.bytes()) + " is out of range: allowed "
+                    + ByteSize.describe(min) + " to " + ByteSize.describe(max));
+        }
+    }
+
+    private void duration(String path, Duration value, Duration min, Duration max) {
+        if (value != null && (value.compareTo(min) < 0 || value.compareTo(max) > 0)) {
+            throw new ConfigException(at.where(path) + describe(value) + " is out of range: allowed " + describe(min)
+                    + " to " + describe(max));
+        }
+    }
+
+    /** {@code 500ms}, {@code 30s}, {@code 168h}: the largest unit that is exact. */
+    static String describe(Duration d) {
+        if (d.isNegative()) {
+            return "-" + describe(d.negated());
+        }
+        if (d.getNano() % 1_000_000 != 0 || d.compareTo(Duration.ofDays(365L * 1000)) > 0) {
+            return d.toString();
+        }
+        long ms = d.toMillis();
+        if (ms == 0 || ms % 1000 != 0) {
+            return ms + "ms";
+        }
+        long s = ms / 1000;
+        if (s % 3600 == 0) {
+            return s / 3600 + "h";
+        }
+        return s % 60 == 0 ? s / 60 + "m" : s + "s";
+    }
+}
