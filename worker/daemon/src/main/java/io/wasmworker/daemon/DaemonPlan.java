@@ -219,7 +219,8 @@ public record DaemonPlan(
     private static CheckpointPolicy policy(WorkerConfig.Checkpoint c) {
         CheckpointPolicy d = CheckpointPolicy.DEFAULT;
         return c == null ? d : new CheckpointPolicy(or(c.everySteps(), d.everySteps()), or(c.every(), d.every()),
-                or(c.onRequest(), d.onRequest()));
+                or(c.onRequest(), d.onRequest()),
+                or(c.inputChange(), d.onInputChange()));
     }
 
     /** Builds adapter settings, turning their validation errors into configuration errors. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.wasmworker.artifact.LocalArtifactStore;
+import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.daemon.config.ConfigException;
 import io.wasmworker.daemon.config.ConfigLoader;
 import io.wasmworker.module.ModuleCache;
@@ -124,7 +125,7 @@ class DaemonPlanTest {
                 artifacts:
                   order-pricing:
                     limits: { maxMemory: 16MiB, timeout: 3s }
-                    checkpoint: { everySteps: 5 }
+                    checkpoint: { everySteps: 5, onInputChange: fail }
                 camunda:
                   url: http://camunda/engine-rest
                   topics:
@@ -134,6 +135,7 @@ class DaemonPlanTest {
         assertThat(topic.binding().limits().maxMemoryBytes()).isEqualTo(16L << 20);
         assertThat(topic.binding().limits().timeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(topic.binding().checkpoints().everySteps()).isEqualTo(5);
+        assertThat(topic.binding().checkpoints().onInputChange()).isEqualTo(CheckpointPolicy.InputChange.FAIL);
         assertThat(topic.maxRetries()).isEqualTo(1);
         assertThat(topic.lockDuration()).isEqualTo(Duration.ofSeconds(60));
         assertThat(plan.snapshotsDir()).isEqualTo(home.resolve("snapshots"));

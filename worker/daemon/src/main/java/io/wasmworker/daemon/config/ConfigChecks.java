@@ -76,6 +76,11 @@ final class ConfigChecks {
         if (checkpoint != null) {
             integer(path + ".checkpoint.everySteps", checkpoint.everySteps(), 0, Integer.MAX_VALUE);
             duration(path + ".checkpoint.every", checkpoint.every(), Duration.ZERO, MAX_CHECKPOINT_EVERY);
+            String onInputChange = checkpoint.onInputChange();
+            if (onInputChange != null && checkpoint.inputChange() == null) {
+                throw new ConfigException(at.where(path + ".checkpoint.onInputChange") + "'" + onInputChange
+                        + "' is not one of: restart, fail");
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package io.wasmworker.daemon.config;
 
+import io.wasmworker.checkpoint.CheckpointPolicy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,17 @@ public record WorkerConfig(
 
     public record Limits(ByteSize maxMemory, Duration timeout, ByteSize maxInput, ByteSize maxOutput) {}
 
-    public record Checkpoint(Integer everySteps, Duration every, Boolean onRequest) {}
+    /** {@code onInputChange}: {@code restart} or {@code fail} (see config/README.md). */
+    public record Checkpoint(Integer everySteps, Duration every, Boolean onRequest, String onInputChange) {
+        /** The engine's value of {@code onInputChange}; null when absent or not a known value. */
+        public CheckpointPolicy.InputChange inputChange() {
+            return onInputChange == null ? null : switch (onInputChange) {
+                case "restart" -> CheckpointPolicy.InputChange.RESTART;
+                case "fail" -> CheckpointPolicy.InputChange.FAIL;
+                default -> null;
+            };
+        }
+    }
 
     public record Camunda(String url, String workerId, Auth auth, Duration longPoll, List<Topic> topics) {
         public Camunda {

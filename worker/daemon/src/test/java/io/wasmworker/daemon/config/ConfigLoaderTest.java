@@ -198,6 +198,12 @@ class ConfigLoaderTest {
                     checkpoint: { everySteps: -1 }
                 """ + CAMUNDA, "artifacts.a.checkpoint.everySteps", "-1 is out of range: allowed 0 to");
         fails("""
+                artifacts:
+                  a:
+                    checkpoint:
+                      onInputChange: resume
+                """ + CAMUNDA, ":4:", "artifacts.a.checkpoint.onInputChange", "'resume' is not one of: restart, fail");
+        fails("""
                 camunda:
                   url: http://camunda/engine-rest
                   topics:
