@@ -129,7 +129,7 @@ final class DevCommand implements Callable<Integer> {
                 http: { port: %d }
                 artifacts:
                   ckpt-step-rust:
-                    limits: { timeout: 5m }
+                    limits: { timeout: 5m, maxMemory: 16MiB }   # small: the heap check counts 4x for checkpointing guests
                     checkpoint: { everySteps: 1 }
                 camunda:
                   url: %s
