@@ -174,7 +174,7 @@ public final class ModuleLimits {
         private int maxFunctionParams = 1_000;
         private int maxFunctionResults = 1_000;
         private int maxImports = 10_000;                // [100,000] this host offers a few dozen functions
-        private int maxFunctions = 100_000;             // [1,000,000] compiling is per function (~0.1 ms each)
+        private int maxFunctions = 50_000;              // [1,000,000] compiling 50,000 empty ones takes ~5 s
         private int maxLocalsPerFunction = 50_000;
         private long maxTotalLocals = 2_000_000;        // [none] a few hundred bytes can declare millions
         private int maxTables = 8;                      // [100,000] toolchains emit one; see guests/ABI.md

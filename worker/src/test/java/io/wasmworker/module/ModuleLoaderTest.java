@@ -132,7 +132,7 @@ class ModuleLoaderTest {
                         .section(MEMORY, 1L, 0, 1L)
                         .section(EXPORT, 2L, 6L, "_start".getBytes(), 0, 0L, 6L, "memory".getBytes(), 2, 0L)
                         .section(CODE, (long) n, repeat(n, 2L, 0L, END)).build(),
-                "declares 200000 functions (imported and defined), more than the limit of 100000 (maxFunctions)");
+                "declares 200000 functions (imported and defined), more than the limit of 50000 (maxFunctions)");
         assertThat((System.nanoTime() - start) / 1_000_000).as("ms to refuse").isLessThan(2_000);
     }
 
