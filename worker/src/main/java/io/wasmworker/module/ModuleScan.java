@@ -27,6 +27,8 @@ final class ModuleScan {
     private int pos;
     /** End of what is being read now: the module, a section, or a function body. */
     private int end;
+    /** The function body being read, for messages; null elsewhere. */
+    private String inBody;
 
     private long types;
     private long importedFunctions;
@@ -330,6 +332,7 @@ final class ModuleScan {
             }
             int bodyEnd = pos + (int) size;
             end = bodyEnd;
+            inBody = "the body of function " + function;
             long runs = count("locals entries of function " + function);
             long locals = 0;
             for (long r = 0; r < runs; r++) {
@@ -345,6 +348,7 @@ final class ModuleScan {
             checkAtMost(totalLocals, limits.maxTotalLocals(), "locals in all functions", "maxTotalLocals");
             pos = bodyEnd;
             end = sectionEnd;
+            inBody = null;
         }
     }
 
@@ -534,6 +538,7 @@ final class ModuleScan {
     }
 
     private InvalidModuleException malformed(String why) {
-        return new InvalidModuleException("artifact " + digest + " is not a valid WebAssembly module: " + why);
+        return new InvalidModuleException("artifact " + digest + " is not a valid WebAssembly module: " + why
+                + (inBody == null ? "" : " (in " + inBody + ")"));
     }
 }

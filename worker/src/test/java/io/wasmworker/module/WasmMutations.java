@@ -22,7 +22,7 @@ final class WasmMutations {
         int at = 8;
         while (at < in.length) {
             long[] size = ByteMutations.readLeb128(in, at + 1);
-            if (size == null || at + 1 + size[1] + size[0] > in.length) {
+            if (size == null || size[0] < 0 || size[0] > in.length - (at + 1 + size[1])) {
                 break;
             }
             int content = (int) (at + 1 + size[1]);
