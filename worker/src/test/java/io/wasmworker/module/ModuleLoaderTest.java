@@ -186,6 +186,13 @@ class ModuleLoaderTest {
     }
 
     @Test
+    void aCompilerStackMismatchIsRefusedWithAReason() throws IOException {
+        // found by fuzzing: validates, then Chicory 1.7.5's compiler throws RuntimeException "Types not empty"
+        assertRefused(Files.readAllBytes(Path.of("src/test/resources/fuzz/module-loader/compiler-types-not-empty.wasm")),
+                "could not be compiled", "Types not empty");
+    }
+
+    @Test
     void aSecondMemoryIsRefused() {
         assertRefused(WasmBytes.module().section(MEMORY, 2L, 0, 1L, 0, 1L).build(),
                 "declares 2 memories; this host runs modules with one memory (the multi-memory proposal is not supported");
