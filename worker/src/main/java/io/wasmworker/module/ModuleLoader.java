@@ -13,6 +13,8 @@ import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.Import;
 import com.dylibso.chicory.wasm.types.MutabilityType;
 import com.dylibso.chicory.wasm.types.ValType;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.wasmworker.abi.AbiV1;
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.sandbox.host.WasiHost;
@@ -61,6 +63,13 @@ public final class ModuleLoader {
 
     private final ModuleLimits limits;
     private final ThreadPoolExecutor compilers;
+    /**
+     * Modules that went over the budget, for a while: a task retried against the same digest must not
+     * start another runaway compile each time (ModuleCache does not cache failures). They expire, in
+     * case only a busy machine made the first attempt slow.
+     */
+    private final Cache<Digest, String> overBudget = Caffeine.newBuilder()
+            .maximumSize(1024).expireAfterWrite(Duration.ofMinutes(10)).build();
 
     /** A loader with the {@link ModuleLimits#defaults() default limits}. */
     public ModuleLoader() {
@@ -87,6 +96,10 @@ public final class ModuleLoader {
         long start = System.nanoTime();
         checkMagic(digest, bytes);
         ModuleScan.check(digest, bytes, limits);
+        String refusal = overBudget.getIfPresent(digest);
+        if (refusal != null) {
+            throw new InvalidModuleException(refusal + " (refused within the last 10 minutes: not compiled again)");
+        }
         GuestModule module = withinBudget(digest, () -> parseAndCompile(digest, bytes, start));
         log.debug("compiled {} ({} bytes) in {} ms", digest.shortForm(), bytes.length, module.compileMillis());
         return module;
@@ -171,8 +184,10 @@ public final class ModuleLoader {
             }
         } catch (TimeoutException e) {
             result.cancel(true);
-            throw new InvalidModuleException("artifact " + digest + " is refused: parsing and compiling it took"
-                    + " longer than the compile budget of " + budget.toMillis() + " ms (compileBudget)");
+            String refusal = "artifact " + digest + " is refused: parsing and compiling it took longer than the"
+                    + " compile budget of " + budget.toMillis() + " ms (compileBudget)";
+            overBudget.put(digest, refusal);
+            throw new InvalidModuleException(refusal);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof InvalidModuleException invalid) {

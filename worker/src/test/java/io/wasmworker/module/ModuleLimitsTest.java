@@ -91,6 +91,17 @@ class ModuleLimitsTest {
     }
 
     @Test
+    void aModuleOverTheBudgetIsNotCompiledAgainWhenRetried() {
+        ModuleLoader loader = new ModuleLoader(ModuleLimits.builder().withCompileBudget(Duration.ofMillis(1)).build());
+        byte[] slow = manyFunctions(5_001);
+        assertThatThrownBy(() -> load(loader, slow)).hasMessageEndingWith("(compileBudget)");
+        assertThatThrownBy(() -> load(loader, slow))
+                .isInstanceOf(InvalidModuleException.class)
+                .hasMessageContaining("took longer than the compile budget of 1 ms (compileBudget)")
+                .hasMessageEndingWith("(refused within the last 10 minutes: not compiled again)");
+    }
+
+    @Test
     void aModuleWithinTheBudgetLoadsOnTheCompilerPool() {
         ModuleLoader loader = new ModuleLoader(ModuleLimits.builder().withCompileBudget(Duration.ofMinutes(2)).build());
         GuestModule m = load(loader, manyFunctions(100));
