@@ -93,19 +93,19 @@ public final class ModuleLoader {
     }
 
     public GuestModule load(Digest digest, byte[] bytes) {
-        long start = System.nanoTime();
         checkMagic(digest, bytes);
         ModuleScan.check(digest, bytes, limits);
         String refusal = overBudget.getIfPresent(digest);
         if (refusal != null) {
             throw new InvalidModuleException(refusal + " (refused within the last 10 minutes: not compiled again)");
         }
-        GuestModule module = withinBudget(digest, () -> parseAndCompile(digest, bytes, start));
+        GuestModule module = withinBudget(digest, () -> parseAndCompile(digest, bytes));
         log.debug("compiled {} ({} bytes) in {} ms", digest.shortForm(), bytes.length, module.compileMillis());
         return module;
     }
 
-    private GuestModule parseAndCompile(Digest digest, byte[] bytes, long start) {
+    private GuestModule parseAndCompile(Digest digest, byte[] bytes) {
+        long start = System.nanoTime();
         WasmModule wasm;
         try {
             wasm = parser().parse(() -> new ByteArrayInputStream(bytes));
