@@ -13,35 +13,105 @@ import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.Import;
 import com.dylibso.chicory.wasm.types.MutabilityType;
 import com.dylibso.chicory.wasm.types.ValType;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.wasmworker.abi.AbiV1;
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.sandbox.host.WasiHost;
+import java.io.ByteArrayInputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns verified artifact bytes into a {@link GuestModule}: parse and validate, check that every
- * import is something this host provides and that the module is a WASI command, then compile it to
- * JVM bytecode once. Every rejection names the artifact and the exact problem.
+ * Turns verified artifact bytes into a {@link GuestModule}: pre-scan the declared counts against the
+ * {@link ModuleLimits}, parse and validate, check that every import is something this host provides
+ * and that the module is a WASI command, then compile it to JVM bytecode once, all within the
+ * compile budget. Every rejection is an {@link InvalidModuleException} naming the artifact and the
+ * exact problem; nothing Chicory throws for bad bytes escapes any other way.
  */
 public final class ModuleLoader {
     private static final Logger log = LoggerFactory.getLogger(ModuleLoader.class);
     private static final byte[] MAGIC = {0x00, 0x61, 0x73, 0x6d};
+    /**
+     * Chicory 1.7.5's parser, validator and compiler cannot be interrupted, so the budget is enforced
+     * by running them on a thread of this small pool and no longer waiting once it is spent: the caller
+     * gets its answer in time, and the abandoned compile runs to its end on the pool thread. Runaway
+     * compiles cannot pile up: the pool never has more than this many threads (later loads queue, and
+     * their budget starts when they do), and the pre-scan's limits keep every compile finite. Idle
+     * threads exit, so a loader needs no closing.
+     */
+    private static final int COMPILE_THREADS = 2;
+    /** Chicory's validator and compiler recurse per nested block; deep but legitimate nesting needs room. */
+    private static final long COMPILE_STACK_BYTES = 64L << 20;
+    private static final AtomicInteger THREAD_IDS = new AtomicInteger();
+
+    private final ModuleLimits limits;
+    private final ThreadPoolExecutor compilers;
+    /**
+     * Modules that went over the budget, for a while: a task retried against the same digest must not
+     * start another runaway compile each time (ModuleCache does not cache failures). They expire, in
+     * case only a busy machine made the first attempt slow.
+     */
+    private final Cache<Digest, String> overBudget = Caffeine.newBuilder()
+            .maximumSize(1024).expireAfterWrite(Duration.ofMinutes(10)).build();
+
+    /** A loader with the {@link ModuleLimits#defaults() default limits}. */
+    public ModuleLoader() {
+        this(ModuleLimits.defaults());
+    }
+
+    public ModuleLoader(ModuleLimits limits) {
+        this.limits = limits;
+        this.compilers = new ThreadPoolExecutor(COMPILE_THREADS, COMPILE_THREADS, 10, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(null, r, "wasm-worker-compiler-" + THREAD_IDS.incrementAndGet(),
+                            COMPILE_STACK_BYTES);
+                    t.setDaemon(true);
+                    return t;
+                });
+        compilers.allowCoreThreadTimeOut(true);
+    }
+
+    public ModuleLimits limits() {
+        return limits;
+    }
 
     public GuestModule load(Digest digest, byte[] bytes) {
-        long start = System.nanoTime();
         checkMagic(digest, bytes);
+        ModuleScan.check(digest, bytes, limits);
+        String refusal = overBudget.getIfPresent(digest);
+        if (refusal != null) {
+            throw new InvalidModuleException(refusal + " (refused within the last 10 minutes: not compiled again)");
+        }
+        GuestModule module = withinBudget(digest, () -> parseAndCompile(digest, bytes));
+        log.debug("compiled {} ({} bytes) in {} ms", digest.shortForm(), bytes.length, module.compileMillis());
+        return module;
+    }
+
+    private GuestModule parseAndCompile(Digest digest, byte[] bytes) {
+        long start = System.nanoTime();
         WasmModule wasm;
         try {
-            wasm = Parser.parse(bytes);
-        } catch (ChicoryException | IllegalArgumentException | IndexOutOfBoundsException e) {
-            throw new InvalidModuleException("artifact " + digest + " is not a valid WebAssembly module: " + e.getMessage(), e);
+            wasm = parser().parse(() -> new ByteArrayInputStream(bytes));
+        } catch (RuntimeException | AssertionError | OutOfMemoryError | StackOverflowError e) {
+            throw new InvalidModuleException("artifact " + digest + " is not a valid WebAssembly module: "
+                    + describe(e, "parser"), e);
         }
         checkImports(digest, wasm);
         GuestStyle style = styleOf(digest, wasm);
@@ -52,12 +122,84 @@ public final class ModuleLoader {
             machineFactory = MachineFactoryCompiler.builder(wasm)
                     .withInterpreterFallback(InterpreterFallback.WARN)
                     .compile();
-        } catch (ChicoryException | IllegalStateException e) {
-            throw new InvalidModuleException("artifact " + digest + " could not be compiled: " + e.getMessage(), e);
+        } catch (RuntimeException | AssertionError | LinkageError | OutOfMemoryError | StackOverflowError e) {
+            throw new InvalidModuleException("artifact " + digest + " could not be compiled: "
+                    + describe(e, "compiler"), e);
         }
         long millis = (System.nanoTime() - start) / 1_000_000;
-        log.debug("compiled {} ({} bytes) in {} ms", digest.shortForm(), bytes.length, millis);
         return new GuestModule(digest, wasm, machineFactory, style, bytes.length, millis);
+    }
+
+    /**
+     * Chicory 1.7.5 does not parse the "name" custom section lazily: it allocates each name by its
+     * declared length before checking it fits, and inserts entries into sorted lists one by one
+     * (quadratic for a reversed list). This host never shows guest function names, so the section is
+     * kept as raw bytes instead. (A Parser holds state while parsing: one per module.)
+     */
+    private static Parser parser() {
+        return Parser.builder().withCustomParsers(Map.of()).build();
+    }
+
+    /** Chicory's own errors say what is wrong; anything else thrown on bad bytes is a Chicory bug, named as one. */
+    private static String describe(Throwable e, String stage) {
+        if (e instanceof ChicoryException && e.getMessage() != null) {
+            return e.getMessage();
+        }
+        if (e instanceof OutOfMemoryError) {
+            return "it needs more heap than is available to parse and compile it";
+        }
+        if (e instanceof StackOverflowError) {
+            return "its code nests too deeply for Chicory's " + stage;
+        }
+        return "Chicory's " + stage + " failed on it (" + e + ")";
+    }
+
+    /** Runs {@code work} on a compiler thread, waiting at most the compile budget once it has started. */
+    private GuestModule withinBudget(Digest digest, Supplier<GuestModule> work) {
+        CountDownLatch started = new CountDownLatch(1);
+        Future<GuestModule> result = compilers.submit(() -> {
+            started.countDown();
+            return work.get();
+        });
+        Duration budget = limits.compileBudget();
+        boolean interrupted = false;
+        try {
+            // Uninterruptible, as compiling on the caller's thread was: an interrupted caller still
+            // gets the module or its rejection, at the latest when the budget is spent.
+            while (true) {
+                try {
+                    started.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            long deadline = System.nanoTime() + budget.toNanos();
+            while (true) {
+                try {
+                    return result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } catch (TimeoutException e) {
+            result.cancel(true);
+            String refusal = "artifact " + digest + " is refused: parsing and compiling it took longer than the"
+                    + " compile budget of " + budget.toMillis() + " ms (compileBudget)";
+            overBudget.put(digest, refusal);
+            throw new InvalidModuleException(refusal);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof InvalidModuleException invalid) {
+                throw invalid;
+            }
+            throw new InvalidModuleException("artifact " + digest + " could not be loaded: "
+                    + describe(cause, "parser or compiler"), cause);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private static void checkMagic(Digest digest, byte[] bytes) {

@@ -2,9 +2,19 @@ package io.wasmworker.module;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import static io.wasmworker.module.WasmBytes.bytes;
+import static io.wasmworker.module.WasmBytes.repeat;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.testing.Guests;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class ModuleLoaderTest {
@@ -47,5 +57,204 @@ class ModuleLoaderTest {
     void aModuleWithoutStartIsNotACommand() {
         assertThatThrownBy(() -> load(Guests.wat("(module (memory (export \"memory\") 1) (func (export \"run\")))")))
                 .hasMessageContaining("is not a WASI command: it exports no function '_start'");
+    }
+
+    private void assertRefused(byte[] module, String... messageParts) {
+        assertThatThrownBy(() -> load(module))
+                .isInstanceOf(InvalidModuleException.class)
+                .hasMessageContaining(Digest.of(module).toString())
+                .hasMessageContainingAll(messageParts);
+    }
+
+    // Section ids (https://webassembly.github.io/spec/core/binary/modules.html#sections)
+    private static final int TYPE = 1;
+    private static final int FUNCTION = 3;
+    private static final int TABLE = 4;
+    private static final int MEMORY = 5;
+    private static final int GLOBAL = 6;
+    private static final int EXPORT = 7;
+    private static final int ELEMENT = 9;
+    private static final int CODE = 10;
+    private static final int DATA = 11;
+    private static final int I32 = 0x7f;
+    private static final int F64 = 0x7c;
+    private static final int END = 0x0b;
+    /** One type, {@code [] -> []}. */
+    private static final byte[] VOID_TYPE = bytes(1L, 0x60, 0L, 0L);
+
+    @Test
+    void aTypeDeclaring805MillionParamsIsRefusedBeforeChicoryAllocatesThem() {
+        // Chicory 1.7.5 sizes an ArrayList by the declared count: OutOfMemoryError from 17 bytes
+        assertRefused(WasmBytes.module().section(TYPE, 1L, 0x60, 805_306_368L).build(),
+                "is refused: it declares 805306368 params in type 0, more than the limit of 1000 (maxFunctionParams)");
+    }
+
+    @Test
+    void millionsOfLocalsInOneFunctionAreRefused() {
+        // 8 KB: 2,000 runs of 50,000 i32 locals, each within Chicory's own per-run check
+        byte[] body = bytes(2000L, repeat(2000, 50_000L, I32), END);
+        assertRefused(WasmBytes.module()
+                        .section(TYPE, VOID_TYPE)
+                        .section(FUNCTION, 1L, 0L)
+                        .section(CODE, 1L, (long) body.length, body).build(),
+                "locals in function 0", "(maxLocalsPerFunction)");
+    }
+
+    @Test
+    void localsAreCountedAcrossAllFunctions() {
+        int functions = 100;
+        byte[] body = bytes(1L, 40_000L, I32, END); // 4 million in all, each function within its own limit
+        assertRefused(WasmBytes.module()
+                        .section(TYPE, VOID_TYPE)
+                        .section(FUNCTION, (long) functions, repeat(functions, 0L))
+                        .section(CODE, (long) functions, repeat(functions, (long) body.length, body)).build(),
+                "locals in all functions", "(maxTotalLocals)");
+    }
+
+    @Test
+    void aLocalsCountBeyond32BitsIsMalformedNotOverflowed() {
+        // two runs of 2^32-1: as int they would wrap to -2
+        byte[] body = bytes(2L, 0xffff_ffffL, I32, 0xffff_ffffL, I32, END);
+        assertRefused(WasmBytes.module()
+                        .section(TYPE, VOID_TYPE)
+                        .section(FUNCTION, 1L, 0L)
+                        .section(CODE, 1L, (long) body.length, body).build(),
+                "4294967295 in its first 1 of 2 locals entries", "(maxLocalsPerFunction)");
+    }
+
+    @Test
+    void twoHundredThousandFunctionsAreRefusedBeforeCompiling() {
+        int n = 200_000;
+        long start = System.nanoTime();
+        assertRefused(WasmBytes.module()
+                        .section(TYPE, VOID_TYPE)
+                        .section(FUNCTION, (long) n, repeat(n, 0L))
+                        .section(MEMORY, 1L, 0, 1L)
+                        .section(EXPORT, 2L, 6L, "_start".getBytes(), 0, 0L, 6L, "memory".getBytes(), 2, 0L)
+                        .section(CODE, (long) n, repeat(n, 2L, 0L, END)).build(),
+                "declares 200000 functions (imported and defined), more than the limit of 50000 (maxFunctions)");
+        assertThat((System.nanoTime() - start) / 1_000_000).as("ms to refuse").isLessThan(2_000);
+    }
+
+    @Test
+    void aDataSegmentLongerThanTheModuleIsMalformed() {
+        // Chicory 1.7.5: new byte[(int) 0xffffffff] -> NegativeArraySizeException
+        assertRefused(WasmBytes.module().section(DATA, 1L, 0L, 0x41, 0L, END, 0xffff_ffffL).build(),
+                "is not a valid WebAssembly module: data segment 0 declares 4294967295 bytes, but only 0 remain");
+    }
+
+    @Test
+    void aCountLargerThanItsSectionIsMalformed() {
+        assertRefused(WasmBytes.module().section(GLOBAL, 0x7fff_ffffL, I32, 0, 0x41, 0L, END).build(),
+                "2147483647 globals declared at byte 10, but only 5 bytes remain to hold them");
+    }
+
+    @Test
+    void aTruncatedConstantIsMalformed() {
+        // Chicory 1.7.5 reads f64.const with ByteBuffer.getLong: BufferUnderflowException
+        assertRefused(WasmBytes.module().section(GLOBAL, 1L, F64, 0, 0x44, 0, 0).build(),
+                "is not a valid WebAssembly module: unexpected end");
+    }
+
+    @Test
+    void aTruncatedConstantInsideAFunctionBodyIsNamedToo() {
+        // bodies are not pre-scanned: this one reaches Chicory's parser, whose BufferUnderflowException is wrapped
+        byte[] body = bytes(0L, 0x44, 0, 0);
+        assertRefused(WasmBytes.module()
+                        .section(TYPE, VOID_TYPE)
+                        .section(FUNCTION, 1L, 0L)
+                        .section(CODE, 1L, (long) body.length, body).build(),
+                "is not a valid WebAssembly module", "BufferUnderflowException");
+    }
+
+    @Test
+    void aBranchPastTheFunctionIsInvalidNotANullPointer() {
+        // Chicory 1.7.5's code-section parser: NullPointerException on ControlTree.addCallback
+        byte[] body = bytes(0L, 0x0c, 2L, END);
+        assertRefused(WasmBytes.module()
+                        .section(TYPE, VOID_TYPE)
+                        .section(FUNCTION, 1L, 0L)
+                        .section(CODE, 1L, (long) body.length, body).build(),
+                "is not a valid WebAssembly module", "NullPointerException");
+    }
+
+    @Test
+    void aV128LocalIsRefusedByTheCompilerWithAReason() {
+        // Chicory 1.7.5's compiler: IllegalArgumentException "Unsupported type id: 123" (no SIMD in the compiler)
+        assertRefused(Guests.wat("(module (memory (export \"memory\") 1) (func (export \"_start\") (local v128)))"),
+                "could not be compiled", "Unsupported type id: 123");
+    }
+
+    @Test
+    void aCompilerStackMismatchIsRefusedWithAReason() throws IOException {
+        // found by fuzzing: validates, then Chicory 1.7.5's compiler throws RuntimeException "Types not empty"
+        assertRefused(Files.readAllBytes(Path.of("src/test/resources/fuzz/module-loader/compiler-types-not-empty.wasm")),
+                "could not be compiled", "Types not empty");
+    }
+
+    @Test
+    void aSecondMemoryIsRefused() {
+        assertRefused(WasmBytes.module().section(MEMORY, 2L, 0, 1L, 0, 1L).build(),
+                "declares 2 memories; this host runs modules with one memory (the multi-memory proposal is not supported");
+    }
+
+    @Test
+    void moreTablesThanTheBoundAreRefused() {
+        assertRefused(WasmBytes.module().section(TABLE, 9L, repeat(9, 0x70, 0, 1L)).build(),
+                "declares 9 tables; this host runs modules with at most 8 (maxTables");
+        assertThat(Guests.watModule("(module (memory (export \"memory\") 1) (table 1 funcref) (table 1 externref)"
+                + " (func (export \"_start\")))").wasm().tableSection().tableCount()).isEqualTo(2);
+    }
+
+    @Test
+    void elementEntriesAreBoundedBeforeChicoryReservesThem() {
+        // Chicory 1.7.5: new ArrayList<>(initCnt) for a segment declaring 2^31-1 entries
+        assertRefused(WasmBytes.module().section(ELEMENT, 1L, 0L, 0x41, 0L, END, 0x7fff_ffffL).build(),
+                "2147483647 entries in element segment 0 declared");
+    }
+
+    @Test
+    void aNameLongerThanItsSectionIsMalformed() {
+        // Chicory 1.7.5 readName: new byte[length] before checking -> NegativeArraySizeException / OutOfMemoryError
+        assertRefused(WasmBytes.module().section(0, 0xffff_ffffL, (int) 'x').build(),
+                "a custom section name at byte 10 declares 4294967295 bytes, but only 1 remain");
+    }
+
+    @Test
+    void everyExampleGuestStillLoads() throws IOException {
+        try (Stream<Path> files = Files.list(Guests.dir())) {
+            List<Path> wasm = files.filter(f -> f.toString().endsWith(".wasm")).sorted().toList();
+            assertThat(wasm).hasSizeGreaterThan(10);
+            for (Path f : wasm) {
+                byte[] b = Files.readAllBytes(f);
+                String name = f.getFileName().toString();
+                if (name.equals("hostile-bad-import.wasm")) {
+                    assertRefused(b, "which this host does not provide");
+                } else if (name.equals("hostile-ckpt-plain.wasm")) {
+                    assertRefused(b, "cannot be checkpointed: it is a plain command");
+                } else {
+                    assertThat(loader.load(Digest.of(b), b).digest()).as(name).isEqualTo(Digest.of(b));
+                }
+            }
+        }
+    }
+
+    /** Inputs the fuzzer (or the outside review) found escaping as raw throwables; each must stay a clear refusal. */
+    @Test
+    void theFuzzCorpusLoadsOrIsRefusedWithAReason() throws IOException {
+        Path corpus = Path.of("src/test/resources/fuzz/module-loader");
+        try (Stream<Path> files = Files.list(corpus)) {
+            List<Path> inputs = files.filter(f -> f.toString().endsWith(".wasm")).sorted().toList();
+            assertThat(inputs).hasSizeGreaterThan(10);
+            for (Path input : inputs) {
+                try {
+                    ModuleLoaderFuzzTest.loadOrRefuse(loader, Files.readAllBytes(input));
+                } catch (Throwable t) {
+                    throw new AssertionError(input.getFileName() + ": " + t, t);
+                }
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
     }
 }

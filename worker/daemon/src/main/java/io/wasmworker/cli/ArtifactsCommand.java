@@ -57,7 +57,9 @@ final class ArtifactsCommand implements Runnable {
             ModuleLoader loader = new ModuleLoader();
             PrintWriter out = spec.commandLine().getOut();
             for (Path file : files) {
-                byte[] bytes = LocalArtifactStore.readBounded(file, artifacts.maxBytes(), "module " + file);
+                // the loader's module size limit, or the store's if that is smaller: nothing larger could run
+                byte[] bytes = LocalArtifactStore.readBounded(file,
+                        Math.min(artifacts.maxBytes(), loader.limits().maxModuleBytes()), "module " + file);
                 loader.load(Digest.of(bytes), bytes); // refuse what could never run, with the reason
                 Digest digest = artifacts.put(bytes);
                 if (name != null) {

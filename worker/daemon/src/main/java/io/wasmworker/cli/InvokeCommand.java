@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.Digest;
-import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.CheckpointContext;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.store.SnapshotStore;
@@ -18,6 +17,7 @@ import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.Sandbox;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -111,7 +111,7 @@ final class InvokeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--report must be text or json, got '" + report + "'");
         }
         GuestLimits limits = limits();
-        byte[] inputBytes = readInput();
+        byte[] inputBytes = readInput(limits.maxInputBytes());
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("SOURCE", "cli");
         if (attempt < 1) {
@@ -124,8 +124,9 @@ final class InvokeCommand implements Callable<Integer> {
         metadata.putAll(task);
 
         ArtifactStore artifacts = store.artifacts();
-        ModuleCache modules = new ModuleCache(artifacts, new ModuleLoader(), 4);
-        GuestModule guest = resolve(artifacts, modules, err);
+        ModuleLoader loader = new ModuleLoader();
+        ModuleCache modules = new ModuleCache(artifacts, loader, 4);
+        GuestModule guest = resolve(artifacts, modules, loader.limits().maxModuleBytes(), err);
         SnapshotStore checkpoints = null;
 
         Invocation invocation = Invocation.of(inputBytes).withLimits(limits).withTask(metadata);
@@ -170,11 +171,14 @@ final class InvokeCommand implements Callable<Integer> {
         return ExitCodes.of(result.outcome());
     }
 
-    private GuestModule resolve(ArtifactStore artifacts, ModuleCache modules, PrintWriter err) throws IOException {
+    private GuestModule resolve(ArtifactStore artifacts, ModuleCache modules, int maxModuleBytes, PrintWriter err)
+            throws IOException {
         Path file = Path.of(module);
         if (Files.isRegularFile(file)) {
-            byte[] bytes = LocalArtifactStore.readBounded(file, LocalArtifactStore.DEFAULT_MAX_ARTIFACT_BYTES, "module " + file);
-            return modules.load(bytes);
+            try (InputStream in = Files.newInputStream(file)) {
+                return modules.load(readAtMost(in, maxModuleBytes, "the module file " + file, "module size limit",
+                        "this host does not load modules that large"));
+            }
         }
         if (module.endsWith(".wasm")) {
             throw new NoSuchFileException(module);
@@ -211,13 +215,31 @@ final class InvokeCommand implements Callable<Integer> {
         return (int) bytes;
     }
 
-    private byte[] readInput() throws IOException {
+    /**
+     * The input: {@code -} reads stdin, {@code @FILE} the file (picocli's @-file expansion is off, see
+     * {@link Main}), anything else is the JSON itself. Reading stops one byte past the input limit.
+     */
+    private byte[] readInput(int maxInputBytes) throws IOException {
         if (input.equals("-")) {
-            return System.in.readAllBytes();
+            return readAtMost(System.in, maxInputBytes, "stdin (--input -)", "input limit", "raise it with --max-input");
         }
         if (input.startsWith("@")) {
-            return Files.readAllBytes(Path.of(input.substring(1)));
+            Path file = Path.of(input.substring(1));
+            try (InputStream in = Files.newInputStream(file)) {
+                return readAtMost(in, maxInputBytes, "the input file " + file, "input limit", "raise it with --max-input");
+            }
         }
         return input.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** At most {@code limit} bytes; more is refused after reading one byte past it, never the whole stream. */
+    private static byte[] readAtMost(InputStream in, int limit, String what, String limitName, String fix)
+            throws IOException {
+        byte[] bytes = in.readNBytes(limit + 1);
+        if (bytes.length > limit) {
+            throw new IllegalArgumentException(what + " holds more than the " + limitName + " of " + limit + " bytes; "
+                    + fix);
+        }
+        return bytes;
     }
 }

@@ -32,6 +32,9 @@ public final class Main implements Runnable {
         cli.setOut(out);
         cli.setErr(err);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
+        // No @argument files: `invoke --input @FILE` reads FILE as the input itself, and a payload's
+        // lines must never become options (a JSON file could otherwise set --max-memory).
+        cli.setExpandAtFiles(false);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println("error: " + ExitCodes.describe(e));
             return ExitCodes.USAGE;

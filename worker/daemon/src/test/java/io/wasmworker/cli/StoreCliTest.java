@@ -138,9 +138,9 @@ class StoreCliTest {
         }
         Run put = cli("artifacts", "put", huge.toString());
         assertThat(put.exit()).isEqualTo(ExitCodes.USAGE);
-        assertThat(put.err()).contains(huge.toString()).contains("more than the limit of 67108864 bytes");
+        assertThat(put.err()).contains(huge.toString()).contains("33554432 bytes"); // the module size limit
         Run invoke = cli("invoke", huge.toString());
         assertThat(invoke.exit()).isEqualTo(ExitCodes.USAGE);
-        assertThat(invoke.err()).contains(huge.toString()).contains("more than the limit of 67108864 bytes");
+        assertThat(invoke.err()).contains(huge.toString()).contains("33554432 bytes"); // the module size limit
     }
 }
