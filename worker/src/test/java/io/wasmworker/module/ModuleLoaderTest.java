@@ -193,6 +193,21 @@ class ModuleLoaderTest {
     }
 
     @Test
+    void aFunctionTooLargeForTheCompilerIsRefusedNotInterpreted() {
+        // 40,000 locals fit the locals bound but not one JVM method: Chicory 1.7.5 would interpret the
+        // function, and the interpreter allocates each call's locals on the heap, uncharged (a recursing
+        // 50-byte module exhausted a 256 MiB heap in 2 s) and ignores interrupts on br_if back edges
+        byte[] body = bytes(1L, 40_000L, I32, END);
+        assertRefused(WasmBytes.module()
+                        .section(TYPE, VOID_TYPE)
+                        .section(FUNCTION, 1L, 0L)
+                        .section(MEMORY, 1L, 0L, 1L)
+                        .section(EXPORT, 2L, 6L, "memory".getBytes(), 2L, 0L, 6L, "_start".getBytes(), 0L, 0L)
+                        .section(CODE, 1L, (long) body.length, body).build(),
+                "could not be compiled", "function 0", "too large");
+    }
+
+    @Test
     void aSecondMemoryIsRefused() {
         assertRefused(WasmBytes.module().section(MEMORY, 2L, 0, 1L, 0, 1L).build(),
                 "declares 2 memories; this host runs modules with one memory (the multi-memory proposal is not supported");
