@@ -41,8 +41,10 @@ final class GuestRun {
 
     /**
      * Chicory 1.7.5's interpreter does not check for interrupts on br_if/br_table back edges. The
-     * compiler does, but functions too large to compile fall back to the interpreter; this listener
-     * runs for interpreted instructions only, so those loops stay stoppable at no cost to compiled code.
+     * compiler does. The module loader refuses functions too large to compile, so loaded modules run
+     * compiled; a module built with another machine factory (tests, benchmarks) may be interpreted, and
+     * this listener, which runs for interpreted instructions only, keeps its loops stoppable at no cost
+     * to compiled code.
      */
     private static final ExecutionListener INTERRUPT_CHECK = (instruction, stack) -> {
         if (Thread.currentThread().isInterrupted()) {
