@@ -114,6 +114,10 @@ public final class ModuleLoader {
                     + describe(e, "parser"), e);
         }
         checkImports(digest, wasm);
+        String heapRefusal = HeapCheck.refusal(wasm);
+        if (heapRefusal != null) {
+            throw new InvalidModuleException("artifact " + digest + " cannot run here: " + heapRefusal);
+        }
         GuestStyle style = styleOf(digest, wasm);
         Function<Instance, Machine> machineFactory;
         try {

@@ -1,6 +1,7 @@
 package io.wasmworker.sandbox;
 
 import io.wasmworker.module.GuestModule;
+import io.wasmworker.module.HeapCheck;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
@@ -49,8 +50,9 @@ public final class Sandbox implements AutoCloseable {
     public InvocationResult run(GuestModule module, Invocation invocation) {
         try {
             Outcome rejected = InputCheck.check(invocation);
-            if (rejected == null) {
-                rejected = HeapCheck.check(module.wasm());
+            String heapRefusal = rejected == null ? HeapCheck.refusal(module.wasm()) : null;
+            if (heapRefusal != null) {
+                rejected = new Outcome.Failure(FailureKind.ARTIFACT, heapRefusal);
             }
             if (rejected != null) {
                 return new InvocationResult(rejected, new byte[0], new byte[0],

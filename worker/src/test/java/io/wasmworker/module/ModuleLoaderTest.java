@@ -208,6 +208,16 @@ class ModuleLoaderTest {
     }
 
     @Test
+    void aWasmGcModuleIsRefusedWhenItLoads() {
+        // its heap lives outside the memory limit: refused at load, so `artifacts put` says so at once
+        byte[] gcArray = java.util.HexFormat.of().parseHex("0061736d01000000"
+                + "0107025e7e01600000" + "03020101" + "0503010001"
+                + "071302066d656d6f72790200065f737461727400000a" // exports memory, _start; code section:
+                + "040102000b"); // one empty body
+        assertRefused(gcArray, "cannot run here", "WasmGC array type (type 0)");
+    }
+
+    @Test
     void aSecondMemoryIsRefused() {
         assertRefused(WasmBytes.module().section(MEMORY, 2L, 0, 1L, 0, 1L).build(),
                 "declares 2 memories; this host runs modules with one memory (the multi-memory proposal is not supported");

@@ -1,4 +1,4 @@
-package io.wasmworker.sandbox;
+package io.wasmworker.module;
 
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.CompType;
@@ -12,19 +12,22 @@ import com.dylibso.chicory.wasm.types.TypeSection;
  * calls. A guest can declare GC objects only through struct or array types, so refusing those types
  * closes the whole heap. (Checkpoints could not capture that heap either.)
  */
-final class HeapCheck {
+public final class HeapCheck {
     private HeapCheck() {}
 
-    /** A failure naming the first GC type, or null if the module declares none. */
-    static Outcome check(WasmModule module) {
+    /**
+     * Why the module cannot run here, naming its first GC type, or null if it declares none. The
+     * loader refuses such modules; the sandbox checks again for modules built without the loader.
+     */
+    public static String refusal(WasmModule module) {
         TypeSection types = module.typeSection();
         for (int i = 0; i < types.subTypeCount(); i++) {
             CompType type = types.getSubType(i).compType();
             if (type.structType() != null || type.arrayType() != null) {
-                return new Outcome.Failure(FailureKind.ARTIFACT, "the module declares a WasmGC "
+                return "the module declares a WasmGC "
                         + (type.structType() != null ? "struct" : "array") + " type (type " + i + "), which this host"
                         + " does not run: GC objects live on the worker's heap, outside the memory limit. Compile"
-                        + " the guest to linear memory (no GC proposal)");
+                        + " the guest to linear memory (no GC proposal)";
             }
         }
         return null;
