@@ -190,12 +190,14 @@ public final class TaskRunner {
     }
 
     /**
-     * The orchestrator accepted the task's result: its checkpoints are no longer needed. Best
-     * effort; a leftover is only disk space and is logged.
+     * The orchestrator accepted the task's result: its checkpoints are no longer needed, and the
+     * store keeps a tombstone so that a late attempt of the task cannot checkpoint it again (see
+     * {@link SnapshotStore#finished}). Best effort; a leftover is only disk space, is logged, and is
+     * collected by {@code snapshots gc} or the daemon's collector.
      */
     public void finished(String taskKey) {
         try {
-            snapshots.delete(taskKey);
+            snapshots.finished(taskKey);
         } catch (RuntimeException e) {
             LOG.warn("task {} finished but its checkpoints could not be removed from {}: {}", taskKey,
                     snapshots.describe(), e.toString());
