@@ -140,7 +140,8 @@ public interface SnapshotStore {
      * What {@link #collect} did.
      *
      * @param tasks   tasks removed whole (checkpoints, attempt counts, tombstones)
-     * @param blobs   unreferenced blobs removed from tasks that stay
+     * @param blobs   unreferenced blobs removed from tasks that stay (and whatever a finished task had left
+     *                beside its tombstone)
      * @param damaged entries left alone because they cannot be read (location and reason)
      */
     record Collected(int tasks, int blobs, List<String> damaged) {
