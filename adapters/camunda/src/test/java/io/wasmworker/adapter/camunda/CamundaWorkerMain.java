@@ -11,12 +11,19 @@ import java.util.List;
  * A worker in a JVM of its own, for the crash test: {@code REST_URL HOME GUEST TOPIC LOCK_MILLIS
  * BUSINESS_KEY [MAX_RETRIES]}. Runs until killed. It fetches only tasks of that business key: a killed worker's
  * long poll stays pending in the engine and may still lock a task that arrives meanwhile.
+ *
+ * <p>Prints a line {@code RUN <task key> <attempt> <start ms> <end ms> <outcome>} for every run of a
+ * guest (start = end less the run's wall time), so a test can see runs of one task that overlapped.
  */
 public final class CamundaWorkerMain {
     private CamundaWorkerMain() {}
 
     public static void main(String[] args) throws InterruptedException {
-        Worker worker = new Worker(Path.of(args[1]));
+        Worker worker = new Worker(Path.of(args[1]), (task, result) -> {
+            long end = System.currentTimeMillis();
+            System.out.println("RUN " + task.taskKey() + " " + task.attempt() + " "
+                    + (end - result.metrics().wallNanos() / 1_000_000) + " " + end + " " + result.outcome().label());
+        });
         TaskBinding binding = new TaskBinding(worker.guest(args[2]), GuestLimits.DEFAULTS,
                 new CheckpointPolicy(1, Duration.ZERO, true));
         TopicSettings defaults = TopicSettings.of(args[3], binding);
