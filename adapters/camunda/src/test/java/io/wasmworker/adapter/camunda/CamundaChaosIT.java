@@ -60,7 +60,8 @@ class CamundaChaosIT {
     private static final String INPUT = "{\"steps\":8,\"work\":30000000}";
     private static final Map<String, Object> VARIABLES = Map.of("steps", 8, "work", 30_000_000);
     private static final Duration DEADLINE = Duration.ofSeconds(150);
-    private static final Pattern RUN = Pattern.compile("^RUN (\\S+) (\\d+) (\\d+) (\\d+) (\\S+)$", Pattern.MULTILINE);
+    private static final Pattern RUN = Pattern.compile("^RUN (\\S+) (\\d+) (\\d+) (\\d+) (\\S+)(?: (.*))?$",
+            Pattern.MULTILINE);
     private static CamundaEngine engine;
 
     @TempDir
@@ -97,6 +98,9 @@ class CamundaChaosIT {
 
         List<WorkerJvm> all = new ArrayList<>();
         try (EngineProxy proxy = new EngineProxy(engine.restUrl())) {
+            // a woken worker learns that its lock is gone a little later, so its guest may checkpoint first:
+            // after the task finished elsewhere, that is the zombie write the tombstone must refuse
+            proxy.delayExtensions(Duration.ofMillis(400));
             WorkerJvm[] slots = new WorkerJvm[WORKERS];
             for (int i = 0; i < WORKERS; i++) {
                 slots[i] = startWorker(i, all.size(), proxy, businessKey, snapshotsDir);
@@ -118,7 +122,7 @@ class CamundaChaosIT {
                 Thread.sleep(1_000 + random.nextInt(1_500));
                 int victim = random.nextInt(WORKERS);
                 if (pauses <= kills) {
-                    long pause = LOCK_MILLIS + 1_500 + random.nextInt(2_000);
+                    long pause = LOCK_MILLIS + 2_500 + random.nextInt(2_000);
                     schedule.add("pause worker " + victim + " for " + pause + " ms");
                     signal("STOP", slots[victim].process);
                     Thread.sleep(pause);
@@ -210,6 +214,85 @@ class CamundaChaosIT {
         }
     }
 
+    /**
+     * Issue 17 item 3, deterministically: a worker paused mid-task wakes after its task finished
+     * elsewhere, and its guest checkpoints before it learns that its lock is gone (its extension is held
+     * up by the proxy). The tombstone refuses the write: the store keeps only the tombstone, and the
+     * zombie's report is not accepted. (With a plain delete, its blob re-created the task's directory.)
+     */
+    @Test
+    void aPausedWorkerWakingAfterItsTaskFinishedLeavesNothingInTheStore() throws Exception {
+        String businessKey = "zombie-finished-" + System.nanoTime();
+        Path snapshotsDir = home.resolve("shared-snapshots");
+        LocalSnapshotStore store = new LocalSnapshotStore(snapshotsDir, false);
+        String pid = engine.startProcess("ckpt-process", businessKey, Map.of("steps", 8, "work", 60_000_000));
+        String taskId = engine.externalTasks(pid).get(0).path("id").asText();
+        String key = "camunda:" + taskId;
+        WorkerJvm zombie = null;
+        try (EngineProxy proxy = new EngineProxy(engine.restUrl())) {
+            // one slot, taken by the task: the paused worker has no long poll pending that would lock the task again
+            zombie = startWorker(0, 0, proxy, businessKey, snapshotsDir, 4_000, 1);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (store.latest(key).map(m -> m.sequence() < 2).orElse(true)) {
+                assertThat(System.nanoTime()).as("two checkpoints of " + key + ":\n" + Files.readString(zombie.log))
+                        .isLessThan(deadline);
+                Thread.sleep(5);
+            }
+            signal("STOP", zombie.process);
+            proxy.delayExtensions(Duration.ofMillis(1_500));
+
+            // meanwhile the task is taken over and finished by another worker (played here over REST)
+            postRetryingConflicts("/external-task/" + taskId + "/unlock", JSON.createObjectNode());
+            var fetch = JSON.createObjectNode().put("workerId", "other-worker").put("maxTasks", 1);
+            fetch.putArray("topics").addObject().put("topicName", "long-work").put("lockDuration", 60_000)
+                    .put("businessKey", businessKey);
+            assertThat(engine.post("/external-task/fetchAndLock", fetch).size()).isEqualTo(1);
+            var variables = JSON.createObjectNode();
+            variables.putObject("variables").putObject("result").put("value", "done elsewhere");
+            engine.post("/external-task/" + taskId + "/complete", variables.put("workerId", "other-worker"));
+            store.finished(key); // what the other worker's TaskRunner does once the engine accepted
+            assertThat(filesOf(snapshotsDir, key)).containsExactly("finished");
+
+            signal("CONT", zombie.process);
+            deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (runs(zombie.log).isEmpty()) {
+                assertThat(System.nanoTime()).as("the zombie's run ends:\n" + Files.readString(zombie.log))
+                        .isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            Thread.sleep(500); // its report, if any, has gone out
+            Run run = runs(zombie.log).get(0);
+            assertThat(runs(zombie.log)).hasSize(1);
+            assertThat(run.outcome()).isEqualTo("checkpoint");
+            assertThat(run.reason()).as("the zombie's checkpoint was refused by the tombstone")
+                    .contains("the task has finished, so this attempt");
+            assertThat(filesOf(snapshotsDir, key)).as("the store after the zombie woke").containsExactly("finished");
+            assertThat(store.latest(key)).isEmpty();
+            assertThat(engine.variables(pid).get("result").path("value").asText()).isEqualTo("done elsewhere");
+            assertThat(engine.get("/history/external-task-log?failureLog=true&processInstanceId=" + pid).size())
+                    .as("no failure of the zombie was accepted").isZero();
+        } finally {
+            if (zombie != null) {
+                signal("CONT", zombie.process);
+                zombie.process.destroyForcibly();
+                zombie.process.waitFor();
+            }
+        }
+    }
+
+    private static JsonNode postRetryingConflicts(String path, JsonNode body) throws InterruptedException {
+        for (int i = 0; ; i++) {
+            try {
+                return engine.post(path, body);
+            } catch (IllegalStateException e) {
+                if (i == 5 || !e.getMessage().contains("OptimisticLocking")) {
+                    throw e;
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
     private static int count(String text, String what) {
         int n = 0;
         for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) {
@@ -238,14 +321,19 @@ class CamundaChaosIT {
 
     private WorkerJvm startWorker(int slot, int number, EngineProxy proxy, String businessKey, Path snapshots)
             throws IOException {
+        return startWorker(slot, number, proxy, businessKey, snapshots, LOCK_MILLIS, 2);
+    }
+
+    private WorkerJvm startWorker(int slot, int number, EngineProxy proxy, String businessKey, Path snapshots,
+            long lockMillis, int maxConcurrent) throws IOException {
         Path workerHome = Files.createDirectories(home.resolve("worker-" + number));
         Path log = home.resolve("worker-" + number + ".log");
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
                 "-Dwasmworker.guests.dir=" + Worker.guestPath("x").getParent(),
-                "-Dwasmworker.snapshots.dir=" + snapshots,
+                "-Dwasmworker.snapshots.dir=" + snapshots, "-Dwasmworker.maxConcurrent=" + maxConcurrent,
                 CamundaWorkerMain.class.getName(), proxy.restUrl(), workerHome.toString(), "ckpt-async-c", "long-work",
-                Long.toString(LOCK_MILLIS), businessKey);
+                Long.toString(lockMillis), businessKey);
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new WorkerJvm(slot, process, log);
     }
@@ -255,14 +343,14 @@ class CamundaChaosIT {
         assertThat(kill.waitFor()).as("kill -" + signal + " " + process.pid()).isZero();
     }
 
-    private record Run(String key, int attempt, long start, long end, String outcome) {}
+    private record Run(String key, int attempt, long start, long end, String outcome, String reason) {}
 
     private static List<Run> runs(Path log) throws IOException {
         List<Run> runs = new ArrayList<>();
         Matcher m = RUN.matcher(Files.readString(log));
         while (m.find()) {
             runs.add(new Run(m.group(1), Integer.parseInt(m.group(2)), Long.parseLong(m.group(3)),
-                    Long.parseLong(m.group(4)), m.group(5)));
+                    Long.parseLong(m.group(4)), m.group(5), m.group(6) == null ? "" : m.group(6)));
         }
         return runs;
     }
