@@ -132,7 +132,7 @@ final class SnapshotsCommand implements Runnable {
         java.time.Duration olderThan;
 
         @Option(names = "--max", paramLabel = "N", defaultValue = "" + Integer.MAX_VALUE,
-                description = "Remove at most N tasks and blobs (default: no limit).")
+                description = "Examine at most N tasks (default: all).")
         int max;
 
         @Override

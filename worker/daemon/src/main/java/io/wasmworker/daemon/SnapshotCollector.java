@@ -76,7 +76,7 @@ final class SnapshotCollector implements AutoCloseable {
         });
         long period = schedule.every().toMillis();
         timer.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
-        LOG.info("snapshot leftovers older than {} are collected every {}, at most {} per sweep",
+        LOG.info("snapshot leftovers older than {} are collected every {}, at most {} tasks examined per sweep",
                 schedule.olderThan(), schedule.every(), schedule.maxPerSweep());
         return this;
     }

@@ -63,6 +63,8 @@ public final class LocalSnapshotStore implements SnapshotStore {
     private final Path tasks;
     private final DurableFiles files;
     private final TaskLocks locks;
+    /** The last task directory {@link #collect} examined; the next collection goes on after it. */
+    private volatile String gcCursor = "";
 
     /** A store that fsyncs every write (the safe default). */
     public LocalSnapshotStore(Path root) {
@@ -397,8 +399,11 @@ public final class LocalSnapshotStore implements SnapshotStore {
     }
 
     @Override
-    public Collected collect(Instant cutoff, Set<String> running, int maxRemovals) {
+    public Collected collect(Instant cutoff, Set<String> running, int maxEntries) {
         Objects.requireNonNull(cutoff, "cutoff");
+        if (maxEntries < 1) {
+            throw new IllegalArgumentException("maxEntries must be 1 or more, got " + maxEntries);
+        }
         Set<String> keep = running.stream().map(LocalSnapshotStore::storageName).collect(Collectors.toSet());
         List<Path> dirs = new ArrayList<>();
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(tasks)) {
@@ -407,23 +412,30 @@ public final class LocalSnapshotStore implements SnapshotStore {
             throw new UncheckedIOException("cannot list tasks in " + tasks + ": " + e, e);
         }
         dirs.sort(Comparator.naturalOrder());
+        // where the previous collection stopped: young entries early in the order never hold back old ones
+        String after = gcCursor;
+        int first = 0;
+        while (first < dirs.size() && dirs.get(first).getFileName().toString().compareTo(after) <= 0) {
+            first++;
+        }
         int removedTasks = 0;
         int removedBlobs = 0;
+        int examined = 0;
         List<String> damaged = new ArrayList<>();
-        for (Path dir : dirs) {
-            if (removedTasks + removedBlobs >= maxRemovals) {
-                break;
-            }
+        for (int i = 0; i < dirs.size() && examined < maxEntries; i++) {
+            Path dir = dirs.get((first + i) % dirs.size());
             String name = dir.getFileName().toString();
             if (DurableFiles.isTemp(dir) || keep.contains(name)) {
                 continue;
             }
+            examined++;
+            gcCursor = name;
             if (!TASK_DIR.matcher(name).matches() || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 damaged.add(dir + ": " + entry(dir, name).problem());
                 continue;
             }
             try (TaskLocks.Held held = locks.lock(name)) {
-                int[] removed = collectTask(dir, cutoff, maxRemovals - removedTasks - removedBlobs);
+                int[] removed = collectTask(dir, cutoff);
                 if (removed == null) {
                     damaged.add(dir + ": " + entry(dir, name).problem());
                 } else {
@@ -441,7 +453,7 @@ public final class LocalSnapshotStore implements SnapshotStore {
      * One task directory, under its lock: {tasks removed, blobs removed}, or null when its manifest is
      * damaged (then nothing is touched: which blobs it names cannot be told).
      */
-    private int[] collectTask(Path dir, Instant cutoff, int budget) throws IOException {
+    private int[] collectTask(Path dir, Instant cutoff) throws IOException {
         FileTime limit = FileTime.from(cutoff);
         if (isFinished(dir)) {
             if (Files.getLastModifiedTime(dir.resolve(FINISHED), LinkOption.NOFOLLOW_LINKS).compareTo(limit) < 0) {
@@ -476,9 +488,6 @@ public final class LocalSnapshotStore implements SnapshotStore {
         }
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(blobs)) {
             for (Path blob : stream) {
-                if (removed >= budget) {
-                    break;
-                }
                 if (!named.contains(blob.getFileName().toString())
                         && Files.getLastModifiedTime(blob, LinkOption.NOFOLLOW_LINKS).compareTo(limit) < 0) {
                     Files.deleteIfExists(blob);

@@ -132,9 +132,10 @@ public interface SnapshotStore {
      * name that are older than {@code cutoff} (a blob younger than it may be a checkpoint whose
      * manifest is not published yet), and everything of a finished task but its tombstone. Tasks in
      * {@code running} are not touched at all. Damaged entries are never removed, only reported.
-     * Stops once {@code maxRemovals} tasks and blobs have been removed.
+     * Examines at most {@code maxEntries} tasks, going on after the last one the previous collection
+     * of this instance examined (so a sweep's cost is bounded, and young tasks never hold back old ones).
      */
-    Collected collect(Instant cutoff, Set<String> running, int maxRemovals);
+    Collected collect(Instant cutoff, Set<String> running, int maxEntries);
 
     /**
      * What {@link #collect} did.

@@ -139,6 +139,27 @@ class SnapshotGcTest {
         assertThat(Files.list(root.resolve("tasks")).count()).isZero();
     }
 
+    /** Each sweep goes on where the last one stopped: however the young ones are ordered, every entry is reached. */
+    @Test
+    void youngTasksDoNotHoldBackOldOnesAcrossBoundedSweeps() throws IOException {
+        for (int i = 0; i < 6; i++) {
+            store.finished("young-" + i);
+        }
+        store.finished("old-1");
+        store.finished("old-2");
+        age("old-1");
+        age("old-2");
+
+        int removed = 0;
+        for (int sweep = 0; sweep < 4; sweep++) { // 8 tasks, 2 a sweep
+            removed += store.collect(CUTOFF, Set.of(), 2).tasks();
+        }
+        assertThat(removed).isEqualTo(2);
+        assertThat(exists("old-1")).isFalse();
+        assertThat(exists("old-2")).isFalse();
+        assertThat(Files.list(root.resolve("tasks")).count()).isEqualTo(6);
+    }
+
     @Test
     void aCollectedFinishedTaskCanRunAgainUnderItsKey() throws IOException {
         store.finished("k");

@@ -87,8 +87,8 @@ final class FlakySnapshotStore implements SnapshotStore {
     }
 
     @Override
-    public Collected collect(java.time.Instant cutoff, java.util.Set<String> running, int maxRemovals) {
-        return store.collect(cutoff, running, maxRemovals);
+    public Collected collect(java.time.Instant cutoff, java.util.Set<String> running, int maxEntries) {
+        return store.collect(cutoff, running, maxEntries);
     }
 
     @Override
