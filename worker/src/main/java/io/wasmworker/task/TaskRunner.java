@@ -24,6 +24,8 @@ import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -46,6 +48,8 @@ public final class TaskRunner {
     private final SnapshotStore snapshots;
     private final Sandbox sandbox;
     private final TaskObserver observer;
+    /** Task key to the number of its runs under way here (two copies of one task may overlap briefly). */
+    private final Map<String, Integer> running = new ConcurrentHashMap<>();
 
     public TaskRunner(ArtifactStore artifacts, ModuleCache modules, SnapshotStore snapshots, Sandbox sandbox) {
         this(artifacts, modules, snapshots, sandbox, TaskObserver.NONE);
@@ -76,6 +80,7 @@ public final class TaskRunner {
     public InvocationResult run(TaskRequest task) {
         String previous = MDC.get("task");
         MDC.put("task", task.taskKey()); // every log line about the task carries its key
+        running.merge(task.taskKey(), 1, Integer::sum);
         try {
             InvocationResult result;
             try {
@@ -92,6 +97,7 @@ public final class TaskRunner {
             }
             return result;
         } finally {
+            running.computeIfPresent(task.taskKey(), (key, n) -> n == 1 ? null : n - 1);
             if (previous == null) {
                 MDC.remove("task");
             } else {
@@ -184,18 +190,25 @@ public final class TaskRunner {
         return artifacts.resolve(ref);
     }
 
+    /** The keys of the tasks running here now: a collection of the snapshot store must leave them alone. */
+    public Set<String> runningTaskKeys() {
+        return Set.copyOf(running.keySet());
+    }
+
     /** Counts an attempt at the task (for orchestrators that do not count lock expiries). */
     public int beginAttempt(String taskKey) {
         return snapshots.beginAttempt(taskKey);
     }
 
     /**
-     * The orchestrator accepted the task's result: its checkpoints are no longer needed. Best
-     * effort; a leftover is only disk space and is logged.
+     * The orchestrator accepted the task's result: its checkpoints are no longer needed, and the
+     * store keeps a tombstone so that a late attempt of the task cannot checkpoint it again (see
+     * {@link SnapshotStore#finished}). Best effort; a leftover is only disk space, is logged, and is
+     * collected by {@code snapshots gc} or the daemon's collector.
      */
     public void finished(String taskKey) {
         try {
-            snapshots.delete(taskKey);
+            snapshots.finished(taskKey);
         } catch (RuntimeException e) {
             LOG.warn("task {} finished but its checkpoints could not be removed from {}: {}", taskKey,
                     snapshots.describe(), e.toString());

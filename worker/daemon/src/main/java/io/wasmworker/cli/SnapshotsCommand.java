@@ -15,10 +15,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code wasm-worker snapshots ls|inspect|rm}: the local snapshot store. */
+/** {@code wasm-worker snapshots ls|inspect|rm|gc}: the local snapshot store. */
 @Command(name = "snapshots", mixinStandardHelpOptions = true,
-        description = "Lists, inspects and removes task checkpoints in the local snapshot store.",
-        subcommands = {SnapshotsCommand.Ls.class, SnapshotsCommand.Inspect.class, SnapshotsCommand.Rm.class})
+        description = "Lists, inspects, removes and collects task checkpoints in the local snapshot store.",
+        subcommands = {SnapshotsCommand.Ls.class, SnapshotsCommand.Inspect.class, SnapshotsCommand.Rm.class,
+                SnapshotsCommand.Gc.class})
 final class SnapshotsCommand implements Runnable {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -96,7 +97,9 @@ final class SnapshotsCommand implements Runnable {
         }
     }
 
-    @Command(name = "rm", mixinStandardHelpOptions = true, description = "Removes a task's checkpoints.")
+    @Command(name = "rm", mixinStandardHelpOptions = true, description = {"Removes a task's checkpoints.",
+            "Also removes a finished task's tombstone: the key starts afresh, and a late attempt of the old task"
+                    + " is no longer fenced off by it."})
     static final class Rm extends StoreArgs implements Callable<Integer> {
         @Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -111,6 +114,44 @@ final class SnapshotsCommand implements Runnable {
                 s.delete(key);
                 spec.commandLine().getOut().println("removed " + key);
             }
+            return ExitCodes.SUCCESS;
+        }
+    }
+
+    @Command(name = "gc", mixinStandardHelpOptions = true, description = {
+            "Removes leftovers older than --older-than: tasks (checkpoint, attempt count or finished task's"
+                    + " tombstone) whose newest file is older, and unreferenced blobs older than it.",
+            "A task still running elsewhere keeps touching its files: choose an age far beyond any lock, heartbeat"
+                    + " timeout and task timeout. Damaged entries are listed, never removed (see `snapshots ls`)."})
+    static final class Gc extends StoreArgs implements Callable<Integer> {
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--older-than", paramLabel = "DURATION", required = true,
+                converter = Units.DurationConverter.class, description = "Minimum age of what is removed (e.g. 7d, 24h).")
+        java.time.Duration olderThan;
+
+        @Option(names = "--max", paramLabel = "N", defaultValue = "" + Integer.MAX_VALUE,
+                description = "Examine at most N tasks (default: all).")
+        int max;
+
+        @Override
+        public Integer call() {
+            if (olderThan.isNegative() || olderThan.isZero()) {
+                throw new IllegalArgumentException("--older-than must be positive, got " + olderThan);
+            }
+            if (max < 1) {
+                throw new IllegalArgumentException("--max must be 1 or more, got " + max);
+            }
+            SnapshotStore s = open();
+            Instant cutoff = Instant.now().minus(olderThan);
+            SnapshotStore.Collected c = s.collect(cutoff, java.util.Set.of(), max);
+            PrintWriter out = spec.commandLine().getOut();
+            for (String damaged : c.damaged()) {
+                out.printf("DAMAGED %s (left alone)%n", damaged);
+            }
+            out.printf("removed %d task(s) and %d unreferenced blob(s) not touched since %s%n", c.tasks(), c.blobs(),
+                    cutoff);
             return ExitCodes.SUCCESS;
         }
     }

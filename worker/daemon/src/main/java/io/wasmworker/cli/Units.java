@@ -6,10 +6,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 
-/** Parsing of human sizes ({@code 64MiB}) and durations ({@code 2s}, {@code 500ms}). */
+/** Parsing of human sizes ({@code 64MiB}) and durations ({@code 2s}, {@code 500ms}, {@code 7d}). */
 public final class Units {
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB)?");
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
 
     private Units() {}
 
@@ -41,14 +41,15 @@ public final class Units {
         Matcher m = DURATION.matcher(t);
         if (!m.matches()) {
             throw new IllegalArgumentException("invalid duration '" + text
-                    + "': use a whole number with a unit ms, s, m or h (e.g. 2s, 500ms)");
+                    + "': use a whole number with a unit ms, s, m, h or d (e.g. 2s, 500ms, 7d)");
         }
         long n = Long.parseLong(m.group(1));
         return switch (m.group(2)) {
             case "ms" -> Duration.ofMillis(n);
             case "s" -> Duration.ofSeconds(n);
             case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
         };
     }
 

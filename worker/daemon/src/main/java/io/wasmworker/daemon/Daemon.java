@@ -26,6 +26,7 @@ public final class Daemon implements AutoCloseable {
     private CamundaAdapter camunda;
     private TemporalAdapter temporal;
     private HttpEndpoint http;
+    private SnapshotCollector collector;
     private volatile boolean ready;
 
     public Daemon(DaemonPlan plan) {
@@ -53,6 +54,12 @@ public final class Daemon implements AutoCloseable {
             plan.taskQueues().forEach(q -> LOG.info("temporal {}: task queue '{}' serves {}", plan.temporal().target(),
                     q.taskQueue(), q.typeList()));
         }
+        if (plan.snapshotGc() != null) {
+            collector = new SnapshotCollector(runner.snapshots(), plan.snapshotGc(), runner::runningTaskKeys, registry,
+                    java.time.Clock.systemUTC()).start();
+        } else {
+            LOG.info("snapshot leftovers are not collected (stores.gc.enabled: false): use `wasm-worker snapshots gc`");
+        }
         ready = true;
         LOG.info("wasm-worker is ready");
         return this;
@@ -72,6 +79,9 @@ public final class Daemon implements AutoCloseable {
             return;
         }
         ready = false;
+        if (collector != null) {
+            collector.close();
+        }
         LOG.info("shutting down: in-flight tasks get {} to checkpoint or finish", plan.shutdownGrace());
         Thread camundaStop = new Thread(() -> {
             if (camunda != null) {

@@ -40,6 +40,7 @@ public record DaemonPlan(
         ModuleCache modules,
         Path snapshotsDir,
         boolean fsync,
+        SnapshotCollector.Schedule snapshotGc,
         Duration shutdownGrace,
         String httpHost,
         int httpPort,
@@ -66,12 +67,13 @@ public record DaemonPlan(
             long maxHeapBytes, int cores) {
         Path base = Path.of(source).toAbsolutePath().getParent();
         Path home = config.home() == null ? defaultHome : base.resolve(config.home()).normalize();
-        WorkerConfig.Stores stores = config.stores() == null ? new WorkerConfig.Stores(null, null, null) : config.stores();
+        WorkerConfig.Stores stores = config.stores() == null ? new WorkerConfig.Stores(null, null, null, null) : config.stores();
         Path artifactsDir = stores.artifacts() == null ? home.resolve("artifacts") : base.resolve(stores.artifacts()).normalize();
         Path snapshotsDir = stores.snapshots() == null ? home.resolve("snapshots") : base.resolve(stores.snapshots()).normalize();
         ModuleCache cache = modules.apply(artifactsDir);
         Bindings bindings = new Bindings(source, config.artifacts(), cache, new HashMap<>());
         List<HeapBudget.Claim> claims = new ArrayList<>();
+        List<Duration> waits = new ArrayList<>(); // locks, guest timeouts, backoffs: what the gc age must exceed
 
         CamundaSettings camunda = null;
         if (config.camunda() != null) {
@@ -90,6 +92,7 @@ public record DaemonPlan(
                         or(t.maxConcurrent(), 2), or(t.maxRetries(), 3), backoff, t.processDefinitionKey(),
                         t.tenantIds(), t.businessKey()));
                 topics.add(topic);
+                waits.addAll(List.of(topic.lockDuration(), topic.backoff().max(), binding.limits().timeout()));
                 claims.add(new HeapBudget.Claim(field, t.topic(), topic.maxConcurrent(), binding.limits(),
                         bindings.checkpoints(binding)));
             }
@@ -109,6 +112,7 @@ public record DaemonPlan(
                 String field = "temporal.taskQueues[" + i + "]";
                 Map<String, TaskBinding> activities = new LinkedHashMap<>();
                 q.activities().forEach((type, ref) -> activities.put(type, bindings.of(ref, field + ".activities." + type)));
+                activities.values().forEach(b -> waits.add(b.limits().timeout()));
                 queues.add(settings(source, field, () -> new TaskQueueSettings(q.name(), activities,
                         or(q.maxConcurrent(), 0))));
                 if (or(q.maxConcurrent(), 0) == 0) {
@@ -136,7 +140,9 @@ public record DaemonPlan(
         HeapBudget.admit(source, claims, maxHeapBytes, or(config.allowHeapOvercommit(), false));
 
         WorkerConfig.Http http = config.http() == null ? new WorkerConfig.Http(null, null) : config.http();
+        waits.add(or(config.shutdownGrace(), DEFAULT_GRACE));
         return new DaemonPlan(home, artifactsDir, cache, snapshotsDir, stores.fsync() == null || stores.fsync(),
+                snapshotGc(source, stores.gc(), SnapshotCollector.floor(waits)),
                 or(config.shutdownGrace(), DEFAULT_GRACE), or(http.host(), "127.0.0.1"),
                 or(http.port(), DEFAULT_HTTP_PORT), camunda, temporal, List.copyOf(queues));
     }
@@ -221,6 +227,30 @@ public record DaemonPlan(
         return c == null ? d : new CheckpointPolicy(or(c.everySteps(), d.everySteps()), or(c.every(), d.every()),
                 or(c.onRequest(), d.onRequest()),
                 or(c.inputChange(), d.onInputChange()));
+    }
+
+    /**
+     * The collection of leftovers, null when {@code enabled: false}. The default age is raised to the
+     * floor the configuration implies; an age set below it is an error naming the floor.
+     */
+    private static SnapshotCollector.Schedule snapshotGc(String source, WorkerConfig.Gc gc, Duration floor) {
+        WorkerConfig.Gc g = gc == null ? new WorkerConfig.Gc(null, null, null, null) : gc;
+        if (!or(g.enabled(), true)) {
+            return null;
+        }
+        Duration olderThan = g.olderThan();
+        if (olderThan == null) {
+            olderThan = floor.compareTo(SnapshotCollector.DEFAULT_OLDER_THAN) > 0 ? floor
+                    : SnapshotCollector.DEFAULT_OLDER_THAN;
+        } else if (olderThan.compareTo(floor) < 0) {
+            throw new ConfigException(source + ": stores.gc.olderThan: " + olderThan + " is shorter than " + floor
+                    + ", " + SnapshotCollector.FLOOR_FACTOR + " times the longest lock duration, guest timeout, retry"
+                    + " backoff or shutdown grace configured; a task still running or waiting for its retry could lose"
+                    + " its checkpoint. Raise it, or leave it out for the default (" + SnapshotCollector.DEFAULT_OLDER_THAN
+                    + ", or the floor if longer)");
+        }
+        return new SnapshotCollector.Schedule(olderThan, or(g.every(), SnapshotCollector.DEFAULT_EVERY),
+                or(g.maxPerSweep(), SnapshotCollector.DEFAULT_MAX_PER_SWEEP));
     }
 
     /** Builds adapter settings, turning their validation errors into configuration errors. */

@@ -2,12 +2,18 @@ package io.wasmworker.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wasmworker.checkpoint.store.Blobs;
+import io.wasmworker.checkpoint.store.LocalSnapshotStore;
+import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.testing.Guests;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -53,6 +59,8 @@ class StoreCliTest {
         assertThat(first.exit()).as(first.err()).isZero();
         assertThat(first.err()).contains("task 'k1' finished; its checkpoints were removed");
         assertThat(cli("snapshots", "ls").out()).doesNotContain("k1");
+        // rm semantics, not the daemon's tombstone: nothing is left that could fence off the next run
+        assertThat(home.resolve("snapshots/tasks")).isEmptyDirectory();
 
         Run again = cli("invoke", Guests.path("ckpt-step-c").toString(), "--input", input, "--task-key", "k1",
                 "--checkpoint-every-steps", "1", "--report", "json");
@@ -142,5 +150,53 @@ class StoreCliTest {
         Run invoke = cli("invoke", huge.toString());
         assertThat(invoke.exit()).isEqualTo(ExitCodes.USAGE);
         assertThat(invoke.err()).contains(huge.toString()).contains("33554432 bytes"); // the module size limit
+    }
+
+    @Test
+    void snapshotsGcRemovesOldLeftoversKeepsYoungOnesAndNamesDamagedEntries() throws Exception {
+        LocalSnapshotStore store = new LocalSnapshotStore(home.resolve("snapshots"), false);
+        checkpoint(store, "old-leftover");
+        store.finished("old-finished");
+        checkpoint(store, "young");
+        store.finished("young-finished");
+        Path tasks = home.resolve("snapshots/tasks");
+        Files.writeString(tasks.resolve("not-a-task"), "x");
+        FileTime old = FileTime.from(Instant.now().minus(Duration.ofDays(3)));
+        for (String key : List.of("old-leftover", "old-finished")) {
+            try (var tree = Files.walk(tasks.resolve(storageName(key)))) {
+                for (Path p : tree.toList()) {
+                    Files.setLastModifiedTime(p, old);
+                }
+            }
+        }
+
+        Run gc = cli("snapshots", "gc", "--older-than", "2d");
+
+        assertThat(gc.exit()).as(gc.err()).isZero();
+        assertThat(gc.out()).contains("removed 2 task(s) and 0 unreferenced blob(s)")
+                .contains("DAMAGED " + tasks.resolve("not-a-task"));
+        assertThat(tasks.resolve(storageName("old-leftover"))).doesNotExist();
+        assertThat(tasks.resolve(storageName("old-finished"))).doesNotExist();
+        assertThat(tasks.resolve(storageName("young-finished"))).exists();
+        assertThat(tasks.resolve("not-a-task")).exists();
+        assertThat(cli("snapshots", "ls").out()).contains("young  generation=1").doesNotContain("old-leftover");
+
+        Run nothingLeft = cli("snapshots", "gc", "--older-than", "2d");
+        assertThat(nothingLeft.out()).contains("removed 0 task(s)");
+        Run bad = cli("snapshots", "gc", "--older-than", "0s");
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.err()).contains("--older-than must be positive");
+    }
+
+    private static void checkpoint(LocalSnapshotStore store, String key) {
+        byte[] data = ("snapshot of " + key).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        store.putBlob(key, "0000000001-full", data);
+        store.publish(key, 0, new Manifest(key, 1, "sha256:" + "ab".repeat(32), 1, 1,
+                List.of(Blobs.ref("0000000001-full", data)), System.currentTimeMillis()));
+    }
+
+    /** The store's directory name for a key: hex SHA-256 of its UTF-8 bytes. */
+    private static String storageName(String key) {
+        return io.wasmworker.artifact.Digest.of(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)).hex();
     }
 }

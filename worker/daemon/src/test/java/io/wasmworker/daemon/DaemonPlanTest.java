@@ -176,4 +176,51 @@ class DaemonPlanTest {
                 """)).isInstanceOf(ConfigException.class).hasMessageContaining(":4:")
                 .hasMessageContaining("camunda.topics[0].maxConcurrent: 0 is out of range: allowed 1 to 1024");
     }
+
+    @Test
+    void snapshotsAreCollectedByDefaultAfterAWeekOrTenTimesTheLongestWait() throws Exception {
+        SnapshotCollector.Schedule byDefault = plan("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: t, artifact: order-pricing } ]
+                """).snapshotGc();
+        assertThat(byDefault).isEqualTo(new SnapshotCollector.Schedule(Duration.ofDays(7), Duration.ofHours(1), 1000));
+
+        // a 20-hour lock: nothing younger than 200 hours may go
+        SnapshotCollector.Schedule longLocks = plan("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: t, artifact: order-pricing, lockDuration: 20h } ]
+                """).snapshotGc();
+        assertThat(longLocks.olderThan()).isEqualTo(Duration.ofHours(200));
+
+        assertThat(plan("""
+                stores:
+                  gc: { olderThan: 2d, every: 10m, maxPerSweep: 50 }
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: t, artifact: order-pricing } ]
+                """).snapshotGc()).isEqualTo(new SnapshotCollector.Schedule(Duration.ofDays(2), Duration.ofMinutes(10), 50));
+        assertThat(plan("""
+                stores:
+                  gc: { enabled: false }
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: t, artifact: order-pricing } ]
+                """).snapshotGc()).isNull();
+    }
+
+    @Test
+    void aCollectionAgeBelowTheFloorIsRefusedNamingTheFloor() {
+        assertThatThrownBy(() -> plan("""
+                stores:
+                  gc: { olderThan: 1h }
+                artifacts:
+                  order-pricing: { limits: { timeout: 30m } }
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: t, artifact: order-pricing } ]
+                """)).isInstanceOf(ConfigException.class).hasMessageContaining("stores.gc.olderThan")
+                .hasMessageContaining("shorter than PT5H").hasMessageContaining("guest timeout");
+    }
 }

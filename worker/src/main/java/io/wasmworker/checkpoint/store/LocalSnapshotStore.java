@@ -7,6 +7,7 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -37,6 +38,7 @@ import org.slf4j.LoggerFactory;
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/manifest.json
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/blobs/&lt;blob name&gt;
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/attempts
+ * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/finished      (the tombstone of a finished task: alone in its directory)
  * &lt;root&gt;/locks/&lt;00..ff&gt;.lock
  * </pre>
  *
@@ -50,6 +52,7 @@ public final class LocalSnapshotStore implements SnapshotStore {
     private static final String MANIFEST = "manifest.json";
     private static final String BLOBS = "blobs";
     private static final String ATTEMPTS = "attempts";
+    private static final String FINISHED = "finished";
     private static final Pattern TASK_DIR = Pattern.compile("[0-9a-f]{64}");
     /** A manifest names at most {@code Checkpointer.MAX_CHAIN} blobs and a task key: far below this. */
     static final int MAX_MANIFEST_BYTES = 4 << 20;
@@ -60,6 +63,8 @@ public final class LocalSnapshotStore implements SnapshotStore {
     private final Path tasks;
     private final DurableFiles files;
     private final TaskLocks locks;
+    /** The last task directory {@link #collect} examined; the next collection goes on after it. */
+    private volatile String gcCursor = "";
 
     /** A store that fsyncs every write (the safe default). */
     public LocalSnapshotStore(Path root) {
@@ -87,7 +92,11 @@ public final class LocalSnapshotStore implements SnapshotStore {
 
     @Override
     public Optional<Manifest> latest(String taskKey) {
-        Path file = taskDir(taskKey).resolve(MANIFEST);
+        Path dir = taskDir(taskKey);
+        if (isFinished(dir)) {
+            return Optional.empty(); // even if a crash while finishing left the manifest behind
+        }
+        Path file = dir.resolve(MANIFEST);
         Optional<Manifest> manifest = readManifest(file);
         manifest.ifPresent(m -> {
             if (!m.taskKey().equals(taskKey)) {
@@ -102,11 +111,21 @@ public final class LocalSnapshotStore implements SnapshotStore {
     public void putBlob(String taskKey, String blobName, byte[] data) {
         Blobs.checkName(blobName);
         Objects.requireNonNull(data, "data");
-        Path dir = taskDir(taskKey).resolve(BLOBS);
+        Path taskDir = taskDir(taskKey);
+        Path dir = taskDir.resolve(BLOBS);
         Path target = dir.resolve(blobName);
+        if (isFinished(taskDir)) {
+            throw StaleGenerationException.finished(taskKey, "cannot write a checkpoint of it");
+        }
         try {
             files.createDirectories(dir);
             if (files.createIfAbsent(target, data)) {
+                // the task may have finished while we wrote: then this blob is removed again (by us, or by
+                // finished() if it listed the blobs after our write), so no zombie leaves one behind
+                if (isFinished(taskDir)) {
+                    removeFinishedLeftovers(taskKey, taskDir);
+                    throw StaleGenerationException.finished(taskKey, "cannot write a checkpoint of it");
+                }
                 return;
             }
             if (Files.size(target) != data.length || !Arrays.equals(Files.readAllBytes(target), data)) {
@@ -116,6 +135,9 @@ public final class LocalSnapshotStore implements SnapshotStore {
             // the same bytes again: fine, and made "new" so garbage collection treats it like a fresh put
             Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
         } catch (IOException e) {
+            if (isFinished(taskDir)) { // finished() removed the blobs under our feet
+                throw StaleGenerationException.finished(taskKey, "cannot write a checkpoint of it");
+            }
             throw new UncheckedIOException("cannot write blob " + blobName + " of task '" + taskKey + "' to "
                     + target + ": " + e, e);
         }
@@ -165,6 +187,9 @@ public final class LocalSnapshotStore implements SnapshotStore {
         Path dir = tasks.resolve(name);
         Path file = dir.resolve(MANIFEST);
         try (TaskLocks.Held held = locks.lock(name)) {
+            if (isFinished(dir)) {
+                throw StaleGenerationException.finished(taskKey, "cannot publish checkpoint " + manifest.reference());
+            }
             // a corrupt current manifest throws here: we cannot tell the generation, so we must not overwrite
             Optional<Manifest> previous = readManifest(file);
             long actual = previous.map(Manifest::generation).orElse(0L);
@@ -186,6 +211,9 @@ public final class LocalSnapshotStore implements SnapshotStore {
         Path dir = tasks.resolve(name);
         Path file = dir.resolve(ATTEMPTS);
         try (TaskLocks.Held held = locks.lock(name)) {
+            if (isFinished(dir)) {
+                throw StaleGenerationException.finished(taskKey, "cannot be counted as another attempt");
+            }
             int previous = 0;
             try {
                 previous = Integer.parseInt(Files.readString(file, StandardCharsets.US_ASCII).trim());
@@ -244,6 +272,9 @@ public final class LocalSnapshotStore implements SnapshotStore {
                     ? "a symbolic link, not a directory (never followed)" : "not a directory");
         }
         Path file = dir.resolve(MANIFEST);
+        if (isFinished(dir)) {
+            return null; // finished: a tombstone, not a checkpoint
+        }
         try {
             Optional<Manifest> manifest = readManifest(file);
             if (manifest.isEmpty()) {
@@ -259,36 +290,231 @@ public final class LocalSnapshotStore implements SnapshotStore {
     }
 
     @Override
+    public void finished(String taskKey) {
+        String name = storageName(taskKey);
+        Path dir = tasks.resolve(name);
+        try (TaskLocks.Held held = locks.lock(name)) {
+            if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                removeDir(dir); // a symbolic link or stray file where the task's directory belongs: never followed
+            }
+            files.createDirectories(dir);
+            // the tombstone first: from now on no late attempt publishes, whatever a crash leaves below
+            files.replace(dir.resolve(FINISHED), taskKey.getBytes(StandardCharsets.UTF_8));
+            removeAllBut(dir, FINISHED);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot mark task '" + taskKey + "' finished in " + dir + ": " + e, e);
+        }
+    }
+
+    @Override
     public void delete(String taskKey) {
         String name = storageName(taskKey);
         Path dir = tasks.resolve(name);
         try (TaskLocks.Held held = locks.lock(name)) {
-            if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-                return;
-            }
-            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                // a symbolic link (or a stray file) where the task's directory belongs: removing it
-                // removes the task; what it points at is outside the store and is never touched
-                Files.delete(dir);
-                files.syncDir(tasks);
-                return;
-            }
-            // the manifest first: once it is gone the task has no checkpoint, whatever else survives a crash
-            boolean hadCheckpoint = Files.deleteIfExists(dir.resolve(MANIFEST));
-            if (hadCheckpoint) {
-                files.syncDir(dir);
-            }
-            try (Stream<Path> tree = Files.walk(dir)) {
-                for (Path path : tree.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(path); // children before their directory
-                }
-            }
-            if (hadCheckpoint) {
-                files.syncDir(tasks); // without a checkpoint, a leftover after a crash is only an attempt count
-            }
+            removeDir(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete the checkpoints of task '" + taskKey + "' in " + dir + ": "
                     + e, e);
+        }
+    }
+
+    /** Removes a task's directory, its tombstone included; call under the task's lock. */
+    private void removeDir(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            // a symbolic link (or a stray file) where the task's directory belongs: removing it
+            // removes the task; what it points at is outside the store and is never touched
+            Files.delete(dir);
+            files.syncDir(tasks);
+            return;
+        }
+        // the manifest first: once it is gone the task has no checkpoint, whatever else survives a crash
+        boolean hadCheckpoint = Files.deleteIfExists(dir.resolve(MANIFEST));
+        if (hadCheckpoint) {
+            files.syncDir(dir);
+        }
+        deleteTree(dir, null);
+        if (hadCheckpoint) {
+            files.syncDir(tasks); // without a checkpoint, a leftover after a crash is only an attempt count
+        }
+    }
+
+    /** Everything in a task's directory but {@code keep} (manifest first); call under the task's lock. */
+    private void removeAllBut(Path dir, String keep) throws IOException {
+        if (Files.deleteIfExists(dir.resolve(MANIFEST))) {
+            files.syncDir(dir);
+        }
+        deleteTree(dir, dir.resolve(keep));
+    }
+
+    /**
+     * Deletes {@code path} and everything below it, except {@code keep} (and so its directory), never
+     * following a link. Blob writers do not take the task lock: a file that vanishes meanwhile is fine,
+     * and a directory a writer has just put a file into stays (that writer removes its file itself
+     * when it sees the tombstone, or a collection does).
+     */
+    private static void deleteTree(Path path, Path keep) throws IOException {
+        if (path.equals(keep)) {
+            return;
+        }
+        if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+            List<Path> children = new ArrayList<>();
+            try (DirectoryStream<Path> stream = Files.newDirectoryStream(path)) {
+                stream.forEach(children::add);
+            } catch (NoSuchFileException e) {
+                return;
+            }
+            for (Path child : children) {
+                deleteTree(child, keep);
+            }
+            if (keep != null && keep.startsWith(path)) {
+                return;
+            }
+            try {
+                Files.deleteIfExists(path);
+            } catch (DirectoryNotEmptyException e) {
+                LOG.debug("{} was written to while being removed; left for its writer or a collection", path);
+            }
+            return;
+        }
+        Files.deleteIfExists(path);
+    }
+
+    /** A zombie's blob written while its task finished: removed under the lock, with an emptied blobs directory. */
+    private void removeFinishedLeftovers(String taskKey, Path dir) {
+        try (TaskLocks.Held held = locks.lock(dir.getFileName().toString())) {
+            if (isFinished(dir)) {
+                removeAllBut(dir, FINISHED);
+            }
+        } catch (IOException e) {
+            LOG.warn("task '{}' has finished, but a late attempt's blob could not be removed from {}: {} (collected"
+                    + " later by `snapshots gc`)", taskKey, dir, e.toString());
+        }
+    }
+
+    private static boolean isFinished(Path taskDir) {
+        return Files.exists(taskDir.resolve(FINISHED), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    @Override
+    public Collected collect(Instant cutoff, Set<String> running, int maxEntries) {
+        Objects.requireNonNull(cutoff, "cutoff");
+        if (maxEntries < 1) {
+            throw new IllegalArgumentException("maxEntries must be 1 or more, got " + maxEntries);
+        }
+        Set<String> keep = running.stream().map(LocalSnapshotStore::storageName).collect(Collectors.toSet());
+        List<Path> dirs = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(tasks)) {
+            stream.forEach(dirs::add);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list tasks in " + tasks + ": " + e, e);
+        }
+        dirs.sort(Comparator.naturalOrder());
+        // where the previous collection stopped: young entries early in the order never hold back old ones
+        String after = gcCursor;
+        int first = 0;
+        while (first < dirs.size() && dirs.get(first).getFileName().toString().compareTo(after) <= 0) {
+            first++;
+        }
+        int removedTasks = 0;
+        int removedBlobs = 0;
+        int examined = 0;
+        List<String> damaged = new ArrayList<>();
+        for (int i = 0; i < dirs.size() && examined < maxEntries; i++) {
+            Path dir = dirs.get((first + i) % dirs.size());
+            String name = dir.getFileName().toString();
+            if (DurableFiles.isTemp(dir) || keep.contains(name)) {
+                continue;
+            }
+            examined++;
+            gcCursor = name;
+            if (!TASK_DIR.matcher(name).matches() || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                damaged.add(dir + ": " + entry(dir, name).problem());
+                continue;
+            }
+            try (TaskLocks.Held held = locks.lock(name)) {
+                int[] removed = collectTask(dir, cutoff);
+                if (removed == null) {
+                    damaged.add(dir + ": " + entry(dir, name).problem());
+                } else {
+                    removedTasks += removed[0];
+                    removedBlobs += removed[1];
+                }
+            } catch (IOException | UncheckedIOException e) {
+                LOG.warn("cannot collect {}: {}", dir, e.toString()); // the next collection tries again
+            }
+        }
+        return new Collected(removedTasks, removedBlobs, damaged);
+    }
+
+    /**
+     * One task directory, under its lock: {tasks removed, blobs removed}, or null when its manifest is
+     * damaged (then nothing is touched: which blobs it names cannot be told).
+     */
+    private int[] collectTask(Path dir, Instant cutoff) throws IOException {
+        FileTime limit = FileTime.from(cutoff);
+        if (isFinished(dir)) {
+            if (Files.getLastModifiedTime(dir.resolve(FINISHED), LinkOption.NOFOLLOW_LINKS).compareTo(limit) < 0) {
+                removeDir(dir);
+                return new int[] {1, 0};
+            }
+            int leftovers = countFiles(dir) - 1; // what a crash while finishing (or a zombie) left beside it
+            if (leftovers > 0) {
+                removeAllBut(dir, FINISHED);
+            }
+            return new int[] {0, Math.max(leftovers, 0)};
+        }
+        Optional<Manifest> manifest;
+        try {
+            manifest = readManifest(dir.resolve(MANIFEST));
+        } catch (CorruptSnapshotException e) {
+            return null;
+        }
+        if (manifest.isPresent() && !storageName(manifest.get().taskKey()).equals(dir.getFileName().toString())) {
+            return null;
+        }
+        if (newestFile(dir).compareTo(limit) < 0) {
+            removeDir(dir);
+            return new int[] {1, 0};
+        }
+        Set<String> named = manifest.map(m -> m.chain().stream().map(Manifest.BlobRef::name)
+                .collect(Collectors.toSet())).orElse(Set.of());
+        int removed = 0;
+        Path blobs = dir.resolve(BLOBS);
+        if (!Files.isDirectory(blobs, LinkOption.NOFOLLOW_LINKS)) {
+            return new int[] {0, 0};
+        }
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(blobs)) {
+            for (Path blob : stream) {
+                if (!named.contains(blob.getFileName().toString())
+                        && Files.getLastModifiedTime(blob, LinkOption.NOFOLLOW_LINKS).compareTo(limit) < 0) {
+                    Files.deleteIfExists(blob);
+                    removed++;
+                }
+            }
+        }
+        return new int[] {0, removed};
+    }
+
+    /** The newest modification time of any file or directory in the tree (never through a link). */
+    private static FileTime newestFile(Path dir) throws IOException {
+        try (Stream<Path> tree = Files.walk(dir)) {
+            FileTime newest = FileTime.fromMillis(Long.MIN_VALUE);
+            for (Path path : tree.toList()) {
+                if (Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
+                    FileTime time = Files.getLastModifiedTime(path, LinkOption.NOFOLLOW_LINKS);
+                    newest = time.compareTo(newest) > 0 ? time : newest;
+                }
+            }
+            return newest;
+        }
+    }
+
+    private static int countFiles(Path dir) throws IOException {
+        try (Stream<Path> tree = Files.walk(dir)) {
+            return (int) tree.filter(p -> !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).count();
         }
     }
 

@@ -1,7 +1,9 @@
 package io.wasmworker.checkpoint.store;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Where checkpoints live. The contract every implementation (local directory, S3) keeps:
@@ -17,6 +19,18 @@ import java.util.Optional;
  *       {@link CorruptSnapshotException}; nothing here ever answers "no checkpoint" for "unreadable".</li>
  *   <li><b>Safe keys.</b> Task keys are arbitrary strings; they are mapped to storage names that
  *       can never escape the store (no path traversal, no key collisions).</li>
+ *   <li><b>A finished task stays finished.</b> {@link #finished} removes the task's checkpoint, blobs
+ *       and attempt count and leaves a small tombstone in their place. While the tombstone exists, a
+ *       late (zombie) attempt of the task can neither publish, nor leave a blob behind, nor count an
+ *       attempt: each is refused with {@link StaleGenerationException} ({@link
+ *       StaleGenerationException#taskFinished()}), and a blob written while the task finished is
+ *       removed by the writer that sees the tombstone after writing it. {@link #latest} answers empty
+ *       for a finished task. Only {@link #delete} (an operator's explicit removal: a fresh start)
+ *       and {@link #collect} (after the retention) remove a tombstone.</li>
+ *   <li><b>Leftovers are collectable.</b> {@link #collect} removes whole tasks (checkpoint, attempt
+ *       count or tombstone) whose newest file is older than a cutoff, unreferenced blobs older than it,
+ *       and anything but the tombstone of a finished task; never a task the caller says is running,
+ *       never a damaged entry (it is reported, for a human to look at).</li>
  * </ul>
  */
 public interface SnapshotStore {
@@ -98,8 +112,48 @@ public interface SnapshotStore {
         }
     }
 
-    /** Removes the task's manifest, blobs and attempt count (after the task completed). */
+    /**
+     * The orchestrator accepted the task's result: removes its manifest, blobs and attempt count and
+     * leaves a tombstone, so that no late attempt of the task re-creates a checkpoint of it (see the
+     * class comment). Idempotent.
+     */
+    void finished(String taskKey);
+
+    /**
+     * Removes everything the store holds for the task, its tombstone included: an operator's
+     * explicit removal ({@code wasm-worker snapshots rm}), or a task key deliberately reused (the
+     * CLI's {@code invoke --task-key}), after which the key starts afresh.
+     */
     void delete(String taskKey);
+
+    /**
+     * Collects leftovers: every task whose newest file (manifest, blob, attempt count or tombstone)
+     * is older than {@code cutoff} is removed whole; in the others, blobs their manifest does not
+     * name that are older than {@code cutoff} (a blob younger than it may be a checkpoint whose
+     * manifest is not published yet), and everything of a finished task but its tombstone. Tasks in
+     * {@code running} are not touched at all. Damaged entries are never removed, only reported.
+     * Examines at most {@code maxEntries} tasks, going on after the last one the previous collection
+     * of this instance examined (so a sweep's cost is bounded, and young tasks never hold back old ones).
+     */
+    Collected collect(Instant cutoff, Set<String> running, int maxEntries);
+
+    /**
+     * What {@link #collect} did.
+     *
+     * @param tasks   tasks removed whole (checkpoints, attempt counts, tombstones)
+     * @param blobs   unreferenced blobs removed from tasks that stay (and whatever a finished task had left
+     *                beside its tombstone)
+     * @param damaged entries left alone because they cannot be read (location and reason)
+     */
+    record Collected(int tasks, int blobs, List<String> damaged) {
+        public Collected {
+            damaged = List.copyOf(damaged);
+        }
+
+        public int removals() {
+            return tasks + blobs;
+        }
+    }
 
     /** A short, human-readable description, e.g. {@code local:/var/lib/wasm-worker/snapshots}. */
     String describe();

@@ -208,10 +208,10 @@ class LocalSnapshotStoreTest {
             List<Process> children = new ArrayList<>();
             try {
                 for (int i = 0; i < processes; i++) {
-                    children.add(startChild(i, go));
+                    children.add(startChild(i, go)); // child i publishes as attempt i + 1
                 }
                 for (int i = 0; i < processes; i++) {
-                    awaitReady(children.get(i), i);
+                    awaitReady(children.get(i), i + 1);
                 }
                 Files.createFile(go);
 

@@ -46,6 +46,11 @@ final class EngineProxy implements AutoCloseable {
     private final Map<String, AtomicInteger> extensionsUnderWay = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private final Set<String> overlapping = ConcurrentHashMap.newKeySet();
+    /** Extensions under way per task and worker id, to tell a worker's own extension from another's. */
+    private final Map<String, AtomicInteger> ownExtensionsUnderWay = new ConcurrentHashMap<>();
+    private final Set<String> overlappingOwn = ConcurrentHashMap.newKeySet();
+    private final Set<String> conflicts = ConcurrentHashMap.newKeySet();
+    private static final Pattern WORKER_ID = Pattern.compile("\"workerId\"\\s*:\\s*\"([^\"]*)\"");
     private volatile long extensionDelayMillis;
 
     /** @param target the engine's REST URL, e.g. {@code http://localhost:8080/engine-rest} */
@@ -88,6 +93,24 @@ final class EngineProxy implements AutoCloseable {
         return Set.copyOf(overlapping);
     }
 
+    /**
+     * Reports (complete, failure, BPMN error) that arrived while an extension of the same task by the
+     * same worker id was under way: what made the engine refuse completions in issue 17.
+     */
+    Set<String> overlappingOwnReports() {
+        return Set.copyOf(overlappingOwn);
+    }
+
+    /** Reports the engine itself (not this proxy) answered with an optimistic-locking conflict (ENGINE-03005). */
+    Set<String> conflictedReports() {
+        return Set.copyOf(conflicts);
+    }
+
+    private static String workerId(byte[] body) {
+        Matcher m = WORKER_ID.matcher(new String(body, StandardCharsets.UTF_8));
+        return m.find() ? m.group(1) : null;
+    }
+
     private void forward(HttpExchange exchange) throws IOException {
         try {
             String path = exchange.getRequestURI().getRawPath();
@@ -98,15 +121,20 @@ final class EngineProxy implements AutoCloseable {
             if (taskId != null) {
                 calls.computeIfAbsent(taskId + "/" + call, k -> new AtomicInteger()).incrementAndGet();
             }
+            String workerId = taskId == null ? null : workerId(body);
             if ("extendLock".equals(call)) {
                 AtomicInteger underWay = extensionsUnderWay.computeIfAbsent(taskId, k -> new AtomicInteger());
+                AtomicInteger ownUnderWay = ownExtensionsUnderWay.computeIfAbsent(taskId + "|" + workerId,
+                        k -> new AtomicInteger());
                 underWay.incrementAndGet();
+                ownUnderWay.incrementAndGet();
                 HttpResponse<byte[]> answer;
                 try {
                     Thread.sleep(extensionDelayMillis);
                     answer = send(exchange, path, body);
                 } finally {
                     underWay.decrementAndGet(); // before the client can see the answer and go on
+                    ownUnderWay.decrementAndGet();
                 }
                 respond(exchange, answer);
                 return;
@@ -115,6 +143,10 @@ final class EngineProxy implements AutoCloseable {
                 AtomicInteger underWay = extensionsUnderWay.get(taskId);
                 if (underWay != null && underWay.get() > 0) {
                     overlapping.add(taskId + "/" + call);
+                }
+                AtomicInteger ownUnderWay = workerId == null ? null : ownExtensionsUnderWay.get(taskId + "|" + workerId);
+                if (ownUnderWay != null && ownUnderWay.get() > 0) {
+                    overlappingOwn.add(taskId + "/" + call + " by " + workerId);
                 }
             }
             if ("complete".equals(call)) {
@@ -127,7 +159,12 @@ final class EngineProxy implements AutoCloseable {
                     return;
                 }
             }
-            respond(exchange, send(exchange, path, body));
+            HttpResponse<byte[]> answer = send(exchange, path, body);
+            if (call != null && answer.statusCode() == 500
+                    && new String(answer.body(), StandardCharsets.UTF_8).contains("OptimisticLocking")) {
+                conflicts.add(taskId + "/" + call + " by " + workerId);
+            }
+            respond(exchange, answer);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

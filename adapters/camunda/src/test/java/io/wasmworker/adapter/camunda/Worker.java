@@ -15,7 +15,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-/** A worker in the test JVM: its own artifact and snapshot stores under {@code home}, one adapter. */
+/**
+ * A worker in the test JVM: its own artifact and snapshot stores under {@code home} (the snapshot
+ * store elsewhere when {@code -Dwasmworker.snapshots.dir} says so: workers sharing one), one adapter.
+ */
 final class Worker implements AutoCloseable {
     final Path home;
     final LocalArtifactStore artifacts;
@@ -32,7 +35,8 @@ final class Worker implements AutoCloseable {
     Worker(Path home, TaskObserver observer) {
         this.home = home;
         this.artifacts = new LocalArtifactStore(home.resolve("artifacts"));
-        this.snapshots = new LocalSnapshotStore(home.resolve("snapshots"), false);
+        String shared = System.getProperty("wasmworker.snapshots.dir");
+        this.snapshots = new LocalSnapshotStore(shared != null ? Path.of(shared) : home.resolve("snapshots"), false);
         this.runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 16), snapshots, sandbox,
                 observer);
     }

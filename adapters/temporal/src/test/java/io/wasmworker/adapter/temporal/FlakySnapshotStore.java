@@ -82,6 +82,16 @@ final class FlakySnapshotStore implements SnapshotStore {
     }
 
     @Override
+    public void finished(String taskKey) {
+        store.finished(taskKey);
+    }
+
+    @Override
+    public Collected collect(java.time.Instant cutoff, java.util.Set<String> running, int maxEntries) {
+        return store.collect(cutoff, running, maxEntries);
+    }
+
+    @Override
     public String describe() {
         return store.describe();
     }

@@ -22,7 +22,9 @@ import java.util.stream.Collectors;
  * A worker in a JVM of its own, for the crash tests: serves activity type {@code steps}
  * (ckpt-step-c, a checkpoint after every step) on a task queue, with stores under a home
  * directory, and prints what happens on stdout, one line each:
- * {@code READY}, {@code CHECKPOINT attempt=A seq=S ref=R}, {@code FINISHED attempt=A outcome=O resumedFrom=S steps=1,2,..}.
+ * {@code READY}, {@code CHECKPOINT attempt=A seq=S ref=R},
+ * {@code FINISHED attempt=A outcome=O resumedFrom=S steps=1,2,.. key=K start=MS end=MS} (start = end less the
+ * run's wall time).
  *
  * <p>Arguments: TARGET TASK_QUEUE HOME MAX_CONCURRENT
  */
@@ -59,10 +61,13 @@ public final class TestWorkerMain {
 
         @Override
         public void finished(ActivityInfo info, InvocationResult result) {
+            long end = System.currentTimeMillis();
             System.out.println("FINISHED attempt=" + info.getAttempt() + " outcome=" + result.outcome().label()
                     + " resumedFrom=" + result.metrics().resumedFromSequence() + " steps="
                     + Guests.steps(result.stderrTailText()).stream().map(String::valueOf)
-                            .collect(Collectors.joining(",")));
+                            .collect(Collectors.joining(","))
+                    + " key=" + TemporalTask.key(info) + " start=" + (end - result.metrics().wallNanos() / 1_000_000)
+                    + " end=" + end);
         }
     }
 }

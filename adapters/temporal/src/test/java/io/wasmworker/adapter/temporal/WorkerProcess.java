@@ -64,6 +64,10 @@ final class WorkerProcess implements AutoCloseable {
         }
     }
 
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
     /** SIGKILL: no shutdown hook, nothing flushed, sockets closed by the kernel. */
     void kill() throws InterruptedException {
         process.destroyForcibly();

@@ -31,6 +31,11 @@ final class ConfigChecks {
     /** Each running guest is a platform thread and, at worst, its whole memory limit of heap. */
     static final int MAX_CONCURRENT = 1024;
     static final int MAX_RETRIES = 1000;
+    static final Duration MIN_GC_AGE = Duration.ofMinutes(1);
+    static final Duration MAX_GC_AGE = Duration.ofDays(3650);
+    static final Duration MIN_GC_EVERY = Duration.ofSeconds(1);
+    static final Duration MAX_GC_EVERY = Duration.ofDays(30);
+    static final int MAX_GC_PER_SWEEP = 1_000_000;
 
     private final Positions at;
 
@@ -41,6 +46,12 @@ final class ConfigChecks {
     static void check(WorkerConfig config, Positions positions) {
         ConfigChecks c = new ConfigChecks(positions);
         c.duration("shutdownGrace", config.shutdownGrace(), Duration.ZERO, MAX_SHUTDOWN_GRACE);
+        if (config.stores() != null && config.stores().gc() != null) {
+            WorkerConfig.Gc gc = config.stores().gc();
+            c.duration("stores.gc.olderThan", gc.olderThan(), MIN_GC_AGE, MAX_GC_AGE);
+            c.duration("stores.gc.every", gc.every(), MIN_GC_EVERY, MAX_GC_EVERY);
+            c.integer("stores.gc.maxPerSweep", gc.maxPerSweep(), 1, MAX_GC_PER_SWEEP);
+        }
         if (config.http() != null) {
             c.integer("http.port", config.http().port(), 0, 65535);
         }

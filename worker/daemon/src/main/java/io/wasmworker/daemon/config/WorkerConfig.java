@@ -27,7 +27,10 @@ public record WorkerConfig(
     }
 
     /** Where artifacts and snapshots live (default: under {@code home}). */
-    public record Stores(String artifacts, String snapshots, Boolean fsync) {}
+    public record Stores(String artifacts, String snapshots, Boolean fsync, Gc gc) {}
+
+    /** The daemon's collection of snapshot-store leftovers (see {@code config/README.md}). */
+    public record Gc(Boolean enabled, Duration olderThan, Duration every, Integer maxPerSweep) {}
 
     /** The metrics and health endpoint. */
     public record Http(String host, Integer port) {}

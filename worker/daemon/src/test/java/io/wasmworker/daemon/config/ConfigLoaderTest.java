@@ -170,6 +170,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void snapshotGcSettingsOutOfRangeAreNamed() {
+        fails("""
+                stores:
+                  gc: { olderThan: 10s }
+                """ + CAMUNDA, ":2:", "stores.gc.olderThan", "10s is out of range: allowed 1m to");
+        fails("""
+                stores:
+                  gc: { every: 0s }
+                """ + CAMUNDA, "stores.gc.every", "0ms is out of range: allowed 1s to");
+        fails("""
+                stores:
+                  gc: { maxPerSweep: 0 }
+                """ + CAMUNDA, "stores.gc.maxPerSweep", "0 is out of range: allowed 1 to");
+        fails("""
+                stores:
+                  gc: { olderThen: 7d }
+                """ + CAMUNDA, "unknown field 'olderThen'", "did you mean 'olderThan'?");
+    }
+
+    @Test
     void valuesOutOfRangeAreNamedWithTheAllowedRange() {
         fails("""
                 artifacts:
