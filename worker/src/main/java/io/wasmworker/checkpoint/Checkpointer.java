@@ -127,7 +127,7 @@ public final class Checkpointer {
      * discarded for another input. Throws for a zombie attempt and by the input-change policy.
      */
     private Optional<Manifest> current() {
-        Optional<Manifest> latest = context.store().latest(context.taskKey());
+        Optional<Manifest> latest = context.latest();
         if (latest.isEmpty()) {
             return Optional.empty();
         }

@@ -45,7 +45,7 @@ public final class Daemon implements AutoCloseable {
             camunda.start();
         }
         if (plan.temporal() != null) {
-            TemporalAdapter.Builder builder = TemporalAdapter.builder(plan.temporal(), runner, runner.snapshots());
+            TemporalAdapter.Builder builder = TemporalAdapter.builder(plan.temporal(), runner);
             for (TaskQueueSettings queue : plan.taskQueues()) {
                 builder.queue(queue);
             }

@@ -312,7 +312,7 @@ class TemporalAdapterTest {
         TemporalSettings settings = TemporalSettings.of(service.target(), TemporalService.NAMESPACE)
                 .withShutdownGrace(Duration.ofSeconds(20));
         // guests on the activity threads here: the suspend works the same without the hand-off
-        TemporalAdapter first = TemporalAdapter.builder(settings, runner, snapshots).queue(queue, bindings, 1)
+        TemporalAdapter first = TemporalAdapter.builder(settings, runner).queue(queue, bindings, 1)
                 .guestThreads(TemporalAdapter.GuestThreadMode.ACTIVITY_THREADS).observer(observer).build().start();
         CountDownLatch checkpointed = new CountDownLatch(2);
         observer.onCheckpoint(wf, m -> checkpointed.countDown());
@@ -327,7 +327,7 @@ class TemporalAdapterTest {
         assertThat(observer.attempts(wf)).singleElement().satisfies(a ->
                 assertThat(a.result().outcome().label()).isEqualTo("suspended"));
 
-        try (TemporalAdapter second = TemporalAdapter.builder(settings, runner, snapshots).queue(queue, bindings, 1)
+        try (TemporalAdapter second = TemporalAdapter.builder(settings, runner).queue(queue, bindings, 1)
                 .observer(observer).build().start()) {
             Object result = client.newUntypedWorkflowStub(wf).getResult(60, TimeUnit.SECONDS, Object.class);
             assertThat(JSON.writeValueAsString(result)).isEqualTo(JSON.readTree(uninterrupted(input)).toString());
