@@ -186,9 +186,9 @@ public final class TaskRunner {
         Optional<Manifest> checkpoint = task.latest();
         boolean discarded = checkpoint.isPresent() && checkpoint.get().input() != null
                 && task.binding().checkpoints().onInputChange() == CheckpointPolicy.InputChange.RESTART
-                && !checkpoint.get().input().equals(Digest.of(input).toString());
+                && !checkpoint.get().input().equals(Digest.of(input));
         if (checkpoint.isPresent() && !discarded) {
-            Digest started = Digest.parse(checkpoint.get().artifact());
+            Digest started = checkpoint.get().artifact();
             LOG.debug("task {} resumes on {}, the module its checkpoint belongs to", task.key(), started);
             return started;
         }

@@ -39,8 +39,8 @@ class TaskMetricsTest {
             task = runner.open(TaskKey.of("camunda:1"), TaskBinding.of(ArtifactRef.parse("logic")), 2);
             task.run(new byte[0], Map.of("SOURCE", "camunda", "TOPIC", "pricing"), null, null); // the name is unbound
         }
-        Manifest stale = new Manifest("camunda:1", 3, "sha256:" + "ab".repeat(32), 3, 1,
-                List.of(Blobs.ref("b", new byte[] {1})), 0L, Digest.of(new byte[] {1}).toString());
+        Manifest stale = new Manifest("camunda:1", 3, Digest.parse("sha256:" + "ab".repeat(32)), 3, 1,
+                List.of(Blobs.ref("b", new byte[] {1})), 0L, Digest.of(new byte[] {1}));
 
         metrics.checkpointDiscarded(task, new DiscardedCheckpoint(stale, Digest.of(new byte[0])));
         metrics.checkpointDiscarded(task, new DiscardedCheckpoint(stale, Digest.of(new byte[0])));
