@@ -32,6 +32,10 @@ public record Manifest(
         if (generation < 1) {
             throw new IllegalArgumentException("generation must be >= 1, got " + generation);
         }
+        // what the decoder accepts, so that no manifest is written that cannot be read back
+        if (sequence < 1 || attempt < 1) {
+            throw new IllegalArgumentException("sequence and attempt start at 1, got " + sequence + " and " + attempt);
+        }
         if (chain.isEmpty()) {
             throw new IllegalArgumentException("a manifest names at least one blob");
         }

@@ -167,7 +167,7 @@ class LocalSnapshotStoreTest {
             List<Manifest> manifests = new ArrayList<>();
             for (int i = 0; i < writers; i++) {
                 Manifest.BlobRef ref = put(store, KEY, "full-" + i, "attempt " + i);
-                manifests.add(new Manifest(KEY, 1, ARTIFACT, 1, i, List.of(ref), 1L));
+                manifests.add(new Manifest(KEY, 1, ARTIFACT, 1, i + 1, List.of(ref), 1L)); // attempts start at 1
             }
             CountDownLatch start = new CountDownLatch(1);
             ExecutorService pool = Executors.newFixedThreadPool(writers);
@@ -196,7 +196,7 @@ class LocalSnapshotStoreTest {
                     }
                 }
                 assertThat(winners).isEqualTo(1);
-                assertThat(store.latest(KEY).orElseThrow().attempt()).isEqualTo(winner);
+                assertThat(store.latest(KEY).orElseThrow().attempt()).isEqualTo(winner + 1);
             } finally {
                 pool.shutdownNow();
             }
@@ -224,7 +224,7 @@ class LocalSnapshotStoreTest {
                 assertThat(exits).as("exit codes (0 = won, 3 = stale), stderr in " + temp)
                         .containsOnly(PublishRaceMain.WON, PublishRaceMain.STALE)
                         .filteredOn(code -> code == PublishRaceMain.WON).hasSize(1);
-                assertThat(store.latest(KEY).orElseThrow().attempt()).isEqualTo(exits.indexOf(PublishRaceMain.WON));
+                assertThat(store.latest(KEY).orElseThrow().attempt()).isEqualTo(exits.indexOf(PublishRaceMain.WON) + 1);
             } finally {
                 children.forEach(Process::destroyForcibly);
             }

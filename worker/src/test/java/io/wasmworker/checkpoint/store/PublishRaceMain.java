@@ -13,7 +13,8 @@ import java.util.List;
  * <p>Exit codes: {@value #WON} published, {@value #STALE} lost with {@link StaleGenerationException},
  * anything else is a failure of the test.
  *
- * <p>Arguments: {@code <store root> <task key> <attempt> <go file>}.
+ * <p>Arguments: {@code <store root> <task key> <child index> <go file>}; the child publishes as
+ * attempt index + 1.
  */
 public final class PublishRaceMain {
     static final int WON = 0;
@@ -25,7 +26,7 @@ public final class PublishRaceMain {
     public static void main(String[] args) throws Exception {
         Path root = Path.of(args[0]);
         String taskKey = args[1];
-        int attempt = Integer.parseInt(args[2]);
+        int attempt = Integer.parseInt(args[2]) + 1; // the child's index; attempts start at 1
         Path go = Path.of(args[3]);
 
         SnapshotStore store = new LocalSnapshotStore(root);
