@@ -99,7 +99,7 @@ public final class TaskAttempt {
     }
 
     /** Where the task's checkpoints are kept, for messages ({@code local:/var/lib/...}). */
-    public String store() {
+    public String describeStore() {
         return runner.snapshots().describe();
     }
 

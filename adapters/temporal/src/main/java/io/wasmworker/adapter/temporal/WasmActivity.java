@@ -164,7 +164,7 @@ final class WasmActivity implements DynamicActivity {
             latest = attempt.latestCheckpoint();
         } catch (RuntimeException e) {
             throw ActivityFailures.beforeRun("checkpoint", "the checkpoint of task " + attempt.key()
-                    + " cannot be read from " + attempt.store() + ": " + e.getMessage());
+                    + " cannot be read from " + attempt.describeStore() + ": " + e.getMessage());
         }
         if (details.isEmpty()) {
             if (latest.isPresent() && info.getAttempt() == 1) {
@@ -180,7 +180,7 @@ final class WasmActivity implements DynamicActivity {
         if (latest.isEmpty() || !latest.get().isAtLeast(named)) {
             throw ActivityFailures.beforeRun("checkpoint", "attempt " + info.getAttempt() + " of activity "
                     + info.getActivityType() + " should resume from checkpoint " + named
-                    + " (its heartbeat details), but the snapshot store " + attempt.store() + " has "
+                    + " (its heartbeat details), but the snapshot store " + attempt.describeStore() + " has "
                     + latest.map(m -> "only " + m).orElse("no checkpoint of this task")
                     + ": the checkpoint is lost, or this worker uses another store than the worker that wrote it;"
                     + " refusing to start the task over");
