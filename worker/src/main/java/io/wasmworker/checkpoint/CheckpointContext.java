@@ -2,6 +2,7 @@ package io.wasmworker.checkpoint;
 
 import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -17,9 +18,12 @@ import java.util.function.Consumer;
  *                  heartbeat with its reference or extend their lock); must not block for long
  * @param discarded told when the run started afresh instead of resuming a checkpoint of another
  *                  input (metrics); on the guest's thread, must be quick
+ * @param known     the task's latest manifest as the caller has already read it (a task attempt reads
+ *                  it once for its resume decision), so the run does not read it again; null: read it
+ *                  from the store
  */
 public record CheckpointContext(SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy,
-        Consumer<Manifest> published, Consumer<DiscardedCheckpoint> discarded) {
+        Consumer<Manifest> published, Consumer<DiscardedCheckpoint> discarded, Optional<Manifest> known) {
     private static final Consumer<Manifest> NOBODY = m -> {};
 
     public CheckpointContext {
@@ -35,11 +39,21 @@ public record CheckpointContext(SnapshotStore store, String taskKey, int attempt
     }
 
     public CheckpointContext(SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy,
+            Consumer<Manifest> published, Consumer<DiscardedCheckpoint> discarded) {
+        this(store, taskKey, attempt, policy, published, discarded, null);
+    }
+
+    public CheckpointContext(SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy,
             Consumer<Manifest> published) {
-        this(store, taskKey, attempt, policy, published, null);
+        this(store, taskKey, attempt, policy, published, null, null);
     }
 
     public CheckpointContext(SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy) {
-        this(store, taskKey, attempt, policy, NOBODY, null);
+        this(store, taskKey, attempt, policy, NOBODY, null, null);
+    }
+
+    /** The task's latest manifest: the one the caller read, else the store's. */
+    public Optional<Manifest> latest() {
+        return known != null ? known : store.latest(taskKey);
     }
 }

@@ -89,7 +89,7 @@ public final class Checkpointer {
             return Optional.empty();
         }
         Manifest manifest = current.get();
-        if (!manifest.artifact().equals(artifact.toString())) {
+        if (!manifest.artifact().equals(artifact)) {
             throw new CheckpointMismatchException("task '" + context.taskKey() + "' was checkpointed by module "
                     + manifest.artifact() + "; refusing to restore it into " + artifact);
         }
@@ -127,7 +127,7 @@ public final class Checkpointer {
      * discarded for another input. Throws for a zombie attempt and by the input-change policy.
      */
     private Optional<Manifest> current() {
-        Optional<Manifest> latest = context.store().latest(context.taskKey());
+        Optional<Manifest> latest = context.latest();
         if (latest.isEmpty()) {
             return Optional.empty();
         }
@@ -137,7 +137,7 @@ public final class Checkpointer {
                     manifest.generation());
         }
         // a manifest without an input digest predates them (format 1): resumed as before, whatever the input
-        if (manifest.input() != null && !manifest.input().equals(inputDigest().toString())) {
+        if (manifest.input() != null && !manifest.input().equals(inputDigest())) {
             if (context.policy().onInputChange() == CheckpointPolicy.InputChange.FAIL) {
                 throw new CheckpointMismatchException("task '" + context.taskKey() + "' was checkpointed (sequence "
                         + manifest.sequence() + ") with input " + manifest.input() + ", but this attempt's input is "
@@ -192,8 +192,8 @@ public final class Checkpointer {
         Manifest.BlobRef ref = new Manifest.BlobRef(Blobs.checkName(name), bytes.length, sha256);
         List<Manifest.BlobRef> newChain = new ArrayList<>(full ? List.of() : chain);
         newChain.add(ref);
-        Manifest manifest = new Manifest(context.taskKey(), generation + 1, artifact.toString(), next,
-                context.attempt(), newChain, System.currentTimeMillis(), inputDigest().toString());
+        Manifest manifest = new Manifest(context.taskKey(), generation + 1, artifact, next, context.attempt(), newChain,
+                System.currentTimeMillis(), inputDigest());
         TestHooks.point("before-publish", next);
         context.store().publish(context.taskKey(), generation, manifest);
         context.published().accept(manifest);

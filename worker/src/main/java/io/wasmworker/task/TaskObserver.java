@@ -3,16 +3,16 @@ package io.wasmworker.task;
 import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.sandbox.InvocationResult;
 
-/** Told of every task the {@link TaskRunner} ran (metrics); called on the task's thread, must be quick. */
+/** Told of every task attempt the {@link TaskRunner} ran (metrics); called on the task's thread, must be quick. */
 @FunctionalInterface
 public interface TaskObserver {
     TaskObserver NONE = (task, result) -> {};
 
-    void finished(TaskRequest task, InvocationResult result);
+    void finished(TaskAttempt task, InvocationResult result);
 
     /**
      * The task had a checkpoint of another input, which this attempt did not resume: it started
      * afresh (the policy's {@code onInputChange: restart}). Told before the run; already logged.
      */
-    default void checkpointDiscarded(TaskRequest task, DiscardedCheckpoint discarded) {}
+    default void checkpointDiscarded(TaskAttempt task, DiscardedCheckpoint discarded) {}
 }

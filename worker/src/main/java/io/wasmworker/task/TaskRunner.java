@@ -19,23 +19,24 @@ import io.wasmworker.sandbox.Invocation;
 import io.wasmworker.sandbox.InvocationMetrics;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
+import io.wasmworker.sandbox.RunControl;
 import io.wasmworker.sandbox.Sandbox;
 import java.io.UncheckedIOException;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * The orchestrator-neutral core the adapters share: resolves a task's artifact (names on every
- * task, so rebinding a name deploys a new version; a task with a checkpoint stays on the version it
- * started with), runs its guest in
- * the sandbox with checkpoints keyed by the task, and cleans up the task's snapshots once the
- * orchestrator has accepted its result. Runs on the calling thread (adapters own their threads,
+ * The orchestrator-neutral core the adapters share; they reach it only through the
+ * {@link TaskAttempt}s it opens. Resolves a task's artifact (names on every task, so rebinding a name
+ * deploys a new version; a task with a checkpoint stays on the version it started with), runs its
+ * guest in the sandbox with checkpoints keyed by the task, and cleans up the task's snapshots once
+ * the orchestrator has accepted its result. Runs on the calling thread (adapters own their threads,
  * made by {@link Sandbox#threadFactory()}); never throws for anything a guest or artifact does.
  */
 public final class TaskRunner {
@@ -64,7 +65,8 @@ public final class TaskRunner {
         this.observer = observer;
     }
 
-    public SnapshotStore snapshots() {
+    /** The store the attempts read and write checkpoints in. */
+    SnapshotStore snapshots() {
         return snapshots;
     }
 
@@ -76,28 +78,41 @@ public final class TaskRunner {
         return modules.get(ref);
     }
 
-    /** Runs the task's guest to its outcome, resuming from the task's last checkpoint if any. */
-    public InvocationResult run(TaskRequest task) {
+    /** An attempt the orchestrator counted: {@code number} is its attempt number (1 for the first). */
+    public TaskAttempt open(TaskKey key, TaskBinding binding, int number) {
+        return new TaskAttempt(this, key, binding, number);
+    }
+
+    /**
+     * An attempt counted in the snapshot store, for orchestrators that do not count lock expiries
+     * (see {@link SnapshotStore#beginAttempt}); throws if the store cannot count it.
+     */
+    public TaskAttempt openCounted(TaskKey key, TaskBinding binding) {
+        return new TaskAttempt(this, key, binding, beginAttempt(key.value()));
+    }
+
+    /** Runs the attempt's guest to its outcome (see {@link TaskAttempt#run}). */
+    InvocationResult run(TaskAttempt task, byte[] input, RunControl control, Consumer<Manifest> onCheckpoint) {
         String previous = MDC.get("task");
-        MDC.put("task", task.taskKey()); // every log line about the task carries its key
-        running.merge(task.taskKey(), 1, Integer::sum);
+        MDC.put("task", task.key().value()); // every log line about the task carries its key
+        running.merge(task.key().value(), 1, Integer::sum);
         try {
             InvocationResult result;
             try {
-                result = execute(task);
+                result = execute(task, input, control, onCheckpoint);
             } catch (Throwable t) { // not even an Error leaves the task boundary: see Sandbox.run
-                result = InvocationResult.hostFailure(task.input().length, t);
-                logQuietly("task " + task.taskKey() + " failed in the host", t);
+                result = InvocationResult.hostFailure(input.length, t);
+                logQuietly("task " + task.key() + " failed in the host", t);
             }
             try {
                 logGuestStderr(result);
                 observer.finished(task, result);
             } catch (Throwable t) { // the run's result stands
-                logQuietly("task " + task.taskKey() + ": its outcome could not be logged or observed", t);
+                logQuietly("task " + task.key() + ": its outcome could not be logged or observed", t);
             }
             return result;
         } finally {
-            running.computeIfPresent(task.taskKey(), (key, n) -> n == 1 ? null : n - 1);
+            running.computeIfPresent(task.key().value(), (key, n) -> n == 1 ? null : n - 1);
             if (previous == null) {
                 MDC.remove("task");
             } else {
@@ -107,11 +122,11 @@ public final class TaskRunner {
     }
 
     /** Metrics only: an observer that fails must not fail the run that is starting afresh. */
-    private void observeDiscarded(TaskRequest task, DiscardedCheckpoint discarded) {
+    private void observeDiscarded(TaskAttempt task, DiscardedCheckpoint discarded) {
         try {
             observer.checkpointDiscarded(task, discarded);
         } catch (RuntimeException e) {
-            logQuietly("task " + task.taskKey() + ": its discarded checkpoint could not be observed", e);
+            logQuietly("task " + task.key() + ": its discarded checkpoint could not be observed", e);
         }
     }
 
@@ -136,34 +151,31 @@ public final class TaskRunner {
         }
     }
 
-    private InvocationResult execute(TaskRequest task) {
+    private InvocationResult execute(TaskAttempt task, byte[] input, RunControl control,
+            Consumer<Manifest> onCheckpoint) {
         GuestModule module;
         try {
-            module = modules.get(digestFor(task));
+            module = modules.get(digestFor(task, input));
         } catch (ArtifactException | InvalidModuleException e) {
-            return notRun(task, new Outcome.Failure(FailureKind.ARTIFACT,
+            return notRun(input, new Outcome.Failure(FailureKind.ARTIFACT,
                     "artifact " + task.binding().artifact() + " cannot be run: " + e.getMessage()));
         } catch (CorruptSnapshotException | UncheckedIOException e) {
-            return notRun(task, new Outcome.Failure(FailureKind.CHECKPOINT,
-                    "cannot read the checkpoint of task '" + task.taskKey() + "': " + e.getMessage()));
+            return notRun(input, new Outcome.Failure(FailureKind.CHECKPOINT,
+                    "cannot read the checkpoint of task '" + task.key() + "': " + e.getMessage()));
         }
-        Map<String, String> metadata = new LinkedHashMap<>();
-        metadata.put("ID", task.taskKey());
-        metadata.put("ATTEMPT", Integer.toString(task.attempt()));
-        metadata.putAll(task.metadata());
-        Invocation invocation = Invocation.of(task.input())
+        Invocation invocation = Invocation.of(input)
                 .withLimits(task.binding().limits())
-                .withTask(metadata)
-                .withControl(task.control())
-                .withCheckpoints(new CheckpointContext(snapshots, task.taskKey(), task.attempt(),
-                        task.binding().checkpoints(), task.onCheckpoint(),
-                        discarded -> observeDiscarded(task, discarded)));
+                .withTask(task.metadata())
+                .withControl(control)
+                .withCheckpoints(new CheckpointContext(snapshots, task.key().value(), task.number(),
+                        task.binding().checkpoints(), onCheckpoint, discarded -> observeDiscarded(task, discarded),
+                        task.knownLatest()));
         return sandbox.run(module, invocation);
     }
 
-    private static InvocationResult notRun(TaskRequest task, Outcome failure) {
+    private static InvocationResult notRun(byte[] input, Outcome failure) {
         return new InvocationResult(failure, new byte[0], new byte[0],
-                InvocationMetrics.notRun(0, task.input().length, failure.label()));
+                InvocationMetrics.notRun(0, input.length, failure.label()));
     }
 
     /**
@@ -173,18 +185,18 @@ public final class TaskRunner {
      * of another module is then refused loudly by the sandbox. A checkpoint of another input that the
      * policy discards does not hold the task on its version: the fresh start runs what is bound now.
      */
-    private Digest digestFor(TaskRequest task) {
+    private Digest digestFor(TaskAttempt task, byte[] input) {
         ArtifactRef ref = task.binding().artifact();
         if (ref.digest().isPresent()) {
             return ref.digest().get();
         }
-        Optional<Manifest> checkpoint = snapshots.latest(task.taskKey());
+        Optional<Manifest> checkpoint = task.latest();
         boolean discarded = checkpoint.isPresent() && checkpoint.get().input() != null
                 && task.binding().checkpoints().onInputChange() == CheckpointPolicy.InputChange.RESTART
-                && !checkpoint.get().input().equals(Digest.of(task.input()).toString());
+                && !checkpoint.get().input().equals(Digest.of(input));
         if (checkpoint.isPresent() && !discarded) {
-            Digest started = Digest.parse(checkpoint.get().artifact());
-            LOG.debug("task {} resumes on {}, the module its checkpoint belongs to", task.taskKey(), started);
+            Digest started = checkpoint.get().artifact();
+            LOG.debug("task {} resumes on {}, the module its checkpoint belongs to", task.key(), started);
             return started;
         }
         return artifacts.resolve(ref);
@@ -196,7 +208,7 @@ public final class TaskRunner {
     }
 
     /** Counts an attempt at the task (for orchestrators that do not count lock expiries). */
-    public int beginAttempt(String taskKey) {
+    int beginAttempt(String taskKey) {
         return snapshots.beginAttempt(taskKey);
     }
 
@@ -206,7 +218,7 @@ public final class TaskRunner {
      * {@link SnapshotStore#finished}). Best effort; a leftover is only disk space, is logged, and is
      * collected by {@code snapshots gc} or the daemon's collector.
      */
-    public void finished(String taskKey) {
+    void finished(String taskKey) {
         try {
             snapshots.finished(taskKey);
         } catch (RuntimeException e) {

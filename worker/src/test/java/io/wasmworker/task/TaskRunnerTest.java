@@ -57,19 +57,26 @@ class TaskRunnerTest {
         sandbox.close();
     }
 
-    private TaskRequest request(TaskBinding binding, String key, String input) {
-        return new TaskRequest(binding, key, 1, input.getBytes(StandardCharsets.UTF_8), Map.of("SOURCE", "test"), null, null);
+    /** Runs attempt 1 of task {@code key}. */
+    private static InvocationResult run(TaskRunner runner, TaskBinding binding, String key, String input) {
+        return run(runner, binding, key, 1, input, null, null);
+    }
+
+    private static InvocationResult run(TaskRunner runner, TaskBinding binding, String key, int attempt, String input,
+            RunControl control, java.util.function.Consumer<CheckpointRef> onCheckpoint) {
+        return runner.open(TaskKey.of(key), binding, attempt).run(input.getBytes(StandardCharsets.UTF_8),
+                Map.of("SOURCE", "test"), control, onCheckpoint);
     }
 
     @Test
     void aNamedArtifactIsResolvedOnEveryTaskSoRebindingDeploysANewVersion() {
         artifacts.bindName("logic", artifacts.put(Guests.bytes("echo")));
         TaskBinding binding = TaskBinding.of(ArtifactRef.parse("logic"));
-        InvocationResult first = runner.run(request(binding, "t1", "{\"a\":1}"));
+        InvocationResult first = run(runner, binding, "t1", "{\"a\":1}");
         assertThat(new String(first.stdout(), StandardCharsets.UTF_8)).contains("\"a\":1");
 
         artifacts.bindName("logic", artifacts.put(Guests.bytes("hostile-trap")));
-        InvocationResult second = runner.run(request(binding, "t2", "{\"a\":1}"));
+        InvocationResult second = run(runner, binding, "t2", "{\"a\":1}");
         assertThat(((Outcome.Failure) second.outcome()).kind()).isEqualTo(FailureKind.TRAP);
     }
 
@@ -80,36 +87,34 @@ class TaskRunnerTest {
                 new CheckpointPolicy(1, Duration.ZERO, true));
         String input = "{\"steps\":4,\"work\":1000}";
         RunControl control = new RunControl();
-        InvocationResult first = runner.run(new TaskRequest(binding, "t", 1, input.getBytes(StandardCharsets.UTF_8),
-                Map.of(), m -> control.suspend(), control));
+        InvocationResult first = run(runner, binding, "t", 1, input, control, ref -> control.suspend());
         assertThat(((Outcome.Failure) first.outcome()).kind()).isEqualTo(FailureKind.SUSPENDED);
 
         artifacts.bindName("logic", artifacts.put(Guests.bytes("echo"))); // a new version is deployed
-        InvocationResult resumed = runner.run(new TaskRequest(binding, "t", 2, input.getBytes(StandardCharsets.UTF_8),
-                Map.of(), null, null));
+        InvocationResult resumed = run(runner, binding, "t", 2, input, null, null);
         assertThat(resumed.outcome()).as(resumed.report()).isInstanceOf(Outcome.Success.class);
         assertThat(resumed.metrics().resumedFromSequence()).isEqualTo(1);
         assertThat(new String(resumed.stdout(), StandardCharsets.UTF_8)).contains("\"result\"");
 
-        InvocationResult fresh = runner.run(request(binding, "new-task", "{\"a\":1}"));
+        InvocationResult fresh = run(runner, binding, "new-task", "{\"a\":1}");
         assertThat(new String(fresh.stdout(), StandardCharsets.UTF_8)).as("new tasks run the new version")
                 .isEqualTo("{\"a\":1}");
     }
 
     @Test
     void unusableArtifactsAreFailuresThatNameWhatIsWrong() {
-        InvocationResult unbound = runner.run(request(TaskBinding.of(ArtifactRef.parse("nope")), "t", "{}"));
+        InvocationResult unbound = run(runner, TaskBinding.of(ArtifactRef.parse("nope")), "t", "{}");
         assertThat(unbound.outcome()).isInstanceOf(Outcome.Failure.class);
         assertThat(((Outcome.Failure) unbound.outcome()).kind()).isEqualTo(FailureKind.ARTIFACT);
         assertThat(((Outcome.Failure) unbound.outcome()).reason()).contains("'nope'");
 
         Digest absent = Digest.of("not stored".getBytes(StandardCharsets.UTF_8));
-        InvocationResult missing = runner.run(request(TaskBinding.of(ArtifactRef.parse(absent.toString())), "t", "{}"));
+        InvocationResult missing = run(runner, TaskBinding.of(ArtifactRef.parse(absent.toString())), "t", "{}");
         assertThat(((Outcome.Failure) missing.outcome()).kind()).isEqualTo(FailureKind.ARTIFACT);
         assertThat(((Outcome.Failure) missing.outcome()).reason()).contains(absent.toString());
 
         Digest notWasm = artifacts.put("definitely not wasm".getBytes(StandardCharsets.UTF_8));
-        InvocationResult invalid = runner.run(request(TaskBinding.of(ArtifactRef.parse(notWasm.toString())), "t", "{}"));
+        InvocationResult invalid = run(runner, TaskBinding.of(ArtifactRef.parse(notWasm.toString())), "t", "{}");
         assertThat(((Outcome.Failure) invalid.outcome()).kind()).isEqualTo(FailureKind.ARTIFACT);
     }
 
@@ -118,12 +123,15 @@ class TaskRunnerTest {
         Digest guest = artifacts.put(Guests.bytes("ckpt-step-c"));
         TaskBinding binding = new TaskBinding(ArtifactRef.parse(guest.toString()),
                 GuestLimits.DEFAULTS.withTimeout(Duration.ofSeconds(30)), new CheckpointPolicy(1, Duration.ZERO, true));
-        InvocationResult r = runner.run(request(binding, "task-9", "{\"steps\":3,\"work\":1000}"));
+        TaskAttempt attempt = runner.open(TaskKey.of("task-9"), binding, 1);
+        InvocationResult r = attempt.run("{\"steps\":3,\"work\":1000}".getBytes(StandardCharsets.UTF_8), Map.of(), null,
+                null);
         assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
         assertThat(r.metrics().checkpoints()).isPositive();
         assertThat(snapshots.latest("task-9")).isPresent();
+        assertThat(attempt.checkpoint()).contains(CheckpointRef.of(snapshots.latest("task-9").get()));
 
-        runner.finished("task-9");
+        attempt.finished();
         assertThat(snapshots.latest("task-9")).isEmpty();
     }
 
@@ -133,10 +141,10 @@ class TaskRunnerTest {
         TaskRunner observed = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8), snapshots,
                 sandbox, new TaskObserver() {
                     @Override
-                    public void finished(TaskRequest task, InvocationResult result) {}
+                    public void finished(TaskAttempt task, InvocationResult result) {}
 
                     @Override
-                    public void checkpointDiscarded(TaskRequest task, DiscardedCheckpoint d) {
+                    public void checkpointDiscarded(TaskAttempt task, DiscardedCheckpoint d) {
                         discarded.add(d);
                     }
                 });
@@ -144,13 +152,13 @@ class TaskRunnerTest {
         TaskBinding binding = new TaskBinding(ArtifactRef.parse("logic"), GuestLimits.DEFAULTS,
                 new CheckpointPolicy(1, Duration.ZERO, true));
         RunControl control = new RunControl();
-        InvocationResult first = observed.run(new TaskRequest(binding, "t", 1,
-                "{\"steps\":4,\"work\":1000}".getBytes(StandardCharsets.UTF_8), Map.of(), m -> control.suspend(), control));
+        InvocationResult first = run(observed, binding, "t", 1, "{\"steps\":4,\"work\":1000}", control,
+                ref -> control.suspend());
         assertThat(((Outcome.Failure) first.outcome()).kind()).isEqualTo(FailureKind.SUSPENDED);
 
         // the task's variables changed before the retry, and a new version was deployed meanwhile
         artifacts.bindName("logic", artifacts.put(Guests.bytes("echo")));
-        InvocationResult retry = observed.run(request(binding, "t", "{\"changed\":true}"));
+        InvocationResult retry = run(observed, binding, "t", "{\"changed\":true}");
         assertThat(retry.outcome()).as(retry.report()).isInstanceOf(Outcome.Success.class);
         assertThat(retry.metrics().resumedFromSequence()).isZero();
         assertThat(new String(retry.stdout(), StandardCharsets.UTF_8)).isEqualTo("{\"changed\":true}");
@@ -163,19 +171,19 @@ class TaskRunnerTest {
         TaskRunner observed = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8), snapshots,
                 sandbox, new TaskObserver() {
                     @Override
-                    public void finished(TaskRequest task, InvocationResult result) {}
+                    public void finished(TaskAttempt task, InvocationResult result) {}
 
                     @Override
-                    public void checkpointDiscarded(TaskRequest task, DiscardedCheckpoint d) {
+                    public void checkpointDiscarded(TaskAttempt task, DiscardedCheckpoint d) {
                         throw new IllegalStateException("metrics backend down");
                     }
                 });
         Digest guest = artifacts.put(Guests.bytes("ckpt-step-c"));
         TaskBinding binding = new TaskBinding(ArtifactRef.parse(guest.toString()), GuestLimits.DEFAULTS,
                 new CheckpointPolicy(1, Duration.ZERO, true));
-        assertThat(observed.run(request(binding, "t", "{\"steps\":2,\"work\":10}")).outcome())
+        assertThat(run(observed, binding, "t", "{\"steps\":2,\"work\":10}").outcome())
                 .isInstanceOf(Outcome.Success.class);
-        InvocationResult other = observed.run(request(binding, "t", "{\"steps\":3,\"work\":10}"));
+        InvocationResult other = run(observed, binding, "t", "{\"steps\":3,\"work\":10}");
         assertThat(other.outcome()).as(other.report()).isInstanceOf(Outcome.Success.class);
         assertThat(other.metrics().resumedFromSequence()).isZero();
     }
@@ -200,13 +208,13 @@ class TaskRunnerTest {
         artifacts.bindName("logic", artifacts.put(Guests.bytes("echo")));
         TaskRunner broken = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8),
                 throwingOnLatest(new NoClassDefFoundError("test: a class went missing")), sandbox);
-        InvocationResult r = broken.run(request(TaskBinding.of(ArtifactRef.parse("logic")), "t", "{}"));
+        InvocationResult r = run(broken, TaskBinding.of(ArtifactRef.parse("logic")), "t", "{}");
         assertThat(r.outcome()).isInstanceOfSatisfying(Outcome.Failure.class, f -> {
             assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
             assertThat(f.reason()).contains("NoClassDefFoundError: test: a class went missing");
         });
         // the runner and its sandbox carry on
-        InvocationResult next = runner.run(request(TaskBinding.of(ArtifactRef.parse("logic")), "t2", "[5]"));
+        InvocationResult next = run(runner, TaskBinding.of(ArtifactRef.parse("logic")), "t2", "[5]");
         assertThat(next.outcome()).as(next.report()).isInstanceOf(Outcome.Success.class);
     }
 
@@ -217,7 +225,7 @@ class TaskRunnerTest {
                 sandbox, (task, result) -> {
                     throw new StackOverflowError("test: the metrics registry recursed");
                 });
-        InvocationResult r = observed.run(request(TaskBinding.of(ArtifactRef.parse("logic")), "t", "[6]"));
+        InvocationResult r = run(observed, TaskBinding.of(ArtifactRef.parse("logic")), "t", "[6]");
         assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
         assertThat(new String(r.stdout(), StandardCharsets.UTF_8)).contains("6");
     }
@@ -252,7 +260,7 @@ class TaskRunnerTest {
         guestLog.setLevel(Level.INFO);
         guestLog.addAppender(appender);
         try {
-            InvocationResult r = runner.run(request(TaskBinding.of(ArtifactRef.parse(guest.toString())), "t", "{}"));
+            InvocationResult r = run(runner, TaskBinding.of(ArtifactRef.parse(guest.toString())), "t", "{}");
             assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
         } finally {
             guestLog.detachAppender(appender);

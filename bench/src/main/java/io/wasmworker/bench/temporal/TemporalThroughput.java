@@ -99,10 +99,10 @@ public final class TemporalThroughput {
             }
             others.newWorker("bench-java", javaOptions.build()).registerActivitiesImplementations(new JavaEcho());
             others.start();
-            try (TemporalAdapter handOff = TemporalAdapter.builder(settings, runner, snapshots)
+            try (TemporalAdapter handOff = TemporalAdapter.builder(settings, runner)
                             .queue("bench-wasm", echo, concurrency).guestThreads(GuestThreadMode.SANDBOX_THREADS)
                             .build().start();
-                    TemporalAdapter inline = TemporalAdapter.builder(settings, runner, snapshots)
+                    TemporalAdapter inline = TemporalAdapter.builder(settings, runner)
                             .queue("bench-wasm-inline", echo, concurrency).guestThreads(GuestThreadMode.ACTIVITY_THREADS)
                             .build().start()) {
                 Map<String, String> kinds = new LinkedHashMap<>();

@@ -22,6 +22,7 @@ public final class Daemon implements AutoCloseable {
     private final DaemonPlan plan;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Sandbox sandbox = new Sandbox();
+    private final LocalSnapshotStore snapshots;
     private final TaskRunner runner;
     private CamundaAdapter camunda;
     private TemporalAdapter temporal;
@@ -32,8 +33,9 @@ public final class Daemon implements AutoCloseable {
     public Daemon(DaemonPlan plan) {
         this.plan = plan;
         // the plan's cache: the modules it compiled while checking the configuration are reused
-        this.runner = new TaskRunner(plan.modules().store(), plan.modules(),
-                new LocalSnapshotStore(plan.snapshotsDir(), plan.fsync()), sandbox, new TaskMetrics(registry));
+        this.snapshots = new LocalSnapshotStore(plan.snapshotsDir(), plan.fsync());
+        this.runner = new TaskRunner(plan.modules().store(), plan.modules(), snapshots, sandbox,
+                new TaskMetrics(registry));
     }
 
     /** Starts the HTTP endpoint, then every configured adapter. */
@@ -46,7 +48,7 @@ public final class Daemon implements AutoCloseable {
             camunda.start();
         }
         if (plan.temporal() != null) {
-            TemporalAdapter.Builder builder = TemporalAdapter.builder(plan.temporal(), runner, runner.snapshots());
+            TemporalAdapter.Builder builder = TemporalAdapter.builder(plan.temporal(), runner);
             for (TaskQueueSettings queue : plan.taskQueues()) {
                 builder.queue(queue);
             }
@@ -55,7 +57,7 @@ public final class Daemon implements AutoCloseable {
                     q.taskQueue(), q.typeList()));
         }
         if (plan.snapshotGc() != null) {
-            collector = new SnapshotCollector(runner.snapshots(), plan.snapshotGc(), runner::runningTaskKeys, registry,
+            collector = new SnapshotCollector(snapshots, plan.snapshotGc(), runner::runningTaskKeys, registry,
                     java.time.Clock.systemUTC()).start();
         } else {
             LOG.info("snapshot leftovers are not collected (stores.gc.enabled: false): use `wasm-worker snapshots gc`");

@@ -8,7 +8,7 @@ import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.sandbox.InvocationMetrics;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.task.TaskObserver;
-import io.wasmworker.task.TaskRequest;
+import io.wasmworker.task.TaskAttempt;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,7 +23,7 @@ final class TaskMetrics implements TaskObserver {
     }
 
     @Override
-    public void finished(TaskRequest task, InvocationResult result) {
+    public void finished(TaskAttempt task, InvocationResult result) {
         String source = task.metadata().getOrDefault("SOURCE", "unknown");
         String queue = task.metadata().getOrDefault("TOPIC", task.metadata().getOrDefault("TASK_QUEUE", "unknown"));
         InvocationMetrics m = result.metrics();
@@ -53,7 +53,7 @@ final class TaskMetrics implements TaskObserver {
     }
 
     @Override
-    public void checkpointDiscarded(TaskRequest task, DiscardedCheckpoint discarded) {
+    public void checkpointDiscarded(TaskAttempt task, DiscardedCheckpoint discarded) {
         String source = task.metadata().getOrDefault("SOURCE", "unknown");
         String queue = task.metadata().getOrDefault("TOPIC", task.metadata().getOrDefault("TASK_QUEUE", "unknown"));
         Counter.builder("wasm_worker_checkpoints_discarded")

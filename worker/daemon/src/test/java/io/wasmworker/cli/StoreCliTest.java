@@ -191,7 +191,7 @@ class StoreCliTest {
     private static void checkpoint(LocalSnapshotStore store, String key) {
         byte[] data = ("snapshot of " + key).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         store.putBlob(key, "0000000001-full", data);
-        store.publish(key, 0, new Manifest(key, 1, "sha256:" + "ab".repeat(32), 1, 1,
+        store.publish(key, 0, new Manifest(key, 1, io.wasmworker.artifact.Digest.parse("sha256:" + "ab".repeat(32)), 1, 1,
                 List.of(Blobs.ref("0000000001-full", data)), System.currentTimeMillis()));
     }
 

@@ -8,21 +8,39 @@ import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.checkpoint.store.Blobs;
 import io.wasmworker.checkpoint.store.Manifest;
+import io.wasmworker.artifact.LocalArtifactStore;
+import io.wasmworker.checkpoint.store.LocalSnapshotStore;
+import io.wasmworker.module.ModuleCache;
+import io.wasmworker.module.ModuleLoader;
+import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.task.TaskAttempt;
 import io.wasmworker.task.TaskBinding;
-import io.wasmworker.task.TaskRequest;
+import io.wasmworker.task.TaskKey;
+import io.wasmworker.task.TaskRunner;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class TaskMetricsTest {
+    @TempDir
+    Path dir;
+
     @Test
     void aDiscardedCheckpointIsCountedBySourceAndQueue() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         TaskMetrics metrics = new TaskMetrics(registry);
-        TaskRequest task = new TaskRequest(TaskBinding.of(ArtifactRef.parse("logic")), "camunda:1", 2, new byte[0],
-                Map.of("SOURCE", "camunda", "TOPIC", "pricing"), null, null);
-        Manifest stale = new Manifest("camunda:1", 3, "sha256:" + "ab".repeat(32), 3, 1,
-                List.of(Blobs.ref("b", new byte[] {1})), 0L, Digest.of(new byte[] {1}).toString());
+        TaskAttempt task;
+        LocalArtifactStore artifacts = new LocalArtifactStore(dir.resolve("artifacts"));
+        try (Sandbox sandbox = new Sandbox()) {
+            TaskRunner runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 1),
+                    new LocalSnapshotStore(dir.resolve("snapshots"), false), sandbox);
+            task = runner.open(TaskKey.of("camunda:1"), TaskBinding.of(ArtifactRef.parse("logic")), 2);
+            task.run(new byte[0], Map.of("SOURCE", "camunda", "TOPIC", "pricing"), null, null); // the name is unbound
+        }
+        Manifest stale = new Manifest("camunda:1", 3, Digest.parse("sha256:" + "ab".repeat(32)), 3, 1,
+                List.of(Blobs.ref("b", new byte[] {1})), 0L, Digest.of(new byte[] {1}));
 
         metrics.checkpointDiscarded(task, new DiscardedCheckpoint(stale, Digest.of(new byte[0])));
         metrics.checkpointDiscarded(task, new DiscardedCheckpoint(stale, Digest.of(new byte[0])));

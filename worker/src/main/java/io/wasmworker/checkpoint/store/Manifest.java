@@ -1,5 +1,6 @@
 package io.wasmworker.checkpoint.store;
 
+import io.wasmworker.artifact.Digest;
 import java.util.List;
 
 /**
@@ -7,24 +8,24 @@ import java.util.List;
  *
  * @param taskKey      the task identity (Camunda external task id, Temporal activity, CLI key)
  * @param generation   1 for the first publish, +1 for every later one (the fencing token)
- * @param artifact     the digest of the module the snapshot belongs to ({@code sha256:<hex>})
+ * @param artifact     the digest of the module the snapshot belongs to
  * @param sequence     the checkpoint's sequence number within the task (1, 2, ...)
  * @param attempt      the attempt that wrote it
  * @param chain        the blobs to apply in order: a full snapshot, then deltas
  * @param createdAtMillis when it was published
- * @param input        the digest ({@code sha256:<hex>}) of the input the checkpointed run was given; null
+ * @param input        the digest of the input the checkpointed run was given; null
  *                     for manifests written before workers recorded it (format 1): such a checkpoint
  *                     is resumed whatever the input, as it was then
  */
 public record Manifest(
         String taskKey,
         long generation,
-        String artifact,
+        Digest artifact,
         long sequence,
         int attempt,
         List<BlobRef> chain,
         long createdAtMillis,
-        String input) {
+        Digest input) {
 
     public Manifest {
         chain = List.copyOf(chain);
@@ -41,7 +42,7 @@ public record Manifest(
     }
 
     /** A manifest that does not record its input (tests, and manifests of format 1). */
-    public Manifest(String taskKey, long generation, String artifact, long sequence, int attempt, List<BlobRef> chain,
+    public Manifest(String taskKey, long generation, Digest artifact, long sequence, int attempt, List<BlobRef> chain,
             long createdAtMillis) {
         this(taskKey, generation, artifact, sequence, attempt, chain, createdAtMillis, null);
     }

@@ -55,10 +55,8 @@ final class ManifestCodec {
         Objects.requireNonNull(m.taskKey(), "manifest taskKey");
         Objects.requireNonNull(m.artifact(), "manifest artifact");
         m.chain().forEach(Blobs::checkRef);
-        if (m.input() != null) {
-            Digest.parse(m.input());
-        }
-        ObjectNode node = body(m.taskKey(), m.generation(), m.artifact(), m.sequence(), m.attempt(), m.input(),
+        ObjectNode node = body(m.taskKey(), m.generation(), m.artifact().toString(), m.sequence(), m.attempt(),
+                m.input() == null ? null : m.input().toString(),
                 m.chain(), m.createdAtMillis());
         node.put("checksum", checksum(node));
         try {
@@ -120,7 +118,8 @@ final class ManifestCodec {
             if (input != null) {
                 checkDigest("input", input);
             }
-            return new Manifest(taskKey, generation, artifact, sequence, attempt, chain, createdAt, input);
+            return new Manifest(taskKey, generation, Digest.parse(artifact), sequence, attempt, chain, createdAt,
+                    input == null ? null : Digest.parse(input));
         } catch (IllegalArgumentException e) {
             throw corrupt(source, e.getMessage());
         }

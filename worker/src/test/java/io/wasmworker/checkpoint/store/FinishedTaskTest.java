@@ -1,5 +1,6 @@
 package io.wasmworker.checkpoint.store;
 
+import io.wasmworker.artifact.Digest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Issue 17 item 3: a finished task stays finished in the store, whatever a late (zombie) attempt does. */
 class FinishedTaskTest {
     private static final String KEY = "camunda:ext-task-7";
-    private static final String ARTIFACT = "sha256:" + "cd".repeat(32);
+    private static final Digest ARTIFACT = Digest.parse("sha256:" + "cd".repeat(32));
 
     @TempDir
     Path temp;

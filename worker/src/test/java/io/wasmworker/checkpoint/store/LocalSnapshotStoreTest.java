@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wasmworker.artifact.Digest;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -31,7 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class LocalSnapshotStoreTest {
     private static final String KEY = "camunda:ext-task-42";
-    private static final String ARTIFACT = "sha256:" + "ab".repeat(32);
+    private static final Digest ARTIFACT = Digest.parse("sha256:" + "ab".repeat(32));
 
     @TempDir
     Path temp;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.wasmworker.artifact.Digest;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
@@ -25,12 +26,12 @@ class ManifestFuzzTest {
     private static final Consumer<byte[]> DECODE = bytes -> ManifestCodec.decode(bytes, "fuzzed manifest");
 
     private static List<byte[]> seeds() {
-        String artifact = "sha256:" + "ab".repeat(32);
+        Digest artifact = Digest.parse("sha256:" + "ab".repeat(32));
         Manifest.BlobRef full = Blobs.ref("0000000001-full.snap", new byte[] {1, 2, 3});
         Manifest.BlobRef delta = Blobs.ref("0000000002-delta.snap", new byte[] {4});
         return List.of(
                 ManifestCodec.encode(new Manifest("task-1", 3, artifact, 2, 1, List.of(full, delta), 1_700_000_000_000L,
-                        "sha256:" + "cd".repeat(32))),
+                        Digest.parse("sha256:" + "cd".repeat(32)))),
                 ManifestCodec.encode(new Manifest("k\u00e9y with \"quotes\"", 1, artifact, 1, 7, List.of(full), 0L)));
     }
 

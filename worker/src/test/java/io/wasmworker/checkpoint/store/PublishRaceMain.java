@@ -1,5 +1,6 @@
 package io.wasmworker.checkpoint.store;
 
+import io.wasmworker.artifact.Digest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ public final class PublishRaceMain {
         byte[] data = ("snapshot of attempt " + attempt).getBytes(StandardCharsets.UTF_8);
         String blobName = "full-" + attempt;
         store.putBlob(taskKey, blobName, data);
-        Manifest manifest = new Manifest(taskKey, 1, "sha256:" + "0".repeat(64), 1, attempt,
+        Manifest manifest = new Manifest(taskKey, 1, Digest.parse("sha256:" + "0".repeat(64)), 1, attempt,
                 List.of(Blobs.ref(blobName, data)), System.currentTimeMillis());
 
         System.out.println("ready");

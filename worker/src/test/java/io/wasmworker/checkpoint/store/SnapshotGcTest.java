@@ -1,5 +1,6 @@
 package io.wasmworker.checkpoint.store;
 
+import io.wasmworker.artifact.Digest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Issue 17 item 4: {@link SnapshotStore#collect} removes leftovers, and only leftovers. */
 class SnapshotGcTest {
-    private static final String ARTIFACT = "sha256:" + "ef".repeat(32);
+    private static final Digest ARTIFACT = Digest.parse("sha256:" + "ef".repeat(32));
     private static final Instant NOW = Instant.now();
     private static final Instant CUTOFF = NOW.minus(Duration.ofDays(7));
     private static final FileTime OLD = FileTime.from(NOW.minus(Duration.ofDays(8)));

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
+import io.wasmworker.task.CheckpointRef;
+import io.wasmworker.task.TaskAttempt;
 
 /**
  * What a failed attempt tells the engine: an error message that fits Camunda's 666 characters with
@@ -16,11 +18,12 @@ record FailureReport(String message, String details) {
     static final int MAX_MESSAGE = 666;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    static FailureReport of(Outcome.Failure failure, InvocationResult result, int attempt, int maxAttempts,
+    static FailureReport of(Outcome.Failure failure, InvocationResult result, TaskAttempt attempt, int maxAttempts,
             String workerId) {
-        ObjectNode details = details(failure.label(), failure.reason(), attempt, maxAttempts, workerId);
-        if (result.metrics().checkpointReference() != null) {
-            details.put("checkpoint", result.metrics().checkpointReference());
+        ObjectNode details = details(failure.label(), failure.reason(), attempt.number(), maxAttempts, workerId);
+        if (attempt.hasCheckpoints()) {
+            // null while the task has none yet: its guest could checkpoint but had not
+            details.put("checkpoint", attempt.checkpoint().map(CheckpointRef::toString).orElse(null));
             details.put("resumedFromSequence", result.metrics().resumedFromSequence());
         }
         details.put("stderrTail", result.stderrTailText());

@@ -1,12 +1,12 @@
 package io.wasmworker.adapter.camunda;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.sandbox.FailureKind;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.RunControl;
-import io.wasmworker.task.TaskRequest;
+import io.wasmworker.task.TaskAttempt;
+import io.wasmworker.task.TaskKey;
 import io.wasmworker.task.TaskRunner;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,6 +29,8 @@ final class TaskExecution {
     private final ExternalTaskService service;
     private final TopicSettings topic;
     private final TaskRunner runner;
+    /** The checkpoint key: the external task id, the same for every attempt on every worker. */
+    private final TaskKey key;
     private final String workerId;
     private final ReportRetry reportRetry;
     private final RunControl control = new RunControl();
@@ -36,6 +38,7 @@ final class TaskExecution {
     private volatile boolean lockLost;
     private volatile boolean shuttingDown;
     private LockKeeper.Lease lease;
+    private TaskAttempt attempt;
     private AttemptBudget budget;
     /** A report was sent (or tried): a later error must not report the task a second time. */
     private boolean reported;
@@ -46,17 +49,13 @@ final class TaskExecution {
         this.service = service;
         this.topic = topic;
         this.runner = runner;
+        this.key = TaskKey.of("camunda:" + task.getId());
         this.workerId = workerId;
         this.reportRetry = reportRetry;
     }
 
     String taskId() {
         return task.getId();
-    }
-
-    /** The checkpoint key: the external task id, the same for every attempt on every worker. */
-    String taskKey() {
-        return "camunda:" + task.getId();
     }
 
     void keepLock(LockKeeper keeper) {
@@ -94,7 +93,7 @@ final class TaskExecution {
 
     /** On a sandbox thread; never throws, whatever happens (an Error included): the task is reported. */
     void run() {
-        MDC.put("task", taskKey());
+        MDC.put("task", key.value());
         try {
             if (lockLost) {
                 LOG.warn("external task {}: handed out again before its run started; this copy is not run", task.getId());
@@ -135,11 +134,11 @@ final class TaskExecution {
     }
 
     private void runAttempt() {
-        int attempt = runner.beginAttempt(taskKey());
-        budget = budget(attempt);
+        attempt = runner.openCounted(key, topic.binding());
+        budget = budget();
         if (budget.exhausted()) {
-            fail(FailureReport.of("attempts_exhausted", budget.exhaustedReason(), attempt, topic.maxAttempts(), workerId),
-                    0, 0);
+            fail(FailureReport.of("attempts_exhausted", budget.exhaustedReason(), attempt.number(), topic.maxAttempts(),
+                    workerId), 0, 0);
             return;
         }
         byte[] input;
@@ -147,16 +146,16 @@ final class TaskExecution {
             input = VariableMapper.input(task.getAllVariablesTyped(false));
         } catch (VariableMapper.UnmappableVariableException e) {
             // the model is wrong; a retry cannot fix it: an incident at once
-            fail(FailureReport.of("invalid_input", e.getMessage(), attempt, topic.maxAttempts(), workerId), 0, 0);
+            fail(FailureReport.of("invalid_input", e.getMessage(), attempt.number(), topic.maxAttempts(), workerId), 0,
+                    0);
             return;
         }
-        InvocationResult result = runner.run(new TaskRequest(topic.binding(), taskKey(), attempt, input, metadata(),
-                null, control));
-        report(result, attempt);
+        InvocationResult result = attempt.run(input, metadata(), control, null);
+        report(result);
     }
 
     /** See {@link AttemptBudget}: the engine's retries, less the attempts that lost their lock unseen. */
-    private AttemptBudget budget(int attempt) {
+    private AttemptBudget budget() {
         Integer retries = task.getRetries();
         int reportedAttempt = 0;
         if (retries != null) {
@@ -164,16 +163,16 @@ final class TaskExecution {
             if (reportedAttempt == 0) {
                 // the failure was reported by another client (or before attempt numbers were recorded):
                 // trust the engine's retries as they are
-                reportedAttempt = attempt - 1;
+                reportedAttempt = attempt.number() - 1;
             }
         }
         int progressAttempt;
         try {
-            progressAttempt = runner.snapshots().latest(taskKey()).map(Manifest::attempt).orElse(0);
+            progressAttempt = attempt.checkpointAttempt();
         } catch (RuntimeException e) {
             progressAttempt = 0; // unreadable: the run itself reports the damaged checkpoint
         }
-        return AttemptBudget.of(attempt, retries, reportedAttempt, progressAttempt, topic.maxAttempts());
+        return AttemptBudget.of(attempt.number(), retries, reportedAttempt, progressAttempt, topic.maxAttempts());
     }
 
     private Map<String, String> metadata() {
@@ -196,11 +195,11 @@ final class TaskExecution {
         }
     }
 
-    private void report(InvocationResult result, int attempt) {
+    private void report(InvocationResult result) {
         Outcome outcome = result.outcome();
         long resumed = result.metrics().resumedFromSequence();
-        LOG.info("external task {} (topic {}, attempt {}{}): {} in {} ms", task.getId(), task.getTopicName(), attempt,
-                resumed > 0 ? ", resumed from checkpoint " + resumed : "", outcome.label(),
+        LOG.info("external task {} (topic {}, attempt {}{}): {} in {} ms", task.getId(), task.getTopicName(),
+                attempt.number(), resumed > 0 ? ", resumed from checkpoint " + resumed : "", outcome.label(),
                 result.metrics().wallNanos() / 1_000_000);
         if (outcome instanceof Outcome.Success s) {
             Map<String, Object> variables = outputVariables(s.output());
@@ -208,7 +207,7 @@ final class TaskExecution {
                     ? report("complete", () -> service.complete(task, null, variables))
                     : report("complete", () -> service.complete(task, variables));
             if (done) {
-                runner.finished(taskKey());
+                attempt.finished();
             }
         } else if (outcome instanceof Outcome.BusinessError e) {
             Map<String, Object> variables = new LinkedHashMap<>();
@@ -218,10 +217,10 @@ final class TaskExecution {
                 variables.put("errorDetails", VariableMapper.toVariable(e.details()));
             }
             if (report("handleBpmnError", () -> service.handleBpmnError(task, e.code(), e.message(), variables))) {
-                runner.finished(taskKey());
+                attempt.finished();
             }
         } else {
-            failed((Outcome.Failure) outcome, result, attempt);
+            failed((Outcome.Failure) outcome, result);
         }
     }
 
@@ -233,7 +232,7 @@ final class TaskExecution {
         return Map.of("result", VariableMapper.toVariable(output));
     }
 
-    private void failed(Outcome.Failure f, InvocationResult result, int attempt) {
+    private void failed(Outcome.Failure f, InvocationResult result) {
         if (lockLost) {
             LOG.warn("external task {}: stopped, {}", task.getId(), f.reason());
             return; // another attempt owns the task; anything we report would be refused or wrong

@@ -21,7 +21,7 @@ public final class CamundaWorkerMain {
     public static void main(String[] args) throws InterruptedException {
         Worker worker = new Worker(Path.of(args[1]), (task, result) -> {
             long end = System.currentTimeMillis();
-            System.out.println("RUN " + task.taskKey() + " " + task.attempt() + " "
+            System.out.println("RUN " + task.key().value() + " " + task.number() + " "
                     + (end - result.metrics().wallNanos() / 1_000_000) + " " + end + " " + result.outcome().label()
                     + (result.outcome() instanceof io.wasmworker.sandbox.Outcome.Failure f
                             ? " " + f.reason().replace('\n', ' ') : ""));

@@ -3,6 +3,7 @@ package io.wasmworker.adapter.temporal;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCompletionException;
 import io.wasmworker.sandbox.RunControl;
+import io.wasmworker.task.CheckpointRef;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -26,14 +27,14 @@ final class Heartbeats implements AutoCloseable {
     private final ActivityExecutionContext context;
     private final RunControl control;
     private final ScheduledFuture<?> ticker;
-    private volatile String reference;
+    private volatile CheckpointRef reference;
     private volatile ActivityCompletionException failure;
 
     /**
      * @param previous the checkpoint reference the attempt resumes from (null: none); heartbeats
      *                 carry it until a new checkpoint replaces it, so the details never regress
      */
-    Heartbeats(ActivityExecutionContext context, RunControl control, String previous,
+    Heartbeats(ActivityExecutionContext context, RunControl control, CheckpointRef previous,
             ScheduledExecutorService scheduler) {
         this.context = context;
         this.control = control;
@@ -69,13 +70,13 @@ final class Heartbeats implements AutoCloseable {
     }
 
     /** A checkpoint was published: heartbeat its reference now. */
-    void checkpointed(String newReference) {
+    void checkpointed(CheckpointRef newReference) {
         reference = newReference;
         beat();
     }
 
     /** The reference the heartbeats carry now (null before any checkpoint). */
-    String reference() {
+    CheckpointRef reference() {
         return reference;
     }
 
@@ -84,7 +85,8 @@ final class Heartbeats implements AutoCloseable {
             return;
         }
         try {
-            context.heartbeat(reference);
+            CheckpointRef current = reference;
+            context.heartbeat(current == null ? null : current.toString()); // the details carry its text form
         } catch (ActivityCompletionException e) {
             failure = e;
             control.cancel("Temporal refused the heartbeat (" + e.getClass().getSimpleName()

@@ -8,7 +8,6 @@ import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
-import io.wasmworker.checkpoint.store.SnapshotStore;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.sandbox.RunControl;
 import io.wasmworker.task.TaskBinding;
@@ -45,7 +44,6 @@ public final class TemporalAdapter implements AutoCloseable {
     private final TemporalSettings settings;
     private final List<TaskQueueSettings> queues;
     private final TaskRunner runner;
-    private final SnapshotStore snapshots;
     private final ActivityObserver observer;
     private final GuestThreadMode guestThreadMode;
 
@@ -60,7 +58,6 @@ public final class TemporalAdapter implements AutoCloseable {
         this.settings = b.settings;
         this.queues = List.copyOf(b.queues);
         this.runner = b.runner;
-        this.snapshots = b.snapshots;
         this.observer = b.observer;
         this.guestThreadMode = b.guestThreadMode;
         if (queues.isEmpty()) {
@@ -74,12 +71,9 @@ public final class TemporalAdapter implements AutoCloseable {
         }
     }
 
-    /**
-     * @param runner    runs the guests (and owns the artifact and snapshot stores)
-     * @param snapshots the runner's snapshot store, to check a retry's checkpoint before it runs
-     */
-    public static Builder builder(TemporalSettings settings, TaskRunner runner, SnapshotStore snapshots) {
-        return new Builder(settings, runner, snapshots);
+    /** @param runner opens an attempt of each activity task (and owns the artifact and snapshot stores) */
+    public static Builder builder(TemporalSettings settings, TaskRunner runner) {
+        return new Builder(settings, runner);
     }
 
     /**
@@ -109,7 +103,7 @@ public final class TemporalAdapter implements AutoCloseable {
                     : GuestThreads.callerThreads();
             guestThreads.add(threads);
             Worker worker = factory.newWorker(q.taskQueue(), workerOptions(slots, identity));
-            worker.registerActivitiesImplementations(new WasmActivity(q, runner, snapshots, threads, heartbeatScheduler,
+            worker.registerActivitiesImplementations(new WasmActivity(q, runner, threads, heartbeatScheduler,
                     observer, running, () -> stopping));
             LOG.info("temporal task queue '{}' in namespace '{}' at {}: activity types {}, {} at once, guests on {}",
                     q.taskQueue(), settings.namespace(), settings.target(), q.typeList(), slots,
@@ -260,15 +254,13 @@ public final class TemporalAdapter implements AutoCloseable {
     public static final class Builder {
         private final TemporalSettings settings;
         private final TaskRunner runner;
-        private final SnapshotStore snapshots;
         private final List<TaskQueueSettings> queues = new ArrayList<>();
         private ActivityObserver observer = ActivityObserver.NONE;
         private GuestThreadMode guestThreadMode = GuestThreadMode.SANDBOX_THREADS;
 
-        private Builder(TemporalSettings settings, TaskRunner runner, SnapshotStore snapshots) {
+        private Builder(TemporalSettings settings, TaskRunner runner) {
             this.settings = Objects.requireNonNull(settings, "settings");
             this.runner = Objects.requireNonNull(runner, "runner");
-            this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
         }
 
         public Builder queue(TaskQueueSettings queue) {

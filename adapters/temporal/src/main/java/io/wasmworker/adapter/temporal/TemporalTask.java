@@ -1,6 +1,7 @@
 package io.wasmworker.adapter.temporal;
 
 import io.temporal.activity.ActivityInfo;
+import io.wasmworker.task.TaskKey;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -16,20 +17,20 @@ final class TemporalTask {
      * IDs may hold any character, so each is {@linkplain #component encoded}: two different
      * executions never share a key.
      */
-    static String key(ActivityInfo info) {
+    static TaskKey key(ActivityInfo info) {
         return key(info.getNamespace(), info.getWorkflowId(), info.getRunId(), info.getActivityId(),
                 info.getActivityRunId());
     }
 
     /** @param workflowId null for an activity started outside a workflow */
-    static String key(String namespace, String workflowId, String runId, String activityId, String activityRunId) {
+    static TaskKey key(String namespace, String workflowId, String runId, String activityId, String activityRunId) {
         if (workflowId == null) {
             // a scheme of its own: as "temporal:<ns>/activity/..." it was also the key of workflow "activity"
-            return "temporal-activity:" + component(namespace) + "/" + component(activityId) + "/"
-                    + component(activityRunId);
+            return TaskKey.of("temporal-activity:" + component(namespace) + "/" + component(activityId) + "/"
+                    + component(activityRunId));
         }
-        return "temporal:" + component(namespace) + "/" + component(workflowId) + "/" + component(runId) + "/"
-                + component(activityId);
+        return TaskKey.of("temporal:" + component(namespace) + "/" + component(workflowId) + "/" + component(runId)
+                + "/" + component(activityId));
     }
 
     /**

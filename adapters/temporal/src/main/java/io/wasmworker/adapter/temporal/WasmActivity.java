@@ -9,13 +9,13 @@ import io.temporal.client.ActivityCompletionException;
 import io.temporal.common.converter.DataConverterException;
 import io.temporal.common.converter.EncodedValues;
 import io.temporal.failure.ApplicationFailure;
-import io.wasmworker.checkpoint.store.Manifest;
-import io.wasmworker.checkpoint.store.SnapshotStore;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.RunControl;
+import io.wasmworker.task.CheckpointRef;
+import io.wasmworker.task.TaskAttempt;
 import io.wasmworker.task.TaskBinding;
-import io.wasmworker.task.TaskRequest;
+import io.wasmworker.task.TaskKey;
 import io.wasmworker.task.TaskRunner;
 import java.util.Optional;
 import java.util.Set;
@@ -35,19 +35,17 @@ final class WasmActivity implements DynamicActivity {
 
     private final TaskQueueSettings queue;
     private final TaskRunner runner;
-    private final SnapshotStore snapshots;
     private final GuestThreads guests;
     private final ScheduledExecutorService heartbeatScheduler;
     private final ActivityObserver observer;
     private final Set<RunControl> running;
     private final BooleanSupplier stopping;
 
-    WasmActivity(TaskQueueSettings queue, TaskRunner runner, SnapshotStore snapshots, GuestThreads guests,
+    WasmActivity(TaskQueueSettings queue, TaskRunner runner, GuestThreads guests,
             ScheduledExecutorService heartbeatScheduler, ActivityObserver observer, Set<RunControl> running,
             BooleanSupplier stopping) {
         this.queue = queue;
         this.runner = runner;
-        this.snapshots = snapshots;
         this.guests = guests;
         this.heartbeatScheduler = heartbeatScheduler;
         this.observer = observer;
@@ -88,8 +86,9 @@ final class WasmActivity implements DynamicActivity {
         } catch (ActivityInput.InvalidArgumentsException e) {
             throw ActivityFailures.invalidArguments(type, e.getMessage());
         }
-        String taskKey = TemporalTask.key(info);
-        String resumeFrom = resumePoint(context, info, taskKey);
+        TaskKey taskKey = TemporalTask.key(info);
+        TaskAttempt attempt = runner.open(taskKey, binding, info.getAttempt());
+        CheckpointRef resumeFrom = resumePoint(context, info, attempt);
 
         RunControl control = new RunControl();
         running.add(control);
@@ -102,9 +101,8 @@ final class WasmActivity implements DynamicActivity {
             if (resumeFrom != null) {
                 heartbeats.beat(); // the details now name the checkpoint even if this attempt never makes one
             }
-            TaskRequest request = new TaskRequest(binding, taskKey, info.getAttempt(), input,
-                    TemporalTask.metadata(info), manifest -> checkpointed(info, heartbeats, manifest), control);
-            result = guests.run(control, () -> runner.run(request));
+            result = guests.run(control, () -> attempt.run(input, TemporalTask.metadata(info), control,
+                    ref -> checkpointed(info, heartbeats, ref)));
         } finally {
             heartbeats.close();
             running.remove(control);
@@ -123,26 +121,26 @@ final class WasmActivity implements DynamicActivity {
         }
         Outcome outcome = result.outcome();
         // a task that never checkpointed has nothing to clean up: the SDK reports its outcome
-        boolean hasCheckpoints = resumeFrom != null || result.metrics().checkpointReference() != null;
+        boolean hasCheckpoints = attempt.hasCheckpoints();
         if (outcome instanceof Outcome.Success success) {
-            return hasCheckpoints ? complete(context, info, taskKey, success.output()) : success.output();
+            return hasCheckpoints ? complete(context, info, attempt, success.output()) : success.output();
         }
         if (outcome instanceof Outcome.BusinessError error) {
             if (!hasCheckpoints) {
                 throw ActivityFailures.business(error);
             }
-            return fail(context, info, taskKey, ActivityFailures.business(error));
+            return fail(context, info, attempt, ActivityFailures.business(error));
         }
         Outcome.Failure failure = (Outcome.Failure) outcome;
-        String checkpoint = result.metrics().checkpointReference() != null
-                ? result.metrics().checkpointReference() : heartbeats.reference();
+        CheckpointRef checkpoint = attempt.checkpoint().orElse(heartbeats.reference());
         LOG.warn("activity {} ({}) attempt {} failed: {}", type, taskKey, info.getAttempt(), result.report());
-        throw ActivityFailures.failed(type, info.getAttempt(), failure, result, checkpoint);
+        throw ActivityFailures.failed(type, info.getAttempt(), failure, result,
+                checkpoint == null ? null : checkpoint.toString());
     }
 
-    private void checkpointed(ActivityInfo info, Heartbeats heartbeats, Manifest manifest) {
-        heartbeats.checkpointed(manifest.reference());
-        observer.checkpointed(info, manifest);
+    private void checkpointed(ActivityInfo info, Heartbeats heartbeats, CheckpointRef checkpoint) {
+        heartbeats.checkpointed(checkpoint);
+        observer.checkpointed(info, checkpoint);
     }
 
     /**
@@ -153,7 +151,7 @@ final class WasmActivity implements DynamicActivity {
      * heartbeating); only a first attempt discards a checkpoint it finds, which can only be left
      * over from an earlier activity that had the same key.
      */
-    private String resumePoint(ActivityExecutionContext context, ActivityInfo info, String taskKey) {
+    private static CheckpointRef resumePoint(ActivityExecutionContext context, ActivityInfo info, TaskAttempt attempt) {
         Optional<String> details;
         try {
             details = context.getHeartbeatDetails(String.class);
@@ -161,49 +159,49 @@ final class WasmActivity implements DynamicActivity {
             throw ActivityFailures.beforeRun("checkpoint", "the heartbeat details of activity " + info.getActivityType()
                     + " are not a wasm-worker checkpoint reference (" + e.getMessage() + "); refusing to start over");
         }
-        Optional<Manifest> latest;
+        Optional<CheckpointRef> latest;
         try {
-            latest = snapshots.latest(taskKey);
+            latest = attempt.latestCheckpoint();
         } catch (RuntimeException e) {
-            throw ActivityFailures.beforeRun("checkpoint", "the checkpoint of task " + taskKey + " cannot be read from "
-                    + snapshots.describe() + ": " + e.getMessage());
+            throw ActivityFailures.beforeRun("checkpoint", "the checkpoint of task " + attempt.key()
+                    + " cannot be read from " + attempt.describeStore() + ": " + e.getMessage());
         }
         if (details.isEmpty()) {
             if (latest.isPresent() && info.getAttempt() == 1) {
                 LOG.warn("task {}: discarding checkpoint {} found before its first attempt (left over from an"
-                        + " earlier activity with the same workflow, run and activity id)", taskKey,
-                        latest.get().reference());
-                snapshots.delete(taskKey);
+                        + " earlier activity with the same workflow, run and activity id)", attempt.key(),
+                        latest.get());
+                attempt.discardCheckpoint();
                 return null;
             }
-            return latest.map(Manifest::reference).orElse(null);
+            return latest.orElse(null);
         }
-        String reference = details.get();
-        long generation = generationOf(reference, taskKey);
-        if (latest.isEmpty() || latest.get().generation() < generation) {
+        CheckpointRef named = heartbeatCheckpoint(details.get(), attempt.key());
+        if (latest.isEmpty() || !latest.get().isAtLeast(named)) {
             throw ActivityFailures.beforeRun("checkpoint", "attempt " + info.getAttempt() + " of activity "
-                    + info.getActivityType() + " should resume from checkpoint " + reference
-                    + " (its heartbeat details), but the snapshot store " + snapshots.describe() + " has "
-                    + latest.map(m -> "only " + m.reference()).orElse("no checkpoint of this task")
+                    + info.getActivityType() + " should resume from checkpoint " + named
+                    + " (its heartbeat details), but the snapshot store " + attempt.describeStore() + " has "
+                    + latest.map(m -> "only " + m).orElse("no checkpoint of this task")
                     + ": the checkpoint is lost, or this worker uses another store than the worker that wrote it;"
                     + " refusing to start the task over");
         }
-        return latest.get().reference();
+        return latest.get();
     }
 
-    private static long generationOf(String reference, String taskKey) {
-        int at = reference.lastIndexOf('@');
-        String prefix = at < 0 ? "" : reference.substring(0, at);
-        if (!prefix.equals(taskKey)) {
-            throw ActivityFailures.beforeRun("checkpoint", "the heartbeat details '" + reference
+    /** The checkpoint a previous attempt's heartbeat details name, which must be one of this task's. */
+    private static CheckpointRef heartbeatCheckpoint(String details, TaskKey taskKey) {
+        CheckpointRef named;
+        try {
+            named = CheckpointRef.parse(details);
+        } catch (IllegalArgumentException e) {
+            throw ActivityFailures.beforeRun("checkpoint", "the heartbeat details are not a checkpoint reference: "
+                    + e.getMessage() + "; refusing to start over");
+        }
+        if (!named.task().equals(taskKey)) {
+            throw ActivityFailures.beforeRun("checkpoint", "the heartbeat details '" + details
                     + "' do not name a checkpoint of task " + taskKey + "; refusing to start over");
         }
-        try {
-            return Long.parseLong(reference.substring(at + 1));
-        } catch (NumberFormatException e) {
-            throw ActivityFailures.beforeRun("checkpoint", "the heartbeat details '" + reference
-                    + "' have no checkpoint generation after '@'; refusing to start over");
-        }
+        return named;
     }
 
     /**
@@ -212,31 +210,33 @@ final class WasmActivity implements DynamicActivity {
      * still finds the checkpoint its heartbeat details name. (Only for tasks with checkpoints: the
      * manual completion costs about a millisecond of CPU more than the SDK's own report.)
      */
-    private Object complete(ActivityExecutionContext context, ActivityInfo info, String taskKey, JsonNode output) {
+    private static Object complete(ActivityExecutionContext context, ActivityInfo info, TaskAttempt attempt,
+            JsonNode output) {
         var completion = context.useLocalManualCompletion();
         try {
             completion.complete(output);
         } catch (RuntimeException e) {
-            notAccepted(info, taskKey, e);
+            notAccepted(info, attempt.key(), e);
             return null;
         }
-        runner.finished(taskKey);
+        attempt.finished();
         return null;
     }
 
-    private Object fail(ActivityExecutionContext context, ActivityInfo info, String taskKey, ApplicationFailure failure) {
+    private static Object fail(ActivityExecutionContext context, ActivityInfo info, TaskAttempt attempt,
+            ApplicationFailure failure) {
         var completion = context.useLocalManualCompletion();
         try {
             completion.fail(failure);
         } catch (RuntimeException e) {
-            notAccepted(info, taskKey, e);
+            notAccepted(info, attempt.key(), e);
             return null;
         }
-        runner.finished(taskKey);
+        attempt.finished();
         return null;
     }
 
-    private static void notAccepted(ActivityInfo info, String taskKey, RuntimeException e) {
+    private static void notAccepted(ActivityInfo info, TaskKey taskKey, RuntimeException e) {
         LOG.warn("Temporal did not accept the outcome of activity {} ({}) attempt {}: {}; its checkpoints stay for"
                 + " the attempt that replaces it", info.getActivityType(), taskKey, info.getAttempt(), e.toString());
     }

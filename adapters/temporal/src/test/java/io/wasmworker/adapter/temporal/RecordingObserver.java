@@ -1,8 +1,8 @@
 package io.wasmworker.adapter.temporal;
 
 import io.temporal.activity.ActivityInfo;
-import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.sandbox.InvocationResult;
+import io.wasmworker.task.CheckpointRef;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,26 +13,26 @@ import java.util.function.Consumer;
 /** Records every attempt by workflow id; tests can also act when an attempt checkpoints or ends. */
 final class RecordingObserver implements ActivityObserver {
     /** One finished attempt and the checkpoints it published. */
-    record Attempt(String activityType, int attempt, InvocationResult result, List<Manifest> checkpoints) {
+    record Attempt(String activityType, int attempt, InvocationResult result, List<CheckpointRef> checkpoints) {
         String stderr() {
             return result.stderrTailText();
         }
     }
 
     private final Map<String, List<Attempt>> finished = new ConcurrentHashMap<>();
-    private final Map<String, List<Manifest>> pending = new ConcurrentHashMap<>();
-    private final Map<String, Consumer<Manifest>> onCheckpoint = new ConcurrentHashMap<>();
+    private final Map<String, List<CheckpointRef>> pending = new ConcurrentHashMap<>();
+    private final Map<String, Consumer<CheckpointRef>> onCheckpoint = new ConcurrentHashMap<>();
     private final Map<String, Consumer<Attempt>> onFinished = new ConcurrentHashMap<>();
 
     @Override
-    public void checkpointed(ActivityInfo info, Manifest manifest) {
-        pending.computeIfAbsent(key(info), k -> new CopyOnWriteArrayList<>()).add(manifest);
-        onCheckpoint.getOrDefault(info.getWorkflowId(), m -> {}).accept(manifest);
+    public void checkpointed(ActivityInfo info, CheckpointRef checkpoint) {
+        pending.computeIfAbsent(key(info), k -> new CopyOnWriteArrayList<>()).add(checkpoint);
+        onCheckpoint.getOrDefault(info.getWorkflowId(), m -> {}).accept(checkpoint);
     }
 
     @Override
     public void finished(ActivityInfo info, InvocationResult result) {
-        List<Manifest> checkpoints = pending.remove(key(info));
+        List<CheckpointRef> checkpoints = pending.remove(key(info));
         Attempt attempt = new Attempt(info.getActivityType(), info.getAttempt(), result,
                 checkpoints == null ? List.of() : List.copyOf(checkpoints));
         finished.computeIfAbsent(info.getWorkflowId(), k -> new CopyOnWriteArrayList<>()).add(attempt);
@@ -47,7 +47,7 @@ final class RecordingObserver implements ActivityObserver {
         return new ArrayList<>(finished.getOrDefault(workflowId, List.of()));
     }
 
-    void onCheckpoint(String workflowId, Consumer<Manifest> action) {
+    void onCheckpoint(String workflowId, Consumer<CheckpointRef> action) {
         onCheckpoint.put(workflowId, action);
     }
 

@@ -15,13 +15,13 @@ import io.wasmworker.adapter.temporal.RecordingObserver.Attempt;
 import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.CheckpointPolicy;
-import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.task.CheckpointRef;
 import io.wasmworker.task.TaskBinding;
-import io.wasmworker.task.TaskRequest;
+import io.wasmworker.task.TaskKey;
 import io.wasmworker.task.TaskRunner;
 import io.wasmworker.testbed.temporal.ActivityCall;
 import io.wasmworker.testbed.temporal.CallActivityWorkflow;
@@ -78,8 +78,7 @@ class TemporalAdapterTest {
         artifacts.bindName("env-dump", artifacts.put(Guests.envDump()));
         snapshots = new FlakySnapshotStore(Guests.snapshots(home));
         runner = Guests.runner(artifacts, snapshots, sandbox);
-        adapter = TemporalAdapter.builder(TemporalSettings.of(service.target(), TemporalService.NAMESPACE), runner,
-                        snapshots)
+        adapter = TemporalAdapter.builder(TemporalSettings.of(service.target(), TemporalService.NAMESPACE), runner)
                 .queue(QUEUE, Map.of(
                         "greet", TaskBinding.of(ArtifactRef.parse("greet")),
                         "echo", TaskBinding.of(ArtifactRef.parse("echo")),
@@ -256,8 +255,9 @@ class TemporalAdapterTest {
 
     /** What the checkpoint guest outputs when nothing interrupts it. */
     static String uninterrupted(Map<String, Object> input) throws Exception {
-        InvocationResult r = runner.run(new TaskRequest(TaskBinding.of(ArtifactRef.parse("ckpt-step-c")),
-                "uninterrupted-" + UUID.randomUUID(), 1, JSON.writeValueAsBytes(input), Map.of(), null, null));
+        InvocationResult r = runner.open(TaskKey.of("uninterrupted-" + UUID.randomUUID()),
+                TaskBinding.of(ArtifactRef.parse("ckpt-step-c")), 1).run(JSON.writeValueAsBytes(input), Map.of(), null,
+                null);
         assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
         return new String(r.stdout(), StandardCharsets.UTF_8);
     }
@@ -275,7 +275,8 @@ class TemporalAdapterTest {
         Attempt first = attempts.get(0);
         assertThat(first.result().outcome()).as(first.result().report()).isInstanceOfSatisfying(Outcome.Failure.class,
                 f -> assertThat(f.label()).isEqualTo("checkpoint"));
-        assertThat(first.checkpoints()).extracting(Manifest::sequence).containsExactly(1L, 2L, 3L);
+        // a task checkpointing from scratch publishes checkpoint n as generation n
+        assertThat(first.checkpoints()).extracting(CheckpointRef::generation).containsExactly(1L, 2L, 3L);
         assertThat(Guests.steps(first.stderr())).containsExactly(1, 2, 3, 4);
         Attempt second = attempts.get(1);
         assertThat(second.result().metrics().resumedFromSequence()).isEqualTo(3);
@@ -312,7 +313,7 @@ class TemporalAdapterTest {
         TemporalSettings settings = TemporalSettings.of(service.target(), TemporalService.NAMESPACE)
                 .withShutdownGrace(Duration.ofSeconds(20));
         // guests on the activity threads here: the suspend works the same without the hand-off
-        TemporalAdapter first = TemporalAdapter.builder(settings, runner, snapshots).queue(queue, bindings, 1)
+        TemporalAdapter first = TemporalAdapter.builder(settings, runner).queue(queue, bindings, 1)
                 .guestThreads(TemporalAdapter.GuestThreadMode.ACTIVITY_THREADS).observer(observer).build().start();
         CountDownLatch checkpointed = new CountDownLatch(2);
         observer.onCheckpoint(wf, m -> checkpointed.countDown());
@@ -327,15 +328,15 @@ class TemporalAdapterTest {
         assertThat(observer.attempts(wf)).singleElement().satisfies(a ->
                 assertThat(a.result().outcome().label()).isEqualTo("suspended"));
 
-        try (TemporalAdapter second = TemporalAdapter.builder(settings, runner, snapshots).queue(queue, bindings, 1)
+        try (TemporalAdapter second = TemporalAdapter.builder(settings, runner).queue(queue, bindings, 1)
                 .observer(observer).build().start()) {
             Object result = client.newUntypedWorkflowStub(wf).getResult(60, TimeUnit.SECONDS, Object.class);
             assertThat(JSON.writeValueAsString(result)).isEqualTo(JSON.readTree(uninterrupted(input)).toString());
         }
         List<Attempt> attempts = observer.attempts(wf);
         assertThat(attempts).hasSize(2);
-        List<Manifest> firstCheckpoints = attempts.get(0).checkpoints();
-        long suspendedAt = firstCheckpoints.get(firstCheckpoints.size() - 1).sequence();
+        List<CheckpointRef> firstCheckpoints = attempts.get(0).checkpoints();
+        long suspendedAt = firstCheckpoints.get(firstCheckpoints.size() - 1).generation(); // = its sequence here
         assertThat(attempts.get(1).result().metrics().resumedFromSequence()).isEqualTo(suspendedAt);
         assertThat(Guests.steps(attempts.get(1).stderr())).startsWith((int) suspendedAt + 1)
                 .allMatch(s -> s > suspendedAt);
@@ -343,8 +344,8 @@ class TemporalAdapterTest {
 
     @Test
     void aMissingArtifactFailsStartUpNamingIt() {
-        TemporalAdapter bad = TemporalAdapter.builder(TemporalSettings.of(service.target(), "default"), runner,
-                snapshots).queue("never-polled", Map.of("x", TaskBinding.of(ArtifactRef.parse("no-such-guest"))), 1)
+        TemporalAdapter bad = TemporalAdapter.builder(TemporalSettings.of(service.target(), "default"), runner)
+                .queue("never-polled", Map.of("x", TaskBinding.of(ArtifactRef.parse("no-such-guest"))), 1)
                 .build();
         assertThatThrownBy(bad::start).hasMessageContaining("activity type 'x' on task queue 'never-polled'")
                 .hasMessageContaining("no artifact is named 'no-such-guest'");

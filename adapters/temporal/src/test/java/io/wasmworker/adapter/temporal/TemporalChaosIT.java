@@ -16,7 +16,7 @@ import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.TaskBinding;
-import io.wasmworker.task.TaskRequest;
+import io.wasmworker.task.TaskKey;
 import io.wasmworker.testbed.temporal.ActivityCall;
 import io.wasmworker.testbed.temporal.CallActivityWorkflow;
 import io.wasmworker.testbed.temporal.CallActivityWorkflowImpl;
@@ -81,9 +81,9 @@ class TemporalChaosIT {
         LocalArtifactStore artifacts = Guests.artifacts(home, "ckpt-step-c");
         try (Sandbox sandbox = new Sandbox()) {
             LocalSnapshotStore scratch = new LocalSnapshotStore(home.resolve("scratch"), false);
-            InvocationResult r = Guests.runner(artifacts, scratch, sandbox).run(new TaskRequest(
-                    TaskBinding.of(ArtifactRef.parse("ckpt-step-c")), "uninterrupted", 1,
-                    JSON.writeValueAsBytes(INPUT), Map.of(), null, null));
+            InvocationResult r = Guests.runner(artifacts, scratch, sandbox)
+                    .open(TaskKey.of("uninterrupted"), TaskBinding.of(ArtifactRef.parse("ckpt-step-c")), 1)
+                    .run(JSON.writeValueAsBytes(INPUT), Map.of(), null, null);
             assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
             uninterrupted = JSON.readTree(new String(r.stdout(), StandardCharsets.UTF_8)).toString();
         }

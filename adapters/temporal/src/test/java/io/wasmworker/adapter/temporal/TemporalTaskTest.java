@@ -38,11 +38,11 @@ class TemporalTaskTest {
             for (String w : parts) {
                 for (String r : parts) {
                     for (String a : parts) {
-                        keys.add(TemporalTask.key(ns, w, r, a, null));
+                        keys.add(TemporalTask.key(ns, w, r, a, null).value());
                         tuples++;
                     }
                 }
-                keys.add(TemporalTask.key(ns, null, null, w, "run"));
+                keys.add(TemporalTask.key(ns, null, null, w, "run").value());
                 tuples++;
             }
         }
@@ -52,7 +52,7 @@ class TemporalTaskTest {
     @Test
     void keysOfPlainIdsAreUnchanged() {
         // the format before IDs were encoded: checkpoints of tasks running across an upgrade survive it
-        assertThat(TemporalTask.key("default", "order-42", "0193-run", "7", null))
+        assertThat(TemporalTask.key("default", "order-42", "0193-run", "7", null).value())
                 .isEqualTo("temporal:default/order-42/0193-run/7");
     }
 }

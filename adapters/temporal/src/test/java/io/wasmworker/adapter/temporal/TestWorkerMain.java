@@ -5,7 +5,7 @@ import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
-import io.wasmworker.checkpoint.store.Manifest;
+import io.wasmworker.task.CheckpointRef;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.sandbox.GuestLimits;
@@ -43,7 +43,7 @@ public final class TestWorkerMain {
                 sandbox);
         TaskBinding steps = new TaskBinding(ArtifactRef.parse("ckpt-step-c"),
                 GuestLimits.DEFAULTS.withTimeout(Duration.ofMinutes(2)), new CheckpointPolicy(1, Duration.ZERO, true));
-        TemporalAdapter adapter = TemporalAdapter.builder(TemporalSettings.of(target, "default"), runner, snapshots)
+        TemporalAdapter adapter = TemporalAdapter.builder(TemporalSettings.of(target, "default"), runner)
                 .queue(queue, Map.of("steps", steps), maxConcurrent)
                 .observer(new Printer())
                 .build()
@@ -54,9 +54,8 @@ public final class TestWorkerMain {
 
     private static final class Printer implements ActivityObserver {
         @Override
-        public void checkpointed(ActivityInfo info, Manifest manifest) {
-            System.out.println("CHECKPOINT attempt=" + info.getAttempt() + " seq=" + manifest.sequence() + " ref="
-                    + manifest.reference());
+        public void checkpointed(ActivityInfo info, CheckpointRef checkpoint) {
+            System.out.println("CHECKPOINT attempt=" + info.getAttempt() + " ref=" + checkpoint);
         }
 
         @Override

@@ -13,8 +13,9 @@ import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.task.CheckpointRef;
 import io.wasmworker.task.TaskBinding;
-import io.wasmworker.task.TaskRequest;
+import io.wasmworker.task.TaskKey;
 import io.wasmworker.testbed.temporal.ActivityCall;
 import io.wasmworker.testbed.temporal.CallActivityWorkflow;
 import io.wasmworker.testbed.temporal.CallActivityWorkflowImpl;
@@ -62,9 +63,9 @@ class WorkerCrashIT {
         LocalArtifactStore artifacts = Guests.artifacts(home, "ckpt-step-c");
         try (Sandbox sandbox = new Sandbox()) {
             LocalSnapshotStore scratch = new LocalSnapshotStore(home.resolve("scratch"), false);
-            InvocationResult r = Guests.runner(artifacts, scratch, sandbox).run(new TaskRequest(
-                    TaskBinding.of(ArtifactRef.parse("ckpt-step-c")), "uninterrupted", 1,
-                    JSON.writeValueAsBytes(INPUT), Map.of(), null, null));
+            InvocationResult r = Guests.runner(artifacts, scratch, sandbox)
+                    .open(TaskKey.of("uninterrupted"), TaskBinding.of(ArtifactRef.parse("ckpt-step-c")), 1)
+                    .run(JSON.writeValueAsBytes(INPUT), Map.of(), null, null);
             assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
             uninterrupted = JSON.readTree(new String(r.stdout(), StandardCharsets.UTF_8)).toString();
         }
@@ -107,8 +108,12 @@ class WorkerCrashIT {
         return fields;
     }
 
+    /**
+     * The checkpoint a CHECKPOINT line names: its generation, which for a task checkpointing from
+     * scratch is also its sequence (each checkpoint publishes the next generation).
+     */
     private static long seq(String checkpointLine) {
-        return Long.parseLong(fields(checkpointLine).get("seq"));
+        return CheckpointRef.parse(fields(checkpointLine).get("ref")).generation();
     }
 
     private static List<Integer> steps(String finishedLine) {
