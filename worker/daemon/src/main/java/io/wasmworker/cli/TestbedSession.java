@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * The test bed's orchestrators for {@code dev}, run from the test bed's own jar in a JVM of their own
@@ -34,6 +36,7 @@ final class TestbedSession implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration DEMO_TIMEOUT = Duration.ofMinutes(10);
     private static final String END = "\u0000end"; // the test bed's stdout closed
+    private static final Pattern PROTOCOL = Pattern.compile("(ready|say|demo|error) ");
 
     private final Process process;
     private final Path log;
@@ -58,13 +61,14 @@ final class TestbedSession implements AutoCloseable {
                     + " `./mvnw -pl testbed -am package -DskipTests` and pass --testbed or -D" + JAR_PROPERTY);
         }
         // a private copy: a rebuild of the test bed while dev runs would change classes under its feet
+        Files.deleteIfExists(log);
         Path copy = Files.createTempFile("wasm-worker-testbed-dev-", ".jar");
         Files.copy(jar, copy, StandardCopyOption.REPLACE_EXISTING);
         copy.toFile().deleteOnExit();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process process = new ProcessBuilder(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-D" + JAR_PROPERTY + "=" + copy, "-jar", copy.toString(), "dev", examples.toAbsolutePath().toString()))
-                .redirectError(log.toFile()).start();
+                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         TestbedSession session = new TestbedSession(process, log);
         try {
             String line = session.next(START_TIMEOUT, "start Camunda and Temporal");
@@ -186,7 +190,12 @@ final class TestbedSession implements AutoCloseable {
         try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8))) {
             for (String line; (line = out.readLine()) != null; ) {
-                lines.add(line);
+                if (PROTOCOL.matcher(line).lookingAt()) {
+                    lines.add(line);
+                } else { // not for us (a library that prints to stdout): kept with the rest of its output
+                    Files.writeString(log, "stdout: " + line + "\n", StandardCharsets.UTF_8,
+                            StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                }
             }
         } catch (IOException e) {
             // the process went away: END says so

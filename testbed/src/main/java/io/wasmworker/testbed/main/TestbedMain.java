@@ -1,7 +1,8 @@
-package io.wasmworker.testbed;
+package io.wasmworker.testbed.main;
 
 import io.wasmworker.testbed.camunda.CamundaEngineApp;
 import io.wasmworker.testbed.dev.DevSession;
+import io.wasmworker.testbed.temporal.TemporalServerMain;
 import java.util.Arrays;
 
 /**
