@@ -4,18 +4,23 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.core.importer.Location;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
 import java.util.stream.Stream;
 
 /**
  * The layer rules, on every main class of the worker (this module's test classpath holds the engine,
  * both adapters, the daemon and CLI, and the test bed): the engine at the bottom knows no orchestrator
- * and nothing above it; an adapter knows the engine only; only dev tooling uses the test bed; and no
- * two packages depend on each other. A new package must be named in a layer here.
+ * and nothing above it; an adapter knows the engine only; only dev tooling uses the test bed; no two
+ * packages depend on each other; and every package says what it is (package-info.java). A new package
+ * must be named in a layer here.
  */
 @AnalyzeClasses(packages = "io.wasmworker",
         importOptions = {ImportOption.DoNotIncludeTests.class, ArchitectureTest.DoNotIncludeTestJars.class})
@@ -34,6 +39,17 @@ class ArchitectureTest {
     static final ArchRule everyPackageIsInALayer = classes().should()
             .resideInAnyPackage(Stream.of(ENGINE, ADAPTERS, WORKER, DEV_TOOLING).flatMap(Stream::of).toArray(String[]::new))
             .because("the rules here see only packages named in a layer: add a new one to ArchitectureTest");
+
+    @ArchTest
+    static final ArchRule everyPackageSaysWhatItIs = classes().should(new ArchCondition<>("be in a package with a package-info") {
+        @Override
+        public void check(JavaClass item, ConditionEvents events) {
+            if (item.getPackage().tryGetPackageInfo().isEmpty()) {
+                events.add(SimpleConditionEvent.violated(item, "package " + item.getPackageName() + " of " + item.getName()
+                        + " has no package-info.java: add one with a sentence on what the package is"));
+            }
+        }
+    });
 
     @ArchTest
     static final ArchRule theEngineKnowsNoOrchestrator = noClasses().that().resideInAnyPackage(ENGINE)
