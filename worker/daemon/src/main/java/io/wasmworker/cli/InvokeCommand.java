@@ -54,19 +54,19 @@ final class InvokeCommand implements Callable<Integer> {
             description = "The input: inline JSON, @file to read a file, or - for stdin (default: ${DEFAULT-VALUE}).")
     String input;
 
-    @Option(names = "--timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = UnitConverters.DurationConverter.class,
             description = "Wall-clock limit, e.g. 2s or 500ms (default: 30s).")
     Duration timeout;
 
-    @Option(names = "--max-memory", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+    @Option(names = "--max-memory", paramLabel = "SIZE", converter = UnitConverters.SizeConverter.class,
             description = "Linear memory limit, e.g. 64MiB (default: 64MiB).")
     Long maxMemory;
 
-    @Option(names = "--max-output", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+    @Option(names = "--max-output", paramLabel = "SIZE", converter = UnitConverters.SizeConverter.class,
             description = "Stdout limit (default: 8MiB).")
     Long maxOutput;
 
-    @Option(names = "--max-input", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+    @Option(names = "--max-input", paramLabel = "SIZE", converter = UnitConverters.SizeConverter.class,
             description = "Input limit (default: 8MiB).")
     Long maxInput;
 
@@ -95,7 +95,7 @@ final class InvokeCommand implements Callable<Integer> {
             description = "Step guests: checkpoint after every N steps (default: off).")
     int everySteps;
 
-    @Option(names = "--checkpoint-every", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+    @Option(names = "--checkpoint-every", paramLabel = "DURATION", converter = UnitConverters.DurationConverter.class,
             description = "Step guests: checkpoint when this much time has passed since the last one (default: 10s).")
     Duration every;
 

@@ -128,7 +128,7 @@ final class SnapshotsCommand implements Runnable {
         picocli.CommandLine.Model.CommandSpec spec;
 
         @Option(names = "--older-than", paramLabel = "DURATION", required = true,
-                converter = Units.DurationConverter.class, description = "Minimum age of what is removed (e.g. 7d, 24h).")
+                converter = UnitConverters.DurationConverter.class, description = "Minimum age of what is removed (e.g. 7d, 24h).")
         java.time.Duration olderThan;
 
         @Option(names = "--max", paramLabel = "N", defaultValue = "" + Integer.MAX_VALUE,

@@ -8,7 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,5 +47,23 @@ class LauncherJarIT {
         assertThat(java("invoke", Guests.path("hostile-trap").toString(), "--home", home.toString()).exit()).isEqualTo(1);
         assertThat(java("invoke", "--bogus").exit()).isEqualTo(2);
         assertThat(java("--version").out()).contains("guest ABI v1");
+    }
+
+    @Test
+    void theJarHoldsNoTestBed() throws Exception {
+        // `dev` runs the test bed from its own jar; none of it, nor what only it needs, is deployed
+        // (org/camunda/bpm/engine/variable is the external task client's typed values, not the engine;
+        // internal/testservice/InProcessGRPCServer is the SDK's own, the test server's classes are Test*)
+        List<String> testBedOnly = List.of("io/wasmworker/testbed/", "org/springframework/", "io/temporal/testserver/",
+                "io/temporal/internal/testservice/Test", "org/camunda/bpm/engine/impl/", "org/camunda/bpm/spring/", "org/h2/",
+                "BOOT-INF/", "application.properties");
+        try (ZipFile jar = new ZipFile(Path.of("target", "wasm-worker-all.jar").toFile())) {
+            Set<String> entries = jar.stream().map(ZipEntry::getName).collect(Collectors.toSet());
+            assertThat(entries).as("the jar's own classes are there").contains("io/wasmworker/cli/Main.class",
+                    "io/wasmworker/daemon/Daemon.class", "io/temporal/client/WorkflowClient.class");
+            List<String> found = entries.stream().filter(e -> testBedOnly.stream().anyMatch(e::startsWith)).sorted()
+                    .limit(20).toList();
+            assertThat(found).as("test-bed entries in wasm-worker-all.jar").isEmpty();
+        }
     }
 }

@@ -1,12 +1,14 @@
-package io.wasmworker.cli;
+package io.wasmworker.daemon.config;
 
 import java.time.Duration;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import picocli.CommandLine.ITypeConverter;
 
-/** Parsing of human sizes ({@code 64MiB}) and durations ({@code 2s}, {@code 500ms}, {@code 7d}). */
+/**
+ * Parsing of human sizes ({@code 64MiB}) and durations ({@code 2s}, {@code 500ms}, {@code 7d}), one
+ * syntax for configuration files and command-line options (the CLI's converters: {@code cli.UnitConverters}).
+ */
 public final class Units {
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB)?");
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
@@ -51,19 +53,5 @@ public final class Units {
             case "h" -> Duration.ofHours(n);
             default -> Duration.ofDays(n);
         };
-    }
-
-    static final class SizeConverter implements ITypeConverter<Long> {
-        @Override
-        public Long convert(String value) {
-            return parseSize(value);
-        }
-    }
-
-    static final class DurationConverter implements ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            return parseDuration(value);
-        }
     }
 }

@@ -1,12 +1,12 @@
-package io.wasmworker.testbed;
+package io.wasmworker.testbed.temporal;
 
 import io.temporal.testserver.TestServer;
 
 /** Runs the Temporal test server (real gRPC protocol, real time) on a port until killed. */
-final class TemporalServerMain {
+public final class TemporalServerMain {
     private TemporalServerMain() {}
 
-    static void main(String[] args) throws InterruptedException {
+    public static void main(String[] args) throws InterruptedException {
         if (args.length != 1) {
             throw new IllegalArgumentException("usage: temporal PORT");
         }

@@ -1,28 +1,32 @@
-package io.wasmworker.testbed;
+package io.wasmworker.testbed.main;
 
 import io.wasmworker.testbed.camunda.CamundaEngineApp;
+import io.wasmworker.testbed.dev.DevSession;
+import io.wasmworker.testbed.temporal.TemporalServerMain;
 import java.util.Arrays;
 
 /**
  * Entry point of the test bed's runnable jar: {@code camunda [spring args]} runs a Camunda 7
  * engine with REST (pass {@code --server.port=N}); {@code temporal PORT} runs the Temporal test
- * server on that port. Each orchestrator runs in a process of its own, so neither Spring nor the
- * engines ever share a classpath with the worker.
+ * server on that port; {@code dev EXAMPLES_DIR} is the test bed's side of {@code wasm-worker dev}
+ * (see {@link DevSession}). Each runs in a process of its own, so neither Spring, the engines nor the
+ * sample workflows ever share a classpath with the worker.
  */
 public final class TestbedMain {
     private TestbedMain() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("usage: testbed camunda --server.port=N | testbed temporal PORT");
+            System.err.println("usage: testbed camunda --server.port=N | testbed temporal PORT | testbed dev EXAMPLES_DIR");
             System.exit(2);
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         switch (args[0]) {
             case "camunda" -> CamundaEngineApp.main(rest);
             case "temporal" -> TemporalServerMain.main(rest);
+            case "dev" -> DevSession.main(rest);
             default -> {
-                System.err.println("unknown orchestrator '" + args[0] + "': use camunda or temporal");
+                System.err.println("unknown orchestrator '" + args[0] + "': use camunda, temporal or dev");
                 System.exit(2);
             }
         }

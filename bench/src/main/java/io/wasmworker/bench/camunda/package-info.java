@@ -1,0 +1,2 @@
+/** Throughput of the Camunda adapter against a real engine from the test bed. */
+package io.wasmworker.bench.camunda;

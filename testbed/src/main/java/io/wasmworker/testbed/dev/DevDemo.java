@@ -1,0 +1,75 @@
+package io.wasmworker.testbed.dev;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.wasmworker.testbed.camunda.CamundaEngine;
+import io.wasmworker.testbed.temporal.OrderWorkflow;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The demo instances of {@code wasm-worker dev}: two orders through the Camunda sample process, two
+ * through the Temporal sample workflow, one long checkpointing task; each result is told to the user.
+ * Needs a worker serving the samples' topics and activities.
+ */
+final class DevDemo {
+    private final CamundaEngine camunda;
+    private final WorkflowClient client;
+    private final Consumer<String> say;
+
+    DevDemo(CamundaEngine camunda, WorkflowClient client, Consumer<String> say) {
+        this.camunda = camunda;
+        this.client = client;
+        this.say = say;
+    }
+
+    /** Drives the demo instances and tells each result; false if one did not end as expected. */
+    boolean run() {
+        say.accept("");
+        say.accept("demo: Camunda process 'order-process' (topic price-order -> guest order-pricing)");
+        boolean ok = true;
+        String good = camunda.startProcess("order-process", "demo-A-1", order("A-1", "SAVE10"));
+        String badCoupon = camunda.startProcess("order-process", "demo-A-2", order("A-2", "FREE"));
+        String longWork = camunda.startProcess("long-work-process", "demo-long", Map.of("steps", 8, "work", 20_000_000));
+        camunda.awaitEnded(good, Duration.ofSeconds(60));
+        JsonNode total = camunda.variables(good).get("total");
+        say.accept("  order A-1 priced: total " + (total == null ? "?" : total.path("value").asText()) + " EUR");
+        ok &= total != null;
+        camunda.awaitEnded(badCoupon, Duration.ofSeconds(60));
+        boolean rejected = camunda.activityIds(badCoupon).contains("CouponRejected");
+        say.accept("  order A-2 with coupon FREE: " + (rejected ? "BPMN error UNKNOWN_COUPON, ended at 'Coupon rejected'"
+                : "unexpected end " + camunda.activityIds(badCoupon)));
+        ok &= rejected;
+
+        say.accept("demo: Temporal workflow OrderWorkflow (activity price-order -> guest order-pricing)");
+        for (String coupon : new String[] {"SAVE10", "FREE"}) {
+            String id = "demo-order-" + coupon + "-" + System.currentTimeMillis();
+            OrderWorkflow workflow = client.newWorkflowStub(OrderWorkflow.class,
+                    WorkflowOptions.newBuilder().setTaskQueue(OrderWorkflow.TASK_QUEUE).setWorkflowId(id).build());
+            Map<String, Object> result = workflow.process(order(id, coupon));
+            say.accept("  workflow " + id + ": total " + result.get("total") + " EUR"
+                    + (result.containsKey("couponRejected") ? " (coupon rejected: " + result.get("couponRejected") + ")" : ""));
+            ok &= result.containsKey("total");
+        }
+
+        say.accept("demo: Camunda process 'long-work-process' (guest ckpt-step-rust checkpoints after every step)");
+        camunda.awaitEnded(longWork, Duration.ofMinutes(3));
+        JsonNode result = camunda.variables(longWork).get("result");
+        say.accept("  long work done: result " + (result == null ? "?" : result.path("value").asText()));
+        ok &= result != null;
+        return ok;
+    }
+
+    private static Map<String, Object> order(String id, String coupon) {
+        Map<String, Object> order = new LinkedHashMap<>();
+        order.put("orderId", id);
+        order.put("customer", Map.of("tier", "gold", "country", "DE"));
+        order.put("lines", List.of(Map.of("sku", "X", "quantity", 2, "unitPrice", 12.5)));
+        order.put("couponCode", coupon);
+        return order;
+    }
+}

@@ -1,0 +1,205 @@
+package io.wasmworker.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * The test bed's orchestrators for {@code dev}, run from the test bed's own jar in a JVM of their own
+ * ({@code java -jar <testbed-exec.jar> dev EXAMPLES_DIR}), so that this jar holds none of the test
+ * bed (Spring, Camunda's engine, the Temporal test server, the sample workflows). One line each way:
+ * the test bed answers {@code ready camunda=URL cockpit=URL temporal=TARGET queue=NAME} once its
+ * orchestrators run with the samples deployed; {@code demo} makes it drive the demo instances, telling
+ * each result ({@code say TEXT}) and then {@code demo ok} or {@code demo failed}; closing its stdin
+ * stops it and its orchestrators. Anything else it prints goes to its log.
+ */
+final class TestbedSession implements AutoCloseable {
+    /** Where the build puts the runnable test-bed jar; ./wasm-worker passes it. */
+    static final String JAR_PROPERTY = "wasmworker.testbed.jar";
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration DEMO_TIMEOUT = Duration.ofMinutes(10);
+    private static final String END = "\u0000end"; // the test bed's stdout closed
+    private static final Pattern PROTOCOL = Pattern.compile("(ready|say|demo|error) ");
+
+    private final Process process;
+    private final Path log;
+    private final Writer commands;
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private Map<String, String> ready = Map.of();
+
+    private TestbedSession(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+        this.commands = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+        Thread reader = new Thread(this::readLines, "testbed-session-reader");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts the test bed from {@code jar}, its log in {@code log}, and waits until it is ready. */
+    static TestbedSession start(Path jar, Path examples, Path log) throws IOException {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException("the test-bed jar " + jar + " does not exist: run `dev` through"
+                    + " ./wasm-worker (it builds the test bed), or build it with"
+                    + " `./mvnw -pl testbed -am package -DskipTests` and pass --testbed or -D" + JAR_PROPERTY);
+        }
+        // a private copy: a rebuild of the test bed while dev runs would change classes under its feet
+        Files.deleteIfExists(log);
+        Path copy = Files.createTempFile("wasm-worker-testbed-dev-", ".jar");
+        Files.copy(jar, copy, StandardCopyOption.REPLACE_EXISTING);
+        copy.toFile().deleteOnExit();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process process = new ProcessBuilder(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-D" + JAR_PROPERTY + "=" + copy, "-jar", copy.toString(), "dev", examples.toAbsolutePath().toString()))
+                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        TestbedSession session = new TestbedSession(process, log);
+        try {
+            String line = session.next(START_TIMEOUT, "start Camunda and Temporal");
+            if (!line.startsWith("ready ")) {
+                throw session.failure("answered '" + line + "' instead of ready");
+            }
+            Map<String, String> fields = new HashMap<>();
+            for (String field : line.substring("ready ".length()).split(" ")) {
+                int eq = field.indexOf('=');
+                if (eq > 0) {
+                    fields.put(field.substring(0, eq), field.substring(eq + 1));
+                }
+            }
+            for (String name : List.of("camunda", "cockpit", "temporal", "queue")) {
+                if (!fields.containsKey(name)) {
+                    throw session.failure("said ready without " + name + ": '" + line + "'");
+                }
+            }
+            session.ready = Map.copyOf(fields);
+            return session;
+        } catch (RuntimeException e) {
+            session.close();
+            throw e;
+        }
+    }
+
+    /** The Camunda REST base URL, e.g. {@code http://127.0.0.1:PORT/engine-rest}. */
+    String camundaRestUrl() {
+        return ready.get("camunda");
+    }
+
+    String cockpitUrl() {
+        return ready.get("cockpit");
+    }
+
+    /** {@code 127.0.0.1:<port>} of the Temporal service. */
+    String temporalTarget() {
+        return ready.get("temporal");
+    }
+
+    /** The task queue the sample workflow runs on. */
+    String taskQueue() {
+        return ready.get("queue");
+    }
+
+    /** Drives the demo instances, passing on each line the test bed tells; true if all ended as expected. */
+    boolean demo(Consumer<String> say) {
+        send("demo");
+        while (true) {
+            String line = next(DEMO_TIMEOUT, "finish the demo");
+            if (line.startsWith("say ")) {
+                say.accept(line.substring("say ".length()));
+            } else if (line.equals("demo ok") || line.equals("demo failed")) {
+                return line.equals("demo ok");
+            } else {
+                throw failure("answered '" + line + "' during the demo");
+            }
+        }
+    }
+
+    /** Stops the test bed (the end of its stdin) and waits for it; kills it if it does not stop in time. */
+    @Override
+    public void close() {
+        try {
+            commands.close();
+        } catch (IOException e) {
+            // already gone: nothing to tell it
+        }
+        try {
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "the test bed (log " + log + ")";
+    }
+
+    private void send(String command) {
+        try {
+            commands.write(command + "\n");
+            commands.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(failure("does not take commands: " + e).getMessage(), e);
+        }
+    }
+
+    /** The next protocol line; fails, naming the log, if the test bed ends, errs or takes too long. */
+    private String next(Duration timeout, String doing) {
+        String line;
+        try {
+            line = lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the test bed was to " + doing, e);
+        }
+        if (line == null) {
+            throw failure("did not " + doing + " within " + timeout);
+        }
+        if (line.equals(END)) {
+            throw failure("exited before it could " + doing);
+        }
+        if (line.startsWith("error ")) {
+            throw failure("could not " + doing + ": " + line.substring("error ".length()));
+        }
+        return line;
+    }
+
+    private IllegalStateException failure(String what) {
+        return new IllegalStateException("the test bed " + what + "; its log: " + log);
+    }
+
+    private void readLines() {
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            for (String line; (line = out.readLine()) != null; ) {
+                if (PROTOCOL.matcher(line).lookingAt()) {
+                    lines.add(line);
+                } else { // not for us (a library that prints to stdout): kept with the rest of its output
+                    Files.writeString(log, "stdout: " + line + "\n", StandardCharsets.UTF_8,
+                            StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                }
+            }
+        } catch (IOException e) {
+            // the process went away: END says so
+        }
+        lines.add(END);
+    }
+}

@@ -1,0 +1,94 @@
+package io.wasmworker.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code dev}'s side of the test bed protocol, against a fake test bed (a jar running {@link FakeTestbed}). */
+class TestbedSessionTest {
+    @TempDir
+    Path dir;
+
+    private Path jar;
+
+    @BeforeEach
+    void fakeTestbedJar() throws IOException {
+        // a jar that only names FakeTestbed as its main class and the test classes as its class path
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, FakeTestbed.class.getName());
+        Path classes = Path.of(FakeTestbed.class.getProtectionDomain().getCodeSource().getLocation().getPath());
+        manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, classes.toUri().toString());
+        jar = dir.resolve("fake-testbed.jar");
+        try (OutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
+            out.flush();
+        }
+    }
+
+    private TestbedSession start(String scenario) throws IOException {
+        return TestbedSession.start(jar, dir.resolve(scenario), dir.resolve("testbed.log"));
+    }
+
+    @Test
+    void readyGivesTheOrchestratorsAndTheDemoPassesOnWhatTheTestBedSays() throws Exception {
+        List<String> said = new ArrayList<>();
+        try (TestbedSession session = start("serves")) {
+            assertThat(session.camundaRestUrl()).isEqualTo("http://127.0.0.1:1/engine-rest");
+            assertThat(session.cockpitUrl()).isEqualTo("http://127.0.0.1:1/camunda");
+            assertThat(session.temporalTarget()).isEqualTo("127.0.0.1:2");
+            assertThat(session.taskQueue()).isEqualTo("orders");
+            assertThat(session.demo(said::add)).isTrue();
+        }
+        assertThat(said).containsExactly("  instance 1 done", "");
+        assertThat(Files.readString(dir.resolve("testbed.log"))).contains("fake test bed: dev " + dir.resolve("serves"));
+    }
+
+    @Test
+    void aTestBedThatExitsBeforeItIsReadyIsAnErrorNamingItsLog() {
+        assertThatThrownBy(() -> start("exits")).isInstanceOf(IllegalStateException.class)
+                .hasMessage("the test bed exited before it could start Camunda and Temporal; its log: "
+                        + dir.resolve("testbed.log"));
+    }
+
+    @Test
+    void theTestBedsOwnErrorIsPassedOn() {
+        assertThatThrownBy(() -> start("errs")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("could not start Camunda and Temporal: Camunda was not ready within PT3M")
+                .hasMessageContaining("its log: " + dir.resolve("testbed.log"));
+    }
+
+    @Test
+    void aReadyLineWithoutAnOrchestratorIsRefused() {
+        assertThatThrownBy(() -> start("half-ready")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("said ready without cockpit");
+    }
+
+    @Test
+    void aMissingJarSaysHowToBuildIt() {
+        assertThatThrownBy(() -> TestbedSession.start(dir.resolve("absent.jar"), dir, dir.resolve("testbed.log")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("the test-bed jar " + dir.resolve("absent.jar") + " does not exist")
+                .hasMessageContaining("./mvnw -pl testbed -am package -DskipTests");
+    }
+
+    @Test
+    void devWithoutATestBedJarSaysWhereToGetOne() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = Main.run(new String[] {"dev", "--home", dir.toString()}, new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(err, true));
+        assertThat(exit).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("dev needs the runnable test-bed jar: run it through ./wasm-worker");
+    }
+}
