@@ -137,7 +137,7 @@ class TemporalChaosIT {
             while (!allDone(runs) && (pauses < 4 || kills < 4)) {
                 assertThat(System.nanoTime() - start).as("the chaos ends in time").isLessThan(DEADLINE.toNanos());
                 Thread.sleep(1_000 + random.nextInt(1_500));
-                int victim = random.nextInt(WORKERS);
+                int victim = victim(slots, random);
                 if (pauses <= kills) {
                     long pause = HEARTBEAT_MILLIS + 1_500 + random.nextInt(2_000);
                     schedule.add("pause worker " + victim + " for " + pause + " ms");
@@ -238,6 +238,47 @@ class TemporalChaosIT {
 
     private static WorkerProcess worker(int number) throws Exception {
         return WorkerProcess.start(home, "chaos-" + number, service.target(), QUEUE, home.toString(), "2");
+    }
+
+    /**
+     * A worker running an activity that has checkpointed, if any (then its retry must resume, which the
+     * test asserts happened); else any worker. Chosen at random among them, from the seeded random.
+     */
+    private static int victim(Slot[] slots, Random random) throws InterruptedException {
+        List<Integer> busy = new ArrayList<>();
+        long deadline = System.nanoTime() + 5_000_000_000L; // a loaded machine may not have checkpointed yet
+        while (busy.isEmpty() && System.nanoTime() < deadline) {
+            for (int i = 0; i < slots.length; i++) {
+                if (hasCheckpointedWork(slots[i].process)) {
+                    busy.add(i);
+                }
+            }
+            if (busy.isEmpty()) {
+                Thread.sleep(50);
+            }
+        }
+        return busy.isEmpty() ? random.nextInt(slots.length) : busy.get(random.nextInt(busy.size()));
+    }
+
+    /** Whether the worker printed a checkpoint of an activity it has not printed the end of. */
+    private static boolean hasCheckpointedWork(WorkerProcess worker) {
+        Set<String> checkpointed = new HashSet<>();
+        Set<String> ended = new HashSet<>();
+        for (String line : worker.lines()) {
+            Map<String, String> fields = new HashMap<>();
+            Matcher m = FIELD.matcher(line);
+            while (m.find()) {
+                fields.put(m.group(1), m.group(2));
+            }
+            if (line.startsWith("CHECKPOINT ") && fields.containsKey("ref")) {
+                String ref = fields.get("ref");
+                checkpointed.add(ref.substring(0, Math.max(0, ref.lastIndexOf('@'))));
+            } else if (line.startsWith("FINISHED ") && fields.containsKey("key")) {
+                ended.add(fields.get("key"));
+            }
+        }
+        checkpointed.removeAll(ended);
+        return !checkpointed.isEmpty();
     }
 
     private static List<Map<String, String>> finished(WorkerProcess worker) {
