@@ -92,7 +92,8 @@ public class CheckpointBenchmark {
         LimitedMemory[] holder = new LimitedMemory[1];
         instance = Instance.builder(module)
                 .withMemoryFactory(l -> holder[0] = LimitedMemory.create(l, pages))
-                .withStart(false).build();
+                .withStart(false)
+                .build();
         memory = holder[0];
         byte[] page = new byte[PAGE];
         for (int p = 0; p < pages; p++) {
@@ -147,7 +148,8 @@ public class CheckpointBenchmark {
         LimitedMemory[] holder = new LimitedMemory[1];
         Instance fresh = Instance.builder(module)
                 .withMemoryFactory(l -> holder[0] = LimitedMemory.create(l, memory.capPages()))
-                .withStart(false).build();
+                .withStart(false)
+                .build();
         return StateCapture.apply(chain, fresh, holder[0]);
     }
 
@@ -156,7 +158,8 @@ public class CheckpointBenchmark {
         LimitedMemory[] holder = new LimitedMemory[1];
         Instance.builder(module)
                 .withMemoryFactory(l -> holder[0] = LimitedMemory.create(l, memory.capPages()))
-                .withStart(false).build();
+                .withStart(false)
+                .build();
         holder[0].write(0, whole);
         return holder[0];
     }

@@ -67,7 +67,8 @@ public class CpuHeavyBenchmark {
     public int javaSieve() {
         int count = JavaSieve.countPrimes(n);
         if (count != expected) {
-            throw new IllegalStateException("java sieve counted " + count + " primes up to " + n + ", expected " + expected);
+            throw new IllegalStateException(
+                    "java sieve counted " + count + " primes up to " + n + ", expected " + expected);
         }
         return count;
     }
@@ -78,7 +79,8 @@ public class CpuHeavyBenchmark {
         }
         int count = success.output().path("primes").asInt(-1);
         if (count != expected || success.output().path("n").asInt(-1) != n) {
-            throw new IllegalStateException("primes answered " + success.output() + ", expected " + expected + " primes");
+            throw new IllegalStateException(
+                    "primes answered " + success.output() + ", expected " + expected + " primes");
         }
         return count;
     }

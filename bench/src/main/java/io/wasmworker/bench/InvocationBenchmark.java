@@ -100,7 +100,9 @@ public class InvocationBenchmark {
             var functions = WasiHost.functions(wasi, io, GuestClock.system(), GuestRandom.secure());
             Instance instance = Instance.builder(echo.wasm())
                     .withMachineFactory(echo.machineFactory())
-                    .withImportValues(ImportValues.builder().addFunction(functions.toArray(HostFunction[]::new)).build())
+                    .withImportValues(ImportValues.builder()
+                            .addFunction(functions.toArray(HostFunction[]::new))
+                            .build())
                     .withMemoryFactory(ByteArrayMemory::new)
                     .withStart(false)
                     .build();

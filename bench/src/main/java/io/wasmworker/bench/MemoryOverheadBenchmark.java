@@ -80,7 +80,9 @@ public class MemoryOverheadBenchmark {
             var functions = WasiHost.functions(wasi, io, GuestClock.system(), GuestRandom.secure());
             Instance instance = Instance.builder(primes.wasm())
                     .withMachineFactory(primes.machineFactory())
-                    .withImportValues(ImportValues.builder().addFunction(functions.toArray(HostFunction[]::new)).build())
+                    .withImportValues(ImportValues.builder()
+                            .addFunction(functions.toArray(HostFunction[]::new))
+                            .build())
                     .withMemoryFactory(memoryFactory)
                     .withStart(false)
                     .build();

@@ -40,13 +40,15 @@ public final class OrchestratorProcess implements AutoCloseable {
     public static OrchestratorProcess start(String name, List<String> args, Duration timeout, ReadyCheck ready) {
         Path jar = privateCopy(testbedJar());
         int port = freePort();
-        List<String> command = new ArrayList<>(List.of(javaExecutable(), "-Xmx512m", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-jar", jar.toString()));
+        List<String> command = new ArrayList<>(List.of(
+                javaExecutable(), "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar.toString()));
         args.forEach(a -> command.add(a.replace("{port}", Integer.toString(port))));
         try {
             Path log = Files.createTempFile("testbed-" + name + "-", ".log");
-            Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(log.toFile()).start();
+            Process process = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
             OrchestratorProcess started = new OrchestratorProcess(name, port, process, log);
             started.awaitReady(timeout, () -> ready.isReady(port));
             return started;
@@ -86,8 +88,8 @@ public final class OrchestratorProcess implements AutoCloseable {
             sleep(200);
         }
         close();
-        throw new IllegalStateException("the " + name + " test bed was not ready within " + timeout + "; its log: "
-                + log + "\n" + tail());
+        throw new IllegalStateException(
+                "the " + name + " test bed was not ready within " + timeout + "; its log: " + log + "\n" + tail());
     }
 
     /** The last lines of the log, for error messages. */

@@ -22,62 +22,95 @@ import java.util.stream.Stream;
  * packages depend on each other; and every package says what it is (package-info.java). A new package
  * must be named in a layer here.
  */
-@AnalyzeClasses(packages = "io.wasmworker",
+@AnalyzeClasses(
+        packages = "io.wasmworker",
         importOptions = {ImportOption.DoNotIncludeTests.class, ArchitectureTest.DoNotIncludeTestJars.class})
 class ArchitectureTest {
     /** The engine: modules, sandbox, host functions, checkpoints, task attempts. */
-    static final String[] ENGINE = {"io.wasmworker.abi..", "io.wasmworker.artifact..", "io.wasmworker.module..",
-            "io.wasmworker.host..", "io.wasmworker.sandbox..", "io.wasmworker.checkpoint..", "io.wasmworker.task.."};
+    static final String[] ENGINE = {
+        "io.wasmworker.abi..",
+        "io.wasmworker.artifact..",
+        "io.wasmworker.module..",
+        "io.wasmworker.host..",
+        "io.wasmworker.sandbox..",
+        "io.wasmworker.checkpoint..",
+        "io.wasmworker.task.."
+    };
+
     static final String[] ADAPTERS = {"io.wasmworker.adapter.."};
     /** What users deploy: the daemon, its configuration, the CLI. */
     static final String[] WORKER = {"io.wasmworker.daemon..", "io.wasmworker.cli.."};
     /** Never deployed: real orchestrators and samples for tests and `dev`, benchmarks. */
     static final String[] DEV_TOOLING = {"io.wasmworker.testbed..", "io.wasmworker.bench.."};
+
     static final String[] ORCHESTRATORS = {"org.camunda..", "org.operaton..", "io.temporal.."};
 
     @ArchTest
-    static final ArchRule everyPackageIsInALayer = classes().should()
-            .resideInAnyPackage(Stream.of(ENGINE, ADAPTERS, WORKER, DEV_TOOLING).flatMap(Stream::of).toArray(String[]::new))
+    static final ArchRule everyPackageIsInALayer = classes()
+            .should()
+            .resideInAnyPackage(Stream.of(ENGINE, ADAPTERS, WORKER, DEV_TOOLING)
+                    .flatMap(Stream::of)
+                    .toArray(String[]::new))
             .because("the rules here see only packages named in a layer: add a new one to ArchitectureTest");
 
     @ArchTest
-    static final ArchRule everyPackageSaysWhatItIs = classes().should(new ArchCondition<>("be in a package with a package-info") {
-        @Override
-        public void check(JavaClass item, ConditionEvents events) {
-            if (item.getPackage().tryGetPackageInfo().isEmpty()) {
-                events.add(SimpleConditionEvent.violated(item, "package " + item.getPackageName() + " of " + item.getName()
-                        + " has no package-info.java: add one with a sentence on what the package is"));
-            }
-        }
-    });
+    static final ArchRule everyPackageSaysWhatItIs = classes()
+            .should(new ArchCondition<>("be in a package with a package-info") {
+                @Override
+                public void check(JavaClass item, ConditionEvents events) {
+                    if (item.getPackage().tryGetPackageInfo().isEmpty()) {
+                        events.add(SimpleConditionEvent.violated(
+                                item,
+                                "package " + item.getPackageName() + " of " + item.getName()
+                                        + " has no package-info.java: add one with a sentence on what the package is"));
+                    }
+                }
+            });
 
     @ArchTest
-    static final ArchRule theEngineKnowsNoOrchestrator = noClasses().that().resideInAnyPackage(ENGINE)
-            .should().dependOnClassesThat().resideInAnyPackage(ORCHESTRATORS)
+    static final ArchRule theEngineKnowsNoOrchestrator = noClasses()
+            .that()
+            .resideInAnyPackage(ENGINE)
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(ORCHESTRATORS)
             .because("orchestrators are the adapters' business; the engine runs guests for any of them");
 
     @ArchTest
-    static final ArchRule theEngineKnowsNothingAboveIt = noClasses().that().resideInAnyPackage(ENGINE)
-            .should().dependOnClassesThat().resideInAnyPackage(concat(ADAPTERS, WORKER, DEV_TOOLING))
+    static final ArchRule theEngineKnowsNothingAboveIt = noClasses()
+            .that()
+            .resideInAnyPackage(ENGINE)
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(concat(ADAPTERS, WORKER, DEV_TOOLING))
             .because("the engine is the bottom layer");
 
     @ArchTest
-    static final ArchRule anAdapterKnowsOnlyTheEngine = noClasses().that().resideInAnyPackage(ADAPTERS)
-            .should().dependOnClassesThat().resideInAnyPackage(concat(WORKER, DEV_TOOLING))
+    static final ArchRule anAdapterKnowsOnlyTheEngine = noClasses()
+            .that()
+            .resideInAnyPackage(ADAPTERS)
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(concat(WORKER, DEV_TOOLING))
             .because("the daemon and the CLI sit above the adapters");
 
     @ArchTest
-    static final ArchRule noAdapterUsesAnother = slices().matching("io.wasmworker.adapter.(*)..")
-            .should().notDependOnEachOther();
+    static final ArchRule noAdapterUsesAnother =
+            slices().matching("io.wasmworker.adapter.(*)..").should().notDependOnEachOther();
 
     @ArchTest
-    static final ArchRule deployedCodeUsesNoDevTooling = noClasses().that().resideOutsideOfPackages(DEV_TOOLING)
-            .should().dependOnClassesThat().resideInAnyPackage(DEV_TOOLING)
+    static final ArchRule deployedCodeUsesNoDevTooling = noClasses()
+            .that()
+            .resideOutsideOfPackages(DEV_TOOLING)
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(DEV_TOOLING)
             .because("the test bed and the benchmarks are not in wasm-worker-all.jar; `dev` runs the test bed"
                     + " from its own jar (cli.TestbedSession)");
 
     @ArchTest
-    static final ArchRule noPackageCycles = slices().matching("io.wasmworker.(**)").should().beFreeOfCycles();
+    static final ArchRule noPackageCycles =
+            slices().matching("io.wasmworker.(**)").should().beFreeOfCycles();
 
     private static String[] concat(String[]... groups) {
         return Stream.of(groups).flatMap(Stream::of).toArray(String[]::new);

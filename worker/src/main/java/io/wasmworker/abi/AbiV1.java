@@ -37,8 +37,8 @@ public final class AbiV1 {
 
     private AbiV1() {}
 
-    private static final Map<String, FunctionType> HOST_FUNCTIONS = Map.of(CHECKPOINT_IMPORT,
-            FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I32)));
+    private static final Map<String, FunctionType> HOST_FUNCTIONS =
+            Map.of(CHECKPOINT_IMPORT, FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I32)));
 
     /** The functions this host offers in {@link #HOST_MODULE}. */
     public static Map<String, FunctionType> hostFunctionSignatures() {

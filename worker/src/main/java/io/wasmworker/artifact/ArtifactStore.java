@@ -33,8 +33,9 @@ public interface ArtifactStore {
             return ref.digest().get();
         }
         String name = ref.name().orElseThrow();
-        return lookupName(name).orElseThrow(() -> new ArtifactException.NotFound(
-                "no artifact is named '" + name + "' in the artifact store (bind one with"
-                        + " `wasm-worker artifacts put FILE --name " + name + "`)"));
+        return lookupName(name)
+                .orElseThrow(() -> new ArtifactException.NotFound(
+                        "no artifact is named '" + name + "' in the artifact store (bind one with"
+                                + " `wasm-worker artifacts put FILE --name " + name + "`)"));
     }
 }

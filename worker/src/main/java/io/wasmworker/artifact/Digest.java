@@ -21,14 +21,12 @@ public final class Digest {
     public static Digest parse(String text) {
         Objects.requireNonNull(text, "digest");
         if (!text.startsWith(PREFIX)) {
-            throw new IllegalArgumentException(
-                    "not a digest: '" + text + "' (expected sha256:<64 hex digits>)");
+            throw new IllegalArgumentException("not a digest: '" + text + "' (expected sha256:<64 hex digits>)");
         }
         String hex = text.substring(PREFIX.length());
         if (!HEX.matcher(hex).matches()) {
-            throw new IllegalArgumentException(
-                    "malformed digest '" + text + "': expected 64 lowercase hex digits after 'sha256:', got "
-                            + hex.length() + " characters");
+            throw new IllegalArgumentException("malformed digest '" + text
+                    + "': expected 64 lowercase hex digits after 'sha256:', got " + hex.length() + " characters");
         }
         return new Digest(hex);
     }

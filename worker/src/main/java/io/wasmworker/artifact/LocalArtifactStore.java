@@ -27,6 +27,7 @@ public final class LocalArtifactStore implements ArtifactStore {
      * bound (worker/module), which should be at most this.
      */
     public static final long DEFAULT_MAX_ARTIFACT_BYTES = 64L << 20;
+
     private static final String SUFFIX = ".wasm";
     /** A name file holds a digest and a newline. */
     private static final int MAX_NAME_FILE_BYTES = 1024;
@@ -134,7 +135,9 @@ public final class LocalArtifactStore implements ArtifactStore {
     /** The digests stored; files that are not named like a digest (strays) are not among them. */
     @Override
     public List<Digest> list() {
-        return files(blobs).stream().flatMap(f -> digestOf(f.getFileName().toString()).stream()).toList();
+        return files(blobs).stream()
+                .flatMap(f -> digestOf(f.getFileName().toString()).stream())
+                .toList();
     }
 
     /**
@@ -150,7 +153,10 @@ public final class LocalArtifactStore implements ArtifactStore {
             try {
                 lookupName(name).ifPresent(d -> bound.put(name, d));
             } catch (ArtifactException | IllegalArgumentException e) {
-                entries.add(new Entry(Optional.empty(), List.of(name), file.toString(),
+                entries.add(new Entry(
+                        Optional.empty(),
+                        List.of(name),
+                        file.toString(),
                         "name '" + name + "' is damaged: " + e.getMessage()));
             }
         }
@@ -158,12 +164,14 @@ public final class LocalArtifactStore implements ArtifactStore {
             String fileName = file.getFileName().toString();
             Optional<Digest> digest = digestOf(fileName);
             if (digest.isEmpty()) {
-                entries.add(new Entry(Optional.empty(), List.of(), file.toString(),
-                        "a stray file, not named sha256-hex.wasm"));
+                entries.add(new Entry(
+                        Optional.empty(), List.of(), file.toString(), "a stray file, not named sha256-hex.wasm"));
                 continue;
             }
-            List<String> its = bound.entrySet().stream().filter(e -> e.getValue().equals(digest.get()))
-                    .map(Map.Entry::getKey).toList();
+            List<String> its = bound.entrySet().stream()
+                    .filter(e -> e.getValue().equals(digest.get()))
+                    .map(Map.Entry::getKey)
+                    .toList();
             String problem = null;
             try {
                 get(digest.get());
@@ -174,7 +182,10 @@ public final class LocalArtifactStore implements ArtifactStore {
         }
         bound.forEach((name, digest) -> {
             if (!Files.exists(blobPath(digest))) {
-                entries.add(new Entry(Optional.of(digest), List.of(name), names.resolve(name).toString(),
+                entries.add(new Entry(
+                        Optional.of(digest),
+                        List.of(name),
+                        names.resolve(name).toString(),
                         "name '" + name + "' is bound to " + digest + ", which is not in the store"));
             }
         });
@@ -210,7 +221,9 @@ public final class LocalArtifactStore implements ArtifactStore {
     /** Visible files of a directory, sorted; temp files (leading dot) are skipped. */
     private static List<Path> files(Path dir) {
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
+            return files.filter(p -> !p.getFileName().toString().startsWith("."))
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             throw new ArtifactException("cannot list " + dir + ": " + e, e);
         }
@@ -243,9 +256,11 @@ public final class LocalArtifactStore implements ArtifactStore {
             return Optional.of(Digest.parse(text.strip()));
         } catch (IllegalArgumentException e) {
             // not the parser's message: it would quote the file, which may hold anything
-            throw new ArtifactException("artifact name file " + file + " is damaged: it does not hold a digest"
-                    + " (expected sha256:<64 hex digits>); bind the name again with"
-                    + " `wasm-worker artifacts put FILE --name " + name + "`", e);
+            throw new ArtifactException(
+                    "artifact name file " + file + " is damaged: it does not hold a digest"
+                            + " (expected sha256:<64 hex digits>); bind the name again with"
+                            + " `wasm-worker artifacts put FILE --name " + name + "`",
+                    e);
         }
     }
 

@@ -22,8 +22,14 @@ import java.util.function.Consumer;
  *                  it once for its resume decision), so the run does not read it again; null: read it
  *                  from the store
  */
-public record CheckpointContext(SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy,
-        Consumer<Manifest> published, Consumer<DiscardedCheckpoint> discarded, Optional<Manifest> known) {
+public record CheckpointContext(
+        SnapshotStore store,
+        String taskKey,
+        int attempt,
+        CheckpointPolicy policy,
+        Consumer<Manifest> published,
+        Consumer<DiscardedCheckpoint> discarded,
+        Optional<Manifest> known) {
     private static final Consumer<Manifest> NOBODY = m -> {};
 
     public CheckpointContext {
@@ -38,13 +44,18 @@ public record CheckpointContext(SnapshotStore store, String taskKey, int attempt
         }
     }
 
-    public CheckpointContext(SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy,
-            Consumer<Manifest> published, Consumer<DiscardedCheckpoint> discarded) {
+    public CheckpointContext(
+            SnapshotStore store,
+            String taskKey,
+            int attempt,
+            CheckpointPolicy policy,
+            Consumer<Manifest> published,
+            Consumer<DiscardedCheckpoint> discarded) {
         this(store, taskKey, attempt, policy, published, discarded, null);
     }
 
-    public CheckpointContext(SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy,
-            Consumer<Manifest> published) {
+    public CheckpointContext(
+            SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy, Consumer<Manifest> published) {
         this(store, taskKey, attempt, policy, published, null, null);
     }
 

@@ -102,7 +102,9 @@ public final class Checkpointer {
             GuestSnapshot s = SnapshotCodec.decode(bytes, where);
             GuestSnapshot previous = snapshots.isEmpty() ? null : snapshots.get(snapshots.size() - 1);
             boolean linked = previous == null ? s.isFull() : s.baseSequence() == previous.sequence();
-            if (!linked || !s.artifact().equals(artifact.toString()) || !s.taskKey().equals(context.taskKey())) {
+            if (!linked
+                    || !s.artifact().equals(artifact.toString())
+                    || !s.taskKey().equals(context.taskKey())) {
                 throw new CorruptSnapshotException(where + " does not continue its chain (sequence " + s.sequence()
                         + ", base " + s.baseSequence() + ")");
             }
@@ -118,7 +120,8 @@ public final class Checkpointer {
         sequence = manifest.sequence();
         chain = manifest.chain();
         lastFullBytes = chain.get(0).size();
-        chainDeltaBytes = chain.stream().skip(1).mapToLong(Manifest.BlobRef::size).sum();
+        chainDeltaBytes =
+                chain.stream().skip(1).mapToLong(Manifest.BlobRef::size).sum();
         return Optional.of(snapshots);
     }
 
@@ -133,21 +136,27 @@ public final class Checkpointer {
         }
         Manifest manifest = latest.get();
         if (manifest.attempt() > context.attempt()) {
-            throw new StaleGenerationException(context.taskKey(), context.attempt(), manifest.attempt(),
-                    manifest.generation());
+            throw new StaleGenerationException(
+                    context.taskKey(), context.attempt(), manifest.attempt(), manifest.generation());
         }
         // a manifest without an input digest predates them (format 1): resumed as before, whatever the input
         if (manifest.input() != null && !manifest.input().equals(inputDigest())) {
             if (context.policy().onInputChange() == CheckpointPolicy.InputChange.FAIL) {
                 throw new CheckpointMismatchException("task '" + context.taskKey() + "' was checkpointed (sequence "
                         + manifest.sequence() + ") with input " + manifest.input() + ", but this attempt's input is "
-                        + inputDigest() + "; refusing to resume another input's computation (checkpoint policy onInputChange:"
+                        + inputDigest()
+                        + "; refusing to resume another input's computation (checkpoint policy onInputChange:"
                         + " fail). Remove the checkpoint with `wasm-worker snapshots rm " + context.taskKey()
                         + "` to start over");
             }
-            LOG.warn("task {}: its checkpoint (sequence {}, module {}) was taken with input {}, but this attempt's"
-                    + " input is {}; starting afresh (checkpoint policy onInputChange: restart)", context.taskKey(),
-                    manifest.sequence(), manifest.artifact(), manifest.input(), inputDigest());
+            LOG.warn(
+                    "task {}: its checkpoint (sequence {}, module {}) was taken with input {}, but this attempt's"
+                            + " input is {}; starting afresh (checkpoint policy onInputChange: restart)",
+                    context.taskKey(),
+                    manifest.sequence(),
+                    manifest.artifact(),
+                    manifest.input(),
+                    inputDigest());
             // the next checkpoint continues the task's generation and sequence: it supersedes the stale
             // one through the usual fenced publish, and its blob names cannot collide with the old ones
             generation = manifest.generation();
@@ -162,11 +171,15 @@ public final class Checkpointer {
     private void checkHostState(HostState h) {
         String what = h.stdinPosition() < 0 || h.stdinPosition() > input.length
                 ? "a stdin position of " + h.stdinPosition() + " in an input of " + input.length + " bytes"
-                : h.hostCalls() < 0 ? "a negative host-call count"
-                : h.steps() < 0 ? "a negative step count"
-                : !isAddressOrNone(h.asyncifyBuffer()) ? "an impossible asyncify buffer address"
-                : !isAddressOrNone(h.entryStackPointer()) ? "an impossible stack pointer"
-                : null;
+                : h.hostCalls() < 0
+                        ? "a negative host-call count"
+                        : h.steps() < 0
+                                ? "a negative step count"
+                                : !isAddressOrNone(h.asyncifyBuffer())
+                                        ? "an impossible asyncify buffer address"
+                                        : !isAddressOrNone(h.entryStackPointer())
+                                                ? "an impossible stack pointer"
+                                                : null;
         if (what != null) {
             throw new CorruptSnapshotException("the checkpoint of task '" + context.taskKey() + "' has " + what);
         }
@@ -181,9 +194,17 @@ public final class Checkpointer {
         long start = System.nanoTime();
         boolean full = chain.isEmpty() || chain.size() >= MAX_CHAIN || chainDeltaBytes > lastFullBytes;
         long next = sequence + 1;
-        GuestSnapshot snapshot = new GuestSnapshot(artifact.toString(), context.taskKey(), context.attempt(), next,
-                full ? 0 : sequence, memory.pages(), StateCapture.pages(memory, full), StateCapture.globals(instance),
-                StateCapture.tables(instance), host);
+        GuestSnapshot snapshot = new GuestSnapshot(
+                artifact.toString(),
+                context.taskKey(),
+                context.attempt(),
+                next,
+                full ? 0 : sequence,
+                memory.pages(),
+                StateCapture.pages(memory, full),
+                StateCapture.globals(instance),
+                StateCapture.tables(instance),
+                host);
         byte[] bytes = SnapshotCodec.encode(snapshot);
         String sha256 = Blobs.sha256Hex(bytes); // once: it names the blob and goes into the manifest
         String name = String.format("%010d-%s.snap", next, sha256.substring(0, 16));
@@ -192,8 +213,15 @@ public final class Checkpointer {
         Manifest.BlobRef ref = new Manifest.BlobRef(Blobs.checkName(name), bytes.length, sha256);
         List<Manifest.BlobRef> newChain = new ArrayList<>(full ? List.of() : chain);
         newChain.add(ref);
-        Manifest manifest = new Manifest(context.taskKey(), generation + 1, artifact, next, context.attempt(), newChain,
-                System.currentTimeMillis(), inputDigest());
+        Manifest manifest = new Manifest(
+                context.taskKey(),
+                generation + 1,
+                artifact,
+                next,
+                context.attempt(),
+                newChain,
+                System.currentTimeMillis(),
+                inputDigest());
         TestHooks.point("before-publish", next);
         context.store().publish(context.taskKey(), generation, manifest);
         context.published().accept(manifest);

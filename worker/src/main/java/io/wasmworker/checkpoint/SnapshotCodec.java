@@ -82,11 +82,23 @@ public final class SnapshotCodec {
         byte[] taskKey = utf8(s.taskKey());
         HostState h = s.host();
         long size = HEADER
-                + 4 + artifact.length + 4 + taskKey.length + 4 + 8 + 8 + 4  // identity, sequence, memory size
-                + 4 + pageBytes
-                + 4 + 20L * s.globals().size()
-                + 4                                                           // table count; tables below
-                + 4 + 4 + h.stdout().length + 6 * 8                           // host state
+                + 4
+                + artifact.length
+                + 4
+                + taskKey.length
+                + 4
+                + 8
+                + 8
+                + 4 // identity, sequence, memory size
+                + 4
+                + pageBytes
+                + 4
+                + 20L * s.globals().size()
+                + 4 // table count; tables below
+                + 4
+                + 4
+                + h.stdout().length
+                + 6 * 8 // host state
                 + TRAILER;
         for (GuestSnapshot.TableRefs t : s.tables()) {
             size += 8 + 4L * t.refs().length;
@@ -122,8 +134,12 @@ public final class SnapshotCodec {
             }
         }
         out.putInt(h.stdinPosition()).putInt(h.stdout().length).put(h.stdout());
-        out.putLong(h.hostCalls()).putLong(h.clockState()).putLong(h.randomState())
-                .putLong(h.entryStackPointer()).putLong(h.asyncifyBuffer()).putLong(h.steps());
+        out.putLong(h.hostCalls())
+                .putLong(h.clockState())
+                .putLong(h.randomState())
+                .putLong(h.entryStackPointer())
+                .putLong(h.asyncifyBuffer())
+                .putLong(h.steps());
         out.putInt(crc(bytes));
         if (out.hasRemaining()) {
             throw new IllegalStateException("snapshot size miscounted by " + out.remaining() + " bytes");
@@ -137,12 +153,13 @@ public final class SnapshotCodec {
      */
     public static GuestSnapshot decode(byte[] bytes, String where) {
         if (bytes.length < HEADER + TRAILER || !Arrays.equals(bytes, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
-            throw new CorruptSnapshotException(where + " is not a wasm-worker snapshot (bad magic or too short: "
-                    + bytes.length + " bytes)");
+            throw new CorruptSnapshotException(
+                    where + " is not a wasm-worker snapshot (bad magic or too short: " + bytes.length + " bytes)");
         }
         int version = bytes[MAGIC.length];
         if (version != VERSION) {
-            throw new CorruptSnapshotException(where + " has snapshot format version " + version + "; this worker reads " + VERSION);
+            throw new CorruptSnapshotException(
+                    where + " has snapshot format version " + version + "; this worker reads " + VERSION);
         }
         if (ByteBuffer.wrap(bytes).getInt(bytes.length - TRAILER) != crc(bytes)) {
             throw new CorruptSnapshotException(where + " fails its checksum (torn or damaged)");
@@ -159,7 +176,8 @@ public final class SnapshotCodec {
             long base = in.getLong();
             int totalPages = in.getInt();
             if (totalPages < 0 || totalPages > MAX_PAGES) {
-                throw new CorruptSnapshotException(where + " has an impossible memory size of " + totalPages + " pages");
+                throw new CorruptSnapshotException(
+                        where + " has an impossible memory size of " + totalPages + " pages");
             }
             int pageCount = length(in, in.getInt(), 8);
             SnapshotPages pages = SnapshotPages.withCapacity(pageCount);
@@ -167,14 +185,15 @@ public final class SnapshotCodec {
             for (int i = 0; i < pageCount; i++) {
                 int page = in.getInt();
                 if (page <= previous || page >= totalPages) {
-                    throw new CorruptSnapshotException(where + " has page " + page + " out of order or outside its "
-                            + totalPages + " pages");
+                    throw new CorruptSnapshotException(
+                            where + " has page " + page + " out of order or outside its " + totalPages + " pages");
                 }
                 previous = page;
                 int stored = length(in, in.getInt(), 1);
-                if (stored > PAGE || (stored != 0 && stored != PAGE && frameContentSize(bytes, in.position(), stored) != PAGE)) {
-                    throw new CorruptSnapshotException(where + " has page " + page + " in a malformed form ("
-                            + stored + " bytes)");
+                if (stored > PAGE
+                        || (stored != 0 && stored != PAGE && frameContentSize(bytes, in.position(), stored) != PAGE)) {
+                    throw new CorruptSnapshotException(
+                            where + " has page " + page + " in a malformed form (" + stored + " bytes)");
                 }
                 pages.add(page, bytes, in.position(), stored);
                 in.position(in.position() + stored);
@@ -196,12 +215,20 @@ public final class SnapshotCodec {
             int stdinPosition = in.getInt();
             byte[] stdout = new byte[length(in, in.getInt(), 1)];
             in.get(stdout);
-            HostState host = new HostState(stdinPosition, stdout, in.getLong(), in.getLong(), in.getLong(),
-                    in.getLong(), in.getLong(), in.getLong());
+            HostState host = new HostState(
+                    stdinPosition,
+                    stdout,
+                    in.getLong(),
+                    in.getLong(),
+                    in.getLong(),
+                    in.getLong(),
+                    in.getLong(),
+                    in.getLong());
             if (in.hasRemaining()) {
                 throw new CorruptSnapshotException(where + " has " + in.remaining() + " unexpected trailing bytes");
             }
-            return new GuestSnapshot(artifact, taskKey, attempt, sequence, base, totalPages, pages, globals, tables, host);
+            return new GuestSnapshot(
+                    artifact, taskKey, attempt, sequence, base, totalPages, pages, globals, tables, host);
         } catch (BufferUnderflowException e) {
             throw new CorruptSnapshotException(where + " ends early: its contents are inconsistent", e);
         }

@@ -159,12 +159,12 @@ public final class SnapshotPages {
             try {
                 n = zstd.decompressByteArray(page, 0, PAGE, src, off, len);
             } catch (ZstdException e) {
-                throw new CorruptSnapshotException("page " + pageNumber + " of the snapshot cannot be decompressed: "
-                        + e.getMessage(), e);
+                throw new CorruptSnapshotException(
+                        "page " + pageNumber + " of the snapshot cannot be decompressed: " + e.getMessage(), e);
             }
             if (n != PAGE) {
-                throw new CorruptSnapshotException("page " + pageNumber + " of the snapshot decompressed to " + n
-                        + " bytes, expected " + PAGE);
+                throw new CorruptSnapshotException(
+                        "page " + pageNumber + " of the snapshot decompressed to " + n + " bytes, expected " + PAGE);
             }
             return page;
         }

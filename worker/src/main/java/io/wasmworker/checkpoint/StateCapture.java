@@ -103,12 +103,13 @@ public final class StateCapture {
         }
         long buffer = last.host().asyncifyBuffer();
         if (buffer != -1 && (buffer < 0 || buffer + 8 > (long) total * PAGE)) {
-            throw new CorruptSnapshotException("the snapshot's asyncify buffer lies outside its " + total
-                    + " pages of memory");
+            throw new CorruptSnapshotException(
+                    "the snapshot's asyncify buffer lies outside its " + total + " pages of memory");
         }
         if (total > initial && memory.grow(total - initial) < 0) {
-            throw new CorruptSnapshotException("the snapshot has " + total
-                    + " pages of memory, more than this run's memory limit allows (" + memory.maximumPages() + " pages)");
+            throw new CorruptSnapshotException(
+                    "the snapshot has " + total + " pages of memory, more than this run's memory limit allows ("
+                            + memory.maximumPages() + " pages)");
         }
         // for each page, the snapshot that has its latest contents and the page's position in it
         SnapshotPages[] owner = new SnapshotPages[total];
@@ -131,31 +132,32 @@ public final class StateCapture {
                 if (owner[p] != null && !owner[p].isZero(slot[p])) {
                     owner[p].writeTo(slot[p], memory, p * PAGE, decompressor);
                 } else if (p < initial) {
-                    memory.fill((byte) 0, p * PAGE, (p + 1) * PAGE); // pages beyond `initial` came from grow: already zero
+                    memory.fill(
+                            (byte) 0, p * PAGE, (p + 1) * PAGE); // pages beyond `initial` came from grow: already zero
                 }
             }
         }
         for (GuestSnapshot.GlobalValue g : last.globals()) {
             // checksummed, not trusted: every index and value is checked against this module
             if (g.index() < 0 || g.index() >= instance.globalCount()) {
-                throw new CorruptSnapshotException("the snapshot has global " + g.index() + " but the module has "
-                        + instance.globalCount());
+                throw new CorruptSnapshotException(
+                        "the snapshot has global " + g.index() + " but the module has " + instance.globalCount());
             }
             GlobalInstance global = instance.global(g.index());
             if (global.getMutabilityType() != MutabilityType.Var) {
                 throw new CorruptSnapshotException("the snapshot sets global " + g.index() + ", which is immutable");
             }
             if (!fits(global.getType(), g, instance.functionCount())) {
-                throw new CorruptSnapshotException("the snapshot's value of global " + g.index()
-                        + " does not fit its type " + global.getType());
+                throw new CorruptSnapshotException(
+                        "the snapshot's value of global " + g.index() + " does not fit its type " + global.getType());
             }
             global.setValueLow(g.low());
             global.setValueHigh(g.high());
         }
         for (GuestSnapshot.TableRefs t : last.tables()) {
             if (t.index() < 0 || t.index() >= instance.tableCount()) {
-                throw new CorruptSnapshotException("the snapshot has table " + t.index() + " but the module has "
-                        + instance.tableCount());
+                throw new CorruptSnapshotException(
+                        "the snapshot has table " + t.index() + " but the module has " + instance.tableCount());
             }
             TableInstance table = instance.table(t.index());
             boolean functions = table.elementType().equals(ValType.FuncRef);
@@ -166,7 +168,8 @@ public final class StateCapture {
                 }
             }
             if (t.refs().length > table.size() && table.grow(t.refs().length - table.size(), -1, instance) < 0) {
-                throw new CorruptSnapshotException("table " + t.index() + " cannot grow to " + t.refs().length + " entries");
+                throw new CorruptSnapshotException(
+                        "table " + t.index() + " cannot grow to " + t.refs().length + " entries");
             }
             if (t.refs().length != table.size()) {
                 throw new CorruptSnapshotException("table " + t.index() + " has " + table.size()

@@ -169,18 +169,18 @@ public final class ModuleLimits {
     /** Limits with the defaults below; each {@code withX} overrides one. */
     public static final class Builder {
         // The defaults, in one place. Browsers' shared limits in brackets where ours are tighter.
-        private int maxModuleBytes = 32 << 20;          // [1 GiB] Chicory's parsed form is far larger than the bytes
-        private int maxTypes = 100_000;                 // [1,000,000]
+        private int maxModuleBytes = 32 << 20; // [1 GiB] Chicory's parsed form is far larger than the bytes
+        private int maxTypes = 100_000; // [1,000,000]
         private int maxFunctionParams = 1_000;
         private int maxFunctionResults = 1_000;
-        private int maxImports = 10_000;                // [100,000] this host offers a few dozen functions
-        private int maxFunctions = 50_000;              // [1,000,000] compiling 50,000 empty ones takes ~5 s
+        private int maxImports = 10_000; // [100,000] this host offers a few dozen functions
+        private int maxFunctions = 50_000; // [1,000,000] compiling 50,000 empty ones takes ~5 s
         private int maxLocalsPerFunction = 50_000;
-        private long maxTotalLocals = 2_000_000;        // [none] a few hundred bytes can declare millions
-        private int maxTables = 8;                      // [100,000] toolchains emit one; see guests/ABI.md
-        private int maxGlobals = 100_000;               // [1,000,000]
+        private long maxTotalLocals = 2_000_000; // [none] a few hundred bytes can declare millions
+        private int maxTables = 8; // [100,000] toolchains emit one; see guests/ABI.md
+        private int maxGlobals = 100_000; // [1,000,000]
         private int maxExports = 100_000;
-        private int maxElementSegments = 100_000;       // [10,000,000 entries]
+        private int maxElementSegments = 100_000; // [10,000,000 entries]
         private long maxElementEntries = 1_000_000;
         private int maxDataSegments = 100_000;
         private Duration compileBudget = Duration.ofSeconds(60);

@@ -59,6 +59,7 @@ public final class ModuleLoader {
     private static final int COMPILE_THREADS = 2;
     /** Chicory's validator and compiler recurse per nested block; deep but legitimate nesting needs room. */
     private static final long COMPILE_STACK_BYTES = 64L << 20;
+
     private static final AtomicInteger THREAD_IDS = new AtomicInteger();
 
     private final ModuleLimits limits;
@@ -69,7 +70,9 @@ public final class ModuleLoader {
      * case only a busy machine made the first attempt slow.
      */
     private final Cache<Digest, String> overBudget = Caffeine.newBuilder()
-            .maximumSize(1024).expireAfterWrite(Duration.ofMinutes(10)).build();
+            .maximumSize(1024)
+            .expireAfterWrite(Duration.ofMinutes(10))
+            .build();
 
     /** A loader with the {@link ModuleLimits#defaults() default limits}. */
     public ModuleLoader() {
@@ -78,10 +81,10 @@ public final class ModuleLoader {
 
     public ModuleLoader(ModuleLimits limits) {
         this.limits = limits;
-        this.compilers = new ThreadPoolExecutor(COMPILE_THREADS, COMPILE_THREADS, 10, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), r -> {
-                    Thread t = new Thread(null, r, "wasm-worker-compiler-" + THREAD_IDS.incrementAndGet(),
-                            COMPILE_STACK_BYTES);
+        this.compilers = new ThreadPoolExecutor(
+                COMPILE_THREADS, COMPILE_THREADS, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(
+                            null, r, "wasm-worker-compiler-" + THREAD_IDS.incrementAndGet(), COMPILE_STACK_BYTES);
                     t.setDaemon(true);
                     return t;
                 });
@@ -110,8 +113,8 @@ public final class ModuleLoader {
         try {
             wasm = parser().parse(() -> new ByteArrayInputStream(bytes));
         } catch (RuntimeException | AssertionError | OutOfMemoryError | StackOverflowError e) {
-            throw new InvalidModuleException("artifact " + digest + " is not a valid WebAssembly module: "
-                    + describe(e, "parser"), e);
+            throw new InvalidModuleException(
+                    "artifact " + digest + " is not a valid WebAssembly module: " + describe(e, "parser"), e);
         }
         checkImports(digest, wasm);
         String heapRefusal = HeapCheck.refusal(wasm);
@@ -129,8 +132,10 @@ public final class ModuleLoader {
                     .withInterpreterFallback(InterpreterFallback.FAIL)
                     .compile();
         } catch (RuntimeException | AssertionError | LinkageError | OutOfMemoryError | StackOverflowError e) {
-            throw new InvalidModuleException("artifact " + digest + " could not be compiled: "
-                    + (tooLargeForAMethod(e) ? tooLargeFunction(e) : describe(e, "compiler")), e);
+            throw new InvalidModuleException(
+                    "artifact " + digest + " could not be compiled: "
+                            + (tooLargeForAMethod(e) ? tooLargeFunction(e) : describe(e, "compiler")),
+                    e);
         }
         long millis = (System.nanoTime() - start) / 1_000_000;
         return new GuestModule(digest, wasm, machineFactory, style, bytes.length, millis);
@@ -138,14 +143,17 @@ public final class ModuleLoader {
 
     /** Chicory 1.7.5's refusal under {@code InterpreterFallback.FAIL}, which ends "WASM function index: N". */
     private static boolean tooLargeForAMethod(Throwable e) {
-        return e instanceof ChicoryException && e.getMessage() != null
+        return e instanceof ChicoryException
+                && e.getMessage() != null
                 && e.getMessage().contains("exceeds the Java method size limits");
     }
 
     private static String tooLargeFunction(Throwable e) {
         String message = e.getMessage();
         int at = message.lastIndexOf("index:");
-        String function = at < 0 ? "a function" : "function " + message.substring(at + "index:".length()).trim();
+        String function = at < 0
+                ? "a function"
+                : "function " + message.substring(at + "index:".length()).trim();
         return function + " is too large to compile to one JVM method, and this host does not interpret functions"
                 + " (see guests/ABI.md); split it, or build with optimisations that keep functions smaller";
     }
@@ -213,8 +221,8 @@ public final class ModuleLoader {
             if (cause instanceof InvalidModuleException invalid) {
                 throw invalid;
             }
-            throw new InvalidModuleException("artifact " + digest + " could not be loaded: "
-                    + describe(cause, "parser or compiler"), cause);
+            throw new InvalidModuleException(
+                    "artifact " + digest + " could not be loaded: " + describe(cause, "parser or compiler"), cause);
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -266,8 +274,12 @@ public final class ModuleLoader {
         }
     }
 
-    static final List<String> ASYNCIFY_EXPORTS = List.of("asyncify_start_unwind",
-            "asyncify_stop_unwind", "asyncify_start_rewind", "asyncify_stop_rewind", "asyncify_get_state");
+    static final List<String> ASYNCIFY_EXPORTS = List.of(
+            "asyncify_start_unwind",
+            "asyncify_stop_unwind",
+            "asyncify_start_rewind",
+            "asyncify_stop_rewind",
+            "asyncify_get_state");
 
     private static GuestStyle styleOf(Digest digest, WasmModule wasm) {
         Set<String> functions = new HashSet<>();
@@ -281,7 +293,8 @@ public final class ModuleLoader {
             hasMemory |= export.name().equals("memory") && export.exportType() == ExternalType.MEMORY;
         }
         if (!hasMemory) {
-            throw new InvalidModuleException("artifact " + digest + " exports no memory named 'memory' (see guests/ABI.md)");
+            throw new InvalidModuleException(
+                    "artifact " + digest + " exports no memory named 'memory' (see guests/ABI.md)");
         }
         checkMemories(digest, wasm);
         boolean command = functions.contains("_start");
@@ -291,11 +304,13 @@ public final class ModuleLoader {
                     + "'; a guest is either a command or a step guest (see guests/ABI.md)");
         }
         if (!command && !step) {
-            throw new InvalidModuleException("artifact " + digest + " is not a WASI command: it exports no function '_start'"
-                    + " (nor '" + AbiV1.STEP_EXPORT + "' for a step guest; see guests/ABI.md)");
+            throw new InvalidModuleException(
+                    "artifact " + digest + " is not a WASI command: it exports no function '_start'" + " (nor '"
+                            + AbiV1.STEP_EXPORT + "' for a step guest; see guests/ABI.md)");
         }
-        boolean callsCheckpoint = wasm.importSection().stream().anyMatch(imp ->
-                imp.module().equals(AbiV1.HOST_MODULE) && imp.name().equals(AbiV1.CHECKPOINT_IMPORT));
+        boolean callsCheckpoint = wasm.importSection().stream()
+                .anyMatch(imp ->
+                        imp.module().equals(AbiV1.HOST_MODULE) && imp.name().equals(AbiV1.CHECKPOINT_IMPORT));
         if (step) {
             return GuestStyle.STEP;
         }
@@ -306,8 +321,10 @@ public final class ModuleLoader {
         if (callsCheckpoint) {
             throw new InvalidModuleException("artifact " + digest + " calls " + AbiV1.HOST_MODULE + "."
                     + AbiV1.CHECKPOINT_IMPORT + " but cannot be checkpointed: it is a plain command. Instrument it with"
-                    + " `wasm-opt --asyncify --pass-arg=asyncify-imports@" + AbiV1.HOST_MODULE + "." + AbiV1.CHECKPOINT_IMPORT
-                    + " -O2` (see guests/build.sh), or make it a step guest exporting '" + AbiV1.STEP_EXPORT + "' (guests/ABI.md)");
+                    + " `wasm-opt --asyncify --pass-arg=asyncify-imports@" + AbiV1.HOST_MODULE + "."
+                    + AbiV1.CHECKPOINT_IMPORT
+                    + " -O2` (see guests/build.sh), or make it a step guest exporting '" + AbiV1.STEP_EXPORT
+                    + "' (guests/ABI.md)");
         }
         return GuestStyle.COMMAND;
     }
@@ -328,8 +345,8 @@ public final class ModuleLoader {
         wasm.memorySection().ifPresent(ms -> {
             for (int i = 0; i < ms.memoryCount(); i++) {
                 if (ms.getMemory(i).limits().shared()) {
-                    throw new InvalidModuleException("artifact " + digest
-                            + " declares a shared memory; threads are not supported");
+                    throw new InvalidModuleException(
+                            "artifact " + digest + " declares a shared memory; threads are not supported");
                 }
             }
         });

@@ -16,8 +16,22 @@ import io.wasmworker.artifact.Digest;
  * <p>Binary format: https://webassembly.github.io/spec/core/binary/modules.html
  */
 final class ModuleScan {
-    private static final String[] SECTION_NAMES = {"custom", "type", "import", "function", "table", "memory",
-        "global", "export", "start", "element", "code", "data", "data count", "tag"};
+    private static final String[] SECTION_NAMES = {
+        "custom",
+        "type",
+        "import",
+        "function",
+        "table",
+        "memory",
+        "global",
+        "export",
+        "start",
+        "element",
+        "code",
+        "data",
+        "data count",
+        "tag"
+    };
     private static final int TYPE_REF = 0x64;
     private static final int TYPE_REF_NULL = 0x63;
 
@@ -386,24 +400,24 @@ final class ModuleScan {
                 case 0x0B -> {
                     return;
                 }
-                case 0x41, 0xD0 -> s32();                       // i32.const, ref.null heaptype
-                case 0x42 -> sleb(10);                           // i64.const
-                case 0x43 -> skip(4);                            // f32.const
-                case 0x44 -> skip(8);                            // f64.const
-                case 0x23, 0xD2 -> u32();                        // global.get, ref.func
-                case 0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E -> { }   // extended-const i32/i64 add, sub, mul
-                case 0xFB -> {                                   // GC
+                case 0x41, 0xD0 -> s32(); // i32.const, ref.null heaptype
+                case 0x42 -> sleb(10); // i64.const
+                case 0x43 -> skip(4); // f32.const
+                case 0x44 -> skip(8); // f64.const
+                case 0x23, 0xD2 -> u32(); // global.get, ref.func
+                case 0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E -> {} // extended-const i32/i64 add, sub, mul
+                case 0xFB -> { // GC
                     long sub = u32();
-                    if (sub == 0 || sub == 1 || sub == 6 || sub == 7) {        // struct.new(_default), array.new(_default)
+                    if (sub == 0 || sub == 1 || sub == 6 || sub == 7) { // struct.new(_default), array.new(_default)
                         u32();
-                    } else if (sub == 8) {                                      // array.new_fixed type n
+                    } else if (sub == 8) { // array.new_fixed type n
                         u32();
                         u32();
-                    } else if (sub < 0x1A || sub > 0x1C) {                      // else ref.i31, any/extern.convert
+                    } else if (sub < 0x1A || sub > 0x1C) { // else ref.i31, any/extern.convert
                         throw notConstant(at, "0xfb " + sub);
                     }
                 }
-                case 0xFD -> {                                   // v128.const
+                case 0xFD -> { // v128.const
                     long sub = u32();
                     if (sub != 12) {
                         throw notConstant(at, "0xfd " + sub);
@@ -430,8 +444,8 @@ final class ModuleScan {
         int at = pos;
         long length = u32();
         if (length > end - pos) {
-            throw malformed("a " + what + " at byte " + at + " declares " + length + " bytes, but only "
-                    + (end - pos) + " remain");
+            throw malformed("a " + what + " at byte " + at + " declares " + length + " bytes, but only " + (end - pos)
+                    + " remain");
         }
         pos += (int) length;
     }

@@ -52,8 +52,9 @@ final class AsyncifyDriver extends GuestDriver {
                 return; // _start finished
             }
             export("asyncify_stop_unwind").apply();
-            run.checkpointer().checkpoint(instance, memory,
-                    hostState(entryStackPointer, Integer.toUnsignedLong(pendingBuffer), 0));
+            run.checkpointer()
+                    .checkpoint(
+                            instance, memory, hostState(entryStackPointer, Integer.toUnsignedLong(pendingBuffer), 0));
             suspendIfRequested();
             rewind(stackPointer, entryStackPointer, pendingBuffer);
         }

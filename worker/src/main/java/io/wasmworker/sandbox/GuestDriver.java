@@ -23,8 +23,14 @@ import io.wasmworker.sandbox.host.LimitedMemory;
  */
 abstract class GuestDriver {
     /** The parts of a run a driver works with. */
-    record Run(GuestIo io, HostCallCounter calls, GuestClock clock, GuestRandom random, Checkpointer checkpointer,
-            CheckpointPolicy policy, RunControl control) {}
+    record Run(
+            GuestIo io,
+            HostCallCounter calls,
+            GuestClock clock,
+            GuestRandom random,
+            Checkpointer checkpointer,
+            CheckpointPolicy policy,
+            RunControl control) {}
 
     /** Thrown after a checkpoint when the caller asked the run to suspend there. */
     static final class Suspended extends RuntimeException {
@@ -66,8 +72,8 @@ abstract class GuestDriver {
     /** The {@code wasm_worker.checkpoint} import, bound to this driver. */
     HostFunction checkpointImport() {
         FunctionType type = AbiV1.hostFunctionSignatures().get(AbiV1.CHECKPOINT_IMPORT);
-        return new HostFunction(AbiV1.HOST_MODULE, AbiV1.CHECKPOINT_IMPORT, type,
-                (inst, args) -> new long[] {onCheckpointCall((int) args[0], (int) args[1])});
+        return new HostFunction(AbiV1.HOST_MODULE, AbiV1.CHECKPOINT_IMPORT, type, (inst, args) ->
+                new long[] {onCheckpointCall((int) args[0], (int) args[1])});
     }
 
     /** Runs the guest from the start, or on from {@code restored}; returns its exit code. */
@@ -87,8 +93,15 @@ abstract class GuestDriver {
     protected abstract int onCheckpointCall(int buf, int len);
 
     protected final HostState hostState(long entryStackPointer, long asyncifyBuffer, long steps) {
-        return new HostState(run.io().stdinPosition(), run.io().stdout(), run.calls().count(), run.clock().state(),
-                run.random().state(), entryStackPointer, asyncifyBuffer, steps);
+        return new HostState(
+                run.io().stdinPosition(),
+                run.io().stdout(),
+                run.calls().count(),
+                run.clock().state(),
+                run.random().state(),
+                entryStackPointer,
+                asyncifyBuffer,
+                steps);
     }
 
     protected final ExportFunction export(String name) {

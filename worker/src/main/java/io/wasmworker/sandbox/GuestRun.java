@@ -18,19 +18,19 @@ import io.wasmworker.checkpoint.HostState;
 import io.wasmworker.checkpoint.StateCapture;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import io.wasmworker.checkpoint.store.StaleGenerationException;
-import io.wasmworker.sandbox.host.GuestClock;
-import io.wasmworker.sandbox.host.GuestRandom;
-import java.util.ArrayList;
-import java.util.EnumSet;
-import java.util.List;
-import java.util.Set;
 import io.wasmworker.module.GuestModule;
+import io.wasmworker.sandbox.host.GuestClock;
 import io.wasmworker.sandbox.host.GuestIo;
+import io.wasmworker.sandbox.host.GuestRandom;
 import io.wasmworker.sandbox.host.HostCallCounter;
 import io.wasmworker.sandbox.host.LimitedMemory;
 import io.wasmworker.sandbox.host.LimitedTable;
 import io.wasmworker.sandbox.host.MemoryBudget;
 import io.wasmworker.sandbox.host.WasiHost;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * One execution of a guest on the calling thread: a fresh instance, its own WASI and I/O state,
@@ -53,8 +53,8 @@ final class GuestRun {
     };
 
     /** Failures of the guest's own making, which a refused grow before them explains. */
-    private static final Set<FailureKind> GUEST_FAILURES = EnumSet.of(FailureKind.TRAP, FailureKind.EXIT,
-            FailureKind.STACK_OVERFLOW, FailureKind.INVALID_OUTPUT);
+    private static final Set<FailureKind> GUEST_FAILURES =
+            EnumSet.of(FailureKind.TRAP, FailureKind.EXIT, FailureKind.STACK_OVERFLOW, FailureKind.INVALID_OUTPUT);
 
     private final GuestModule module;
     private final Invocation invocation;
@@ -118,13 +118,20 @@ final class GuestRun {
         GuestRandom random = invocation.random().get();
         CheckpointContext context = invocation.checkpoints();
         Checkpointer checkpointer = context != null && module.style().canCheckpoint()
-                ? new Checkpointer(context, module.digest(), invocation.input()) : null;
+                ? new Checkpointer(context, module.digest(), invocation.input())
+                : null;
         MemoryBudget budget = new MemoryBudget(limits.maxMemoryBytes());
         long start = System.nanoTime();
         Outcome outcome;
         try {
-            GuestDriver.Run run = new GuestDriver.Run(io, calls, clock, random, checkpointer,
-                    context == null ? CheckpointPolicy.DEFAULT : context.policy(), control);
+            GuestDriver.Run run = new GuestDriver.Run(
+                    io,
+                    calls,
+                    clock,
+                    random,
+                    checkpointer,
+                    context == null ? CheckpointPolicy.DEFAULT : context.policy(),
+                    control);
             outcome = instantiateAndDrive(run, budget);
         } catch (Throwable t) {
             // The instance, its memory and tables (and the driver holding them) were reachable only from
@@ -132,14 +139,23 @@ final class GuestRun {
             // be built.
             outcome = classify(t, limits, budget);
         }
-        if (budget.refusedMemoryGrows() + budget.refusedTableGrows() > 0 && outcome instanceof Outcome.Failure f
+        if (budget.refusedMemoryGrows() + budget.refusedTableGrows() > 0
+                && outcome instanceof Outcome.Failure f
                 && GUEST_FAILURES.contains(f.kind())) {
-            outcome = new Outcome.Failure(FailureKind.MEMORY_LIMIT, "the guest reached its memory limit of "
-                    + mib(limits.maxMemoryBytes()) + " (" + budget.refusals() + ") and then failed: " + f.reason());
+            outcome = new Outcome.Failure(
+                    FailureKind.MEMORY_LIMIT,
+                    "the guest reached its memory limit of " + mib(limits.maxMemoryBytes()) + " (" + budget.refusals()
+                            + ") and then failed: " + f.reason());
         }
         long wall = System.nanoTime() - start;
-        var metrics = new InvocationMetrics(wall, budget.memoryBytes(), calls.count(), invocation.input().length,
-                io.stdoutLength(), io.stderrTotal(), outcome.label(),
+        var metrics = new InvocationMetrics(
+                wall,
+                budget.memoryBytes(),
+                calls.count(),
+                invocation.input().length,
+                io.stdoutLength(),
+                io.stderrTotal(),
+                outcome.label(),
                 checkpointer == null ? 0 : checkpointer.written(),
                 checkpointer == null ? 0 : checkpointer.writtenBytes(),
                 checkpointer == null ? 0 : checkpointer.writtenNanos(),
@@ -162,7 +178,9 @@ final class GuestRun {
             Instance instance = Instance.builder(module.wasm())
                     .withMachineFactory(module.machineFactory())
                     .withImportValues(ImportValues.builder()
-                            .addFunction(WasiHost.counted(functions, run.calls()).toArray(HostFunction[]::new)).build())
+                            .addFunction(
+                                    WasiHost.counted(functions, run.calls()).toArray(HostFunction[]::new))
+                            .build())
                     .withMemoryFactory(declared -> {
                         LimitedMemory created = LimitedMemory.create(declared, budget);
                         if (memory[0] == null) {
@@ -170,8 +188,8 @@ final class GuestRun {
                         }
                         return created;
                     })
-                    .withTableFactory((table, init) -> LimitedTable.create(table, init, budget,
-                            () -> describeTables(module.wasm())))
+                    .withTableFactory((table, init) ->
+                            LimitedTable.create(table, init, budget, () -> describeTables(module.wasm())))
                     .withUnsafeExecutionListener(INTERRUPT_CHECK)
                     .withStart(false)
                     .build();
@@ -197,18 +215,22 @@ final class GuestRun {
 
     private Outcome classify(Throwable t, GuestLimits limits, MemoryBudget budget) {
         if (stopRequested) {
-            return new Outcome.Failure(FailureKind.TIMEOUT,
+            return new Outcome.Failure(
+                    FailureKind.TIMEOUT,
                     "the guest ran past its time limit of " + limits.timeout().toMillis() + " ms and was stopped");
         }
         if (t instanceof GuestDriver.Suspended s) {
-            return new Outcome.Failure(FailureKind.SUSPENDED, "stopped at checkpoint " + s.sequence()
-                    + " because the worker asked (shutting down); a retry resumes from it");
+            return new Outcome.Failure(
+                    FailureKind.SUSPENDED,
+                    "stopped at checkpoint " + s.sequence()
+                            + " because the worker asked (shutting down); a retry resumes from it");
         }
         if (cancelRequested) {
             return new Outcome.Failure(FailureKind.CANCELLED, "the run was cancelled: " + control.cancelReason());
         }
         if (t instanceof ChicoryInterruptedException || Thread.currentThread().isInterrupted()) {
-            return new Outcome.Failure(FailureKind.CANCELLED,
+            return new Outcome.Failure(
+                    FailureKind.CANCELLED,
                     "the run was cancelled: its thread was interrupted (the worker is shutting down?)");
         }
         for (Throwable c = t; c != null; c = c.getCause()) {
@@ -219,20 +241,26 @@ final class GuestRun {
                 return new Outcome.Failure(FailureKind.MEMORY_LIMIT, c.getMessage());
             }
             if (c instanceof StackOverflowError) {
-                return new Outcome.Failure(FailureKind.STACK_OVERFLOW,
+                return new Outcome.Failure(
+                        FailureKind.STACK_OVERFLOW,
                         "the guest's call stack went deeper than the sandbox allows (runaway recursion?)");
             }
             if (c instanceof OutOfMemoryError && budget.heapRanOutInGuestAllocation()) {
-                return new Outcome.Failure(FailureKind.MEMORY_LIMIT, "the worker's heap ran out while the guest"
-                        + " allocated memory within its limit of " + mib(limits.maxMemoryBytes()) + " (the worker is"
-                        + " over-committed: raise -Xmx or lower concurrency or memory limits)");
+                return new Outcome.Failure(
+                        FailureKind.MEMORY_LIMIT,
+                        "the worker's heap ran out while the guest"
+                                + " allocated memory within its limit of " + mib(limits.maxMemoryBytes())
+                                + " (the worker is"
+                                + " over-committed: raise -Xmx or lower concurrency or memory limits)");
             }
             if (c instanceof OutOfMemoryError) {
                 // not the guest's own allocation (those are charged to its budget): the worker's heap
                 // was exhausted by something else, so the guest is not to blame
-                return new Outcome.Failure(FailureKind.INTERNAL, "the worker's heap ran out while the guest ran,"
-                        + " outside the guest's own allocations (" + c + "); raise -Xmx or lower concurrency or"
-                        + " memory limits");
+                return new Outcome.Failure(
+                        FailureKind.INTERNAL,
+                        "the worker's heap ran out while the guest ran,"
+                                + " outside the guest's own allocations (" + c + "); raise -Xmx or lower concurrency or"
+                                + " memory limits");
             }
         }
         for (Throwable c = t; c != null; c = c.getCause()) {
@@ -265,7 +293,11 @@ final class GuestRun {
             long min = section.getTable(i).limits().min();
             total += min;
             if (i < 5) {
-                each.append(i == 0 ? "" : ", ").append("table ").append(i).append(": ").append(min);
+                each.append(i == 0 ? "" : ", ")
+                        .append("table ")
+                        .append(i)
+                        .append(": ")
+                        .append(min);
             } else if (i == 5) {
                 each.append(", ...");
             }

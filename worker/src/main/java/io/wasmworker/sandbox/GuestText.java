@@ -46,8 +46,12 @@ public final class GuestText {
     private static boolean needsEscape(char c) {
         return (c < 0x20 && c != '\t') // C0: \r, \n, ESC, BEL, backspace, ...
                 || (c >= 0x7f && c <= 0x9f) // DEL and C1 (0x9b is a one-byte CSI on some terminals)
-                || c == '\u2028' || c == '\u2029' // line and paragraph separators
-                || c == '\u061c' || c == '\u200e' || c == '\u200f' // bidi marks
-                || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069'); // bidi overrides
+                || c == '\u2028'
+                || c == '\u2029' // line and paragraph separators
+                || c == '\u061c'
+                || c == '\u200e'
+                || c == '\u200f' // bidi marks
+                || (c >= '\u202a' && c <= '\u202e')
+                || (c >= '\u2066' && c <= '\u2069'); // bidi overrides
     }
 }

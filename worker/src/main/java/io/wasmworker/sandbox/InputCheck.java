@@ -16,15 +16,18 @@ final class InputCheck {
         byte[] input = invocation.input();
         int max = invocation.limits().maxInputBytes();
         if (input.length > max) {
-            return new Outcome.Failure(FailureKind.INVALID_INPUT,
+            return new Outcome.Failure(
+                    FailureKind.INVALID_INPUT,
                     "the input is " + input.length + " bytes, more than the input limit of " + max + " bytes");
         }
         try {
             if (JSON.readTree(input) == null || input.length == 0) {
-                return new Outcome.Failure(FailureKind.INVALID_INPUT, "the input is empty; ABI v1 expects one JSON value");
+                return new Outcome.Failure(
+                        FailureKind.INVALID_INPUT, "the input is empty; ABI v1 expects one JSON value");
             }
         } catch (JacksonException e) {
-            return new Outcome.Failure(FailureKind.INVALID_INPUT, "the input is not valid JSON: " + e.getOriginalMessage());
+            return new Outcome.Failure(
+                    FailureKind.INVALID_INPUT, "the input is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             return new Outcome.Failure(FailureKind.INVALID_INPUT, "the input cannot be read: " + e.getMessage());
         }

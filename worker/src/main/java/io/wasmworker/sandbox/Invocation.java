@@ -24,7 +24,8 @@ public record Invocation(
     public static final long DETERMINISTIC_EPOCH_NANOS = 1_735_689_600_000_000_000L;
 
     public static Invocation of(byte[] input) {
-        return new Invocation(input, GuestLimits.DEFAULTS, Map.of(), GuestClock::system, GuestRandom::secure, null, null);
+        return new Invocation(
+                input, GuestLimits.DEFAULTS, Map.of(), GuestClock::system, GuestRandom::secure, null, null);
     }
 
     public Invocation withLimits(GuestLimits l) {
@@ -40,9 +41,14 @@ public record Invocation(
      * {@link #DETERMINISTIC_EPOCH_NANOS} and a seeded random stream.
      */
     public Invocation deterministic(long seed) {
-        return new Invocation(input, limits, task,
-                () -> GuestClock.virtual(DETERMINISTIC_EPOCH_NANOS, 1_000_000L), () -> GuestRandom.seeded(seed),
-                checkpoints, control);
+        return new Invocation(
+                input,
+                limits,
+                task,
+                () -> GuestClock.virtual(DETERMINISTIC_EPOCH_NANOS, 1_000_000L),
+                () -> GuestRandom.seeded(seed),
+                checkpoints,
+                control);
     }
 
     /** Checkpoints under this context, resuming from the task's last checkpoint if there is one. */

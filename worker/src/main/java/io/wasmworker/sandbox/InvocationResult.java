@@ -23,17 +23,20 @@ public record InvocationResult(Outcome outcome, byte[] stdout, byte[] stderrTail
                             + " lower concurrency or memory limits"
                     : "the host failed while running the guest: " + t;
             Outcome failure = new Outcome.Failure(FailureKind.INTERNAL, reason);
-            return new InvocationResult(failure, new byte[0], new byte[0],
-                    InvocationMetrics.notRun(0, inputBytes, failure.label()));
+            return new InvocationResult(
+                    failure, new byte[0], new byte[0], InvocationMetrics.notRun(0, inputBytes, failure.label()));
         } catch (Throwable again) {
             return HOST_FAILED;
         }
     }
 
     private static final InvocationResult HOST_FAILED = new InvocationResult(
-            new Outcome.Failure(FailureKind.INTERNAL, "the host failed while running the guest and could not say"
-                    + " why (out of heap?)"),
-            new byte[0], new byte[0], InvocationMetrics.notRun(0, 0, FailureKind.INTERNAL.label()));
+            new Outcome.Failure(
+                    FailureKind.INTERNAL,
+                    "the host failed while running the guest and could not say" + " why (out of heap?)"),
+            new byte[0],
+            new byte[0],
+            InvocationMetrics.notRun(0, 0, FailureKind.INTERNAL.label()));
 
     public String stderrTailText() {
         return new String(stderrTail, StandardCharsets.UTF_8);
@@ -46,10 +49,17 @@ public record InvocationResult(Outcome outcome, byte[] stdout, byte[] stderrTail
     public String report() {
         String code = outcome instanceof Outcome.BusinessError b ? " code=" + GuestText.escapeLine(b.code()) : "";
         String reason = outcome instanceof Outcome.Failure f
-                ? " reason=\"" + GuestText.escapeLine(f.reason().replace("\"", "'")) + "\"" : "";
-        return String.format(java.util.Locale.ROOT,
+                ? " reason=\"" + GuestText.escapeLine(f.reason().replace("\"", "'")) + "\""
+                : "";
+        return String.format(
+                java.util.Locale.ROOT,
                 "outcome=%s%s wall=%.1fms peak_memory=%dKiB output=%dB host_calls=%d%s",
-                outcome.label(), code, metrics.wallNanos() / 1e6, metrics.peakMemoryBytes() >> 10,
-                metrics.outputBytes(), metrics.hostCalls(), reason);
+                outcome.label(),
+                code,
+                metrics.wallNanos() / 1e6,
+                metrics.peakMemoryBytes() >> 10,
+                metrics.outputBytes(),
+                metrics.hostCalls(),
+                reason);
     }
 }

@@ -10,8 +10,7 @@ import java.nio.charset.StandardCharsets;
 
 /** Reads a finished guest's exit code and stdout as ABI v1 prescribes. */
 public final class OutcomeDecoder {
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private OutcomeDecoder() {}
 
@@ -30,7 +29,8 @@ public final class OutcomeDecoder {
     }
 
     private static Outcome decodeBusinessError(byte[] stdout) {
-        String expected = " (ABI v1: exit code 3 means a business error, with {\"code\": \"...\", \"message\": \"...\"} on stdout)";
+        String expected =
+                " (ABI v1: exit code 3 means a business error, with {\"code\": \"...\", \"message\": \"...\"} on stdout)";
         JsonNode error;
         try {
             error = parse(stdout);
@@ -38,16 +38,21 @@ public final class OutcomeDecoder {
             return new Outcome.Failure(FailureKind.INVALID_OUTPUT, e.getMessage() + expected);
         }
         JsonNode code = error.get("code");
-        if (!error.isObject() || code == null || !code.isTextual() || code.asText().isBlank()) {
-            return new Outcome.Failure(FailureKind.INVALID_OUTPUT,
-                    "the guest's business error has no non-empty string 'code'" + expected);
+        if (!error.isObject()
+                || code == null
+                || !code.isTextual()
+                || code.asText().isBlank()) {
+            return new Outcome.Failure(
+                    FailureKind.INVALID_OUTPUT, "the guest's business error has no non-empty string 'code'" + expected);
         }
         JsonNode message = error.get("message");
         if (message != null && !message.isTextual() && !message.isNull()) {
-            return new Outcome.Failure(FailureKind.INVALID_OUTPUT, "the guest's business error 'message' is not a string" + expected);
+            return new Outcome.Failure(
+                    FailureKind.INVALID_OUTPUT, "the guest's business error 'message' is not a string" + expected);
         }
         JsonNode details = error.has("details") ? error.get("details") : NullNode.getInstance();
-        return new Outcome.BusinessError(code.asText(), message == null || message.isNull() ? "" : message.asText(), details);
+        return new Outcome.BusinessError(
+                code.asText(), message == null || message.isNull() ? "" : message.asText(), details);
     }
 
     /** Parses exactly one JSON value; the error quotes the start of what the guest wrote. */

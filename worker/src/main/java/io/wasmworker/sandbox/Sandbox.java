@@ -55,12 +55,15 @@ public final class Sandbox implements AutoCloseable {
                 rejected = new Outcome.Failure(FailureKind.ARTIFACT, heapRefusal);
             }
             if (rejected != null) {
-                return new InvocationResult(rejected, new byte[0], new byte[0],
+                return new InvocationResult(
+                        rejected,
+                        new byte[0],
+                        new byte[0],
                         InvocationMetrics.notRun(0, invocation.input().length, rejected.label()));
             }
             GuestRun run = new GuestRun(module, invocation);
-            ScheduledFuture<?> deadline = watchdog.schedule(run::stop, invocation.limits().timeout().toNanos(),
-                    TimeUnit.NANOSECONDS);
+            ScheduledFuture<?> deadline =
+                    watchdog.schedule(run::stop, invocation.limits().timeout().toNanos(), TimeUnit.NANOSECONDS);
             try {
                 return run.run();
             } finally {

@@ -38,10 +38,12 @@ final class StepDriver extends GuestDriver {
                 return;
             }
             if (result != MORE) {
-                throw new TrapException(AbiV1.STEP_EXPORT + " returned " + result + "; ABI v1 allows 0 (more) or 1 (done)");
+                throw new TrapException(
+                        AbiV1.STEP_EXPORT + " returned " + result + "; ABI v1 allows 0 (more) or 1 (done)");
             }
-            if (run.checkpointer() != null && (run.control().suspendRequested()
-                    || run.policy().due(steps - stepsAtLast, System.nanoTime() - lastCheckpoint, requested))) {
+            if (run.checkpointer() != null
+                    && (run.control().suspendRequested()
+                            || run.policy().due(steps - stepsAtLast, System.nanoTime() - lastCheckpoint, requested))) {
                 run.checkpointer().checkpoint(instance, memory, hostState(-1, -1, steps));
                 suspendIfRequested();
                 stepsAtLast = steps;

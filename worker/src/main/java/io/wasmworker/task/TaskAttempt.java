@@ -27,11 +27,13 @@ public final class TaskAttempt {
 
     /** The task's latest checkpoint as read once; null until read (a failed read is tried again when next needed). */
     private Optional<Manifest> latest;
+
     private Map<String, String> metadata = Map.of();
     /** The newest checkpoint the run published. */
     private volatile CheckpointRef published;
     /** The run had a checkpointer: its guest could checkpoint (or a zombie of the task could). */
     private boolean checkpointing;
+
     private boolean ran;
 
     TaskAttempt(TaskRunner runner, TaskKey key, TaskBinding binding, int number) {
@@ -115,8 +117,8 @@ public final class TaskAttempt {
      * @param onCheckpoint told of each published checkpoint, on the guest's thread (heartbeat, lock
      *                     extension); null: nobody
      */
-    public InvocationResult run(byte[] input, Map<String, String> metadata, RunControl control,
-            Consumer<CheckpointRef> onCheckpoint) {
+    public InvocationResult run(
+            byte[] input, Map<String, String> metadata, RunControl control, Consumer<CheckpointRef> onCheckpoint) {
         if (ran) {
             throw new IllegalStateException("attempt " + number + " of task '" + key + "' has already run");
         }

@@ -22,8 +22,8 @@ import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.RunControl;
 import io.wasmworker.sandbox.Sandbox;
 import java.io.UncheckedIOException;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -56,7 +56,11 @@ public final class TaskRunner {
         this(artifacts, modules, snapshots, sandbox, TaskObserver.NONE);
     }
 
-    public TaskRunner(ArtifactStore artifacts, ModuleCache modules, SnapshotStore snapshots, Sandbox sandbox,
+    public TaskRunner(
+            ArtifactStore artifacts,
+            ModuleCache modules,
+            SnapshotStore snapshots,
+            Sandbox sandbox,
             TaskObserver observer) {
         this.artifacts = artifacts;
         this.modules = modules;
@@ -151,31 +155,42 @@ public final class TaskRunner {
         }
     }
 
-    private InvocationResult execute(TaskAttempt task, byte[] input, RunControl control,
-            Consumer<Manifest> onCheckpoint) {
+    private InvocationResult execute(
+            TaskAttempt task, byte[] input, RunControl control, Consumer<Manifest> onCheckpoint) {
         GuestModule module;
         try {
             module = modules.get(digestFor(task, input));
         } catch (ArtifactException | InvalidModuleException e) {
-            return notRun(input, new Outcome.Failure(FailureKind.ARTIFACT,
-                    "artifact " + task.binding().artifact() + " cannot be run: " + e.getMessage()));
+            return notRun(
+                    input,
+                    new Outcome.Failure(
+                            FailureKind.ARTIFACT,
+                            "artifact " + task.binding().artifact() + " cannot be run: " + e.getMessage()));
         } catch (CorruptSnapshotException | UncheckedIOException e) {
-            return notRun(input, new Outcome.Failure(FailureKind.CHECKPOINT,
-                    "cannot read the checkpoint of task '" + task.key() + "': " + e.getMessage()));
+            return notRun(
+                    input,
+                    new Outcome.Failure(
+                            FailureKind.CHECKPOINT,
+                            "cannot read the checkpoint of task '" + task.key() + "': " + e.getMessage()));
         }
         Invocation invocation = Invocation.of(input)
                 .withLimits(task.binding().limits())
                 .withTask(task.metadata())
                 .withControl(control)
-                .withCheckpoints(new CheckpointContext(snapshots, task.key().value(), task.number(),
-                        task.binding().checkpoints(), onCheckpoint, discarded -> observeDiscarded(task, discarded),
+                .withCheckpoints(new CheckpointContext(
+                        snapshots,
+                        task.key().value(),
+                        task.number(),
+                        task.binding().checkpoints(),
+                        onCheckpoint,
+                        discarded -> observeDiscarded(task, discarded),
                         task.knownLatest()));
         return sandbox.run(module, invocation);
     }
 
     private static InvocationResult notRun(byte[] input, Outcome failure) {
-        return new InvocationResult(failure, new byte[0], new byte[0],
-                InvocationMetrics.notRun(0, input.length, failure.label()));
+        return new InvocationResult(
+                failure, new byte[0], new byte[0], InvocationMetrics.notRun(0, input.length, failure.label()));
     }
 
     /**
@@ -191,7 +206,8 @@ public final class TaskRunner {
             return ref.digest().get();
         }
         Optional<Manifest> checkpoint = task.latest();
-        boolean discarded = checkpoint.isPresent() && checkpoint.get().input() != null
+        boolean discarded = checkpoint.isPresent()
+                && checkpoint.get().input() != null
                 && task.binding().checkpoints().onInputChange() == CheckpointPolicy.InputChange.RESTART
                 && !checkpoint.get().input().equals(Digest.of(input));
         if (checkpoint.isPresent() && !discarded) {
@@ -222,8 +238,11 @@ public final class TaskRunner {
         try {
             snapshots.finished(taskKey);
         } catch (RuntimeException e) {
-            LOG.warn("task {} finished but its checkpoints could not be removed from {}: {}", taskKey,
-                    snapshots.describe(), e.toString());
+            LOG.warn(
+                    "task {} finished but its checkpoints could not be removed from {}: {}",
+                    taskKey,
+                    snapshots.describe(),
+                    e.toString());
         }
     }
 }

@@ -45,9 +45,11 @@ class LocalArtifactStoreTest {
         var store = new LocalArtifactStore(dir);
         Digest absent = Digest.of(new byte[] {1});
         assertThatThrownBy(() -> store.get(absent))
-                .isInstanceOf(ArtifactException.NotFound.class).hasMessageContaining(absent.toString());
+                .isInstanceOf(ArtifactException.NotFound.class)
+                .hasMessageContaining(absent.toString());
         assertThatThrownBy(() -> store.resolve(ArtifactRef.parse("pricing")))
-                .isInstanceOf(ArtifactException.NotFound.class).hasMessageContaining("no artifact is named 'pricing'");
+                .isInstanceOf(ArtifactException.NotFound.class)
+                .hasMessageContaining("no artifact is named 'pricing'");
     }
 
     @Test
@@ -83,15 +85,18 @@ class LocalArtifactStoreTest {
     void anArtifactOverTheLimitIsRefusedByItsSizeWithoutReadingIt() throws Exception {
         var store = new LocalArtifactStore(dir, 1 << 20);
         Digest d = store.put(MODULE);
-        try (RandomAccessFile raf = new RandomAccessFile(dir.resolve("blobs/sha256/" + d.hex() + ".wasm").toFile(), "rw")) {
+        try (RandomAccessFile raf = new RandomAccessFile(
+                dir.resolve("blobs/sha256/" + d.hex() + ".wasm").toFile(), "rw")) {
             raf.setLength(3L << 30); // sparse, and more than any array could hold
         }
         assertThatThrownBy(() -> store.get(d))
                 .isInstanceOf(ArtifactException.class)
-                .hasMessageContaining(d.toString()).hasMessageContaining("3221225472 bytes")
+                .hasMessageContaining(d.toString())
+                .hasMessageContaining("3221225472 bytes")
                 .hasMessageContaining("limit of 1048576 bytes");
         assertThatThrownBy(() -> store.put(new byte[(1 << 20) + 1]))
-                .isInstanceOf(ArtifactException.class).hasMessageContaining("limit of 1048576 bytes");
+                .isInstanceOf(ArtifactException.class)
+                .hasMessageContaining("limit of 1048576 bytes");
     }
 
     @Test
@@ -100,7 +105,8 @@ class LocalArtifactStoreTest {
         Path zero = Path.of("/dev/zero");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(zero));
         assertThatThrownBy(() -> LocalArtifactStore.readBounded(zero, 4096, "module /dev/zero"))
-                .isInstanceOf(ArtifactException.class).hasMessageContaining("more than the limit of 4096 bytes");
+                .isInstanceOf(ArtifactException.class)
+                .hasMessageContaining("more than the limit of 4096 bytes");
     }
 
     @Test
@@ -110,11 +116,13 @@ class LocalArtifactStoreTest {
         Files.writeString(file, "password=hunter2\n");
         assertThatThrownBy(() -> store.lookupName("pricing"))
                 .isInstanceOf(ArtifactException.class)
-                .hasMessageContaining(file.toString()).hasMessageContaining("does not hold a digest")
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("does not hold a digest")
                 .hasMessageNotContaining("hunter2");
         Files.write(file, new byte[1 << 20]);
         assertThatThrownBy(() -> store.lookupName("pricing"))
-                .isInstanceOf(ArtifactException.class).hasMessageContaining("damaged");
+                .isInstanceOf(ArtifactException.class)
+                .hasMessageContaining("damaged");
     }
 
     @Test
@@ -131,13 +139,20 @@ class LocalArtifactStoreTest {
         Files.writeString(dir.resolve("names/dangling"), Digest.of(new byte[] {7}) + "\n");
 
         List<LocalArtifactStore.Entry> entries = store.inventory();
-        assertThat(entries).filteredOn(LocalArtifactStore.Entry::ok).singleElement().satisfies(e -> {
-            assertThat(e.digest()).contains(good);
-            assertThat(e.names()).containsExactly("good");
-        });
-        assertThat(entries).filteredOn(e -> !e.ok()).hasSize(5).allSatisfy(e ->
-                assertThat(e.problem()).isNotBlank().doesNotContain("hunter2"));
-        assertThat(entries).filteredOn(e -> e.digest().equals(Optional.of(damaged))).singleElement()
+        assertThat(entries)
+                .filteredOn(LocalArtifactStore.Entry::ok)
+                .singleElement()
+                .satisfies(e -> {
+                    assertThat(e.digest()).contains(good);
+                    assertThat(e.names()).containsExactly("good");
+                });
+        assertThat(entries)
+                .filteredOn(e -> !e.ok())
+                .hasSize(5)
+                .allSatisfy(e -> assertThat(e.problem()).isNotBlank().doesNotContain("hunter2"));
+        assertThat(entries)
+                .filteredOn(e -> e.digest().equals(Optional.of(damaged)))
+                .singleElement()
                 .satisfies(e -> assertThat(e.problem()).contains("digest mismatch"));
         assertThat(store.list()).containsExactlyInAnyOrder(good, damaged);
     }

@@ -52,6 +52,7 @@ class CheckpointIdentityTest {
                 (then (call $emit (i32.load (i32.const 3000))) (i32.const 1))
                 (else (i32.const 0))))
             """;
+
     private static final String CHECKPOINT_IMPORT =
             "(import \"wasm_worker\" \"checkpoint\" (func $checkpoint (param i32 i32) (result i32)))";
     private static final String RESULT = "{\"v\":105}";
@@ -77,8 +78,8 @@ class CheckpointIdentityTest {
     }
 
     private Invocation invocation(byte[] input, int attempt, CheckpointPolicy policy) {
-        return Invocation.of(input).withCheckpoints(new CheckpointContext(store, KEY, attempt, policy, null,
-                discarded::add));
+        return Invocation.of(input)
+                .withCheckpoints(new CheckpointContext(store, KEY, attempt, policy, null, discarded::add));
     }
 
     private InvocationResult run(GuestModule m, byte[] input, int attempt) {
@@ -113,8 +114,11 @@ class CheckpointIdentityTest {
         GuestModule plain = Guests.emitting("", "(func (export \"_start\") (call $emit (i32.const 1)))");
 
         Outcome.Failure f = failure(run(plain, INPUT, 2), FailureKind.CHECKPOINT);
-        assertThat(f.reason()).contains(stepGuest.digest().toString()).contains(plain.digest().toString())
-                .contains("never replaced by a fresh start").contains("snapshots rm " + KEY);
+        assertThat(f.reason())
+                .contains(stepGuest.digest().toString())
+                .contains(plain.digest().toString())
+                .contains("never replaced by a fresh start")
+                .contains("snapshots rm " + KEY);
         assertThat(store.latest(KEY)).as("the checkpoint is kept").isPresent();
     }
 
@@ -159,7 +163,9 @@ class CheckpointIdentityTest {
         assertThat(now.sequence()).isEqualTo(stale.sequence() + 4);
 
         InvocationResult again = run(m, OTHER_INPUT, 3);
-        assertThat(again.metrics().resumedFromSequence()).as("the new input's checkpoint resumes").isEqualTo(8);
+        assertThat(again.metrics().resumedFromSequence())
+                .as("the new input's checkpoint resumes")
+                .isEqualTo(8);
         assertThat(output(again)).isEqualTo(RESULT);
     }
 
@@ -168,7 +174,9 @@ class CheckpointIdentityTest {
         GuestModule m = checkpointed();
         CheckpointPolicy failOnChange = CheckpointPolicy.DEFAULT.withOnInputChange(CheckpointPolicy.InputChange.FAIL);
         Outcome.Failure f = failure(SANDBOX.run(m, invocation(OTHER_INPUT, 2, failOnChange)), FailureKind.CHECKPOINT);
-        assertThat(f.reason()).contains(Digest.of(INPUT).toString()).contains(Digest.of(OTHER_INPUT).toString());
+        assertThat(f.reason())
+                .contains(Digest.of(INPUT).toString())
+                .contains(Digest.of(OTHER_INPUT).toString());
         assertThat(store.latest(KEY).orElseThrow().input()).isEqualTo(Digest.of(INPUT));
         assertThat(discarded).isEmpty();
     }
@@ -178,8 +186,17 @@ class CheckpointIdentityTest {
         GuestModule m = checkpointed();
         Manifest current = store.latest(KEY).orElseThrow();
         // as a worker of format 1 published it: no input
-        store.publish(KEY, current.generation(), new Manifest(KEY, current.generation() + 1, current.artifact(),
-                current.sequence(), current.attempt(), current.chain(), current.createdAtMillis()));
+        store.publish(
+                KEY,
+                current.generation(),
+                new Manifest(
+                        KEY,
+                        current.generation() + 1,
+                        current.artifact(),
+                        current.sequence(),
+                        current.attempt(),
+                        current.chain(),
+                        current.createdAtMillis()));
         assertThat(store.latest(KEY).orElseThrow().input()).isNull();
 
         InvocationResult retry = run(m, OTHER_INPUT, 2);
@@ -197,7 +214,10 @@ class CheckpointIdentityTest {
         Files.write(blob, bytes);
 
         Outcome.Failure f = failure(run(m, INPUT, 2), FailureKind.CHECKPOINT);
-        assertThat(f.reason()).contains("sha256").contains("damaged").contains(blob.getFileName().toString());
+        assertThat(f.reason())
+                .contains("sha256")
+                .contains("damaged")
+                .contains(blob.getFileName().toString());
     }
 
     @Test
@@ -211,13 +231,27 @@ class CheckpointIdentityTest {
                 s -> with(s, s.globals(), List.of(new GuestSnapshot.TableRefs(7, new int[2])), s.host()),
                 s -> with(s, s.globals(), List.of(new GuestSnapshot.TableRefs(0, new int[] {999_999, -1})), s.host()),
                 s -> with(s, s.globals(), List.of(new GuestSnapshot.TableRefs(0, new int[] {-5, -1})), s.host()),
-                s -> with(s, s.globals(), s.tables(), host(s.host(), -3, s.host().asyncifyBuffer())),
-                s -> with(s, s.globals(), s.tables(), host(s.host(), INPUT.length + 1, s.host().asyncifyBuffer())),
+                s -> with(
+                        s, s.globals(), s.tables(), host(s.host(), -3, s.host().asyncifyBuffer())),
+                s -> with(
+                        s,
+                        s.globals(),
+                        s.tables(),
+                        host(s.host(), INPUT.length + 1, s.host().asyncifyBuffer())),
                 s -> with(s, s.globals(), s.tables(), host(s.host(), s.host().stdinPosition(), -7)),
                 s -> with(s, s.globals(), s.tables(), host(s.host(), s.host().stdinPosition(), 1L << 40)),
                 s -> with(s, s.globals(), s.tables(), host(s.host(), s.host().stdinPosition(), 1L << 31)),
-                s -> new GuestSnapshot(s.artifact(), s.taskKey(), s.attempt(), s.sequence(), s.baseSequence(), 0,
-                        SnapshotPages.withCapacity(0), s.globals(), s.tables(), s.host()));
+                s -> new GuestSnapshot(
+                        s.artifact(),
+                        s.taskKey(),
+                        s.attempt(),
+                        s.sequence(),
+                        s.baseSequence(),
+                        0,
+                        SnapshotPages.withCapacity(0),
+                        s.globals(),
+                        s.tables(),
+                        s.host()));
         GuestModule m = checkpointed();
         Manifest original = store.latest(KEY).orElseThrow();
         GuestSnapshot last = lastLink(original);
@@ -225,8 +259,10 @@ class CheckpointIdentityTest {
         for (UnaryOperator<GuestSnapshot> forgery : forgeries) {
             forge(original, forgery.apply(last));
             InvocationResult r = run(m, INPUT, attempt++);
-            assertThat(r.outcome()).as("forgery %d: %s", forgeries.indexOf(forgery), r.report())
-                    .isInstanceOfSatisfying(Outcome.Failure.class,
+            assertThat(r.outcome())
+                    .as("forgery %d: %s", forgeries.indexOf(forgery), r.report())
+                    .isInstanceOfSatisfying(
+                            Outcome.Failure.class,
                             f -> assertThat(f.kind()).as(f.reason()).isEqualTo(FailureKind.CHECKPOINT));
         }
     }
@@ -239,15 +275,34 @@ class CheckpointIdentityTest {
         assertThat(output(run(m, INPUT, 2))).isEqualTo(RESULT);
     }
 
-    private static GuestSnapshot with(GuestSnapshot s, List<GuestSnapshot.GlobalValue> globals,
-            List<GuestSnapshot.TableRefs> tables, HostState host) {
-        return new GuestSnapshot(s.artifact(), s.taskKey(), s.attempt(), s.sequence(), s.baseSequence(), s.totalPages(),
-                s.pages(), globals, tables, host);
+    private static GuestSnapshot with(
+            GuestSnapshot s,
+            List<GuestSnapshot.GlobalValue> globals,
+            List<GuestSnapshot.TableRefs> tables,
+            HostState host) {
+        return new GuestSnapshot(
+                s.artifact(),
+                s.taskKey(),
+                s.attempt(),
+                s.sequence(),
+                s.baseSequence(),
+                s.totalPages(),
+                s.pages(),
+                globals,
+                tables,
+                host);
     }
 
     private static HostState host(HostState h, int stdinPosition, long asyncifyBuffer) {
-        return new HostState(stdinPosition, h.stdout(), h.hostCalls(), h.clockState(), h.randomState(),
-                h.entryStackPointer(), asyncifyBuffer, h.steps());
+        return new HostState(
+                stdinPosition,
+                h.stdout(),
+                h.hostCalls(),
+                h.clockState(),
+                h.randomState(),
+                h.entryStackPointer(),
+                asyncifyBuffer,
+                h.steps());
     }
 
     /**
@@ -258,11 +313,22 @@ class CheckpointIdentityTest {
         byte[] forged = SnapshotCodec.encode(forgery);
         String name = "forged-" + Blobs.sha256Hex(forged).substring(0, 16) + ".snap";
         store.putBlob(KEY, name, forged);
-        List<Manifest.BlobRef> chain = new ArrayList<>(original.chain().subList(0, original.chain().size() - 1));
+        List<Manifest.BlobRef> chain =
+                new ArrayList<>(original.chain().subList(0, original.chain().size() - 1));
         chain.add(Blobs.ref(name, forged));
         Manifest current = store.latest(KEY).orElseThrow();
-        store.publish(KEY, current.generation(), new Manifest(KEY, current.generation() + 1, original.artifact(),
-                original.sequence(), original.attempt(), chain, original.createdAtMillis(), original.input()));
+        store.publish(
+                KEY,
+                current.generation(),
+                new Manifest(
+                        KEY,
+                        current.generation() + 1,
+                        original.artifact(),
+                        original.sequence(),
+                        original.attempt(),
+                        chain,
+                        original.createdAtMillis(),
+                        original.input()));
     }
 
     /** Decoded once: publishing a forgery collects the original blob. */
@@ -272,9 +338,14 @@ class CheckpointIdentityTest {
     }
 
     private Path lastBlob() throws Exception {
-        String name = store.latest(KEY).orElseThrow().chain().stream().reduce((a, b) -> b).orElseThrow().name();
+        String name = store.latest(KEY).orElseThrow().chain().stream()
+                .reduce((a, b) -> b)
+                .orElseThrow()
+                .name();
         try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(p -> p.getFileName().toString().equals(name)).findFirst().orElseThrow();
+            return files.filter(p -> p.getFileName().toString().equals(name))
+                    .findFirst()
+                    .orElseThrow();
         }
     }
 

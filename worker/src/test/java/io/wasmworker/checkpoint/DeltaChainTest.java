@@ -46,11 +46,11 @@ class DeltaChainTest {
 
     @Test
     void deltasAreSmallAndLongChainsRestoreExactly() {
-        GuestModule m = Guests.watModule(Guests.EMITTING_MODULE_64_PAGES
-                .replace("$IMPORTS", "") + GUEST + "\n)");
+        GuestModule m = Guests.watModule(Guests.EMITTING_MODULE_64_PAGES.replace("$IMPORTS", "") + GUEST + "\n)");
         try (Sandbox sandbox = new Sandbox()) {
             Invocation plain = Invocation.of("{}".getBytes(StandardCharsets.UTF_8));
-            String expected = new String(((Outcome.Success) sandbox.run(m, plain).outcome()).output().toString());
+            String expected = new String(
+                    ((Outcome.Success) sandbox.run(m, plain).outcome()).output().toString());
 
             var store = new LocalSnapshotStore(dir);
             var policy = new CheckpointPolicy(1, java.time.Duration.ZERO, false);
@@ -61,13 +61,16 @@ class DeltaChainTest {
             Manifest manifest = store.latest("t").orElseThrow();
             assertThat(manifest.chain()).hasSizeBetween(2, Checkpointer.MAX_CHAIN);
             long full = manifest.chain().get(0).size();
-            for (Manifest.BlobRef delta : manifest.chain().subList(1, manifest.chain().size())) {
+            for (Manifest.BlobRef delta :
+                    manifest.chain().subList(1, manifest.chain().size())) {
                 assertThat(delta.size()).as("a one-page delta").isLessThan(full);
             }
             // restore the whole chain into a fresh instance and finish the last step
-            InvocationResult resumed = sandbox.run(m, plain.withCheckpoints(new CheckpointContext(store, "t", 2, policy)));
+            InvocationResult resumed =
+                    sandbox.run(m, plain.withCheckpoints(new CheckpointContext(store, "t", 2, policy)));
             assertThat(resumed.metrics().resumedFromSequence()).isEqualTo(19);
-            assertThat(((Outcome.Success) resumed.outcome()).output().toString()).isEqualTo(expected);
+            assertThat(((Outcome.Success) resumed.outcome()).output().toString())
+                    .isEqualTo(expected);
         }
     }
 }

@@ -32,25 +32,34 @@ class FencingTest {
     void aZombieAttemptIsFencedOffAndTheOtherFinishesExactly() throws Exception {
         var guest = Guests.module("ckpt-step-c");
         try (Sandbox sandbox = new Sandbox()) {
-            String expected = new String(sandbox.run(guest, Invocation.of(INPUT)).stdout(), StandardCharsets.UTF_8);
+            String expected =
+                    new String(sandbox.run(guest, Invocation.of(INPUT)).stdout(), StandardCharsets.UTF_8);
             var store = new LocalSnapshotStore(dir);
             var policy = new CheckpointPolicy(1, Duration.ZERO, true);
-            var first = CompletableFuture.supplyAsync(() ->
-                    sandbox.run(guest, Invocation.of(INPUT).withCheckpoints(new CheckpointContext(store, "task", 1, policy))));
+            var first = CompletableFuture.supplyAsync(() -> sandbox.run(
+                    guest, Invocation.of(INPUT).withCheckpoints(new CheckpointContext(store, "task", 1, policy))));
             while (store.latest("task").isEmpty()) {
                 Thread.sleep(1);
             }
             // the second attempt resumes from the first one's latest checkpoint, both keep going
-            InvocationResult second = sandbox.run(guest,
-                    Invocation.of(INPUT).withCheckpoints(new CheckpointContext(store, "task", 2, policy)));
+            InvocationResult second = sandbox.run(
+                    guest, Invocation.of(INPUT).withCheckpoints(new CheckpointContext(store, "task", 2, policy)));
             List<InvocationResult> results = List.of(first.get(), second);
 
-            long fenced = results.stream().filter(r -> r.outcome() instanceof Outcome.Failure f
-                    && f.kind() == FailureKind.CHECKPOINT && f.reason().startsWith("fenced off")).count();
-            List<InvocationResult> finished = results.stream().filter(r -> r.outcome() instanceof Outcome.Success).toList();
-            assertThat(fenced).as(results.get(0).report() + " / " + results.get(1).report()).isEqualTo(1);
+            long fenced = results.stream()
+                    .filter(r -> r.outcome() instanceof Outcome.Failure f
+                            && f.kind() == FailureKind.CHECKPOINT
+                            && f.reason().startsWith("fenced off"))
+                    .count();
+            List<InvocationResult> finished = results.stream()
+                    .filter(r -> r.outcome() instanceof Outcome.Success)
+                    .toList();
+            assertThat(fenced)
+                    .as(results.get(0).report() + " / " + results.get(1).report())
+                    .isEqualTo(1);
             assertThat(finished).hasSize(1);
-            assertThat(new String(finished.get(0).stdout(), StandardCharsets.UTF_8)).isEqualTo(expected);
+            assertThat(new String(finished.get(0).stdout(), StandardCharsets.UTF_8))
+                    .isEqualTo(expected);
         }
     }
 }

@@ -37,10 +37,19 @@ class SnapshotCodecTest {
         pages.add(0, compressible(), 0, PAGE);
         pages.add(3, null, 0, 0);
         pages.add(9, incompressible(), 0, PAGE);
-        HostState host = new HostState(17, "partial output".getBytes(StandardCharsets.UTF_8), 42, 1234567, -99, 4096, 8192, 3);
-        GuestSnapshot s = new GuestSnapshot("sha256:" + "ab".repeat(32), "task \u00e9", 2, 12, 11, 10, pages,
+        HostState host =
+                new HostState(17, "partial output".getBytes(StandardCharsets.UTF_8), 42, 1234567, -99, 4096, 8192, 3);
+        GuestSnapshot s = new GuestSnapshot(
+                "sha256:" + "ab".repeat(32),
+                "task \u00e9",
+                2,
+                12,
+                11,
+                10,
+                pages,
                 List.of(new GuestSnapshot.GlobalValue(0, 5, 0), new GuestSnapshot.GlobalValue(3, -1, 77)),
-                List.of(new GuestSnapshot.TableRefs(0, new int[] {1, -1, 4})), host);
+                List.of(new GuestSnapshot.TableRefs(0, new int[] {1, -1, 4})),
+                host);
 
         GuestSnapshot d = SnapshotCodec.decode(SnapshotCodec.encode(s), "test");
 
@@ -136,7 +145,8 @@ class SnapshotCodecTest {
         byte[] badMagic = blob.clone();
         badMagic[frame] ^= 0x55; // (not 0x27: 0xFD2FB527 is a legacy zstd frame magic)
         assertThatThrownBy(() -> SnapshotCodec.decode(withCrc(badMagic), "blob"))
-                .isInstanceOf(CorruptSnapshotException.class).hasMessageContaining("page 0");
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("page 0");
 
         byte[] badLength = blob.clone(); // the stored length, just before the frame
         ByteBuffer.wrap(badLength).putInt(frame - 4, PAGE + 1);
@@ -146,7 +156,8 @@ class SnapshotCodecTest {
         byte[] outOfRange = blob.clone(); // page number past the memory size
         ByteBuffer.wrap(outOfRange).putInt(frame - 8, 1);
         assertThatThrownBy(() -> SnapshotCodec.decode(withCrc(outOfRange), "blob"))
-                .isInstanceOf(CorruptSnapshotException.class).hasMessageContaining("page 1");
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("page 1");
     }
 
     /**
@@ -191,14 +202,25 @@ class SnapshotCodecTest {
     }
 
     private GuestSnapshot roundTrip(Instance instance, LimitedMemory memory, boolean full, long sequence, long base) {
-        GuestSnapshot s = new GuestSnapshot("a", "t", 1, sequence, base, memory.pages(), StateCapture.pages(memory, full),
-                StateCapture.globals(instance), StateCapture.tables(instance), host());
+        GuestSnapshot s = new GuestSnapshot(
+                "a",
+                "t",
+                1,
+                sequence,
+                base,
+                memory.pages(),
+                StateCapture.pages(memory, full),
+                StateCapture.globals(instance),
+                StateCapture.tables(instance),
+                host());
         return SnapshotCodec.decode(SnapshotCodec.encode(s), "snapshot " + sequence);
     }
 
     private static Instance instance(LimitedMemory[] holder) {
-        return Instance.builder(MODULE).withMemoryFactory(l -> holder[0] = LimitedMemory.create(l, 8))
-                .withStart(false).build();
+        return Instance.builder(MODULE)
+                .withMemoryFactory(l -> holder[0] = LimitedMemory.create(l, 8))
+                .withStart(false)
+                .build();
     }
 
     private static GuestSnapshot snapshot(SnapshotPages pages, int totalPages, long base) {

@@ -46,7 +46,8 @@ class SnapshotFuzzTest {
         LimitedMemory[] memory = new LimitedMemory[1];
         Instance instance = Instance.builder(MODULE)
                 .withMemoryFactory(limits -> memory[0] = LimitedMemory.create(limits, 4))
-                .withStart(false).build();
+                .withStart(false)
+                .build();
         StateCapture.apply(List.of(s), instance, memory[0]);
     };
 
@@ -64,13 +65,39 @@ class SnapshotFuzzTest {
         delta.add(2, text, 0, PAGE);
         HostState host = new HostState(0, "{\"partial\":".getBytes(StandardCharsets.UTF_8), 3, 99, 0, -1, -1, 2);
         return List.of(
-                SnapshotCodec.encode(new GuestSnapshot("sha256:" + "ab".repeat(32), "task", 1, 1, 0, 2, full,
+                SnapshotCodec.encode(new GuestSnapshot(
+                        "sha256:" + "ab".repeat(32),
+                        "task",
+                        1,
+                        1,
+                        0,
+                        2,
+                        full,
                         List.of(new GuestSnapshot.GlobalValue(0, 9, 0), new GuestSnapshot.GlobalValue(1, 3, 0)),
-                        List.of(new GuestSnapshot.TableRefs(0, new int[] {0, -1, -1})), host)),
-                SnapshotCodec.encode(new GuestSnapshot("sha256:" + "cd".repeat(32), "k", 2, 5, 4, 3, delta,
-                        List.of(new GuestSnapshot.GlobalValue(1, -1, 0)), List.of(), host)),
-                SnapshotCodec.encode(new GuestSnapshot("sha256:" + "ef".repeat(32), "", 1, 1, 0, 1,
-                        SnapshotPages.withCapacity(0), List.of(), List.of(), new HostState(0, new byte[0], 0, 0, 0, 0, 0, 0))));
+                        List.of(new GuestSnapshot.TableRefs(0, new int[] {0, -1, -1})),
+                        host)),
+                SnapshotCodec.encode(new GuestSnapshot(
+                        "sha256:" + "cd".repeat(32),
+                        "k",
+                        2,
+                        5,
+                        4,
+                        3,
+                        delta,
+                        List.of(new GuestSnapshot.GlobalValue(1, -1, 0)),
+                        List.of(),
+                        host)),
+                SnapshotCodec.encode(new GuestSnapshot(
+                        "sha256:" + "ef".repeat(32),
+                        "",
+                        1,
+                        1,
+                        0,
+                        1,
+                        SnapshotPages.withCapacity(0),
+                        List.of(),
+                        List.of(),
+                        new HostState(0, new byte[0], 0, 0, 0, 0, 0, 0))));
     }
 
     private static MutationFuzzer fuzzer() {
@@ -100,8 +127,8 @@ class SnapshotFuzzTest {
     /** Kept crashers (found by this fuzzer before the restorer checked indices) must each be refused. */
     @Test
     void keptCrashersAreRefusedAsCorrupt() {
-        Consumer<byte[]> refused = bytes -> assertThatThrownBy(() -> DECODE_AND_RESTORE.accept(bytes))
-                .isInstanceOf(CorruptSnapshotException.class);
+        Consumer<byte[]> refused = bytes ->
+                assertThatThrownBy(() -> DECODE_AND_RESTORE.accept(bytes)).isInstanceOf(CorruptSnapshotException.class);
         assertThat(fuzzer().replay(CORPUS, refused)).as("regression inputs").isPositive();
     }
 }

@@ -19,11 +19,21 @@ class SnapshotSizeTest {
         for (int p = 0; p < pages; p++) {
             all.add(p, page, 0, SnapshotPages.PAGE);
         }
-        GuestSnapshot huge = new GuestSnapshot("sha256:" + "0".repeat(64), "big-task", 1, 1, 0, pages, all, List.of(),
-                List.of(), new HostState(0, new byte[0], 0, 0, 0, -1, -1, 0));
+        GuestSnapshot huge = new GuestSnapshot(
+                "sha256:" + "0".repeat(64),
+                "big-task",
+                1,
+                1,
+                0,
+                pages,
+                all,
+                List.of(),
+                List.of(),
+                new HostState(0, new byte[0], 0, 0, 0, -1, -1, 0));
         assertThatThrownBy(() -> SnapshotCodec.encode(huge))
                 .isInstanceOf(CheckpointException.class)
-                .hasMessageContaining("big-task").hasMessageContaining("more than a snapshot can hold")
+                .hasMessageContaining("big-task")
+                .hasMessageContaining("more than a snapshot can hold")
                 .hasMessageContaining("memory limit");
     }
 }

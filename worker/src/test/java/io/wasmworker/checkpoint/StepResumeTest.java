@@ -39,6 +39,7 @@ class StepResumeTest {
                 (then (call $emit (i32.load (i32.const 3000))) (i32.const 1))
                 (else (i32.const 0))))
             """;
+
     private static final String CHECKPOINT_IMPORT =
             "(import \"wasm_worker\" \"checkpoint\" (func $checkpoint (param i32 i32) (result i32)))";
 
@@ -95,7 +96,10 @@ class StepResumeTest {
         output(SANDBOX.run(m, invocation(store, 1)));
         Path blob;
         try (Stream<Path> files = Files.walk(dir)) {
-            blob = files.filter(p -> p.toString().endsWith(".snap")).sorted().reduce((a, b) -> b).orElseThrow();
+            blob = files.filter(p -> p.toString().endsWith(".snap"))
+                    .sorted()
+                    .reduce((a, b) -> b)
+                    .orElseThrow();
         }
         byte[] bytes = Files.readAllBytes(blob);
         bytes[bytes.length / 2] ^= 0x5a;
@@ -123,8 +127,10 @@ class StepResumeTest {
 
     @Test
     void withoutATaskKeyCheckpointCallsAreNoOps() {
-        InvocationResult r = SANDBOX.run(guest(), Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
-                .withLimits(io.wasmworker.sandbox.GuestLimits.DEFAULTS.withTimeout(Duration.ofSeconds(5))));
+        InvocationResult r = SANDBOX.run(
+                guest(),
+                Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
+                        .withLimits(io.wasmworker.sandbox.GuestLimits.DEFAULTS.withTimeout(Duration.ofSeconds(5))));
         assertThat(output(r)).isEqualTo("{\"v\":105}");
         assertThat(r.metrics().checkpoints()).isZero();
     }

@@ -25,7 +25,8 @@ class ModuleLimitsTest {
                 .section(3, (long) n, repeat(n, 0L))
                 .section(5, 1L, 0, 1L)
                 .section(7, 2L, 6L, "_start".getBytes(), 0, 0L, 6L, "memory".getBytes(), 2, 0L)
-                .section(10, (long) n, repeat(n, 2L, 0L, 0x0b)).build();
+                .section(10, (long) n, repeat(n, 2L, 0L, 0x0b))
+                .build();
     }
 
     @Test
@@ -43,21 +44,28 @@ class ModuleLimitsTest {
     void eachLimitCanBeTightened() {
         byte[] twoTables = Guests.wat("(module (memory (export \"memory\") 1) (table 1 funcref) (table 1 externref)"
                 + " (func (export \"_start\")))");
-        ModuleLoader oneTable = new ModuleLoader(ModuleLimits.builder().withMaxTables(1).build());
+        ModuleLoader oneTable =
+                new ModuleLoader(ModuleLimits.builder().withMaxTables(1).build());
         assertThatThrownBy(() -> load(oneTable, twoTables))
                 .isInstanceOf(InvalidModuleException.class)
                 .hasMessageContaining("declares 2 tables; this host runs modules with at most 1 (maxTables");
 
         byte[] echo = Guests.bytes("echo");
-        ModuleLoader small = new ModuleLoader(ModuleLimits.builder().withMaxModuleBytes(1024).build());
+        ModuleLoader small =
+                new ModuleLoader(ModuleLimits.builder().withMaxModuleBytes(1024).build());
         assertThatThrownBy(() -> load(small, echo))
                 .hasMessageContaining("is refused: it is " + echo.length + " bytes, more than the limit of 1024 bytes"
                         + " (maxModuleBytes)");
 
-        ModuleLoader fewFunctions = new ModuleLoader(ModuleLimits.builder().withMaxFunctions(10).build());
+        ModuleLoader fewFunctions =
+                new ModuleLoader(ModuleLimits.builder().withMaxFunctions(10).build());
         assertThatThrownBy(() -> load(fewFunctions, manyFunctions(11)))
                 .hasMessageContaining("declares 11 functions (imported and defined), more than the limit of 10");
-        assertThat(load(fewFunctions, manyFunctions(10)).wasm().functionSection().functionCount()).isEqualTo(10);
+        assertThat(load(fewFunctions, manyFunctions(10))
+                        .wasm()
+                        .functionSection()
+                        .functionCount())
+                .isEqualTo(10);
     }
 
     @Test
@@ -65,13 +73,15 @@ class ModuleLimitsTest {
         assertThatThrownBy(() -> ModuleLimits.builder().withMaxTables(0).build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("maxTables must be positive, got 0");
-        assertThatThrownBy(() -> ModuleLimits.builder().withCompileBudget(Duration.ZERO).build())
+        assertThatThrownBy(() ->
+                        ModuleLimits.builder().withCompileBudget(Duration.ZERO).build())
                 .hasMessageContaining("compileBudget must be positive");
     }
 
     @Test
     void compilingOverTheBudgetIsAnInvalidModuleAndRunawayCompilesDoNotPileUpThreads() {
-        ModuleLoader loader = new ModuleLoader(ModuleLimits.builder().withCompileBudget(Duration.ofMillis(1)).build());
+        ModuleLoader loader = new ModuleLoader(
+                ModuleLimits.builder().withCompileBudget(Duration.ofMillis(1)).build());
         byte[] slow = manyFunctions(5_000); // ~0.5 s to compile
         Set<Thread> before = compilerThreads();
         for (int i = 0; i < 6; i++) {
@@ -92,7 +102,8 @@ class ModuleLimitsTest {
 
     @Test
     void aModuleOverTheBudgetIsNotCompiledAgainWhenRetried() {
-        ModuleLoader loader = new ModuleLoader(ModuleLimits.builder().withCompileBudget(Duration.ofMillis(1)).build());
+        ModuleLoader loader = new ModuleLoader(
+                ModuleLimits.builder().withCompileBudget(Duration.ofMillis(1)).build());
         byte[] slow = manyFunctions(5_001);
         assertThatThrownBy(() -> load(loader, slow)).hasMessageEndingWith("(compileBudget)");
         assertThatThrownBy(() -> load(loader, slow))
@@ -103,7 +114,8 @@ class ModuleLimitsTest {
 
     @Test
     void aModuleWithinTheBudgetLoadsOnTheCompilerPool() {
-        ModuleLoader loader = new ModuleLoader(ModuleLimits.builder().withCompileBudget(Duration.ofMinutes(2)).build());
+        ModuleLoader loader = new ModuleLoader(
+                ModuleLimits.builder().withCompileBudget(Duration.ofMinutes(2)).build());
         GuestModule m = load(loader, manyFunctions(100));
         assertThat(m.compileMillis()).isLessThan(Duration.ofMinutes(2).toMillis());
         assertThat(m.style()).isEqualTo(GuestStyle.COMMAND);

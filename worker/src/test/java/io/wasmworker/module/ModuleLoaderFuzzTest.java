@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
  */
 class ModuleLoaderFuzzTest {
     /** Small guests load in milliseconds; a few hundred KB of Rust in well under a second. */
-    private static final List<String> GUESTS = List.of("hostile-spin", "hostile-table-grow", "hostile-exit-code",
-            "hostile-output-flood", "echo", "ckpt-step-c");
+    private static final List<String> GUESTS = List.of(
+            "hostile-spin", "hostile-table-grow", "hostile-exit-code", "hostile-output-flood", "echo", "ckpt-step-c");
 
     static List<byte[]> seeds() {
         List<byte[]> seeds = new ArrayList<>();
@@ -39,7 +39,8 @@ class ModuleLoaderFuzzTest {
         List<Fuzzer.Mutation> mutations = new ArrayList<>(ByteMutations.ALL);
         mutations.addAll(WasmMutations.ALL);
         mutations.addAll(WasmMutations.ALL); // structure-aware mutations reach deeper: pick them more often
-        Fuzzer.Report report = new Fuzzer("module-loader", seeds(), mutations).run(input -> loadOrRefuse(loader, input));
+        Fuzzer.Report report =
+                new Fuzzer("module-loader", seeds(), mutations).run(input -> loadOrRefuse(loader, input));
         System.out.println(report.describe("module-loader fuzz"));
         assertThat(report.findings()).as(report.describe("module-loader fuzz")).isEmpty();
     }
@@ -58,7 +59,8 @@ class ModuleLoaderFuzzTest {
             // Chicory 1.7.5 is laxer than the spec in two places the scan is not: it does not check that
             // constant expressions hold only constant instructions, and it reads a function body past
             // its declared size. Those refusals are not compared.
-            if (e.getCause() == null && e.getMessage().contains("is not a valid WebAssembly module")
+            if (e.getCause() == null
+                    && e.getMessage().contains("is not a valid WebAssembly module")
                     && !e.getMessage().contains("is not allowed in a constant expression")
                     && !e.getMessage().contains("body of function")) {
                 refusedByTheScanOnly(input, e);

@@ -1,10 +1,9 @@
 package io.wasmworker.module;
 
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import static io.wasmworker.module.WasmBytes.bytes;
 import static io.wasmworker.module.WasmBytes.repeat;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.testing.Guests;
@@ -42,14 +41,16 @@ class ModuleLoaderTest {
 
     @Test
     void foreignImportsAreNamed() {
-        assertThatThrownBy(() -> load(Guests.wat("(module (import \"env\" \"now\" (func)) (memory (export \"memory\") 1)"
-                        + " (func (export \"_start\")))")))
+        assertThatThrownBy(
+                        () -> load(Guests.wat("(module (import \"env\" \"now\" (func)) (memory (export \"memory\") 1)"
+                                + " (func (export \"_start\")))")))
                 .hasMessageContaining("imports env.now from module 'env'");
-        assertThatThrownBy(() -> load(Guests.wat("(module (import \"env\" \"mem\" (memory 1))"
-                        + " (func (export \"_start\")))")))
+        assertThatThrownBy(() -> load(
+                        Guests.wat("(module (import \"env\" \"mem\" (memory 1))" + " (func (export \"_start\")))")))
                 .hasMessageContaining("imports memory env.mem");
-        assertThatThrownBy(() -> load(Guests.wat("(module (import \"wasi_snapshot_preview1\" \"fd_write\" (func (param i32)))"
-                        + " (memory (export \"memory\") 1) (func (export \"_start\")))")))
+        assertThatThrownBy(() ->
+                        load(Guests.wat("(module (import \"wasi_snapshot_preview1\" \"fd_write\" (func (param i32)))"
+                                + " (memory (export \"memory\") 1) (func (export \"_start\")))")))
                 .hasMessageContaining("wasi_snapshot_preview1.fd_write with type");
     }
 
@@ -85,7 +86,8 @@ class ModuleLoaderTest {
     @Test
     void aTypeDeclaring805MillionParamsIsRefusedBeforeChicoryAllocatesThem() {
         // Chicory 1.7.5 sizes an ArrayList by the declared count: OutOfMemoryError from 17 bytes
-        assertRefused(WasmBytes.module().section(TYPE, 1L, 0x60, 805_306_368L).build(),
+        assertRefused(
+                WasmBytes.module().section(TYPE, 1L, 0x60, 805_306_368L).build(),
                 "is refused: it declares 805306368 params in type 0, more than the limit of 1000 (maxFunctionParams)");
     }
 
@@ -93,45 +95,56 @@ class ModuleLoaderTest {
     void millionsOfLocalsInOneFunctionAreRefused() {
         // 8 KB: 2,000 runs of 50,000 i32 locals, each within Chicory's own per-run check
         byte[] body = bytes(2000L, repeat(2000, 50_000L, I32), END);
-        assertRefused(WasmBytes.module()
+        assertRefused(
+                WasmBytes.module()
                         .section(TYPE, VOID_TYPE)
                         .section(FUNCTION, 1L, 0L)
-                        .section(CODE, 1L, (long) body.length, body).build(),
-                "locals in function 0", "(maxLocalsPerFunction)");
+                        .section(CODE, 1L, (long) body.length, body)
+                        .build(),
+                "locals in function 0",
+                "(maxLocalsPerFunction)");
     }
 
     @Test
     void localsAreCountedAcrossAllFunctions() {
         int functions = 100;
         byte[] body = bytes(1L, 40_000L, I32, END); // 4 million in all, each function within its own limit
-        assertRefused(WasmBytes.module()
+        assertRefused(
+                WasmBytes.module()
                         .section(TYPE, VOID_TYPE)
                         .section(FUNCTION, (long) functions, repeat(functions, 0L))
-                        .section(CODE, (long) functions, repeat(functions, (long) body.length, body)).build(),
-                "locals in all functions", "(maxTotalLocals)");
+                        .section(CODE, (long) functions, repeat(functions, (long) body.length, body))
+                        .build(),
+                "locals in all functions",
+                "(maxTotalLocals)");
     }
 
     @Test
     void aLocalsCountBeyond32BitsIsMalformedNotOverflowed() {
         // two runs of 2^32-1: as int they would wrap to -2
         byte[] body = bytes(2L, 0xffff_ffffL, I32, 0xffff_ffffL, I32, END);
-        assertRefused(WasmBytes.module()
+        assertRefused(
+                WasmBytes.module()
                         .section(TYPE, VOID_TYPE)
                         .section(FUNCTION, 1L, 0L)
-                        .section(CODE, 1L, (long) body.length, body).build(),
-                "4294967295 in its first 1 of 2 locals entries", "(maxLocalsPerFunction)");
+                        .section(CODE, 1L, (long) body.length, body)
+                        .build(),
+                "4294967295 in its first 1 of 2 locals entries",
+                "(maxLocalsPerFunction)");
     }
 
     @Test
     void twoHundredThousandFunctionsAreRefusedBeforeCompiling() {
         int n = 200_000;
         long start = System.nanoTime();
-        assertRefused(WasmBytes.module()
+        assertRefused(
+                WasmBytes.module()
                         .section(TYPE, VOID_TYPE)
                         .section(FUNCTION, (long) n, repeat(n, 0L))
                         .section(MEMORY, 1L, 0, 1L)
                         .section(EXPORT, 2L, 6L, "_start".getBytes(), 0, 0L, 6L, "memory".getBytes(), 2, 0L)
-                        .section(CODE, (long) n, repeat(n, 2L, 0L, END)).build(),
+                        .section(CODE, (long) n, repeat(n, 2L, 0L, END))
+                        .build(),
                 "declares 200000 functions (imported and defined), more than the limit of 50000 (maxFunctions)");
         assertThat((System.nanoTime() - start) / 1_000_000).as("ms to refuse").isLessThan(2_000);
     }
@@ -139,20 +152,27 @@ class ModuleLoaderTest {
     @Test
     void aDataSegmentLongerThanTheModuleIsMalformed() {
         // Chicory 1.7.5: new byte[(int) 0xffffffff] -> NegativeArraySizeException
-        assertRefused(WasmBytes.module().section(DATA, 1L, 0L, 0x41, 0L, END, 0xffff_ffffL).build(),
+        assertRefused(
+                WasmBytes.module()
+                        .section(DATA, 1L, 0L, 0x41, 0L, END, 0xffff_ffffL)
+                        .build(),
                 "is not a valid WebAssembly module: data segment 0 declares 4294967295 bytes, but only 0 remain");
     }
 
     @Test
     void aCountLargerThanItsSectionIsMalformed() {
-        assertRefused(WasmBytes.module().section(GLOBAL, 0x7fff_ffffL, I32, 0, 0x41, 0L, END).build(),
+        assertRefused(
+                WasmBytes.module()
+                        .section(GLOBAL, 0x7fff_ffffL, I32, 0, 0x41, 0L, END)
+                        .build(),
                 "2147483647 globals declared at byte 10, but only 5 bytes remain to hold them");
     }
 
     @Test
     void aTruncatedConstantIsMalformed() {
         // Chicory 1.7.5 reads f64.const with ByteBuffer.getLong: BufferUnderflowException
-        assertRefused(WasmBytes.module().section(GLOBAL, 1L, F64, 0, 0x44, 0, 0).build(),
+        assertRefused(
+                WasmBytes.module().section(GLOBAL, 1L, F64, 0, 0x44, 0, 0).build(),
                 "is not a valid WebAssembly module: unexpected end");
     }
 
@@ -160,36 +180,46 @@ class ModuleLoaderTest {
     void aTruncatedConstantInsideAFunctionBodyIsNamedToo() {
         // bodies are not pre-scanned: this one reaches Chicory's parser, whose BufferUnderflowException is wrapped
         byte[] body = bytes(0L, 0x44, 0, 0);
-        assertRefused(WasmBytes.module()
+        assertRefused(
+                WasmBytes.module()
                         .section(TYPE, VOID_TYPE)
                         .section(FUNCTION, 1L, 0L)
-                        .section(CODE, 1L, (long) body.length, body).build(),
-                "is not a valid WebAssembly module", "BufferUnderflowException");
+                        .section(CODE, 1L, (long) body.length, body)
+                        .build(),
+                "is not a valid WebAssembly module",
+                "BufferUnderflowException");
     }
 
     @Test
     void aBranchPastTheFunctionIsInvalidNotANullPointer() {
         // Chicory 1.7.5's code-section parser: NullPointerException on ControlTree.addCallback
         byte[] body = bytes(0L, 0x0c, 2L, END);
-        assertRefused(WasmBytes.module()
+        assertRefused(
+                WasmBytes.module()
                         .section(TYPE, VOID_TYPE)
                         .section(FUNCTION, 1L, 0L)
-                        .section(CODE, 1L, (long) body.length, body).build(),
-                "is not a valid WebAssembly module", "NullPointerException");
+                        .section(CODE, 1L, (long) body.length, body)
+                        .build(),
+                "is not a valid WebAssembly module",
+                "NullPointerException");
     }
 
     @Test
     void aV128LocalIsRefusedByTheCompilerWithAReason() {
         // Chicory 1.7.5's compiler: IllegalArgumentException "Unsupported type id: 123" (no SIMD in the compiler)
-        assertRefused(Guests.wat("(module (memory (export \"memory\") 1) (func (export \"_start\") (local v128)))"),
-                "could not be compiled", "Unsupported type id: 123");
+        assertRefused(
+                Guests.wat("(module (memory (export \"memory\") 1) (func (export \"_start\") (local v128)))"),
+                "could not be compiled",
+                "Unsupported type id: 123");
     }
 
     @Test
     void aCompilerStackMismatchIsRefusedWithAReason() throws IOException {
         // found by fuzzing: validates, then Chicory 1.7.5's compiler throws RuntimeException "Types not empty"
-        assertRefused(Files.readAllBytes(Path.of("src/test/resources/fuzz/module-loader/compiler-types-not-empty.wasm")),
-                "could not be compiled", "Types not empty");
+        assertRefused(
+                Files.readAllBytes(Path.of("src/test/resources/fuzz/module-loader/compiler-types-not-empty.wasm")),
+                "could not be compiled",
+                "Types not empty");
     }
 
     @Test
@@ -198,57 +228,73 @@ class ModuleLoaderTest {
         // function, and the interpreter allocates each call's locals on the heap, uncharged (a recursing
         // 50-byte module exhausted a 256 MiB heap in 2 s) and ignores interrupts on br_if back edges
         byte[] body = bytes(1L, 40_000L, I32, END);
-        assertRefused(WasmBytes.module()
+        assertRefused(
+                WasmBytes.module()
                         .section(TYPE, VOID_TYPE)
                         .section(FUNCTION, 1L, 0L)
                         .section(MEMORY, 1L, 0L, 1L)
                         .section(EXPORT, 2L, 6L, "memory".getBytes(), 2L, 0L, 6L, "_start".getBytes(), 0L, 0L)
-                        .section(CODE, 1L, (long) body.length, body).build(),
-                "could not be compiled", "function 0", "too large");
+                        .section(CODE, 1L, (long) body.length, body)
+                        .build(),
+                "could not be compiled",
+                "function 0",
+                "too large");
     }
 
     @Test
     void aWasmGcModuleIsRefusedWhenItLoads() {
         // its heap lives outside the memory limit: refused at load, so `artifacts put` says so at once
-        byte[] gcArray = java.util.HexFormat.of().parseHex("0061736d01000000"
-                + "0107025e7e01600000" + "03020101" + "0503010001"
-                + "071302066d656d6f72790200065f737461727400000a" // exports memory, _start; code section:
-                + "040102000b"); // one empty body
+        byte[] gcArray = java.util.HexFormat.of()
+                .parseHex("0061736d01000000"
+                        + "0107025e7e01600000" + "03020101" + "0503010001"
+                        + "071302066d656d6f72790200065f737461727400000a" // exports memory, _start; code section:
+                        + "040102000b"); // one empty body
         assertRefused(gcArray, "cannot run here", "WasmGC array type (type 0)");
     }
 
     @Test
     void aSecondMemoryIsRefused() {
-        assertRefused(WasmBytes.module().section(MEMORY, 2L, 0, 1L, 0, 1L).build(),
+        assertRefused(
+                WasmBytes.module().section(MEMORY, 2L, 0, 1L, 0, 1L).build(),
                 "declares 2 memories; this host runs modules with one memory (the multi-memory proposal is not supported");
     }
 
     @Test
     void moreTablesThanTheBoundAreRefused() {
-        assertRefused(WasmBytes.module().section(TABLE, 9L, repeat(9, 0x70, 0, 1L)).build(),
+        assertRefused(
+                WasmBytes.module().section(TABLE, 9L, repeat(9, 0x70, 0, 1L)).build(),
                 "declares 9 tables; this host runs modules with at most 8 (maxTables");
         assertThat(Guests.watModule("(module (memory (export \"memory\") 1) (table 1 funcref) (table 1 externref)"
-                + " (func (export \"_start\")))").wasm().tableSection().tableCount()).isEqualTo(2);
+                                + " (func (export \"_start\")))")
+                        .wasm()
+                        .tableSection()
+                        .tableCount())
+                .isEqualTo(2);
     }
 
     @Test
     void elementEntriesAreBoundedBeforeChicoryReservesThem() {
         // Chicory 1.7.5: new ArrayList<>(initCnt) for a segment declaring 2^31-1 entries
-        assertRefused(WasmBytes.module().section(ELEMENT, 1L, 0L, 0x41, 0L, END, 0x7fff_ffffL).build(),
+        assertRefused(
+                WasmBytes.module()
+                        .section(ELEMENT, 1L, 0L, 0x41, 0L, END, 0x7fff_ffffL)
+                        .build(),
                 "2147483647 entries in element segment 0 declared");
     }
 
     @Test
     void aNameLongerThanItsSectionIsMalformed() {
         // Chicory 1.7.5 readName: new byte[length] before checking -> NegativeArraySizeException / OutOfMemoryError
-        assertRefused(WasmBytes.module().section(0, 0xffff_ffffL, (int) 'x').build(),
+        assertRefused(
+                WasmBytes.module().section(0, 0xffff_ffffL, (int) 'x').build(),
                 "a custom section name at byte 10 declares 4294967295 bytes, but only 1 remain");
     }
 
     @Test
     void everyExampleGuestStillLoads() throws IOException {
         try (Stream<Path> files = Files.list(Guests.dir())) {
-            List<Path> wasm = files.filter(f -> f.toString().endsWith(".wasm")).sorted().toList();
+            List<Path> wasm =
+                    files.filter(f -> f.toString().endsWith(".wasm")).sorted().toList();
             assertThat(wasm).hasSizeGreaterThan(10);
             for (Path f : wasm) {
                 byte[] b = Files.readAllBytes(f);
@@ -269,7 +315,8 @@ class ModuleLoaderTest {
     void theFuzzCorpusLoadsOrIsRefusedWithAReason() throws IOException {
         Path corpus = Path.of("src/test/resources/fuzz/module-loader");
         try (Stream<Path> files = Files.list(corpus)) {
-            List<Path> inputs = files.filter(f -> f.toString().endsWith(".wasm")).sorted().toList();
+            List<Path> inputs =
+                    files.filter(f -> f.toString().endsWith(".wasm")).sorted().toList();
             assertThat(inputs).hasSizeGreaterThan(10);
             for (Path input : inputs) {
                 try {

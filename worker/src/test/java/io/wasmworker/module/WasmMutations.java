@@ -38,8 +38,11 @@ final class WasmMutations {
         if (old == null || at + old[1] > s.end()) {
             return in;
         }
-        byte[] content = ByteMutations.splice(Arrays.copyOfRange(in, s.content(), s.end()),
-                at - s.content(), (int) old[1], ByteMutations.leb128(value));
+        byte[] content = ByteMutations.splice(
+                Arrays.copyOfRange(in, s.content(), s.end()),
+                at - s.content(),
+                (int) old[1],
+                ByteMutations.leb128(value));
         return replaceSection(in, s, content);
     }
 
@@ -54,8 +57,22 @@ final class WasmMutations {
     }
 
     private static long interesting(Random r) {
-        long[] values = {0, 1, 2, 0x7f, 0x80, 1000, 1001, 50_000, 65_536, 1_000_000, 805_306_368, 0x7fff_ffffL,
-            0x8000_0000L, 0xffff_ffffL};
+        long[] values = {
+            0,
+            1,
+            2,
+            0x7f,
+            0x80,
+            1000,
+            1001,
+            50_000,
+            65_536,
+            1_000_000,
+            805_306_368,
+            0x7fff_ffffL,
+            0x8000_0000L,
+            0xffff_ffffL
+        };
         return values[r.nextInt(values.length)];
     }
 
@@ -109,10 +126,12 @@ final class WasmMutations {
             }
         }
         List<Section> mine = sections(in);
-        int at = mine.isEmpty() ? Math.min(8, in.length) : mine.get(r.nextInt(mine.size())).start();
+        int at = mine.isEmpty()
+                ? Math.min(8, in.length)
+                : mine.get(r.nextInt(mine.size())).start();
         return ByteMutations.splice(in, at, 0, piece);
     };
 
-    static final List<Fuzzer.Mutation> ALL = List.of(INFLATE_COUNT, INFLATE_INNER, FLIP_INSIDE, DROP_SECTION,
-            DUPLICATE_SECTION, SPLICE_SECTION);
+    static final List<Fuzzer.Mutation> ALL =
+            List.of(INFLATE_COUNT, INFLATE_INNER, FLIP_INSIDE, DROP_SECTION, DUPLICATE_SECTION, SPLICE_SECTION);
 }

@@ -23,7 +23,9 @@ class ExampleGuestsTest {
     private static final Sandbox SANDBOX = new Sandbox();
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final GuestLimits TIGHT = GuestLimits.DEFAULTS
-            .withTimeout(Duration.ofSeconds(2)).withMaxMemoryBytes(16L << 20).withMaxOutputBytes(1 << 20);
+            .withTimeout(Duration.ofSeconds(2))
+            .withMaxMemoryBytes(16L << 20)
+            .withMaxOutputBytes(1 << 20);
 
     @AfterAll
     static void close() {
@@ -39,7 +41,9 @@ class ExampleGuestsTest {
     }
 
     private static JsonNode output(InvocationResult r) {
-        assertThat(r.outcome()).as(r.report() + " stderr: " + r.stderrTailText()).isInstanceOf(Outcome.Success.class);
+        assertThat(r.outcome())
+                .as(r.report() + " stderr: " + r.stderrTailText())
+                .isInstanceOf(Outcome.Success.class);
         return ((Outcome.Success) r.outcome()).output();
     }
 
@@ -60,20 +64,25 @@ class ExampleGuestsTest {
 
     @Test
     void greetSeesTheTaskAttemptAndDeclaresABusinessErrorWithoutAName() throws Exception {
-        InvocationResult ok = run("greet", Invocation.of("{\"name\":\"Ada\"}".getBytes(StandardCharsets.UTF_8))
-                .withTask(Map.of("ATTEMPT", "3")));
+        InvocationResult ok = run(
+                "greet",
+                Invocation.of("{\"name\":\"Ada\"}".getBytes(StandardCharsets.UTF_8))
+                        .withTask(Map.of("ATTEMPT", "3")));
         assertThat(output(ok)).isEqualTo(JSON.readTree("{\"greeting\":\"Hello, Ada!\",\"attempt\":3}"));
 
         InvocationResult err = run("greet", "{}");
-        assertThat(err.outcome()).isInstanceOfSatisfying(Outcome.BusinessError.class,
-                b -> assertThat(b.code()).isEqualTo("NAME_MISSING"));
+        assertThat(err.outcome())
+                .isInstanceOfSatisfying(
+                        Outcome.BusinessError.class, b -> assertThat(b.code()).isEqualTo("NAME_MISSING"));
     }
 
     @Test
     void orderPricingComputesExactCents() throws Exception {
         // gold: 10% of 25.00 = 2.50; SAVE10: 10% of 22.50 = 2.25; DE VAT 19% of 20.25 = 3.8475 -> 3.85
-        JsonNode out = output(run("order-pricing", "{\"orderId\":\"A-1\",\"customer\":{\"tier\":\"gold\",\"country\":\"DE\"},"
-                + "\"lines\":[{\"sku\":\"X\",\"quantity\":2,\"unitPrice\":12.5}],\"couponCode\":\"SAVE10\"}"));
+        JsonNode out = output(run(
+                "order-pricing",
+                "{\"orderId\":\"A-1\",\"customer\":{\"tier\":\"gold\",\"country\":\"DE\"},"
+                        + "\"lines\":[{\"sku\":\"X\",\"quantity\":2,\"unitPrice\":12.5}],\"couponCode\":\"SAVE10\"}"));
         assertThat(out.get("subtotal").decimalValue()).isEqualByComparingTo("25.00");
         assertThat(out.get("discount").decimalValue()).isEqualByComparingTo("4.75");
         assertThat(out.get("tax").decimalValue()).isEqualByComparingTo("3.85");
@@ -83,14 +92,18 @@ class ExampleGuestsTest {
 
     @Test
     void orderPricingBusinessErrorsNameTheProblem() {
-        InvocationResult coupon = run("order-pricing", "{\"orderId\":\"A-1\",\"customer\":{\"tier\":\"gold\",\"country\":\"DE\"},"
-                + "\"lines\":[{\"sku\":\"X\",\"quantity\":1,\"unitPrice\":1}],\"couponCode\":\"FREE\"}");
+        InvocationResult coupon = run(
+                "order-pricing",
+                "{\"orderId\":\"A-1\",\"customer\":{\"tier\":\"gold\",\"country\":\"DE\"},"
+                        + "\"lines\":[{\"sku\":\"X\",\"quantity\":1,\"unitPrice\":1}],\"couponCode\":\"FREE\"}");
         assertThat(coupon.outcome()).isInstanceOfSatisfying(Outcome.BusinessError.class, b -> {
             assertThat(b.code()).isEqualTo("UNKNOWN_COUPON");
             assertThat(b.details().get("couponCode").asText()).isEqualTo("FREE");
         });
-        InvocationResult invalid = run("order-pricing", "{\"orderId\":\"A-1\",\"customer\":{\"tier\":\"gold\",\"country\":\"DE\"},"
-                + "\"lines\":[{\"sku\":\"X\",\"quantity\":0,\"unitPrice\":1}]}");
+        InvocationResult invalid = run(
+                "order-pricing",
+                "{\"orderId\":\"A-1\",\"customer\":{\"tier\":\"gold\",\"country\":\"DE\"},"
+                        + "\"lines\":[{\"sku\":\"X\",\"quantity\":0,\"unitPrice\":1}]}");
         assertThat(invalid.outcome()).isInstanceOfSatisfying(Outcome.BusinessError.class, b -> {
             assertThat(b.code()).isEqualTo("INVALID_ORDER");
             assertThat(b.details().get("field").asText()).isEqualTo("lines[0].quantity");
@@ -104,7 +117,9 @@ class ExampleGuestsTest {
             // the count is under test, not the speed: a limit a busy 2-core machine cannot miss
             Invocation sieve = Invocation.of("{\"n\":1000000}".getBytes(StandardCharsets.UTF_8))
                     .withLimits(TIGHT.withTimeout(java.time.Duration.ofSeconds(60)));
-            assertThat(output(run(guest, sieve)).get("primes").asLong()).as(guest).isEqualTo(78498);
+            assertThat(output(run(guest, sieve)).get("primes").asLong())
+                    .as(guest)
+                    .isEqualTo(78498);
         }
     }
 
@@ -112,8 +127,10 @@ class ExampleGuestsTest {
     void endlessLoopsAreStoppedAtTheTimeout() {
         for (String guest : List.of("hostile-spin", "hostile-spin-wat")) {
             long start = System.nanoTime();
-            InvocationResult r = run(guest, Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
-                    .withLimits(TIGHT.withTimeout(Duration.ofMillis(500))));
+            InvocationResult r = run(
+                    guest,
+                    Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
+                            .withLimits(TIGHT.withTimeout(Duration.ofMillis(500))));
             failure(r, FailureKind.TIMEOUT);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).as(guest).isLessThan(Duration.ofSeconds(3));
         }
@@ -154,8 +171,10 @@ class ExampleGuestsTest {
 
     @Test
     void aStderrFloodKeepsOnlyTheTail() {
-        InvocationResult r = run("hostile-stderr-flood", Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
-                .withLimits(TIGHT.withTimeout(Duration.ofMillis(500))));
+        InvocationResult r = run(
+                "hostile-stderr-flood",
+                Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
+                        .withLimits(TIGHT.withTimeout(Duration.ofMillis(500))));
         failure(r, FailureKind.TIMEOUT);
         assertThat(r.metrics().stderrBytes()).isGreaterThan(1 << 20);
         assertThat(r.stderrTail()).hasSize(TIGHT.maxStderrBytes());
@@ -163,8 +182,10 @@ class ExampleGuestsTest {
 
     @Test
     void nonJsonOutputIsAnInvalidOutputFailure() {
-        assertThat(failure(run("hostile-invalid-json", "{}"), FailureKind.INVALID_OUTPUT).reason())
-                .contains("not valid JSON").contains("this is not json");
+        assertThat(failure(run("hostile-invalid-json", "{}"), FailureKind.INVALID_OUTPUT)
+                        .reason())
+                .contains("not valid JSON")
+                .contains("this is not json");
     }
 
     @Test
@@ -188,7 +209,9 @@ class ExampleGuestsTest {
             List<Future<String>> results = new ArrayList<>();
             for (int i = 0; i < 40; i++) {
                 String name = "n" + i;
-                results.add(callers.submit(() -> output(run("greet", "{\"name\":\"" + name + "\"}")).get("greeting").asText()));
+                results.add(callers.submit(() -> output(run("greet", "{\"name\":\"" + name + "\"}"))
+                        .get("greeting")
+                        .asText()));
             }
             for (int i = 0; i < 40; i++) {
                 assertThat(results.get(i).get()).isEqualTo("Hello, n" + i + "!");

@@ -37,7 +37,8 @@ class GuestHeapLimitTest {
 
     private static Measured run(GuestModule m, GuestLimits limits) {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        Invocation invocation = Invocation.of("{}".getBytes(StandardCharsets.UTF_8)).withLimits(limits);
+        Invocation invocation =
+                Invocation.of("{}".getBytes(StandardCharsets.UTF_8)).withLimits(limits);
         long before = threads.getCurrentThreadAllocatedBytes();
         InvocationResult r = SANDBOX.run(m, invocation);
         return new Measured(r, threads.getCurrentThreadAllocatedBytes() - before);
@@ -48,8 +49,8 @@ class GuestHeapLimitTest {
      * load-time bounds (on the number of tables, for one) this limit must not depend on.
      */
     private static GuestModule unloaded(byte[] wasm) {
-        return new GuestModule(Digest.of(wasm), Parser.parse(wasm), InterpreterMachine::new, GuestStyle.COMMAND,
-                wasm.length, 0);
+        return new GuestModule(
+                Digest.of(wasm), Parser.parse(wasm), InterpreterMachine::new, GuestStyle.COMMAND, wasm.length, 0);
     }
 
     private static Outcome.Failure failure(InvocationResult r) {
@@ -65,12 +66,14 @@ class GuestHeapLimitTest {
     @Test
     void aTableOfTenMillionEntriesIsRefusedBeforeItIsAllocated() {
         // 10M entries are ~80 MB of host heap (an int and a reference each): above the default 64 MiB
-        var m = Guests.watModule("(module (memory (export \"memory\") 1) (table 10000000 funcref)"
-                + " (func (export \"_start\")))");
+        var m = Guests.watModule(
+                "(module (memory (export \"memory\") 1) (table 10000000 funcref)" + " (func (export \"_start\")))");
         Measured run = run(m, GuestLimits.DEFAULTS);
         Outcome.Failure f = failure(run.result());
         assertThat(f.kind()).isEqualTo(FailureKind.MEMORY_LIMIT);
-        assertThat(f.reason()).contains("1 table of 10000000 initial entries").contains("table 0: 10000000")
+        assertThat(f.reason())
+                .contains("1 table of 10000000 initial entries")
+                .contains("table 0: 10000000")
                 .contains("memory limit of 64 MiB");
         assertThat(run.allocatedBytes()).as("heap allocated by the run").isLessThan(SMALL_ALLOCATION);
     }
@@ -78,23 +81,26 @@ class GuestHeapLimitTest {
     @Test
     void aFewHundredBytesDeclaringManyBigTablesAreRefusedBeforeTheHeapRunsOut() {
         // 100 tables of Chicory's maximum 10M entries: 8 GB of heap without the limit
-        byte[] wasm = Guests.wat("(module (memory (export \"memory\") 1)"
-                + " (table 10000000 funcref)".repeat(100) + " (func (export \"_start\")))");
+        byte[] wasm = Guests.wat("(module (memory (export \"memory\") 1)" + " (table 10000000 funcref)".repeat(100)
+                + " (func (export \"_start\")))");
         assertThat(wasm.length).isLessThan(1000);
         Measured run = run(unloaded(wasm), GuestLimits.DEFAULTS);
         Outcome.Failure f = failure(run.result());
         assertThat(f.kind()).isEqualTo(FailureKind.MEMORY_LIMIT);
-        assertThat(f.reason()).contains("100 tables of 1000000000 initial entries in all")
-                .contains("table 4: 10000000, ...").doesNotContain("heap ran out");
+        assertThat(f.reason())
+                .contains("100 tables of 1000000000 initial entries in all")
+                .contains("table 4: 10000000, ...")
+                .doesNotContain("heap ran out");
         assertThat(run.allocatedBytes()).isLessThan(SMALL_ALLOCATION);
     }
 
     @Test
     void tablesAndLinearMemoryShareTheLimit() {
         // 60 pages (3.75 MiB) fit a 4 MiB limit, and so do 40000 entries (~320 KB), but not both
-        var m = Guests.watModule("(module (memory (export \"memory\") 60) (table 40000 funcref)"
-                + " (func (export \"_start\")))");
-        Outcome.Failure f = failure(run(m, GuestLimits.DEFAULTS.withMaxMemoryBytes(4L << 20)).result());
+        var m = Guests.watModule(
+                "(module (memory (export \"memory\") 60) (table 40000 funcref)" + " (func (export \"_start\")))");
+        Outcome.Failure f = failure(
+                run(m, GuestLimits.DEFAULTS.withMaxMemoryBytes(4L << 20)).result());
         assertThat(f.kind()).isEqualTo(FailureKind.MEMORY_LIMIT);
         assertThat(f.reason()).contains("table 0: 40000").contains("3840 KiB of memory and tables already taken");
     }
@@ -104,8 +110,9 @@ class GuestHeapLimitTest {
         // each memory alone fits the 64 MiB limit (600 pages = 37.5 MiB), the pair does not
         // (module (memory (export "memory") 600) (memory 600) (func (export "_start"))): multi-memory,
         // hand-assembled (the test's WAT assembler refuses it)
-        byte[] wasm = HexFormat.of().parseHex("0061736d01000000" + "0104016000000302010005070200d80400d804"
-                + "071302066d656d6f72790200065f737461727400000a040102000b");
+        byte[] wasm = HexFormat.of()
+                .parseHex("0061736d01000000" + "0104016000000302010005070200d80400d804"
+                        + "071302066d656d6f72790200065f737461727400000a040102000b");
         Measured run = run(unloaded(wasm), GuestLimits.DEFAULTS);
         Outcome.Failure f = failure(run.result());
         assertThat(f.kind()).isEqualTo(FailureKind.MEMORY_LIMIT);
@@ -142,7 +149,10 @@ class GuestHeapLimitTest {
         Measured run = run(m, GuestLimits.DEFAULTS);
         Outcome.Failure f = failure(run.result());
         assertThat(f.kind()).isEqualTo(FailureKind.MEMORY_LIMIT);
-        assertThat(f.reason()).contains("memory limit of 64 MiB").contains("1 table.grow refused").contains("trapped");
+        assertThat(f.reason())
+                .contains("memory limit of 64 MiB")
+                .contains("1 table.grow refused")
+                .contains("trapped");
         assertThat(run.allocatedBytes()).isLessThan(SMALL_ALLOCATION);
     }
 
@@ -157,7 +167,9 @@ class GuestHeapLimitTest {
                                                 (i32.const 1000))
                                        (table.size $t))))
                 """.formatted(count));
-        assertThat(emitted(run(m, GuestLimits.DEFAULTS).result())).as("(grow + 1) * 1000 + size").isEqualTo(5);
+        assertThat(emitted(run(m, GuestLimits.DEFAULTS).result()))
+                .as("(grow + 1) * 1000 + size")
+                .isEqualTo(5);
     }
 
     @Test
@@ -168,7 +180,8 @@ class GuestHeapLimitTest {
                   (call $emit (i32.add (i32.mul (table.grow $t (ref.null func) (i32.const 0)) (i32.const 1000))
                                        (i32.add (table.grow $t (ref.null func) (i32.const 3)) (table.size $t)))))
                 """);
-        assertThat(emitted(run(m, GuestLimits.DEFAULTS).result())).as("0 grow -> 2, then 3 more -> 2, size 5")
+        assertThat(emitted(run(m, GuestLimits.DEFAULTS).result()))
+                .as("0 grow -> 2, then 3 more -> 2, size 5")
                 .isEqualTo(2 * 1000 + 2 + 5);
     }
 
@@ -177,12 +190,13 @@ class GuestHeapLimitTest {
      * in one instruction, in Chicory's own GC heap that no limit charges. Hand-assembled (the test's
      * WAT assembler knows no GC).
      */
-    private static final byte[] GC_ARRAY_BOMB = HexFormat.of().parseHex("0061736d01000000"
-            + "0107025e7e01600000" // types: (array (mut i64)), (func)
-            + "03020101" + "0503010001" // one function; memory 1
-            + "060701630001d0000b" // global (mut (ref null 0)) = ref.null 0
-            + "071302066d656d6f72790200065f737461727400000a" // exports memory, _start
-            + "11010f004200418084afdf00fb060024000b"); // i64.const 0, i32.const 2e8, array.new 0, global.set 0
+    private static final byte[] GC_ARRAY_BOMB = HexFormat.of()
+            .parseHex("0061736d01000000"
+                    + "0107025e7e01600000" // types: (array (mut i64)), (func)
+                    + "03020101" + "0503010001" // one function; memory 1
+                    + "060701630001d0000b" // global (mut (ref null 0)) = ref.null 0
+                    + "071302066d656d6f72790200065f737461727400000a" // exports memory, _start
+                    + "11010f004200418084afdf00fb060024000b"); // i64.const 0, i32.const 2e8, array.new 0, global.set 0
 
     @Test
     void aWasmGcModuleIsRefusedBeforeItRuns() {

@@ -28,11 +28,20 @@ class GuestTextTest {
 
     @Test
     void theOneLineReportEscapesTheGuestsWords() {
-        var business = new InvocationResult(new Outcome.BusinessError("E\u001b[31m\nFAKE", "m", NullNode.getInstance()),
-                new byte[0], new byte[0], InvocationMetrics.notRun(0, 0, "business_error"));
-        assertThat(business.report()).contains("code=E\\u001b[31m\\nFAKE").doesNotContain("\u001b").doesNotContain("\n");
-        var failure = new InvocationResult(new Outcome.Failure(FailureKind.INVALID_OUTPUT, "not JSON: \r\u001b[1A"),
-                new byte[0], new byte[0], InvocationMetrics.notRun(0, 0, "invalid_output"));
+        var business = new InvocationResult(
+                new Outcome.BusinessError("E\u001b[31m\nFAKE", "m", NullNode.getInstance()),
+                new byte[0],
+                new byte[0],
+                InvocationMetrics.notRun(0, 0, "business_error"));
+        assertThat(business.report())
+                .contains("code=E\\u001b[31m\\nFAKE")
+                .doesNotContain("\u001b")
+                .doesNotContain("\n");
+        var failure = new InvocationResult(
+                new Outcome.Failure(FailureKind.INVALID_OUTPUT, "not JSON: \r\u001b[1A"),
+                new byte[0],
+                new byte[0],
+                InvocationMetrics.notRun(0, 0, "invalid_output"));
         assertThat(failure.report()).contains("reason=\"not JSON: \\r\\u001b[1A\"");
     }
 }

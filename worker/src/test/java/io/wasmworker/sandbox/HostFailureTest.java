@@ -26,7 +26,8 @@ class HostFailureTest {
         SANDBOX.close();
     }
 
-    private static final GuestModule EMIT_ONE = Guests.emitting("", "(func (export \"_start\") (call $emit (i32.const 1)))");
+    private static final GuestModule EMIT_ONE =
+            Guests.emitting("", "(func (export \"_start\") (call $emit (i32.const 1)))");
 
     /** Reads the real-time clock once, then emits 7. */
     private static final GuestModule READS_CLOCK = Guests.emitting("""
@@ -38,18 +39,37 @@ class HostFailureTest {
             """);
 
     private static Invocation withClock(Supplier<GuestClock> clock) {
-        return new Invocation("{}".getBytes(StandardCharsets.UTF_8), GuestLimits.DEFAULTS, Map.of(), clock,
-                GuestRandom::secure, null, null);
+        return new Invocation(
+                "{}".getBytes(StandardCharsets.UTF_8),
+                GuestLimits.DEFAULTS,
+                Map.of(),
+                clock,
+                GuestRandom::secure,
+                null,
+                null);
     }
 
     /** A clock whose readings throw what {@code error} makes. */
     private static GuestClock throwingClock(Supplier<Error> error) {
         GuestClock system = GuestClock.system();
         return new GuestClock() {
-            @Override public long realtimeNanos() { throw error.get(); }
-            @Override public long monotonicNanos() { throw error.get(); }
-            @Override public long state() { return system.state(); }
-            @Override public void restore(long state) {}
+            @Override
+            public long realtimeNanos() {
+                throw error.get();
+            }
+
+            @Override
+            public long monotonicNanos() {
+                throw error.get();
+            }
+
+            @Override
+            public long state() {
+                return system.state();
+            }
+
+            @Override
+            public void restore(long state) {}
         };
     }
 
@@ -59,7 +79,9 @@ class HostFailureTest {
     }
 
     private static void assertTheSandboxCarriesOn() {
-        assertThat(SANDBOX.pendingDeadlines()).as("the run's deadline was cancelled").isZero();
+        assertThat(SANDBOX.pendingDeadlines())
+                .as("the run's deadline was cancelled")
+                .isZero();
         assertThat(Thread.currentThread().isInterrupted()).isFalse();
         InvocationResult next = SANDBOX.run(EMIT_ONE, Invocation.of("{}".getBytes(StandardCharsets.UTF_8)));
         assertThat(next.outcome()).as(next.report()).isInstanceOf(Outcome.Success.class);
@@ -78,8 +100,8 @@ class HostFailureTest {
 
     @Test
     void anOutOfMemoryErrorOutsideTheGuestsOwnAllocationsIsInternalNotTheGuestsFault() {
-        InvocationResult r = SANDBOX.run(READS_CLOCK,
-                withClock(() -> throwingClock(() -> new OutOfMemoryError("test: Java heap space"))));
+        InvocationResult r = SANDBOX.run(
+                READS_CLOCK, withClock(() -> throwingClock(() -> new OutOfMemoryError("test: Java heap space"))));
         Outcome.Failure f = failure(r);
         assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
         assertThat(f.reason()).contains("outside the guest's own allocations").contains("-Xmx");
@@ -88,8 +110,8 @@ class HostFailureTest {
 
     @Test
     void anErrorFromAHostFunctionWhileTheGuestRunsIsAFailure() {
-        InvocationResult r = SANDBOX.run(READS_CLOCK,
-                withClock(() -> throwingClock(() -> new AssertionError("test: a host bug"))));
+        InvocationResult r =
+                SANDBOX.run(READS_CLOCK, withClock(() -> throwingClock(() -> new AssertionError("test: a host bug"))));
         Outcome.Failure f = failure(r);
         assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
         assertThat(f.reason()).contains("AssertionError: test: a host bug");
@@ -120,14 +142,21 @@ class HostFailureTest {
      */
     @Test
     void theHeapRunningOutInTheGuestsOwnAllocationIsAMemoryLimitFailure() throws Exception {
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx64m", "-cp", System.getProperty("java.class.path"), HeapExhaustion.class.getName())
-                .redirectErrorStream(true).start();
+        Process child = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx64m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        HeapExhaustion.class.getName())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(child.exitValue()).as(out).isZero();
-        assertThat(out).contains("first: memory_limit: the worker's heap ran out while the guest allocated memory"
-                + " within its limit of 128 MiB").contains("next: success");
+        assertThat(out)
+                .contains("first: memory_limit: the worker's heap ran out while the guest allocated memory"
+                        + " within its limit of 128 MiB")
+                .contains("next: success");
     }
 
     /** Runs in the child JVM: a guest growing to 128 MiB in a 64 MiB heap, then a small one. */
@@ -135,12 +164,15 @@ class HostFailureTest {
         public static void main(String[] args) {
             var grows = Guests.emitting("", "(func (export \"_start\") (call $emit (memory.grow (i32.const 2047))))");
             try (Sandbox sandbox = new Sandbox()) {
-                InvocationResult first = sandbox.run(grows, Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
-                        .withLimits(GuestLimits.DEFAULTS.withMaxMemoryBytes(128L << 20)));
+                InvocationResult first = sandbox.run(
+                        grows,
+                        Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
+                                .withLimits(GuestLimits.DEFAULTS.withMaxMemoryBytes(128L << 20)));
                 System.out.println("first: " + first.outcome().label() + ": "
                         + (first.outcome() instanceof Outcome.Failure f ? f.reason() : ""));
                 InvocationResult next = sandbox.run(EMIT_ONE, Invocation.of("{}".getBytes(StandardCharsets.UTF_8)));
-                System.out.println("next: " + next.outcome().label() + " deadlines left: " + sandbox.pendingDeadlines());
+                System.out.println(
+                        "next: " + next.outcome().label() + " deadlines left: " + sandbox.pendingDeadlines());
             }
         }
     }

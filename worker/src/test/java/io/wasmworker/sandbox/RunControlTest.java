@@ -21,10 +21,10 @@ import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The adapters' handle on a running guest: suspend at the next checkpoint, cancel at once. */
 class RunControlTest {
@@ -42,7 +42,8 @@ class RunControlTest {
     }
 
     private static Invocation checkpointed(LocalSnapshotStore store, int attempt, Consumer<Manifest> published) {
-        return Invocation.of(INPUT).deterministic(7)
+        return Invocation.of(INPUT)
+                .deterministic(7)
                 .withCheckpoints(new CheckpointContext(store, "task", attempt, ON_REQUEST, published));
     }
 
@@ -50,18 +51,22 @@ class RunControlTest {
     @ValueSource(strings = {"ckpt-step-c", "ckpt-async-rust"})
     void aSuspendedGuestStopsAtItsNextCheckpointAndTheRetryEndsExactlyLikeAnUninterruptedRun(String guest) {
         GuestModule module = Guests.module(guest);
-        InvocationResult uninterrupted = SANDBOX.run(module, Invocation.of(INPUT).deterministic(7));
+        InvocationResult uninterrupted =
+                SANDBOX.run(module, Invocation.of(INPUT).deterministic(7));
         assertThat(uninterrupted.outcome()).as(uninterrupted.report()).isInstanceOf(Outcome.Success.class);
 
         LocalSnapshotStore store = new LocalSnapshotStore(dir, false);
         RunControl control = new RunControl();
         List<Long> published = new CopyOnWriteArrayList<>();
-        InvocationResult suspended = SANDBOX.run(module, checkpointed(store, 1, m -> {
-            published.add(m.sequence());
-            if (m.sequence() == 3) {
-                control.suspend(); // as a shutdown would, while the guest runs
-            }
-        }).withControl(control));
+        InvocationResult suspended = SANDBOX.run(
+                module,
+                checkpointed(store, 1, m -> {
+                            published.add(m.sequence());
+                            if (m.sequence() == 3) {
+                                control.suspend(); // as a shutdown would, while the guest runs
+                            }
+                        })
+                        .withControl(control));
 
         assertThat(suspended.outcome()).isInstanceOf(Outcome.Failure.class);
         Outcome.Failure failure = (Outcome.Failure) suspended.outcome();
@@ -74,7 +79,9 @@ class RunControlTest {
         InvocationResult resumed = SANDBOX.run(module, checkpointed(store, 2, m -> {}));
         assertThat(resumed.outcome()).as(resumed.report()).isInstanceOf(Outcome.Success.class);
         assertThat(resumed.metrics().resumedFromSequence()).isEqualTo(3);
-        assertThat(steps(resumed.stderrTail())).as("no step before the checkpoint ran again").startsWith(4)
+        assertThat(steps(resumed.stderrTail()))
+                .as("no step before the checkpoint ran again")
+                .startsWith(4)
                 .allMatch(s -> s > 3);
         assertThat(resumed.stdout()).isEqualTo(uninterrupted.stdout());
     }
@@ -84,16 +91,23 @@ class RunControlTest {
         RunControl control = new RunControl();
         ScheduledExecutorService later = Executors.newSingleThreadScheduledExecutor();
         try {
-            later.schedule(() -> control.cancel("the heartbeat says the attempt timed out"), 300, TimeUnit.MILLISECONDS);
+            later.schedule(
+                    () -> control.cancel("the heartbeat says the attempt timed out"), 300, TimeUnit.MILLISECONDS);
             long start = System.nanoTime();
-            InvocationResult r = SANDBOX.run(Guests.module("hostile-spin"), Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
-                    .withLimits(GuestLimits.DEFAULTS.withTimeout(Duration.ofSeconds(20))).withControl(control));
+            InvocationResult r = SANDBOX.run(
+                    Guests.module("hostile-spin"),
+                    Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
+                            .withLimits(GuestLimits.DEFAULTS.withTimeout(Duration.ofSeconds(20)))
+                            .withControl(control));
             long millis = (System.nanoTime() - start) / 1_000_000;
 
-            assertThat(r.outcome()).isEqualTo(new Outcome.Failure(FailureKind.CANCELLED,
-                    "the run was cancelled: the heartbeat says the attempt timed out"));
+            assertThat(r.outcome())
+                    .isEqualTo(new Outcome.Failure(
+                            FailureKind.CANCELLED, "the run was cancelled: the heartbeat says the attempt timed out"));
             assertThat(millis).as("stopped long before its 20 s limit").isLessThan(10_000);
-            assertThat(Thread.currentThread().isInterrupted()).as("the interrupt does not outlive the run").isFalse();
+            assertThat(Thread.currentThread().isInterrupted())
+                    .as("the interrupt does not outlive the run")
+                    .isFalse();
         } finally {
             later.shutdownNow();
         }
@@ -103,9 +117,11 @@ class RunControlTest {
     void aRunCancelledBeforeItStartsDoesNotRun() {
         RunControl control = new RunControl();
         control.cancel("shutting down");
-        InvocationResult r = SANDBOX.run(Guests.module("echo"), Invocation.of("{\"a\":1}".getBytes(StandardCharsets.UTF_8))
-                .withControl(control));
-        assertThat(r.outcome()).isEqualTo(new Outcome.Failure(FailureKind.CANCELLED, "the run was cancelled: shutting down"));
+        InvocationResult r = SANDBOX.run(
+                Guests.module("echo"),
+                Invocation.of("{\"a\":1}".getBytes(StandardCharsets.UTF_8)).withControl(control));
+        assertThat(r.outcome())
+                .isEqualTo(new Outcome.Failure(FailureKind.CANCELLED, "the run was cancelled: shutting down"));
         assertThat(r.stdout()).isEmpty();
     }
 
@@ -114,7 +130,8 @@ class RunControlTest {
         GuestModule module = Guests.module("ckpt-step-c");
         LocalSnapshotStore store = new LocalSnapshotStore(dir, false);
         RunControl control = new RunControl();
-        InvocationResult second = SANDBOX.run(module, checkpointed(store, 2, m -> control.suspend()).withControl(control));
+        InvocationResult second = SANDBOX.run(
+                module, checkpointed(store, 2, m -> control.suspend()).withControl(control));
         assertThat(((Outcome.Failure) second.outcome()).kind()).isEqualTo(FailureKind.SUSPENDED);
 
         InvocationResult zombie = SANDBOX.run(module, checkpointed(store, 1, m -> {}));

@@ -45,7 +45,8 @@ class SandboxWatTest {
 
     @Test
     void aRunInterruptedByItsCallerIsCancelledNotTimedOut() throws Exception {
-        var m = Guests.watModule("(module (memory (export \"memory\") 1) (func (export \"_start\") (loop $l (br $l))))");
+        var m = Guests.watModule(
+                "(module (memory (export \"memory\") 1) (func (export \"_start\") (loop $l (br $l))))");
         InvocationResult[] result = new InvocationResult[1];
         boolean[] stillInterrupted = new boolean[1];
         Thread caller = new Thread(() -> {
@@ -60,12 +61,15 @@ class SandboxWatTest {
             assertThat(f.kind()).isEqualTo(FailureKind.CANCELLED);
             assertThat(f.reason()).contains("its thread was interrupted");
         });
-        assertThat(stillInterrupted[0]).as("the caller's own interrupt is left for the caller to see").isTrue();
+        assertThat(stillInterrupted[0])
+                .as("the caller's own interrupt is left for the caller to see")
+                .isTrue();
     }
 
     @Test
     void aStepGuestReturningSomethingElseThanZeroOrOneFails() {
-        var m = Guests.watModule("(module (memory (export \"memory\") 1) (func (export \"ww_step\") (result i32) (i32.const 7)))");
+        var m = Guests.watModule(
+                "(module (memory (export \"memory\") 1) (func (export \"ww_step\") (result i32) (i32.const 7)))");
         assertThat(run(m, input("{}")).outcome()).isInstanceOfSatisfying(Outcome.Failure.class, f -> {
             assertThat(f.kind()).isEqualTo(FailureKind.TRAP);
             assertThat(f.reason()).contains("ww_step returned 7");
@@ -85,16 +89,19 @@ class SandboxWatTest {
     @Test
     void interpretedBrIfLoopIsStoppedByTheTimeout() {
         // Chicory 1.7.5's interpreter ignores interrupts on br_if back edges; our listener must not.
-        String spin = "(module (memory (export \"memory\") 1) (func (export \"_start\") (loop $l (br_if $l (i32.const 1)))))";
+        String spin =
+                "(module (memory (export \"memory\") 1) (func (export \"_start\") (loop $l (br_if $l (i32.const 1)))))";
         GuestModule compiled = Guests.watModule(spin);
-        GuestModule interpreted = new GuestModule(compiled.digest(), compiled.wasm(), InterpreterMachine::new, compiled.style(),
-                compiled.sizeBytes(), 0);
+        GuestModule interpreted = new GuestModule(
+                compiled.digest(), compiled.wasm(), InterpreterMachine::new, compiled.style(), compiled.sizeBytes(), 0);
         Invocation inv = input("{}").withLimits(GuestLimits.DEFAULTS.withTimeout(Duration.ofMillis(300)));
         for (GuestModule m : new GuestModule[] {compiled, interpreted}) {
             long start = System.nanoTime();
             InvocationResult r = run(m, inv);
-            assertThat(r.outcome()).as(r.report()).isEqualTo(
-                    new Outcome.Failure(FailureKind.TIMEOUT, "the guest ran past its time limit of 300 ms and was stopped"));
+            assertThat(r.outcome())
+                    .as(r.report())
+                    .isEqualTo(new Outcome.Failure(
+                            FailureKind.TIMEOUT, "the guest ran past its time limit of 300 ms and was stopped"));
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
         }
     }
@@ -141,7 +148,9 @@ class SandboxWatTest {
     @Test
     void stdinIsServedInPiecesAndTheReadPositionAdvances() {
         // reads stdin 3 bytes at a time and reports the total
-        var m = Guests.emitting("(import \"wasi_snapshot_preview1\" \"fd_read\" (func $fd_read (param i32 i32 i32 i32) (result i32)))", """
+        var m = Guests.emitting(
+                "(import \"wasi_snapshot_preview1\" \"fd_read\" (func $fd_read (param i32 i32 i32 i32) (result i32)))",
+                """
                 (func (export "_start") (local $total i32)
                   (loop $more
                     (i32.store (i32.const 100) (i32.const 200))
@@ -158,7 +167,9 @@ class SandboxWatTest {
     @Test
     void hostileIovecLengthsNeitherAllocateNorCrashTheHost() {
         // asks fd_read for 2 GiB into a 64 KiB memory: served from the small input, no host allocation
-        var m = Guests.emitting("(import \"wasi_snapshot_preview1\" \"fd_read\" (func $fd_read (param i32 i32 i32 i32) (result i32)))", """
+        var m = Guests.emitting(
+                "(import \"wasi_snapshot_preview1\" \"fd_read\" (func $fd_read (param i32 i32 i32 i32) (result i32)))",
+                """
                 (func (export "_start")
                   (i32.store (i32.const 100) (i32.const 200))
                   (i32.store (i32.const 104) (i32.const 0x7fffffff))
@@ -181,7 +192,8 @@ class SandboxWatTest {
                                        (call $prestat (i32.const 3) (i32.const 120)))))
                 """);
         // WASM_WORKER_ABI, WASM_WORKER_IMPORTS and the two task keys; nothing from the host
-        assertThat(emitted(run(m, input("{}").withTask(Map.of("ID", "t-1", "ATTEMPT", "2"))))).isEqualTo(408);
+        assertThat(emitted(run(m, input("{}").withTask(Map.of("ID", "t-1", "ATTEMPT", "2")))))
+                .isEqualTo(408);
     }
 
     @Test
@@ -223,8 +235,8 @@ class SandboxWatTest {
             assertThat(f.reason()).contains("not valid JSON");
         });
         assertThat(run(m, input("{} {}")).outcome().label()).isEqualTo("invalid_input");
-        InvocationResult big = run(m, input("[" + "1,".repeat(100) + "1]")
-                .withLimits(GuestLimits.DEFAULTS.withMaxInputBytes(50)));
+        InvocationResult big =
+                run(m, input("[" + "1,".repeat(100) + "1]").withLimits(GuestLimits.DEFAULTS.withMaxInputBytes(50)));
         assertThat(((Outcome.Failure) big.outcome()).reason()).contains("more than the input limit of 50 bytes");
     }
 }

@@ -15,7 +15,8 @@ class CheckpointRefTest {
 
     @Test
     void textThatIsNoReferenceIsRefusedSayingWhy() {
-        assertThatThrownBy(() -> CheckpointRef.parse("camunda:1")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> CheckpointRef.parse("camunda:1"))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("'camunda:1' names no task");
         assertThatThrownBy(() -> CheckpointRef.parse("@3")).hasMessageContaining("names no task");
         assertThatThrownBy(() -> CheckpointRef.parse("camunda:1@x")).hasMessageContaining("no checkpoint generation");
@@ -29,7 +30,9 @@ class CheckpointRefTest {
         assertThat(CheckpointRef.parse("t@4").isAtLeast(three)).isTrue();
         assertThat(three.isAtLeast(three)).isTrue();
         assertThat(CheckpointRef.parse("t@2").isAtLeast(three)).isFalse();
-        assertThat(CheckpointRef.parse("u@9").isAtLeast(three)).as("another task's").isFalse();
+        assertThat(CheckpointRef.parse("u@9").isAtLeast(three))
+                .as("another task's")
+                .isFalse();
     }
 
     @Test

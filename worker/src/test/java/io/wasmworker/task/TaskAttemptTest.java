@@ -48,11 +48,11 @@ class TaskAttemptTest {
     void setUp() {
         artifacts = new LocalArtifactStore(dir.resolve("artifacts"));
         snapshots = new LocalSnapshotStore(dir.resolve("snapshots"), false);
-        runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8), countingReads(snapshots),
-                sandbox);
+        runner = new TaskRunner(
+                artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8), countingReads(snapshots), sandbox);
         artifacts.bindName("logic", artifacts.put(Guests.bytes("ckpt-step-c")));
-        binding = new TaskBinding(ArtifactRef.parse("logic"), GuestLimits.DEFAULTS,
-                new CheckpointPolicy(1, Duration.ZERO, true));
+        binding = new TaskBinding(
+                ArtifactRef.parse("logic"), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
     }
 
     @AfterEach
@@ -62,8 +62,8 @@ class TaskAttemptTest {
 
     /** The store, counting the manifest reads ({@code latest}). */
     private SnapshotStore countingReads(SnapshotStore store) {
-        return (SnapshotStore) Proxy.newProxyInstance(SnapshotStore.class.getClassLoader(),
-                new Class<?>[] {SnapshotStore.class}, (proxy, method, args) -> {
+        return (SnapshotStore) Proxy.newProxyInstance(
+                SnapshotStore.class.getClassLoader(), new Class<?>[] {SnapshotStore.class}, (proxy, method, args) -> {
                     if (method.getName().equals("latest")) {
                         manifestReads.incrementAndGet();
                     }
@@ -104,7 +104,9 @@ class TaskAttemptTest {
         assertThat(r.metrics().resumedFromSequence()).isEqualTo(1);
         assertThat(manifestReads).as("reads of the manifest").hasValue(1);
 
-        assertThat(retry.checkpoint()).get().satisfies(c -> assertThat(c.isAtLeast(suspended)).isTrue());
+        assertThat(retry.checkpoint())
+                .get()
+                .satisfies(c -> assertThat(c.isAtLeast(suspended)).isTrue());
         assertThat(retry.hasCheckpoints()).isTrue();
         retry.finished();
         assertThat(snapshots.latest("t")).isEmpty();
@@ -126,8 +128,8 @@ class TaskAttemptTest {
     void theGuestSeesOneMetadataMapWithTheKeyAndAttemptAddedUnlessGiven() {
         TaskAttempt attempt = runner.open(TaskKey.of("camunda:42"), binding, 3);
         attempt.run(INPUT, Map.of("SOURCE", "test", "ID", "42"), null, null);
-        assertThat(attempt.metadata()).containsExactlyInAnyOrderEntriesOf(
-                Map.of("SOURCE", "test", "ID", "42", "ATTEMPT", "3"));
+        assertThat(attempt.metadata())
+                .containsExactlyInAnyOrderEntriesOf(Map.of("SOURCE", "test", "ID", "42", "ATTEMPT", "3"));
         assertThatThrownBy(() -> attempt.metadata().put("X", "y")).isInstanceOf(UnsupportedOperationException.class);
     }
 
@@ -135,7 +137,8 @@ class TaskAttemptTest {
     void anAttemptRunsOnce() {
         TaskAttempt attempt = runner.open(TaskKey.of("once"), TaskBinding.of(ArtifactRef.parse("logic")), 1);
         attempt.run(INPUT, Map.of(), null, null);
-        assertThatThrownBy(() -> attempt.run(INPUT, Map.of(), null, null)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> attempt.run(INPUT, Map.of(), null, null))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("attempt 1 of task 'once' has already run");
     }
 

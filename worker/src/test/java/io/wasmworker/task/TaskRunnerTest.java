@@ -2,12 +2,17 @@ package io.wasmworker.task;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
+import io.wasmworker.checkpoint.store.SnapshotStore;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.sandbox.FailureKind;
@@ -17,11 +22,6 @@ import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.RunControl;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.testing.Guests;
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
-import io.wasmworker.checkpoint.store.SnapshotStore;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
@@ -62,10 +62,16 @@ class TaskRunnerTest {
         return run(runner, binding, key, 1, input, null, null);
     }
 
-    private static InvocationResult run(TaskRunner runner, TaskBinding binding, String key, int attempt, String input,
-            RunControl control, java.util.function.Consumer<CheckpointRef> onCheckpoint) {
-        return runner.open(TaskKey.of(key), binding, attempt).run(input.getBytes(StandardCharsets.UTF_8),
-                Map.of("SOURCE", "test"), control, onCheckpoint);
+    private static InvocationResult run(
+            TaskRunner runner,
+            TaskBinding binding,
+            String key,
+            int attempt,
+            String input,
+            RunControl control,
+            java.util.function.Consumer<CheckpointRef> onCheckpoint) {
+        return runner.open(TaskKey.of(key), binding, attempt)
+                .run(input.getBytes(StandardCharsets.UTF_8), Map.of("SOURCE", "test"), control, onCheckpoint);
     }
 
     @Test
@@ -83,8 +89,8 @@ class TaskRunnerTest {
     @Test
     void aTaskStartedBeforeANameWasReboundFinishesOnTheVersionItStartedWith() {
         artifacts.bindName("logic", artifacts.put(Guests.bytes("ckpt-step-c")));
-        TaskBinding binding = new TaskBinding(ArtifactRef.parse("logic"), GuestLimits.DEFAULTS,
-                new CheckpointPolicy(1, Duration.ZERO, true));
+        TaskBinding binding = new TaskBinding(
+                ArtifactRef.parse("logic"), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
         String input = "{\"steps\":4,\"work\":1000}";
         RunControl control = new RunControl();
         InvocationResult first = run(runner, binding, "t", 1, input, control, ref -> control.suspend());
@@ -97,7 +103,8 @@ class TaskRunnerTest {
         assertThat(new String(resumed.stdout(), StandardCharsets.UTF_8)).contains("\"result\"");
 
         InvocationResult fresh = run(runner, binding, "new-task", "{\"a\":1}");
-        assertThat(new String(fresh.stdout(), StandardCharsets.UTF_8)).as("new tasks run the new version")
+        assertThat(new String(fresh.stdout(), StandardCharsets.UTF_8))
+                .as("new tasks run the new version")
                 .isEqualTo("{\"a\":1}");
     }
 
@@ -121,15 +128,18 @@ class TaskRunnerTest {
     @Test
     void checkpointsAreKeptUntilTheTaskIsFinished() {
         Digest guest = artifacts.put(Guests.bytes("ckpt-step-c"));
-        TaskBinding binding = new TaskBinding(ArtifactRef.parse(guest.toString()),
-                GuestLimits.DEFAULTS.withTimeout(Duration.ofSeconds(30)), new CheckpointPolicy(1, Duration.ZERO, true));
+        TaskBinding binding = new TaskBinding(
+                ArtifactRef.parse(guest.toString()),
+                GuestLimits.DEFAULTS.withTimeout(Duration.ofSeconds(30)),
+                new CheckpointPolicy(1, Duration.ZERO, true));
         TaskAttempt attempt = runner.open(TaskKey.of("task-9"), binding, 1);
-        InvocationResult r = attempt.run("{\"steps\":3,\"work\":1000}".getBytes(StandardCharsets.UTF_8), Map.of(), null,
-                null);
+        InvocationResult r =
+                attempt.run("{\"steps\":3,\"work\":1000}".getBytes(StandardCharsets.UTF_8), Map.of(), null, null);
         assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
         assertThat(r.metrics().checkpoints()).isPositive();
         assertThat(snapshots.latest("task-9")).isPresent();
-        assertThat(attempt.checkpoint()).contains(CheckpointRef.of(snapshots.latest("task-9").get()));
+        assertThat(attempt.checkpoint())
+                .contains(CheckpointRef.of(snapshots.latest("task-9").get()));
 
         attempt.finished();
         assertThat(snapshots.latest("task-9")).isEmpty();
@@ -138,8 +148,8 @@ class TaskRunnerTest {
     @Test
     void aRetryWithAnotherInputStartsAfreshOnTheVersionBoundNowAndTheObserverIsTold() {
         List<DiscardedCheckpoint> discarded = new ArrayList<>();
-        TaskRunner observed = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8), snapshots,
-                sandbox, new TaskObserver() {
+        TaskRunner observed = new TaskRunner(
+                artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8), snapshots, sandbox, new TaskObserver() {
                     @Override
                     public void finished(TaskAttempt task, InvocationResult result) {}
 
@@ -149,11 +159,11 @@ class TaskRunnerTest {
                     }
                 });
         artifacts.bindName("logic", artifacts.put(Guests.bytes("ckpt-step-c")));
-        TaskBinding binding = new TaskBinding(ArtifactRef.parse("logic"), GuestLimits.DEFAULTS,
-                new CheckpointPolicy(1, Duration.ZERO, true));
+        TaskBinding binding = new TaskBinding(
+                ArtifactRef.parse("logic"), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
         RunControl control = new RunControl();
-        InvocationResult first = run(observed, binding, "t", 1, "{\"steps\":4,\"work\":1000}", control,
-                ref -> control.suspend());
+        InvocationResult first =
+                run(observed, binding, "t", 1, "{\"steps\":4,\"work\":1000}", control, ref -> control.suspend());
         assertThat(((Outcome.Failure) first.outcome()).kind()).isEqualTo(FailureKind.SUSPENDED);
 
         // the task's variables changed before the retry, and a new version was deployed meanwhile
@@ -162,14 +172,16 @@ class TaskRunnerTest {
         assertThat(retry.outcome()).as(retry.report()).isInstanceOf(Outcome.Success.class);
         assertThat(retry.metrics().resumedFromSequence()).isZero();
         assertThat(new String(retry.stdout(), StandardCharsets.UTF_8)).isEqualTo("{\"changed\":true}");
-        assertThat(discarded).singleElement().satisfies(d ->
-                assertThat(d.input()).isEqualTo(Digest.of("{\"changed\":true}".getBytes(StandardCharsets.UTF_8))));
+        assertThat(discarded)
+                .singleElement()
+                .satisfies(d -> assertThat(d.input())
+                        .isEqualTo(Digest.of("{\"changed\":true}".getBytes(StandardCharsets.UTF_8))));
     }
 
     @Test
     void anObserverFailingOnADiscardedCheckpointDoesNotFailTheFreshStart() {
-        TaskRunner observed = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8), snapshots,
-                sandbox, new TaskObserver() {
+        TaskRunner observed = new TaskRunner(
+                artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8), snapshots, sandbox, new TaskObserver() {
                     @Override
                     public void finished(TaskAttempt task, InvocationResult result) {}
 
@@ -179,7 +191,9 @@ class TaskRunnerTest {
                     }
                 });
         Digest guest = artifacts.put(Guests.bytes("ckpt-step-c"));
-        TaskBinding binding = new TaskBinding(ArtifactRef.parse(guest.toString()), GuestLimits.DEFAULTS,
+        TaskBinding binding = new TaskBinding(
+                ArtifactRef.parse(guest.toString()),
+                GuestLimits.DEFAULTS,
                 new CheckpointPolicy(1, Duration.ZERO, true));
         assertThat(run(observed, binding, "t", "{\"steps\":2,\"work\":10}").outcome())
                 .isInstanceOf(Outcome.Success.class);
@@ -190,8 +204,8 @@ class TaskRunnerTest {
 
     /** A snapshot store that throws {@code error} from {@code latest} and works otherwise. */
     private SnapshotStore throwingOnLatest(Error error) {
-        return (SnapshotStore) Proxy.newProxyInstance(SnapshotStore.class.getClassLoader(),
-                new Class<?>[] {SnapshotStore.class}, (proxy, method, args) -> {
+        return (SnapshotStore) Proxy.newProxyInstance(
+                SnapshotStore.class.getClassLoader(), new Class<?>[] {SnapshotStore.class}, (proxy, method, args) -> {
                     if (method.getName().equals("latest")) {
                         throw error;
                     }
@@ -206,8 +220,11 @@ class TaskRunnerTest {
     @Test
     void anErrorFromTheHostIsAFailureOfTheTaskNotAThrow() {
         artifacts.bindName("logic", artifacts.put(Guests.bytes("echo")));
-        TaskRunner broken = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8),
-                throwingOnLatest(new NoClassDefFoundError("test: a class went missing")), sandbox);
+        TaskRunner broken = new TaskRunner(
+                artifacts,
+                new ModuleCache(artifacts, new ModuleLoader(), 8),
+                throwingOnLatest(new NoClassDefFoundError("test: a class went missing")),
+                sandbox);
         InvocationResult r = run(broken, TaskBinding.of(ArtifactRef.parse("logic")), "t", "{}");
         assertThat(r.outcome()).isInstanceOfSatisfying(Outcome.Failure.class, f -> {
             assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
@@ -221,8 +238,8 @@ class TaskRunnerTest {
     @Test
     void anObserverThatThrowsDoesNotCostTheTaskItsResult() {
         artifacts.bindName("logic", artifacts.put(Guests.bytes("echo")));
-        TaskRunner observed = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8), snapshots,
-                sandbox, (task, result) -> {
+        TaskRunner observed = new TaskRunner(
+                artifacts, new ModuleCache(artifacts, new ModuleLoader(), 8), snapshots, sandbox, (task, result) -> {
                     throw new StackOverflowError("test: the metrics registry recursed");
                 });
         InvocationResult r = run(observed, TaskBinding.of(ArtifactRef.parse("logic")), "t", "[6]");
@@ -247,8 +264,11 @@ class TaskRunnerTest {
                 (i32.store (i32.const 0) (i32.const 300))
                 (i32.store (i32.const 4) (i32.const 2))
                 (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
-            """.formatted(("harmless\r12:00:00.000 [main] ERROR io.wasmworker.daemon -- forged\n\u001b[31mred\u001b[0m "
-            + "\u009b2J \u202eevil\n").getBytes(StandardCharsets.UTF_8).length);
+            """.formatted(
+                    ("harmless\r12:00:00.000 [main] ERROR io.wasmworker.daemon -- forged\n\u001b[31mred\u001b[0m "
+                                    + "\u009b2J \u202eevil\n")
+                            .getBytes(StandardCharsets.UTF_8)
+                            .length);
 
     @Test
     void guestStderrReachesTheLogWithControlCharactersEscaped() {
@@ -266,8 +286,10 @@ class TaskRunnerTest {
             guestLog.detachAppender(appender);
             guestLog.setLevel(level);
         }
-        assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
-                "[guest] harmless\\r12:00:00.000 [main] ERROR io.wasmworker.daemon -- forged",
-                "[guest] \\u001b[31mred\\u001b[0m \\u009b2J \\u202eevil");
+        assertThat(appender.list)
+                .extracting(ILoggingEvent::getFormattedMessage)
+                .containsExactly(
+                        "[guest] harmless\\r12:00:00.000 [main] ERROR io.wasmworker.daemon -- forged",
+                        "[guest] \\u001b[31mred\\u001b[0m \\u009b2J \\u202eevil");
     }
 }

@@ -9,8 +9,23 @@ public final class ByteMutations {
     private ByteMutations() {}
 
     /** Sizes and counts that break decoders: sign and width boundaries, and huge declared lengths. */
-    static final long[] INTERESTING = {0, 1, 0x7f, 0x80, 0xff, 0x3fff, 0x4000, 0xffff, 0x10000, 50_000, 1_000_000,
-        805_306_368, 0x7fff_ffffL, 0x8000_0000L, 0xffff_ffffL};
+    static final long[] INTERESTING = {
+        0,
+        1,
+        0x7f,
+        0x80,
+        0xff,
+        0x3fff,
+        0x4000,
+        0xffff,
+        0x10000,
+        50_000,
+        1_000_000,
+        805_306_368,
+        0x7fff_ffffL,
+        0x8000_0000L,
+        0xffff_ffffL
+    };
 
     public static final Fuzzer.Mutation FLIP_BIT = (in, r, seeds) -> {
         if (in.length == 0) {
@@ -76,11 +91,11 @@ public final class ByteMutations {
         return splice(in, r.nextInt(in.length + 1), 0, Arrays.copyOfRange(other, from, from + len));
     };
 
-    public static final Fuzzer.Mutation TRUNCATE = (in, r, seeds) ->
-            in.length == 0 ? in : Arrays.copyOf(in, r.nextInt(in.length));
+    public static final Fuzzer.Mutation TRUNCATE =
+            (in, r, seeds) -> in.length == 0 ? in : Arrays.copyOf(in, r.nextInt(in.length));
 
-    public static final List<Fuzzer.Mutation> ALL = List.of(FLIP_BIT, SET_BYTE, INSERT_BYTES, DELETE_BYTES,
-            DUPLICATE_RANGE, LEB_VALUE, SPLICE_SEED, TRUNCATE);
+    public static final List<Fuzzer.Mutation> ALL =
+            List.of(FLIP_BIT, SET_BYTE, INSERT_BYTES, DELETE_BYTES, DUPLICATE_RANGE, LEB_VALUE, SPLICE_SEED, TRUNCATE);
 
     /** {@code in} with {@code removed} bytes at {@code at} replaced by {@code inserted}. */
     public static byte[] splice(byte[] in, int at, int removed, byte[] inserted) {

@@ -38,7 +38,8 @@ public final class Fuzzer {
     public record Report(long seed, int iterations, List<String> findings) {
         public String describe(String name) {
             return name + ": " + iterations + " inputs, seed " + seed + " (replay with -Dwasmworker.fuzz.seed=" + seed
-                    + "), " + findings.size() + " finding(s)" + (findings.isEmpty() ? "" : ":\n" + String.join("\n", findings));
+                    + "), " + findings.size() + " finding(s)"
+                    + (findings.isEmpty() ? "" : ":\n" + String.join("\n", findings));
         }
     }
 
@@ -99,7 +100,8 @@ public final class Fuzzer {
         try {
             Path dir = Path.of("target", "fuzz-findings");
             Files.createDirectories(dir);
-            return Files.write(dir.resolve(name + "-" + seed + "-" + iteration + ".bin"), input).toAbsolutePath();
+            return Files.write(dir.resolve(name + "-" + seed + "-" + iteration + ".bin"), input)
+                    .toAbsolutePath();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

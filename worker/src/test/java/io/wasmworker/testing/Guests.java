@@ -92,8 +92,6 @@ public final class Guests {
             """;
 
     /** The same prelude with 64 pages of memory; callers replace {@code $IMPORTS} and close the module. */
-    public static final String EMITTING_MODULE_64_PAGES = EMITTING_PRELUDE.replace("(memory (export \"memory\") 1)",
-            "(memory (export \"memory\") 64)");
-
-
+    public static final String EMITTING_MODULE_64_PAGES =
+            EMITTING_PRELUDE.replace("(memory (export \"memory\") 1)", "(memory (export \"memory\") 64)");
 }

@@ -61,11 +61,16 @@ public final class CamundaThroughput {
                 double p = drain(engine, n, () -> plain(engine));
                 wasmTotal += w;
                 plainTotal += p;
-                System.out.printf("round %d: wasm-worker %.1f tasks/s, plain Java %.1f tasks/s, ratio %.2f%n", round, w, p,
-                        w / p);
+                System.out.printf(
+                        "round %d: wasm-worker %.1f tasks/s, plain Java %.1f tasks/s, ratio %.2f%n",
+                        round, w, p, w / p);
             }
-            System.out.printf("mean: wasm-worker %.1f tasks/s, plain Java %.1f tasks/s, ratio %.2f (JDK %s, %d cores)%n",
-                    wasmTotal / rounds, plainTotal / rounds, wasmTotal / plainTotal, Runtime.version(),
+            System.out.printf(
+                    "mean: wasm-worker %.1f tasks/s, plain Java %.1f tasks/s, ratio %.2f (JDK %s, %d cores)%n",
+                    wasmTotal / rounds,
+                    plainTotal / rounds,
+                    wasmTotal / plainTotal,
+                    Runtime.version(),
                     Runtime.getRuntime().availableProcessors());
         }
     }
@@ -93,17 +98,24 @@ public final class CamundaThroughput {
 
     private static int count(CamundaEngine engine, String businessKey) {
         return engine.get("/history/process-instance/count?finished=true&processInstanceBusinessKey=" + businessKey)
-                .path("count").asInt();
+                .path("count")
+                .asInt();
     }
 
     private static AutoCloseable wasm(CamundaEngine engine, LocalArtifactStore artifacts, Path home) {
         Sandbox sandbox = new Sandbox();
-        TaskRunner runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 4),
-                new LocalSnapshotStore(home.resolve("snapshots"), Boolean.parseBoolean(System.getProperty("bench.fsync", "true"))), sandbox);
+        TaskRunner runner = new TaskRunner(
+                artifacts,
+                new ModuleCache(artifacts, new ModuleLoader(), 4),
+                new LocalSnapshotStore(
+                        home.resolve("snapshots"), Boolean.parseBoolean(System.getProperty("bench.fsync", "true"))),
+                sandbox);
         TopicSettings topic = TopicSettings.of("bench", TaskBinding.of(ArtifactRef.parse("echo")))
                 .withMaxConcurrent(CONCURRENCY);
-        CamundaAdapter adapter = new CamundaAdapter(new CamundaSettings(engine.restUrl(), "bench-wasm", null, null,
-                Duration.ofSeconds(2), List.of(topic)), runner, Duration.ofSeconds(5));
+        CamundaAdapter adapter = new CamundaAdapter(
+                new CamundaSettings(engine.restUrl(), "bench-wasm", null, null, Duration.ofSeconds(2), List.of(topic)),
+                runner,
+                Duration.ofSeconds(5));
         adapter.start();
         return () -> {
             adapter.close();
@@ -113,19 +125,29 @@ public final class CamundaThroughput {
 
     /** What a user would write by hand: one handler on the client's thread, same client settings. */
     private static AutoCloseable plain(CamundaEngine engine) {
-        ExternalTaskClient client = ExternalTaskClient.create().baseUrl(engine.restUrl()).workerId("bench-plain")
-                .maxTasks(CONCURRENCY).lockDuration(60_000).asyncResponseTimeout(2_000).build();
-        client.subscribe("bench").lockDuration(60_000).handler((task, service) -> {
-            try {
-                ObjectNode input = JSON.valueToTree(task.getAllVariables());
-                JsonNode output = JSON.readTree(JSON.writeValueAsBytes(input)); // the echo guest's work
-                Map<String, Object> variables = new HashMap<>();
-                output.fields().forEachRemaining(e -> variables.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class)));
-                service.complete(task, variables);
-            } catch (java.io.IOException e) {
-                service.handleFailure(task, e.toString(), null, 0, 0);
-            }
-        }).open();
+        ExternalTaskClient client = ExternalTaskClient.create()
+                .baseUrl(engine.restUrl())
+                .workerId("bench-plain")
+                .maxTasks(CONCURRENCY)
+                .lockDuration(60_000)
+                .asyncResponseTimeout(2_000)
+                .build();
+        client.subscribe("bench")
+                .lockDuration(60_000)
+                .handler((task, service) -> {
+                    try {
+                        ObjectNode input = JSON.valueToTree(task.getAllVariables());
+                        JsonNode output = JSON.readTree(JSON.writeValueAsBytes(input)); // the echo guest's work
+                        Map<String, Object> variables = new HashMap<>();
+                        output.fields()
+                                .forEachRemaining(
+                                        e -> variables.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class)));
+                        service.complete(task, variables);
+                    } catch (java.io.IOException e) {
+                        service.handleFailure(task, e.toString(), null, 0, 0);
+                    }
+                })
+                .open();
         return client::stop;
     }
 }

@@ -51,9 +51,15 @@ import java.util.concurrent.TimeUnit;
 public final class TemporalThroughput {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String WORKFLOWS = "bench-workflows";
-    private static final Map<String, Object> INPUT = Map.of("orderId", "A-1", "customer",
-            Map.of("tier", "gold", "country", "DE"), "lines",
-            List.of(Map.of("sku", "X", "quantity", 2, "unitPrice", 12.5)), "couponCode", "SAVE10");
+    private static final Map<String, Object> INPUT = Map.of(
+            "orderId",
+            "A-1",
+            "customer",
+            Map.of("tier", "gold", "country", "DE"),
+            "lines",
+            List.of(Map.of("sku", "X", "quantity", 2, "unitPrice", 12.5)),
+            "couponCode",
+            "SAVE10");
 
     private TemporalThroughput() {}
 
@@ -75,8 +81,8 @@ public final class TemporalThroughput {
         int workflows = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         int concurrency = args.length > 2 ? Integer.parseInt(args[2]) : 8;
         if (System.getProperty(OrchestratorProcess.JAR_PROPERTY) == null) {
-            System.setProperty(OrchestratorProcess.JAR_PROPERTY,
-                    "testbed/target/wasm-worker-testbed-0.1.0-SNAPSHOT-exec.jar");
+            System.setProperty(
+                    OrchestratorProcess.JAR_PROPERTY, "testbed/target/wasm-worker-testbed-0.1.0-SNAPSHOT-exec.jar");
         }
         Path guests = Path.of(System.getProperty("wasmworker.guests.dir", "guests/dist"));
         Path home = Files.createTempDirectory("temporal-bench");
@@ -84,15 +90,17 @@ public final class TemporalThroughput {
         LocalArtifactStore artifacts = new LocalArtifactStore(home.resolve("artifacts"));
         artifacts.bindName("echo", artifacts.put(Files.readAllBytes(guests.resolve("echo.wasm"))));
         LocalSnapshotStore snapshots = new LocalSnapshotStore(home.resolve("snapshots"), false);
-        try (TemporalService service = TemporalService.start(); Sandbox sandbox = new Sandbox()) {
-            TaskRunner runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 4), snapshots,
-                    sandbox);
+        try (TemporalService service = TemporalService.start();
+                Sandbox sandbox = new Sandbox()) {
+            TaskRunner runner =
+                    new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 4), snapshots, sandbox);
             TemporalSettings settings = TemporalSettings.of(service.target(), TemporalService.NAMESPACE);
             Map<String, TaskBinding> echo = Map.of("echo", TaskBinding.of(ArtifactRef.parse("echo")));
             WorkflowClient client = service.newClient();
             WorkerFactory others = WorkerFactory.newInstance(client);
             others.newWorker(WORKFLOWS).registerWorkflowImplementationTypes(CallActivityWorkflowImpl.class);
-            WorkerOptions.Builder javaOptions = WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(concurrency)
+            WorkerOptions.Builder javaOptions = WorkerOptions.newBuilder()
+                    .setMaxConcurrentActivityExecutionSize(concurrency)
                     .setMaxConcurrentActivityTaskPollers(Math.min(5, concurrency));
             if (Runtime.version().feature() >= 21) {
                 javaOptions.setUsingVirtualThreadsOnActivityWorker(true); // as the adapter does
@@ -100,11 +108,15 @@ public final class TemporalThroughput {
             others.newWorker("bench-java", javaOptions.build()).registerActivitiesImplementations(new JavaEcho());
             others.start();
             try (TemporalAdapter handOff = TemporalAdapter.builder(settings, runner)
-                            .queue("bench-wasm", echo, concurrency).guestThreads(GuestThreadMode.SANDBOX_THREADS)
-                            .build().start();
+                            .queue("bench-wasm", echo, concurrency)
+                            .guestThreads(GuestThreadMode.SANDBOX_THREADS)
+                            .build()
+                            .start();
                     TemporalAdapter inline = TemporalAdapter.builder(settings, runner)
-                            .queue("bench-wasm-inline", echo, concurrency).guestThreads(GuestThreadMode.ACTIVITY_THREADS)
-                            .build().start()) {
+                            .queue("bench-wasm-inline", echo, concurrency)
+                            .guestThreads(GuestThreadMode.ACTIVITY_THREADS)
+                            .build()
+                            .start()) {
                 Map<String, String> kinds = new LinkedHashMap<>();
                 kinds.put("wasm (sandbox threads)", "bench-wasm");
                 kinds.put("wasm (activity threads)", "bench-wasm-inline");
@@ -114,16 +126,27 @@ public final class TemporalThroughput {
                 kinds.keySet().forEach(k -> rates.put(k, new ArrayList<>()));
                 kinds.keySet().forEach(k -> cpu.put(k, new ArrayList<>()));
                 List<String> order = new ArrayList<>(kinds.keySet());
-                System.out.printf(Locale.ROOT, "JDK %s, %d cores; %d rounds of %d workflows, %d activities at once%n",
-                        Runtime.version(), Runtime.getRuntime().availableProcessors(), rounds, workflows, concurrency);
+                System.out.printf(
+                        Locale.ROOT,
+                        "JDK %s, %d cores; %d rounds of %d workflows, %d activities at once%n",
+                        Runtime.version(),
+                        Runtime.getRuntime().availableProcessors(),
+                        rounds,
+                        workflows,
+                        concurrency);
                 for (int round = 0; round <= rounds; round++) { // round 0 warms up and is not counted
                     java.util.Collections.rotate(order, 1); // no kind always runs first or after the same one
                     for (String kind : order) {
                         long cpu0 = processCpuNanos();
                         double rate = round(client, kinds.get(kind), workflows);
                         double cpuMicros = (processCpuNanos() - cpu0) / 1e3 / workflows;
-                        System.out.printf(Locale.ROOT, "round %d %-24s %7.1f activities/s  %6.0f µs CPU/activity%n",
-                                round, kind, rate, cpuMicros);
+                        System.out.printf(
+                                Locale.ROOT,
+                                "round %d %-24s %7.1f activities/s  %6.0f µs CPU/activity%n",
+                                round,
+                                kind,
+                                rate,
+                                cpuMicros);
                         if (round > 0) {
                             rates.get(kind).add(rate);
                             cpu.get(kind).add(cpuMicros);
@@ -134,10 +157,17 @@ public final class TemporalThroughput {
                 System.out.println();
                 for (Map.Entry<String, List<Double>> r : rates.entrySet()) {
                     double m = median(r.getValue());
-                    System.out.printf(Locale.ROOT, "%-24s median %7.1f activities/s  ratio to plain Java %.3f"
-                            + "  this JVM's CPU per activity (median) %4.0f µs  rounds %s%n",
-                            r.getKey(), m, m / java, median(cpu.get(r.getKey())), r.getValue().stream()
-                                    .map(v -> String.format(Locale.ROOT, "%.0f", v)).toList());
+                    System.out.printf(
+                            Locale.ROOT,
+                            "%-24s median %7.1f activities/s  ratio to plain Java %.3f"
+                                    + "  this JVM's CPU per activity (median) %4.0f µs  rounds %s%n",
+                            r.getKey(),
+                            m,
+                            m / java,
+                            median(cpu.get(r.getKey())),
+                            r.getValue().stream()
+                                    .map(v -> String.format(Locale.ROOT, "%.0f", v))
+                                    .toList());
                 }
             } finally {
                 others.shutdownNow();
@@ -152,8 +182,12 @@ public final class TemporalThroughput {
         String prefix = taskQueue + "-" + System.nanoTime() + "-";
         long t0 = System.nanoTime();
         for (int i = 0; i < workflows; i++) {
-            CallActivityWorkflow wf = client.newWorkflowStub(CallActivityWorkflow.class, WorkflowOptions.newBuilder()
-                    .setTaskQueue(WORKFLOWS).setWorkflowId(prefix + i).build());
+            CallActivityWorkflow wf = client.newWorkflowStub(
+                    CallActivityWorkflow.class,
+                    WorkflowOptions.newBuilder()
+                            .setTaskQueue(WORKFLOWS)
+                            .setWorkflowId(prefix + i)
+                            .build());
             WorkflowClient.start(wf::call, ActivityCall.once("echo", taskQueue, INPUT));
             started.add(WorkflowStub.fromTyped(wf));
         }
@@ -168,8 +202,9 @@ public final class TemporalThroughput {
 
     /** CPU used by this JVM (workflow worker, client and activity workers), all threads. */
     private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-                .getOperatingSystemMXBean()).getProcessCpuTime();
+        return ((com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     private static double median(List<Double> values) {

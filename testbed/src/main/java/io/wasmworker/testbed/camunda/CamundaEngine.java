@@ -29,7 +29,8 @@ import java.util.function.Predicate;
  */
 public final class CamundaEngine implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final OrchestratorProcess process;
     private final String restUrl;
@@ -41,14 +42,16 @@ public final class CamundaEngine implements AutoCloseable {
 
     /** Starts an engine on a free port and waits until its REST API answers (10-30 s here). */
     public static CamundaEngine start() {
-        return new CamundaEngine(OrchestratorProcess.start("camunda", List.of("camunda", "--server.port={port}"),
-                Duration.ofMinutes(3), CamundaEngine::answers));
+        return new CamundaEngine(OrchestratorProcess.start(
+                "camunda", List.of("camunda", "--server.port={port}"), Duration.ofMinutes(3), CamundaEngine::answers));
     }
 
     private static boolean answers(int port) {
         try {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/engine-rest/engine")).timeout(Duration.ofSeconds(2)).build(),
+            HttpResponse<String> r = HTTP.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/engine-rest/engine"))
+                            .timeout(Duration.ofSeconds(2))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200;
         } catch (IOException e) {
@@ -81,7 +84,12 @@ public final class CamundaEngine implements AutoCloseable {
             part(body, boundary, "deployment-name", null, "testbed".getBytes(StandardCharsets.UTF_8));
             part(body, boundary, "deploy-changed-only", null, "true".getBytes(StandardCharsets.UTF_8));
             for (Path file : bpmnFiles) {
-                part(body, boundary, file.getFileName().toString(), file.getFileName().toString(), Files.readAllBytes(file));
+                part(
+                        body,
+                        boundary,
+                        file.getFileName().toString(),
+                        file.getFileName().toString(),
+                        Files.readAllBytes(file));
             }
             body.write(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
@@ -116,7 +124,9 @@ public final class CamundaEngine implements AutoCloseable {
         }
         ObjectNode vars = request.putObject("variables");
         variables.forEach((name, value) -> vars.set(name, typed(value)));
-        return post("/process-definition/key/" + encode(key) + "/start", request).get("id").asText();
+        return post("/process-definition/key/" + encode(key) + "/start", request)
+                .get("id")
+                .asText();
     }
 
     /** A REST variable value with its Camunda type. */
@@ -138,8 +148,12 @@ public final class CamundaEngine implements AutoCloseable {
         } else if (value instanceof byte[] bytes) {
             v.put("type", "Bytes").put("value", java.util.Base64.getEncoder().encodeToString(bytes));
         } else if (value instanceof java.time.Instant t) {
-            v.put("type", "Date").put("value", java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSZ")
-                    .withZone(java.time.ZoneOffset.UTC).format(t));
+            v.put("type", "Date")
+                    .put(
+                            "value",
+                            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSZ")
+                                    .withZone(java.time.ZoneOffset.UTC)
+                                    .format(t));
         } else if (value instanceof Map<?, ?> || value instanceof List<?>) {
             try {
                 v.put("type", "Json").put("value", JSON.writeValueAsString(value));
@@ -147,7 +161,8 @@ public final class CamundaEngine implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
         } else {
-            throw new IllegalArgumentException("no Camunda type for " + value.getClass().getName());
+            throw new IllegalArgumentException(
+                    "no Camunda type for " + value.getClass().getName());
         }
         return v;
     }
@@ -159,13 +174,17 @@ public final class CamundaEngine implements AutoCloseable {
 
     /** Waits until the instance has ended (completed or terminated) and returns its history record. */
     public JsonNode awaitEnded(String processInstanceId, Duration timeout) {
-        return await(timeout, "process instance " + processInstanceId + " to end",
-                () -> historicInstance(processInstanceId), h -> h.hasNonNull("endTime"));
+        return await(
+                timeout,
+                "process instance " + processInstanceId + " to end",
+                () -> historicInstance(processInstanceId),
+                h -> h.hasNonNull("endTime"));
     }
 
     /** Historic variables of an instance by name: {@code {type, value}} (the latest value of each). */
     public Map<String, JsonNode> variables(String processInstanceId) {
-        JsonNode list = get("/history/variable-instance?deserializeValues=false&processInstanceId=" + encode(processInstanceId));
+        JsonNode list = get(
+                "/history/variable-instance?deserializeValues=false&processInstanceId=" + encode(processInstanceId));
         Map<String, JsonNode> byName = new java.util.TreeMap<>();
         for (JsonNode v : list) {
             ObjectNode slim = JSON.createObjectNode();
@@ -183,8 +202,8 @@ public final class CamundaEngine implements AutoCloseable {
 
     /** Waits for an incident on the instance. */
     public JsonNode awaitIncident(String processInstanceId, Duration timeout) {
-        List<JsonNode> found = await(timeout, "an incident on " + processInstanceId,
-                () -> incidents(processInstanceId), l -> !l.isEmpty());
+        List<JsonNode> found = await(
+                timeout, "an incident on " + processInstanceId, () -> incidents(processInstanceId), l -> !l.isEmpty());
         return found.get(0);
     }
 
@@ -208,19 +227,21 @@ public final class CamundaEngine implements AutoCloseable {
     }
 
     public JsonNode post(String path, JsonNode body) {
-        return send(HttpRequest.newBuilder(URI.create(restUrl + path)).header("Content-Type", "application/json")
+        return send(HttpRequest.newBuilder(URI.create(restUrl + path))
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
     }
 
     public JsonNode put(String path, JsonNode body) {
-        return send(HttpRequest.newBuilder(URI.create(restUrl + path)).header("Content-Type", "application/json")
+        return send(HttpRequest.newBuilder(URI.create(restUrl + path))
+                .header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofString(body.toString())));
     }
 
     private JsonNode send(HttpRequest.Builder request) {
         try {
-            HttpResponse<String> r = HTTP.send(request.timeout(Duration.ofSeconds(30)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r =
+                    HTTP.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() / 100 != 2) {
                 throw new IllegalStateException("Camunda REST " + r.request().method() + " " + r.uri() + " answered "
                         + r.statusCode() + ": " + r.body());
@@ -239,7 +260,8 @@ public final class CamundaEngine implements AutoCloseable {
         T last = probe.get();
         while (!done.test(last)) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout + " waiting for " + what + "; last seen: " + last);
+                throw new AssertionError(
+                        "timed out after " + timeout + " waiting for " + what + "; last seen: " + last);
             }
             try {
                 Thread.sleep(100);

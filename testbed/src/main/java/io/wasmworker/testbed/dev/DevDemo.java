@@ -34,32 +34,43 @@ final class DevDemo {
         boolean ok = true;
         String good = camunda.startProcess("order-process", "demo-A-1", order("A-1", "SAVE10"));
         String badCoupon = camunda.startProcess("order-process", "demo-A-2", order("A-2", "FREE"));
-        String longWork = camunda.startProcess("long-work-process", "demo-long", Map.of("steps", 8, "work", 20_000_000));
+        String longWork =
+                camunda.startProcess("long-work-process", "demo-long", Map.of("steps", 8, "work", 20_000_000));
         camunda.awaitEnded(good, Duration.ofSeconds(60));
         JsonNode total = camunda.variables(good).get("total");
-        say.accept("  order A-1 priced: total " + (total == null ? "?" : total.path("value").asText()) + " EUR");
+        say.accept("  order A-1 priced: total "
+                + (total == null ? "?" : total.path("value").asText()) + " EUR");
         ok &= total != null;
         camunda.awaitEnded(badCoupon, Duration.ofSeconds(60));
         boolean rejected = camunda.activityIds(badCoupon).contains("CouponRejected");
-        say.accept("  order A-2 with coupon FREE: " + (rejected ? "BPMN error UNKNOWN_COUPON, ended at 'Coupon rejected'"
-                : "unexpected end " + camunda.activityIds(badCoupon)));
+        say.accept("  order A-2 with coupon FREE: "
+                + (rejected
+                        ? "BPMN error UNKNOWN_COUPON, ended at 'Coupon rejected'"
+                        : "unexpected end " + camunda.activityIds(badCoupon)));
         ok &= rejected;
 
         say.accept("demo: Temporal workflow OrderWorkflow (activity price-order -> guest order-pricing)");
         for (String coupon : new String[] {"SAVE10", "FREE"}) {
             String id = "demo-order-" + coupon + "-" + System.currentTimeMillis();
-            OrderWorkflow workflow = client.newWorkflowStub(OrderWorkflow.class,
-                    WorkflowOptions.newBuilder().setTaskQueue(OrderWorkflow.TASK_QUEUE).setWorkflowId(id).build());
+            OrderWorkflow workflow = client.newWorkflowStub(
+                    OrderWorkflow.class,
+                    WorkflowOptions.newBuilder()
+                            .setTaskQueue(OrderWorkflow.TASK_QUEUE)
+                            .setWorkflowId(id)
+                            .build());
             Map<String, Object> result = workflow.process(order(id, coupon));
             say.accept("  workflow " + id + ": total " + result.get("total") + " EUR"
-                    + (result.containsKey("couponRejected") ? " (coupon rejected: " + result.get("couponRejected") + ")" : ""));
+                    + (result.containsKey("couponRejected")
+                            ? " (coupon rejected: " + result.get("couponRejected") + ")"
+                            : ""));
             ok &= result.containsKey("total");
         }
 
         say.accept("demo: Camunda process 'long-work-process' (guest ckpt-step-rust checkpoints after every step)");
         camunda.awaitEnded(longWork, Duration.ofMinutes(3));
         JsonNode result = camunda.variables(longWork).get("result");
-        say.accept("  long work done: result " + (result == null ? "?" : result.path("value").asText()));
+        say.accept("  long work done: result "
+                + (result == null ? "?" : result.path("value").asText()));
         ok &= result != null;
         return ok;
     }

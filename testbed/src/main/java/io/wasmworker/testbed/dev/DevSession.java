@@ -80,8 +80,8 @@ public final class DevSession {
         workflows.newWorker(OrderWorkflow.TASK_QUEUE).registerWorkflowImplementationTypes(OrderWorkflowImpl.class);
         workflows.start();
         running.add(workflows::shutdownNow);
-        protocol.println("ready camunda=" + camunda.restUrl() + " cockpit=" + camunda.cockpitUrl()
-                + " temporal=" + temporal.target() + " queue=" + OrderWorkflow.TASK_QUEUE);
+        protocol.println("ready camunda=" + camunda.restUrl() + " cockpit=" + camunda.cockpitUrl() + " temporal="
+                + temporal.target() + " queue=" + OrderWorkflow.TASK_QUEUE);
 
         BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String command; (command = commands.readLine()) != null; ) {

@@ -17,7 +17,8 @@ public final class TestbedMain {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("usage: testbed camunda --server.port=N | testbed temporal PORT | testbed dev EXAMPLES_DIR");
+            System.err.println(
+                    "usage: testbed camunda --server.port=N | testbed temporal PORT | testbed dev EXAMPLES_DIR");
             System.exit(2);
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);

@@ -12,8 +12,14 @@ package io.wasmworker.testbed.temporal;
  * @param heartbeatTimeoutMillis 0 for none
  * @param retryIntervalMillis initial (and, with backoff 1, every) retry interval
  */
-public record ActivityCall(String activityType, String taskQueue, Object input, int maxAttempts,
-        long startToCloseMillis, long heartbeatTimeoutMillis, long retryIntervalMillis) {
+public record ActivityCall(
+        String activityType,
+        String taskQueue,
+        Object input,
+        int maxAttempts,
+        long startToCloseMillis,
+        long heartbeatTimeoutMillis,
+        long retryIntervalMillis) {
 
     /** One attempt, 30 s, no heartbeat timeout. */
     public static ActivityCall once(String activityType, String taskQueue, Object input) {
@@ -21,17 +27,17 @@ public record ActivityCall(String activityType, String taskQueue, Object input, 
     }
 
     public ActivityCall withRetries(int attempts, long intervalMillis) {
-        return new ActivityCall(activityType, taskQueue, input, attempts, startToCloseMillis, heartbeatTimeoutMillis,
-                intervalMillis);
+        return new ActivityCall(
+                activityType, taskQueue, input, attempts, startToCloseMillis, heartbeatTimeoutMillis, intervalMillis);
     }
 
     public ActivityCall withHeartbeatTimeout(long millis) {
-        return new ActivityCall(activityType, taskQueue, input, maxAttempts, startToCloseMillis, millis,
-                retryIntervalMillis);
+        return new ActivityCall(
+                activityType, taskQueue, input, maxAttempts, startToCloseMillis, millis, retryIntervalMillis);
     }
 
     public ActivityCall withStartToClose(long millis) {
-        return new ActivityCall(activityType, taskQueue, input, maxAttempts, millis, heartbeatTimeoutMillis,
-                retryIntervalMillis);
+        return new ActivityCall(
+                activityType, taskQueue, input, maxAttempts, millis, heartbeatTimeoutMillis, retryIntervalMillis);
     }
 }

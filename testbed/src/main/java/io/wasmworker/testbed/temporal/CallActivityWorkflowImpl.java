@@ -20,6 +20,7 @@ public final class CallActivityWorkflowImpl implements CallActivityWorkflow {
         if (call.heartbeatTimeoutMillis() > 0) {
             options.setHeartbeatTimeout(Duration.ofMillis(call.heartbeatTimeoutMillis()));
         }
-        return Workflow.newUntypedActivityStub(options.build()).execute(call.activityType(), Object.class, call.input());
+        return Workflow.newUntypedActivityStub(options.build())
+                .execute(call.activityType(), Object.class, call.input());
     }
 }

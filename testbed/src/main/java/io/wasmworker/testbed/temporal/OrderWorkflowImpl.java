@@ -35,7 +35,8 @@ public final class OrderWorkflowImpl implements OrderWorkflow {
             if (failure.getCause() instanceof ApplicationFailure error && "UNKNOWN_COUPON".equals(error.getType())) {
                 Map<String, Object> withoutCoupon = new LinkedHashMap<>(order);
                 withoutCoupon.remove("couponCode");
-                Map<String, Object> priced = new LinkedHashMap<>(pricing.execute(PRICE_ORDER, Map.class, withoutCoupon));
+                Map<String, Object> priced =
+                        new LinkedHashMap<>(pricing.execute(PRICE_ORDER, Map.class, withoutCoupon));
                 priced.put("couponRejected", error.getOriginalMessage());
                 return priced;
             }

@@ -24,14 +24,14 @@ public final class TemporalService implements AutoCloseable {
 
     /** Starts a server and waits until it answers (about a second here). */
     public static TemporalService start() {
-        return new TemporalService(OrchestratorProcess.start("temporal", List.of("temporal", "{port}"),
-                Duration.ofMinutes(1), TemporalService::answers));
+        return new TemporalService(OrchestratorProcess.start(
+                "temporal", List.of("temporal", "{port}"), Duration.ofMinutes(1), TemporalService::answers));
     }
 
     private static boolean answers(int port) {
         try {
-            WorkflowServiceStubs stubs = WorkflowServiceStubs.newConnectedServiceStubs(
-                    options("127.0.0.1:" + port), Duration.ofSeconds(2));
+            WorkflowServiceStubs stubs =
+                    WorkflowServiceStubs.newConnectedServiceStubs(options("127.0.0.1:" + port), Duration.ofSeconds(2));
             stubs.shutdownNow();
             return true;
         } catch (RuntimeException e) {
@@ -54,9 +54,11 @@ public final class TemporalService implements AutoCloseable {
 
     /** A client of the {@code default} namespace; close it with {@code client.getWorkflowServiceStubs().shutdownNow()}. */
     public WorkflowClient newClient() {
-        WorkflowServiceStubs stubs = WorkflowServiceStubs.newConnectedServiceStubs(options(target()),
-                Duration.ofSeconds(10));
-        return WorkflowClient.newInstance(stubs, WorkflowClientOptions.newBuilder().setNamespace(NAMESPACE).build());
+        WorkflowServiceStubs stubs =
+                WorkflowServiceStubs.newConnectedServiceStubs(options(target()), Duration.ofSeconds(10));
+        return WorkflowClient.newInstance(
+                stubs,
+                WorkflowClientOptions.newBuilder().setNamespace(NAMESPACE).build());
     }
 
     public OrchestratorProcess process() {

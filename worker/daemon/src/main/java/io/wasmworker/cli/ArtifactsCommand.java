@@ -18,7 +18,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code wasm-worker artifacts put|ls|get}: the local artifact store. */
-@Command(name = "artifacts", mixinStandardHelpOptions = true,
+@Command(
+        name = "artifacts",
+        mixinStandardHelpOptions = true,
         description = "Manages the local content-addressed artifact store.",
         subcommands = {ArtifactsCommand.Put.class, ArtifactsCommand.Ls.class, ArtifactsCommand.Get.class})
 final class ArtifactsCommand implements Runnable {
@@ -30,7 +32,9 @@ final class ArtifactsCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    @Command(name = "put", mixinStandardHelpOptions = true,
+    @Command(
+            name = "put",
+            mixinStandardHelpOptions = true,
             description = "Validates and stores modules; prints each digest. With --name, binds the name to it.")
     static final class Put implements java.util.concurrent.Callable<Integer> {
         @Spec
@@ -58,8 +62,8 @@ final class ArtifactsCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             for (Path file : files) {
                 // the loader's module size limit, or the store's if that is smaller: nothing larger could run
-                byte[] bytes = LocalArtifactStore.readBounded(file,
-                        Math.min(artifacts.maxBytes(), loader.limits().maxModuleBytes()), "module " + file);
+                byte[] bytes = LocalArtifactStore.readBounded(
+                        file, Math.min(artifacts.maxBytes(), loader.limits().maxModuleBytes()), "module " + file);
                 loader.load(Digest.of(bytes), bytes); // refuse what could never run, with the reason
                 Digest digest = artifacts.put(bytes);
                 if (name != null) {
@@ -90,14 +94,17 @@ final class ArtifactsCommand implements Runnable {
                     out.println(e.digest().orElseThrow() + names);
                 } else {
                     // one damaged entry is reported and the listing carries on
-                    out.println("DAMAGED " + e.digest().map(Digest::toString).orElse(e.file()) + names + "  " + e.problem());
+                    out.println("DAMAGED " + e.digest().map(Digest::toString).orElse(e.file()) + names + "  "
+                            + e.problem());
                 }
             }
             return ExitCodes.SUCCESS;
         }
     }
 
-    @Command(name = "get", mixinStandardHelpOptions = true,
+    @Command(
+            name = "get",
+            mixinStandardHelpOptions = true,
             description = "Writes a stored module (verified against its digest) to a file.")
     static final class Get implements java.util.concurrent.Callable<Integer> {
         @Spec
@@ -109,7 +116,11 @@ final class ArtifactsCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "DIGEST|NAME")
         String ref;
 
-        @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "Where to write it.")
+        @Option(
+                names = {"-o", "--output"},
+                paramLabel = "FILE",
+                required = true,
+                description = "Where to write it.")
         Path output;
 
         @Override

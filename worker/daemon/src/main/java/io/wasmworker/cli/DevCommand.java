@@ -14,9 +14,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code wasm-worker dev}: everything on localhost with no set-up. Has the test bed (its own jar, in
@@ -25,7 +25,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * configuration, and has the test bed drive a few demo instances to completion; then keeps serving
  * until stopped. This jar holds none of the test bed.
  */
-@Command(name = "dev", mixinStandardHelpOptions = true,
+@Command(
+        name = "dev",
+        mixinStandardHelpOptions = true,
         description = "Start Camunda 7 and Temporal on localhost, deploy the samples, run the worker on them and"
                 + " drive demo instances; then keep running (Ctrl-C stops everything).")
 final class DevCommand implements Callable<Integer> {
@@ -40,15 +42,22 @@ final class DevCommand implements Callable<Integer> {
     @Option(names = "--exit-after-demo", description = "Stop once the demo instances are done (for scripts and tests).")
     boolean exitAfterDemo;
 
-    @Option(names = "--guests", paramLabel = "DIR", description = "The example guests (default: guests/dist of the checkout).")
+    @Option(
+            names = "--guests",
+            paramLabel = "DIR",
+            description = "The example guests (default: guests/dist of the checkout).")
     Path guests = Path.of(System.getProperty("wasmworker.guests.dir", "guests/dist"));
 
     @Option(names = "--examples", paramLabel = "DIR", description = "The sample BPMN files (default: config/examples).")
     Path examples = Path.of(System.getProperty("wasmworker.examples.dir", "config/examples"));
 
-    @Option(names = "--testbed", paramLabel = "JAR", description = "The runnable test-bed jar (default: what ./wasm-worker"
-            + " built, testbed/target/wasm-worker-testbed-*-exec.jar).")
-    Path testbed = System.getProperty(TestbedSession.JAR_PROPERTY) == null ? null
+    @Option(
+            names = "--testbed",
+            paramLabel = "JAR",
+            description = "The runnable test-bed jar (default: what ./wasm-worker"
+                    + " built, testbed/target/wasm-worker-testbed-*-exec.jar).")
+    Path testbed = System.getProperty(TestbedSession.JAR_PROPERTY) == null
+            ? null
             : Path.of(System.getProperty(TestbedSession.JAR_PROPERTY));
 
     private PrintWriter out;
@@ -67,17 +76,20 @@ final class DevCommand implements Callable<Integer> {
         TestbedSession orchestrators = TestbedSession.start(testbed, examples, home.resolve("testbed.log"));
         List<AutoCloseable> running = new ArrayList<>(List.of(orchestrators)); // stopped in reverse
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            // the worker first (its tasks checkpoint and are given back), then the orchestrators
-            for (int i = running.size() - 1; i >= 0; i--) {
-                try {
-                    running.get(i).close();
-                } catch (Exception e) {
-                    System.err.println("dev: stopping " + running.get(i) + " failed: " + e);
-                }
-            }
-            stopped.countDown();
-        }, "dev-stop"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            // the worker first (its tasks checkpoint and are given back), then the orchestrators
+                            for (int i = running.size() - 1; i >= 0; i--) {
+                                try {
+                                    running.get(i).close();
+                                } catch (Exception e) {
+                                    System.err.println("dev: stopping " + running.get(i) + " failed: " + e);
+                                }
+                            }
+                            stopped.countDown();
+                        },
+                        "dev-stop"));
         say("Camunda REST at " + orchestrators.camundaRestUrl() + ", Temporal at " + orchestrators.temporalTarget());
         say("Cockpit at " + orchestrators.cockpitUrl() + " (user demo, password demo)");
 
@@ -98,9 +110,10 @@ final class DevCommand implements Callable<Integer> {
         say("");
         say("the worker keeps serving. Try:");
         say("  curl -s -X POST " + orchestrators.camundaRestUrl() + "/process-definition/key/order-process/start \\");
-        say("    -H 'Content-Type: application/json' -d '{\"variables\":{\"orderId\":{\"value\":\"B-1\"},"
-                + "\"customer\":{\"value\":\"{\\\"tier\\\":\\\"silver\\\",\\\"country\\\":\\\"FR\\\"}\",\"type\":\"Json\"},"
-                + "\"lines\":{\"value\":\"[{\\\"sku\\\":\\\"Y\\\",\\\"quantity\\\":1,\\\"unitPrice\\\":40}]\",\"type\":\"Json\"}}}'");
+        say(
+                "    -H 'Content-Type: application/json' -d '{\"variables\":{\"orderId\":{\"value\":\"B-1\"},"
+                        + "\"customer\":{\"value\":\"{\\\"tier\\\":\\\"silver\\\",\\\"country\\\":\\\"FR\\\"}\",\"type\":\"Json\"},"
+                        + "\"lines\":{\"value\":\"[{\\\"sku\\\":\\\"Y\\\",\\\"quantity\\\":1,\\\"unitPrice\\\":40}]\",\"type\":\"Json\"}}}'");
         say("  curl -s " + orchestrators.camundaRestUrl() + "/history/variable-instance?variableName=total");
         say("  curl -s http://127.0.0.1:" + daemon.httpPort() + "/metrics | grep wasm_worker_tasks");
         say("  Temporal: start workflow type OrderWorkflow on task queue '" + orchestrators.taskQueue() + "' at "
@@ -138,8 +151,12 @@ final class DevCommand implements Callable<Integer> {
                       activities:
                         price-order: order-pricing
                         long-work: ckpt-step-rust
-                """.formatted(home, freePort(), orchestrators.camundaRestUrl(), orchestrators.temporalTarget(),
-                orchestrators.taskQueue()));
+                """.formatted(
+                        home,
+                        freePort(),
+                        orchestrators.camundaRestUrl(),
+                        orchestrators.temporalTarget(),
+                        orchestrators.taskQueue()));
         return file;
     }
 

@@ -21,12 +21,15 @@ final class ExitCodes {
         if (outcome instanceof Outcome.BusinessError) {
             return BUSINESS_ERROR;
         }
-        return ((Outcome.Failure) outcome).kind() == io.wasmworker.sandbox.FailureKind.INVALID_INPUT ? USAGE : GUEST_FAILURE;
+        return ((Outcome.Failure) outcome).kind() == io.wasmworker.sandbox.FailureKind.INVALID_INPUT
+                ? USAGE
+                : GUEST_FAILURE;
     }
 
     /** A one-line description of an error for the user: our own messages already name the culprit. */
     static String describe(Exception e) {
-        if (e instanceof ArtifactException || e instanceof InvalidModuleException
+        if (e instanceof ArtifactException
+                || e instanceof InvalidModuleException
                 || e instanceof io.wasmworker.checkpoint.store.CorruptSnapshotException
                 || e instanceof IllegalArgumentException
                 || e instanceof io.wasmworker.daemon.config.ConfigException) {

@@ -34,7 +34,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code wasm-worker invoke}: run a guest once and print its output. */
-@Command(name = "invoke", mixinStandardHelpOptions = true,
+@Command(
+        name = "invoke",
+        mixinStandardHelpOptions = true,
         description = {
             "Runs a guest once: the input JSON goes to its stdin, its output JSON is printed on stdout,",
             "and a one-line report (outcome, wall time, peak memory, output bytes) on stderr."
@@ -46,60 +48,99 @@ final class InvokeCommand implements Callable<Integer> {
     @Mixin
     StoreOptions store;
 
-    @Parameters(index = "0", paramLabel = "MODULE",
+    @Parameters(
+            index = "0",
+            paramLabel = "MODULE",
             description = "A .wasm file, a digest sha256:<hex>, or an artifact name from the artifact store.")
     String module;
 
-    @Option(names = "--input", paramLabel = "JSON|@FILE|-", defaultValue = "{}",
+    @Option(
+            names = "--input",
+            paramLabel = "JSON|@FILE|-",
+            defaultValue = "{}",
             description = "The input: inline JSON, @file to read a file, or - for stdin (default: ${DEFAULT-VALUE}).")
     String input;
 
-    @Option(names = "--timeout", paramLabel = "DURATION", converter = UnitConverters.DurationConverter.class,
+    @Option(
+            names = "--timeout",
+            paramLabel = "DURATION",
+            converter = UnitConverters.DurationConverter.class,
             description = "Wall-clock limit, e.g. 2s or 500ms (default: 30s).")
     Duration timeout;
 
-    @Option(names = "--max-memory", paramLabel = "SIZE", converter = UnitConverters.SizeConverter.class,
+    @Option(
+            names = "--max-memory",
+            paramLabel = "SIZE",
+            converter = UnitConverters.SizeConverter.class,
             description = "Linear memory limit, e.g. 64MiB (default: 64MiB).")
     Long maxMemory;
 
-    @Option(names = "--max-output", paramLabel = "SIZE", converter = UnitConverters.SizeConverter.class,
+    @Option(
+            names = "--max-output",
+            paramLabel = "SIZE",
+            converter = UnitConverters.SizeConverter.class,
             description = "Stdout limit (default: 8MiB).")
     Long maxOutput;
 
-    @Option(names = "--max-input", paramLabel = "SIZE", converter = UnitConverters.SizeConverter.class,
+    @Option(
+            names = "--max-input",
+            paramLabel = "SIZE",
+            converter = UnitConverters.SizeConverter.class,
             description = "Input limit (default: 8MiB).")
     Long maxInput;
 
-    @Option(names = "--task", paramLabel = "KEY=VALUE",
+    @Option(
+            names = "--task",
+            paramLabel = "KEY=VALUE",
             description = "Task metadata the guest sees as WASM_WORKER_TASK_<KEY> (repeatable).")
     Map<String, String> task = new LinkedHashMap<>();
 
-    @Option(names = "--deterministic", paramLabel = "SEED",
+    @Option(
+            names = "--deterministic",
+            paramLabel = "SEED",
             description = "Virtual clock and seeded randomness, for reproducible runs.")
     Long seed;
 
-    @Option(names = "--task-key", paramLabel = "KEY",
-            description = {"Checkpoint under this task key, and resume from its last checkpoint if there is one.",
-                "Its checkpoints are removed once the guest succeeds or reports a business error."})
+    @Option(
+            names = "--task-key",
+            paramLabel = "KEY",
+            description = {
+                "Checkpoint under this task key, and resume from its last checkpoint if there is one.",
+                "Its checkpoints are removed once the guest succeeds or reports a business error."
+            })
     String taskKey;
 
-    @Option(names = "--snapshots", paramLabel = "DIR",
+    @Option(
+            names = "--snapshots",
+            paramLabel = "DIR",
             description = "Snapshot store directory (default: <home>/snapshots). Used with --task-key.")
     Path snapshots;
 
-    @Option(names = "--attempt", paramLabel = "N", defaultValue = "1",
+    @Option(
+            names = "--attempt",
+            paramLabel = "N",
+            defaultValue = "1",
             description = "This attempt's number, seen by the guest and recorded in checkpoints (default: 1).")
     int attempt;
 
-    @Option(names = "--checkpoint-every-steps", paramLabel = "N", defaultValue = "0",
+    @Option(
+            names = "--checkpoint-every-steps",
+            paramLabel = "N",
+            defaultValue = "0",
             description = "Step guests: checkpoint after every N steps (default: off).")
     int everySteps;
 
-    @Option(names = "--checkpoint-every", paramLabel = "DURATION", converter = UnitConverters.DurationConverter.class,
+    @Option(
+            names = "--checkpoint-every",
+            paramLabel = "DURATION",
+            converter = UnitConverters.DurationConverter.class,
             description = "Step guests: checkpoint when this much time has passed since the last one (default: 10s).")
     Duration every;
 
-    @Option(names = "--report", paramLabel = "FORMAT", defaultValue = "text",
+    @Option(
+            names = "--report",
+            paramLabel = "FORMAT",
+            defaultValue = "text",
             description = "Report format on stderr: text or json (the metrics record).")
     String report;
 
@@ -134,8 +175,8 @@ final class InvokeCommand implements Callable<Integer> {
             invocation = invocation.deterministic(seed);
         }
         if (taskKey != null) {
-            CheckpointPolicy policy = new CheckpointPolicy(everySteps,
-                    every == null ? CheckpointPolicy.DEFAULT.every() : every, true);
+            CheckpointPolicy policy =
+                    new CheckpointPolicy(everySteps, every == null ? CheckpointPolicy.DEFAULT.every() : every, true);
             checkpoints = store.snapshots(snapshots);
             invocation = invocation.withCheckpoints(new CheckpointContext(checkpoints, taskKey, attempt, policy));
         } else if (snapshots != null) {
@@ -157,16 +198,18 @@ final class InvokeCommand implements Callable<Integer> {
                 err.println();
             }
         }
-        if (checkpoints != null && !(result.outcome() instanceof Outcome.Failure)
+        if (checkpoints != null
+                && !(result.outcome() instanceof Outcome.Failure)
                 && checkpoints.latest(taskKey).isPresent()) {
             // the task is done (as the daemon does once the orchestrator accepted): the next run with
             // this key starts afresh instead of resuming a finished computation
             checkpoints.delete(taskKey);
             err.println("wasm-worker: task '" + taskKey + "' finished; its checkpoints were removed");
         }
-        err.println(report.equals("json")
-                ? new ObjectMapper().writeValueAsString(result.metrics())
-                : "wasm-worker: " + result.report());
+        err.println(
+                report.equals("json")
+                        ? new ObjectMapper().writeValueAsString(result.metrics())
+                        : "wasm-worker: " + result.report());
         err.flush();
         return ExitCodes.of(result.outcome());
     }
@@ -176,7 +219,11 @@ final class InvokeCommand implements Callable<Integer> {
         Path file = Path.of(module);
         if (Files.isRegularFile(file)) {
             try (InputStream in = Files.newInputStream(file)) {
-                return modules.load(readAtMost(in, maxModuleBytes, "the module file " + file, "module size limit",
+                return modules.load(readAtMost(
+                        in,
+                        maxModuleBytes,
+                        "the module file " + file,
+                        "module size limit",
                         "this host does not load modules that large"));
             }
         }
@@ -221,12 +268,14 @@ final class InvokeCommand implements Callable<Integer> {
      */
     private byte[] readInput(int maxInputBytes) throws IOException {
         if (input.equals("-")) {
-            return readAtMost(System.in, maxInputBytes, "stdin (--input -)", "input limit", "raise it with --max-input");
+            return readAtMost(
+                    System.in, maxInputBytes, "stdin (--input -)", "input limit", "raise it with --max-input");
         }
         if (input.startsWith("@")) {
             Path file = Path.of(input.substring(1));
             try (InputStream in = Files.newInputStream(file)) {
-                return readAtMost(in, maxInputBytes, "the input file " + file, "input limit", "raise it with --max-input");
+                return readAtMost(
+                        in, maxInputBytes, "the input file " + file, "input limit", "raise it with --max-input");
             }
         }
         return input.getBytes(StandardCharsets.UTF_8);
@@ -237,8 +286,8 @@ final class InvokeCommand implements Callable<Integer> {
             throws IOException {
         byte[] bytes = in.readNBytes(limit + 1);
         if (bytes.length > limit) {
-            throw new IllegalArgumentException(what + " holds more than the " + limitName + " of " + limit + " bytes; "
-                    + fix);
+            throw new IllegalArgumentException(
+                    what + " holds more than the " + limitName + " of " + limit + " bytes; " + fix);
         }
         return bytes;
     }

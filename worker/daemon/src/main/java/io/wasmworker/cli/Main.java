@@ -5,11 +5,19 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code wasm-worker}: the command line. Exit codes are listed in {@link ExitCodes}. */
-@Command(name = "wasm-worker",
+@Command(
+        name = "wasm-worker",
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Runs process-engine task logic as sandboxed WebAssembly.",
-        subcommands = {RunCommand.class, DevCommand.class, InvokeCommand.class, ArtifactsCommand.class, SnapshotsCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {
+            RunCommand.class,
+            DevCommand.class,
+            InvokeCommand.class,
+            ArtifactsCommand.class,
+            SnapshotsCommand.class,
+            CommandLine.HelpCommand.class
+        },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",

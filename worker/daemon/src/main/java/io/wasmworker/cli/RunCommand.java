@@ -15,7 +15,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code wasm-worker run --config FILE}: the daemon, until SIGTERM or SIGINT. */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
         description = "Serve the Camunda topics and Temporal task queues of a configuration file until stopped"
                 + " (SIGTERM or SIGINT stop it gracefully: in-flight tasks checkpoint or finish first).")
 final class RunCommand implements Callable<Integer> {
@@ -33,10 +35,13 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         Daemon daemon = new Daemon(plan(config, store.home()));
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            daemon.close();
-            stopped.countDown();
-        }, "wasm-worker-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            daemon.close();
+                            stopped.countDown();
+                        },
+                        "wasm-worker-shutdown"));
         daemon.start();
         stopped.await();
         return ExitCodes.SUCCESS;
@@ -45,7 +50,10 @@ final class RunCommand implements Callable<Integer> {
     /** Loads and checks the configuration; any problem is a {@code ConfigException} naming where. */
     static DaemonPlan plan(Path file, Path defaultHome) {
         WorkerConfig config = ConfigLoader.withSystemEnvironment().load(file);
-        return DaemonPlan.of(file.toString(), config, defaultHome,
+        return DaemonPlan.of(
+                file.toString(),
+                config,
+                defaultHome,
                 dir -> new ModuleCache(new LocalArtifactStore(dir), new ModuleLoader(), MAX_COMPILED_MODULES));
     }
 }

@@ -16,10 +16,16 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code wasm-worker snapshots ls|inspect|rm|gc}: the local snapshot store. */
-@Command(name = "snapshots", mixinStandardHelpOptions = true,
+@Command(
+        name = "snapshots",
+        mixinStandardHelpOptions = true,
         description = "Lists, inspects, removes and collects task checkpoints in the local snapshot store.",
-        subcommands = {SnapshotsCommand.Ls.class, SnapshotsCommand.Inspect.class, SnapshotsCommand.Rm.class,
-                SnapshotsCommand.Gc.class})
+        subcommands = {
+            SnapshotsCommand.Ls.class,
+            SnapshotsCommand.Inspect.class,
+            SnapshotsCommand.Rm.class,
+            SnapshotsCommand.Gc.class
+        })
 final class SnapshotsCommand implements Runnable {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -34,7 +40,10 @@ final class SnapshotsCommand implements Runnable {
         @Mixin
         StoreOptions store;
 
-        @Option(names = "--snapshots", paramLabel = "DIR", description = "Snapshot store directory (default: <home>/snapshots).")
+        @Option(
+                names = "--snapshots",
+                paramLabel = "DIR",
+                description = "Snapshot store directory (default: <home>/snapshots).")
         Path snapshots;
 
         SnapshotStore open() {
@@ -42,8 +51,13 @@ final class SnapshotsCommand implements Runnable {
         }
     }
 
-    @Command(name = "ls", mixinStandardHelpOptions = true, description = {"One line per task: key, generation, sequence, artifact.",
-                "Damaged or stray entries are listed as DAMAGED with the reason."})
+    @Command(
+            name = "ls",
+            mixinStandardHelpOptions = true,
+            description = {
+                "One line per task: key, generation, sequence, artifact.",
+                "Damaged or stray entries are listed as DAMAGED with the reason."
+            })
     static final class Ls extends StoreArgs implements Callable<Integer> {
         @Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -55,8 +69,14 @@ final class SnapshotsCommand implements Runnable {
             for (SnapshotStore.TaskEntry e : s.entries()) {
                 if (e.manifest().isPresent()) {
                     Manifest m = e.manifest().get();
-                    out.printf("%s  generation=%d sequence=%d attempt=%d chain=%d artifact=%s%n", m.taskKey(),
-                            m.generation(), m.sequence(), m.attempt(), m.chain().size(), m.artifact());
+                    out.printf(
+                            "%s  generation=%d sequence=%d attempt=%d chain=%d artifact=%s%n",
+                            m.taskKey(),
+                            m.generation(),
+                            m.sequence(),
+                            m.attempt(),
+                            m.chain().size(),
+                            m.artifact());
                 } else {
                     out.printf("DAMAGED %s  %s%n", e.location(), e.problem()); // reported; the listing goes on
                 }
@@ -65,7 +85,9 @@ final class SnapshotsCommand implements Runnable {
         }
     }
 
-    @Command(name = "inspect", mixinStandardHelpOptions = true,
+    @Command(
+            name = "inspect",
+            mixinStandardHelpOptions = true,
             description = "Shows a task's manifest and every snapshot of its chain, verifying each one.")
     static final class Inspect extends StoreArgs implements Callable<Integer> {
         @Spec
@@ -78,28 +100,47 @@ final class SnapshotsCommand implements Runnable {
         public Integer call() {
             SnapshotStore s = open();
             PrintWriter out = spec.commandLine().getOut();
-            Manifest m = s.latest(taskKey).orElseThrow(() ->
-                    new IllegalArgumentException("task '" + taskKey + "' has no checkpoint in " + s.describe()));
-            out.printf("task %s%n  generation %d, sequence %d, attempt %d, artifact %s%n  input %s%n  published %s%n",
-                    m.taskKey(), m.generation(), m.sequence(), m.attempt(), m.artifact(),
+            Manifest m = s.latest(taskKey)
+                    .orElseThrow(() -> new IllegalArgumentException(
+                            "task '" + taskKey + "' has no checkpoint in " + s.describe()));
+            out.printf(
+                    "task %s%n  generation %d, sequence %d, attempt %d, artifact %s%n  input %s%n  published %s%n",
+                    m.taskKey(),
+                    m.generation(),
+                    m.sequence(),
+                    m.attempt(),
+                    m.artifact(),
                     m.input() == null ? "(not recorded: an older manifest)" : m.input(),
                     Instant.ofEpochMilli(m.createdAtMillis()));
             for (Manifest.BlobRef ref : m.chain()) {
                 byte[] bytes = Blobs.readVerified(s, taskKey, ref);
                 GuestSnapshot snap = SnapshotCodec.decode(bytes, "snapshot " + ref.name());
                 long dataPages = snap.pages().dataPages();
-                out.printf("  %s  %s seq=%d%s pages=%d (stored: %d data, %d zero) globals=%d bytes=%d stdout=%dB%n",
-                        ref.name(), snap.isFull() ? "full " : "delta", snap.sequence(),
-                        snap.isFull() ? "" : " base=" + snap.baseSequence(), snap.totalPages(), dataPages,
-                        snap.pages().size() - dataPages, snap.globals().size(), bytes.length, snap.host().stdout().length);
+                out.printf(
+                        "  %s  %s seq=%d%s pages=%d (stored: %d data, %d zero) globals=%d bytes=%d stdout=%dB%n",
+                        ref.name(),
+                        snap.isFull() ? "full " : "delta",
+                        snap.sequence(),
+                        snap.isFull() ? "" : " base=" + snap.baseSequence(),
+                        snap.totalPages(),
+                        dataPages,
+                        snap.pages().size() - dataPages,
+                        snap.globals().size(),
+                        bytes.length,
+                        snap.host().stdout().length);
             }
             return ExitCodes.SUCCESS;
         }
     }
 
-    @Command(name = "rm", mixinStandardHelpOptions = true, description = {"Removes a task's checkpoints.",
-            "Also removes a finished task's tombstone: the key starts afresh, and a late attempt of the old task"
-                    + " is no longer fenced off by it."})
+    @Command(
+            name = "rm",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Removes a task's checkpoints.",
+                "Also removes a finished task's tombstone: the key starts afresh, and a late attempt of the old task"
+                        + " is no longer fenced off by it."
+            })
     static final class Rm extends StoreArgs implements Callable<Integer> {
         @Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -118,20 +159,31 @@ final class SnapshotsCommand implements Runnable {
         }
     }
 
-    @Command(name = "gc", mixinStandardHelpOptions = true, description = {
-            "Removes leftovers older than --older-than: tasks (checkpoint, attempt count or finished task's"
-                    + " tombstone) whose newest file is older, and unreferenced blobs older than it.",
-            "A task still running elsewhere keeps touching its files: choose an age far beyond any lock, heartbeat"
-                    + " timeout and task timeout. Damaged entries are listed, never removed (see `snapshots ls`)."})
+    @Command(
+            name = "gc",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Removes leftovers older than --older-than: tasks (checkpoint, attempt count or finished task's"
+                        + " tombstone) whose newest file is older, and unreferenced blobs older than it.",
+                "A task still running elsewhere keeps touching its files: choose an age far beyond any lock, heartbeat"
+                        + " timeout and task timeout. Damaged entries are listed, never removed (see `snapshots ls`)."
+            })
     static final class Gc extends StoreArgs implements Callable<Integer> {
         @Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--older-than", paramLabel = "DURATION", required = true,
-                converter = UnitConverters.DurationConverter.class, description = "Minimum age of what is removed (e.g. 7d, 24h).")
+        @Option(
+                names = "--older-than",
+                paramLabel = "DURATION",
+                required = true,
+                converter = UnitConverters.DurationConverter.class,
+                description = "Minimum age of what is removed (e.g. 7d, 24h).")
         java.time.Duration olderThan;
 
-        @Option(names = "--max", paramLabel = "N", defaultValue = "" + Integer.MAX_VALUE,
+        @Option(
+                names = "--max",
+                paramLabel = "N",
+                defaultValue = "" + Integer.MAX_VALUE,
                 description = "Examine at most N tasks (default: all).")
         int max;
 
@@ -150,8 +202,9 @@ final class SnapshotsCommand implements Runnable {
             for (String damaged : c.damaged()) {
                 out.printf("DAMAGED %s (left alone)%n", damaged);
             }
-            out.printf("removed %d task(s) and %d unreferenced blob(s) not touched since %s%n", c.tasks(), c.blobs(),
-                    cutoff);
+            out.printf(
+                    "removed %d task(s) and %d unreferenced blob(s) not touched since %s%n",
+                    c.tasks(), c.blobs(), cutoff);
             return ExitCodes.SUCCESS;
         }
     }

@@ -7,7 +7,9 @@ import picocli.CommandLine.Option;
 
 /** Where the local stores live: {@code --home}, else $WASM_WORKER_HOME, else ~/.wasm-worker. */
 final class StoreOptions {
-    @Option(names = "--home", paramLabel = "DIR",
+    @Option(
+            names = "--home",
+            paramLabel = "DIR",
             description = "Directory of the local stores (default: $WASM_WORKER_HOME or ~/.wasm-worker).")
     Path home;
 

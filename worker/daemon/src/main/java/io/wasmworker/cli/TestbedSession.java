@@ -33,6 +33,7 @@ import java.util.regex.Pattern;
 final class TestbedSession implements AutoCloseable {
     /** Where the build puts the runnable test-bed jar; ./wasm-worker passes it. */
     static final String JAR_PROPERTY = "wasmworker.testbed.jar";
+
     private static final Duration START_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration DEMO_TIMEOUT = Duration.ofMinutes(10);
     private static final String END = "\u0000end"; // the test bed's stdout closed
@@ -66,9 +67,18 @@ final class TestbedSession implements AutoCloseable {
         Files.copy(jar, copy, StandardCopyOption.REPLACE_EXISTING);
         copy.toFile().deleteOnExit();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-D" + JAR_PROPERTY + "=" + copy, "-jar", copy.toString(), "dev", examples.toAbsolutePath().toString()))
-                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        Process process = new ProcessBuilder(List.of(
+                        java,
+                        "-Xmx256m",
+                        "-XX:+UseSerialGC",
+                        "-XX:TieredStopAtLevel=1",
+                        "-D" + JAR_PROPERTY + "=" + copy,
+                        "-jar",
+                        copy.toString(),
+                        "dev",
+                        examples.toAbsolutePath().toString()))
+                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
         TestbedSession session = new TestbedSession(process, log);
         try {
             String line = session.next(START_TIMEOUT, "start Camunda and Temporal");
@@ -157,7 +167,8 @@ final class TestbedSession implements AutoCloseable {
             commands.write(command + "\n");
             commands.flush();
         } catch (IOException e) {
-            throw new UncheckedIOException(failure("does not take commands: " + e).getMessage(), e);
+            throw new UncheckedIOException(
+                    failure("does not take commands: " + e).getMessage(), e);
         }
     }
 
@@ -187,14 +198,18 @@ final class TestbedSession implements AutoCloseable {
     }
 
     private void readLines() {
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                StandardCharsets.UTF_8))) {
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = out.readLine()) != null; ) {
                 if (PROTOCOL.matcher(line).lookingAt()) {
                     lines.add(line);
                 } else { // not for us (a library that prints to stdout): kept with the rest of its output
-                    Files.writeString(log, "stdout: " + line + "\n", StandardCharsets.UTF_8,
-                            StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                    Files.writeString(
+                            log,
+                            "stdout: " + line + "\n",
+                            StandardCharsets.UTF_8,
+                            StandardOpenOption.CREATE,
+                            StandardOpenOption.APPEND);
                 }
             }
         } catch (IOException e) {

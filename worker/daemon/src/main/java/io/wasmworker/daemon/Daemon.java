@@ -34,14 +34,17 @@ public final class Daemon implements AutoCloseable {
         this.plan = plan;
         // the plan's cache: the modules it compiled while checking the configuration are reused
         this.snapshots = new LocalSnapshotStore(plan.snapshotsDir(), plan.fsync());
-        this.runner = new TaskRunner(plan.modules().store(), plan.modules(), snapshots, sandbox,
-                new TaskMetrics(registry));
+        this.runner =
+                new TaskRunner(plan.modules().store(), plan.modules(), snapshots, sandbox, new TaskMetrics(registry));
     }
 
     /** Starts the HTTP endpoint, then every configured adapter. */
     public Daemon start() {
         http = new HttpEndpoint(plan.httpHost(), plan.httpPort(), registry, () -> ready);
-        LOG.info("metrics on http://{}:{}/metrics, health on /health/live and /health/ready", plan.httpHost(), http.port());
+        LOG.info(
+                "metrics on http://{}:{}/metrics, health on /health/live and /health/ready",
+                plan.httpHost(),
+                http.port());
         LOG.info("artifacts in {}, snapshots in {}", plan.artifactsDir(), plan.snapshotsDir());
         if (plan.camunda() != null) {
             camunda = new CamundaAdapter(plan.camunda(), runner, plan.shutdownGrace());
@@ -53,12 +56,21 @@ public final class Daemon implements AutoCloseable {
                 builder.queue(queue);
             }
             temporal = builder.build().start();
-            plan.taskQueues().forEach(q -> LOG.info("temporal {}: task queue '{}' serves {}", plan.temporal().target(),
-                    q.taskQueue(), q.typeList()));
+            plan.taskQueues()
+                    .forEach(q -> LOG.info(
+                            "temporal {}: task queue '{}' serves {}",
+                            plan.temporal().target(),
+                            q.taskQueue(),
+                            q.typeList()));
         }
         if (plan.snapshotGc() != null) {
-            collector = new SnapshotCollector(snapshots, plan.snapshotGc(), runner::runningTaskKeys, registry,
-                    java.time.Clock.systemUTC()).start();
+            collector = new SnapshotCollector(
+                            snapshots,
+                            plan.snapshotGc(),
+                            runner::runningTaskKeys,
+                            registry,
+                            java.time.Clock.systemUTC())
+                    .start();
         } else {
             LOG.info("snapshot leftovers are not collected (stores.gc.enabled: false): use `wasm-worker snapshots gc`");
         }
@@ -85,11 +97,13 @@ public final class Daemon implements AutoCloseable {
             collector.close();
         }
         LOG.info("shutting down: in-flight tasks get {} to checkpoint or finish", plan.shutdownGrace());
-        Thread camundaStop = new Thread(() -> {
-            if (camunda != null) {
-                camunda.close();
-            }
-        }, "camunda-shutdown");
+        Thread camundaStop = new Thread(
+                () -> {
+                    if (camunda != null) {
+                        camunda.close();
+                    }
+                },
+                "camunda-shutdown");
         camundaStop.start();
         if (temporal != null) {
             temporal.close();

@@ -56,20 +56,37 @@ public record DaemonPlan(
      * @param defaultHome the home directory when the file names none
      * @param modules     opens the artifact store directory and its module cache
      */
-    public static DaemonPlan of(String source, WorkerConfig config, Path defaultHome,
-            Function<Path, ModuleCache> modules) {
-        return of(source, config, defaultHome, modules, Runtime.getRuntime().maxMemory(),
+    public static DaemonPlan of(
+            String source, WorkerConfig config, Path defaultHome, Function<Path, ModuleCache> modules) {
+        return of(
+                source,
+                config,
+                defaultHome,
+                modules,
+                Runtime.getRuntime().maxMemory(),
                 Runtime.getRuntime().availableProcessors());
     }
 
     /** As above, for a heap of {@code maxHeapBytes} and {@code cores} processors (see {@link HeapBudget}). */
-    static DaemonPlan of(String source, WorkerConfig config, Path defaultHome, Function<Path, ModuleCache> modules,
-            long maxHeapBytes, int cores) {
+    static DaemonPlan of(
+            String source,
+            WorkerConfig config,
+            Path defaultHome,
+            Function<Path, ModuleCache> modules,
+            long maxHeapBytes,
+            int cores) {
         Path base = Path.of(source).toAbsolutePath().getParent();
-        Path home = config.home() == null ? defaultHome : base.resolve(config.home()).normalize();
-        WorkerConfig.Stores stores = config.stores() == null ? new WorkerConfig.Stores(null, null, null, null) : config.stores();
-        Path artifactsDir = stores.artifacts() == null ? home.resolve("artifacts") : base.resolve(stores.artifacts()).normalize();
-        Path snapshotsDir = stores.snapshots() == null ? home.resolve("snapshots") : base.resolve(stores.snapshots()).normalize();
+        Path home = config.home() == null
+                ? defaultHome
+                : base.resolve(config.home()).normalize();
+        WorkerConfig.Stores stores =
+                config.stores() == null ? new WorkerConfig.Stores(null, null, null, null) : config.stores();
+        Path artifactsDir = stores.artifacts() == null
+                ? home.resolve("artifacts")
+                : base.resolve(stores.artifacts()).normalize();
+        Path snapshotsDir = stores.snapshots() == null
+                ? home.resolve("snapshots")
+                : base.resolve(stores.snapshots()).normalize();
         ModuleCache cache = modules.apply(artifactsDir);
         Bindings bindings = new Bindings(source, config.artifacts(), cache, new HashMap<>());
         List<HeapBudget.Claim> claims = new ArrayList<>();
@@ -83,23 +100,49 @@ public record DaemonPlan(
                 WorkerConfig.Topic t = c.topics().get(i);
                 String field = "camunda.topics[" + i + "]";
                 TaskBinding binding = bindings.of(t.artifact(), field + ".artifact");
-                RetryBackoff backoff = t.backoff() == null ? RetryBackoff.DEFAULT : new RetryBackoff(
-                        or(t.backoff().initial(), RetryBackoff.DEFAULT.initial()),
-                        or(t.backoff().multiplier(), RetryBackoff.DEFAULT.multiplier()),
-                        or(t.backoff().max(), RetryBackoff.DEFAULT.max()));
-                TopicSettings topic = settings(source, field, () -> new TopicSettings(t.topic(), binding,
-                        t.variables(), or(t.localOutput(), false), or(t.lockDuration(), TopicSettings.DEFAULT_LOCK),
-                        or(t.maxConcurrent(), 2), or(t.maxRetries(), 3), backoff, t.processDefinitionKey(),
-                        t.tenantIds(), t.businessKey()));
+                RetryBackoff backoff = t.backoff() == null
+                        ? RetryBackoff.DEFAULT
+                        : new RetryBackoff(
+                                or(t.backoff().initial(), RetryBackoff.DEFAULT.initial()),
+                                or(t.backoff().multiplier(), RetryBackoff.DEFAULT.multiplier()),
+                                or(t.backoff().max(), RetryBackoff.DEFAULT.max()));
+                TopicSettings topic = settings(
+                        source,
+                        field,
+                        () -> new TopicSettings(
+                                t.topic(),
+                                binding,
+                                t.variables(),
+                                or(t.localOutput(), false),
+                                or(t.lockDuration(), TopicSettings.DEFAULT_LOCK),
+                                or(t.maxConcurrent(), 2),
+                                or(t.maxRetries(), 3),
+                                backoff,
+                                t.processDefinitionKey(),
+                                t.tenantIds(),
+                                t.businessKey()));
                 topics.add(topic);
-                waits.addAll(List.of(topic.lockDuration(), topic.backoff().max(), binding.limits().timeout()));
-                claims.add(new HeapBudget.Claim(field, t.topic(), topic.maxConcurrent(), binding.limits(),
-                        bindings.checkpoints(binding)));
+                waits.addAll(List.of(
+                        topic.lockDuration(),
+                        topic.backoff().max(),
+                        binding.limits().timeout()));
+                claims.add(new HeapBudget.Claim(
+                        field, t.topic(), topic.maxConcurrent(), binding.limits(), bindings.checkpoints(binding)));
             }
-            String workerId = c.workerId() != null ? c.workerId() : "wasm-worker-" + hostName() + "-" + ProcessHandle.current().pid();
-            camunda = settings(source, "camunda", () -> new CamundaSettings(c.url(), workerId,
-                    c.auth() == null ? null : c.auth().username(), c.auth() == null ? null : c.auth().password(),
-                    c.longPoll(), topics));
+            String workerId = c.workerId() != null
+                    ? c.workerId()
+                    : "wasm-worker-" + hostName() + "-"
+                            + ProcessHandle.current().pid();
+            camunda = settings(
+                    source,
+                    "camunda",
+                    () -> new CamundaSettings(
+                            c.url(),
+                            workerId,
+                            c.auth() == null ? null : c.auth().username(),
+                            c.auth() == null ? null : c.auth().password(),
+                            c.longPoll(),
+                            topics));
         }
 
         TemporalSettings temporal = null;
@@ -111,10 +154,11 @@ public record DaemonPlan(
                 WorkerConfig.TaskQueue q = t.taskQueues().get(i);
                 String field = "temporal.taskQueues[" + i + "]";
                 Map<String, TaskBinding> activities = new LinkedHashMap<>();
-                q.activities().forEach((type, ref) -> activities.put(type, bindings.of(ref, field + ".activities." + type)));
+                q.activities()
+                        .forEach((type, ref) -> activities.put(type, bindings.of(ref, field + ".activities." + type)));
                 activities.values().forEach(b -> waits.add(b.limits().timeout()));
-                queues.add(settings(source, field, () -> new TaskQueueSettings(q.name(), activities,
-                        or(q.maxConcurrent(), 0))));
+                queues.add(settings(
+                        source, field, () -> new TaskQueueSettings(q.name(), activities, or(q.maxConcurrent(), 0))));
                 if (or(q.maxConcurrent(), 0) == 0) {
                     sizedHere.add(i);
                 } else {
@@ -122,7 +166,8 @@ public record DaemonPlan(
                 }
             }
             // queues without maxConcurrent share what the topics and the other queues leave of the heap
-            long left = HeapBudget.available(maxHeapBytes) - claims.stream().mapToLong(HeapBudget.Claim::bytes).sum();
+            long left = HeapBudget.available(maxHeapBytes)
+                    - claims.stream().mapToLong(HeapBudget.Claim::bytes).sum();
             for (int i : sizedHere) {
                 TaskQueueSettings q = queues.get(i);
                 HeapBudget.Claim largest = queueClaim("", q, bindings);
@@ -130,28 +175,53 @@ public record DaemonPlan(
                 queues.set(i, new TaskQueueSettings(q.taskQueue(), q.activities(), slots));
                 claims.add(queueClaim("temporal.taskQueues[" + i + "]", queues.get(i), bindings));
             }
-            TemporalSettings.Tls tls = t.tls() == null ? null : new TemporalSettings.Tls(
-                    t.tls().clientCert() == null ? null : base.resolve(t.tls().clientCert()),
-                    t.tls().clientKey() == null ? null : base.resolve(t.tls().clientKey()));
-            temporal = settings(source, "temporal", () -> new TemporalSettings(t.target(),
-                    or(t.namespace(), "default"), t.identity(), tls, or(t.connectTimeout(), Duration.ofSeconds(10)),
-                    or(config.shutdownGrace(), DEFAULT_GRACE)));
+            TemporalSettings.Tls tls = t.tls() == null
+                    ? null
+                    : new TemporalSettings.Tls(
+                            t.tls().clientCert() == null
+                                    ? null
+                                    : base.resolve(t.tls().clientCert()),
+                            t.tls().clientKey() == null
+                                    ? null
+                                    : base.resolve(t.tls().clientKey()));
+            temporal = settings(
+                    source,
+                    "temporal",
+                    () -> new TemporalSettings(
+                            t.target(),
+                            or(t.namespace(), "default"),
+                            t.identity(),
+                            tls,
+                            or(t.connectTimeout(), Duration.ofSeconds(10)),
+                            or(config.shutdownGrace(), DEFAULT_GRACE)));
         }
         HeapBudget.admit(source, claims, maxHeapBytes, or(config.allowHeapOvercommit(), false));
 
         WorkerConfig.Http http = config.http() == null ? new WorkerConfig.Http(null, null) : config.http();
         waits.add(or(config.shutdownGrace(), DEFAULT_GRACE));
-        return new DaemonPlan(home, artifactsDir, cache, snapshotsDir, stores.fsync() == null || stores.fsync(),
+        return new DaemonPlan(
+                home,
+                artifactsDir,
+                cache,
+                snapshotsDir,
+                stores.fsync() == null || stores.fsync(),
                 snapshotGc(source, stores.gc(), SnapshotCollector.floor(waits)),
-                or(config.shutdownGrace(), DEFAULT_GRACE), or(http.host(), "127.0.0.1"),
-                or(http.port(), DEFAULT_HTTP_PORT), camunda, temporal, List.copyOf(queues));
+                or(config.shutdownGrace(), DEFAULT_GRACE),
+                or(http.host(), "127.0.0.1"),
+                or(http.port(), DEFAULT_HTTP_PORT),
+                camunda,
+                temporal,
+                List.copyOf(queues));
     }
 
     /**
      * Per-artifact limits and checkpoint policy, the check that each reference resolves, and whether
      * the module it resolves to now checkpoints.
      */
-    private record Bindings(String source, Map<String, WorkerConfig.Artifact> perArtifact, ModuleCache modules,
+    private record Bindings(
+            String source,
+            Map<String, WorkerConfig.Artifact> perArtifact,
+            ModuleCache modules,
             Map<ArtifactRef, Boolean> checkpointing) {
         TaskBinding of(Located ref, String field) {
             String where = source + ":" + ref.line() + ":" + ref.column() + ": " + field + ": ";
@@ -166,7 +236,8 @@ public record DaemonPlan(
                 throw new ConfigException(where + e.getMessage());
             }
             checkpointing.put(artifact, module.style().canCheckpoint());
-            WorkerConfig.Artifact settings = perArtifact.getOrDefault(ref.value(), new WorkerConfig.Artifact(null, null));
+            WorkerConfig.Artifact settings =
+                    perArtifact.getOrDefault(ref.value(), new WorkerConfig.Artifact(null, null));
             return new TaskBinding(artifact, limits(settings.limits()), policy(settings.checkpoint()));
         }
 
@@ -174,7 +245,8 @@ public record DaemonPlan(
         private String closeName(String name) {
             try {
                 return Suggestions.closest(name, modules.store().names().keySet())
-                        .map(n -> "; did you mean '" + n + "'?").orElse("");
+                        .map(n -> "; did you mean '" + n + "'?")
+                        .orElse("");
             } catch (RuntimeException e) {
                 return ""; // a store that cannot list its names still gets the error itself
             }
@@ -193,8 +265,8 @@ public record DaemonPlan(
     private static HeapBudget.Claim queueClaim(String field, TaskQueueSettings queue, Bindings bindings) {
         HeapBudget.Claim largest = null;
         for (TaskBinding b : queue.activities().values()) {
-            HeapBudget.Claim c = new HeapBudget.Claim(field, queue.taskQueue(), queue.maxConcurrent(), b.limits(),
-                    bindings.checkpoints(b));
+            HeapBudget.Claim c = new HeapBudget.Claim(
+                    field, queue.taskQueue(), queue.maxConcurrent(), b.limits(), bindings.checkpoints(b));
             if (largest == null || c.perSlot() > largest.perSlot()) {
                 largest = c;
             }
@@ -224,9 +296,13 @@ public record DaemonPlan(
 
     private static CheckpointPolicy policy(WorkerConfig.Checkpoint c) {
         CheckpointPolicy d = CheckpointPolicy.DEFAULT;
-        return c == null ? d : new CheckpointPolicy(or(c.everySteps(), d.everySteps()), or(c.every(), d.every()),
-                or(c.onRequest(), d.onRequest()),
-                or(c.inputChange(), d.onInputChange()));
+        return c == null
+                ? d
+                : new CheckpointPolicy(
+                        or(c.everySteps(), d.everySteps()),
+                        or(c.every(), d.every()),
+                        or(c.onRequest(), d.onRequest()),
+                        or(c.inputChange(), d.onInputChange()));
     }
 
     /**
@@ -240,16 +316,20 @@ public record DaemonPlan(
         }
         Duration olderThan = g.olderThan();
         if (olderThan == null) {
-            olderThan = floor.compareTo(SnapshotCollector.DEFAULT_OLDER_THAN) > 0 ? floor
+            olderThan = floor.compareTo(SnapshotCollector.DEFAULT_OLDER_THAN) > 0
+                    ? floor
                     : SnapshotCollector.DEFAULT_OLDER_THAN;
         } else if (olderThan.compareTo(floor) < 0) {
             throw new ConfigException(source + ": stores.gc.olderThan: " + olderThan + " is shorter than " + floor
                     + ", " + SnapshotCollector.FLOOR_FACTOR + " times the longest lock duration, guest timeout, retry"
                     + " backoff or shutdown grace configured; a task still running or waiting for its retry could lose"
-                    + " its checkpoint. Raise it, or leave it out for the default (" + SnapshotCollector.DEFAULT_OLDER_THAN
+                    + " its checkpoint. Raise it, or leave it out for the default ("
+                    + SnapshotCollector.DEFAULT_OLDER_THAN
                     + ", or the floor if longer)");
         }
-        return new SnapshotCollector.Schedule(olderThan, or(g.every(), SnapshotCollector.DEFAULT_EVERY),
+        return new SnapshotCollector.Schedule(
+                olderThan,
+                or(g.every(), SnapshotCollector.DEFAULT_EVERY),
                 or(g.maxPerSweep(), SnapshotCollector.DEFAULT_MAX_PER_SWEEP));
     }
 

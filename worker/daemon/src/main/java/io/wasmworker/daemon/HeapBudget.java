@@ -25,6 +25,7 @@ final class HeapBudget {
     private static final Logger LOG = LoggerFactory.getLogger(HeapBudget.class);
     /** Kept for the worker itself: the Temporal SDK and gRPC, the Camunda client, parsed modules, metrics. */
     static final long RESERVE = 96L << 20;
+
     static final int CHECKPOINT_FACTOR = 4;
 
     /** One topic's or task queue's claim: {@code slots} guests at once, each needing up to {@code perSlot}. */
@@ -39,14 +40,18 @@ final class HeapBudget {
 
         String describe() {
             return field + " '" + name + "': " + slots + " at once x " + ByteSize.describe(perSlot()) + " ("
-                    + (checkpoints ? CHECKPOINT_FACTOR + " x " : "") + "maxMemory " + ByteSize.describe(limits.maxMemoryBytes())
-                    + (checkpoints ? ", checkpointing" : "") + " + maxInput " + ByteSize.describe(limits.maxInputBytes())
-                    + " + maxOutput " + ByteSize.describe(limits.maxOutputBytes()) + ") = " + ByteSize.describe(bytes());
+                    + (checkpoints ? CHECKPOINT_FACTOR + " x " : "") + "maxMemory "
+                    + ByteSize.describe(limits.maxMemoryBytes())
+                    + (checkpoints ? ", checkpointing" : "") + " + maxInput "
+                    + ByteSize.describe(limits.maxInputBytes())
+                    + " + maxOutput " + ByteSize.describe(limits.maxOutputBytes()) + ") = "
+                    + ByteSize.describe(bytes());
         }
     }
 
     static long perSlot(GuestLimits limits, boolean checkpoints) {
-        return (checkpoints ? CHECKPOINT_FACTOR : 1) * limits.maxMemoryBytes() + limits.maxInputBytes()
+        return (checkpoints ? CHECKPOINT_FACTOR : 1) * limits.maxMemoryBytes()
+                + limits.maxInputBytes()
                 + limits.maxOutputBytes();
     }
 
@@ -64,8 +69,11 @@ final class HeapBudget {
         long total = claims.stream().mapToLong(Claim::bytes).sum();
         long available = available(maxHeapBytes);
         if (total <= available) {
-            LOG.info("heap: guests may use up to {} of the {} available ({} heap less {} for the worker)",
-                    ByteSize.describe(total), ByteSize.describe(available), ByteSize.describe(maxHeapBytes),
+            LOG.info(
+                    "heap: guests may use up to {} of the {} available ({} heap less {} for the worker)",
+                    ByteSize.describe(total),
+                    ByteSize.describe(available),
+                    ByteSize.describe(maxHeapBytes),
                     ByteSize.describe(RESERVE));
             return;
         }
@@ -76,8 +84,11 @@ final class HeapBudget {
                 + ByteSize.describe(RESERVE) + " kept for the worker itself = " + ByteSize.describe(available) + ":\n"
                 + String.join("\n", lines);
         if (overcommit) {
-            LOG.warn("{}: {}\nstarting anyway (allowHeapOvercommit: true): a guest that reaches its limits while"
-                    + " the others do may end the worker's heap", source, message);
+            LOG.warn(
+                    "{}: {}\nstarting anyway (allowHeapOvercommit: true): a guest that reaches its limits while"
+                            + " the others do may end the worker's heap",
+                    source,
+                    message);
             return;
         }
         throw new ConfigException(source + ": " + message + "\nlower maxConcurrent or limits.maxMemory, give the"

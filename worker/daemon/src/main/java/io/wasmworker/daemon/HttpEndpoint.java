@@ -54,8 +54,8 @@ final class HttpEndpoint implements AutoCloseable {
             server.start();
         } catch (Exception e) {
             stopQuietly();
-            throw new IllegalStateException("cannot serve metrics and health on " + host + ":" + port + ": "
-                    + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "cannot serve metrics and health on " + host + ":" + port + ": " + e.getMessage(), e);
         }
     }
 
@@ -100,25 +100,36 @@ final class HttpEndpoint implements AutoCloseable {
                 return send(response, callback, 405, "text/plain; charset=utf-8", "use GET\n", method);
             }
             return switch (path) {
-                case "/metrics" -> send(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
-                        registry.scrape(), method);
+                case "/metrics" ->
+                    send(
+                            response,
+                            callback,
+                            200,
+                            "text/plain; version=0.0.4; charset=utf-8",
+                            registry.scrape(),
+                            method);
                 case "/health/live" -> send(response, callback, 200, JSON, "{\"status\":\"UP\"}", method);
                 default -> {
                     boolean up = ready.getAsBoolean();
-                    yield send(response, callback, up ? 200 : 503, JSON,
-                            up ? "{\"status\":\"UP\"}" : "{\"status\":\"DOWN\"}", method);
+                    yield send(
+                            response,
+                            callback,
+                            up ? 200 : 503,
+                            JSON,
+                            up ? "{\"status\":\"UP\"}" : "{\"status\":\"DOWN\"}",
+                            method);
                 }
             };
         }
 
-        private static boolean send(Response response, Callback callback, int status, String type, String body,
-                String method) {
+        private static boolean send(
+                Response response, Callback callback, int status, String type, String body, String method) {
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
             response.setStatus(status);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
-            response.write(true, HttpMethod.HEAD.is(method) ? ByteBuffer.allocate(0) : ByteBuffer.wrap(bytes),
-                    callback);
+            response.write(
+                    true, HttpMethod.HEAD.is(method) ? ByteBuffer.allocate(0) : ByteBuffer.wrap(bytes), callback);
             return true;
         }
     }

@@ -40,18 +40,26 @@ final class SnapshotCollector implements AutoCloseable {
     private final Counter blobs;
     private ScheduledExecutorService timer;
 
-    SnapshotCollector(SnapshotStore store, Schedule schedule, Supplier<Set<String>> running, MeterRegistry registry,
+    SnapshotCollector(
+            SnapshotStore store,
+            Schedule schedule,
+            Supplier<Set<String>> running,
+            MeterRegistry registry,
             Clock clock) {
         this.store = store;
         this.schedule = schedule;
         this.running = running;
         this.clock = clock;
-        this.tasks = Counter.builder("wasm_worker_snapshots_collected").tag("what", "tasks")
+        this.tasks = Counter.builder("wasm_worker_snapshots_collected")
+                .tag("what", "tasks")
                 .description("Snapshot-store leftovers collected: whole tasks (checkpoints, attempt counts,"
-                        + " tombstones) and unreferenced blobs").register(registry);
-        this.blobs = Counter.builder("wasm_worker_snapshots_collected").tag("what", "blobs")
+                        + " tombstones) and unreferenced blobs")
+                .register(registry);
+        this.blobs = Counter.builder("wasm_worker_snapshots_collected")
+                .tag("what", "blobs")
                 .description("Snapshot-store leftovers collected: whole tasks (checkpoints, attempt counts,"
-                        + " tombstones) and unreferenced blobs").register(registry);
+                        + " tombstones) and unreferenced blobs")
+                .register(registry);
     }
 
     /**
@@ -76,31 +84,45 @@ final class SnapshotCollector implements AutoCloseable {
         });
         long period = schedule.every().toMillis();
         timer.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
-        LOG.info("snapshot leftovers older than {} are collected every {}, at most {} tasks examined per sweep",
-                schedule.olderThan(), schedule.every(), schedule.maxPerSweep());
+        LOG.info(
+                "snapshot leftovers older than {} are collected every {}, at most {} tasks examined per sweep",
+                schedule.olderThan(),
+                schedule.every(),
+                schedule.maxPerSweep());
         return this;
     }
 
     /** One bounded collection; never throws (the timer would stop for good). */
     SnapshotStore.Collected sweep() {
         try {
-            SnapshotStore.Collected c = store.collect(clock.instant().minus(schedule.olderThan()), running.get(),
-                    schedule.maxPerSweep());
+            SnapshotStore.Collected c =
+                    store.collect(clock.instant().minus(schedule.olderThan()), running.get(), schedule.maxPerSweep());
             tasks.increment(c.tasks());
             blobs.increment(c.blobs());
             if (c.removals() > 0) {
-                LOG.info("collected {} task(s) and {} unreferenced blob(s) older than {} from {}", c.tasks(),
-                        c.blobs(), schedule.olderThan(), store.describe());
+                LOG.info(
+                        "collected {} task(s) and {} unreferenced blob(s) older than {} from {}",
+                        c.tasks(),
+                        c.blobs(),
+                        schedule.olderThan(),
+                        store.describe());
             }
             if (!c.damaged().isEmpty()) {
-                LOG.warn("{} damaged entr{} in {} left alone (see `wasm-worker snapshots ls`), e.g. {}",
-                        c.damaged().size(), c.damaged().size() == 1 ? "y" : "ies", store.describe(), c.damaged().get(0));
+                LOG.warn(
+                        "{} damaged entr{} in {} left alone (see `wasm-worker snapshots ls`), e.g. {}",
+                        c.damaged().size(),
+                        c.damaged().size() == 1 ? "y" : "ies",
+                        store.describe(),
+                        c.damaged().get(0));
             }
             return c;
         } catch (Throwable t) {
             try {
-                LOG.warn("collecting snapshot leftovers in {} failed; tried again in {}", store.describe(),
-                        schedule.every(), t);
+                LOG.warn(
+                        "collecting snapshot leftovers in {} failed; tried again in {}",
+                        store.describe(),
+                        schedule.every(),
+                        t);
             } catch (Throwable ignored) {
                 // nothing left to log with
             }

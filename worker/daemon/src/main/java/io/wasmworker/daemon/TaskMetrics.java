@@ -7,8 +7,8 @@ import io.micrometer.core.instrument.Timer;
 import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.sandbox.InvocationMetrics;
 import io.wasmworker.sandbox.InvocationResult;
-import io.wasmworker.task.TaskObserver;
 import io.wasmworker.task.TaskAttempt;
+import io.wasmworker.task.TaskObserver;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,27 +28,46 @@ final class TaskMetrics implements TaskObserver {
         String queue = task.metadata().getOrDefault("TOPIC", task.metadata().getOrDefault("TASK_QUEUE", "unknown"));
         InvocationMetrics m = result.metrics();
         String outcome = result.outcome().label();
-        Counter.builder("wasm_worker_tasks").description("Tasks run, by outcome")
-                .tags("source", source, "queue", queue, "outcome", outcome).register(registry).increment();
-        Timer.builder("wasm_worker_task_duration").description("Guest run time of a task")
-                .tags("source", source, "queue", queue, "outcome", outcome).register(registry)
+        Counter.builder("wasm_worker_tasks")
+                .description("Tasks run, by outcome")
+                .tags("source", source, "queue", queue, "outcome", outcome)
+                .register(registry)
+                .increment();
+        Timer.builder("wasm_worker_task_duration")
+                .description("Guest run time of a task")
+                .tags("source", source, "queue", queue, "outcome", outcome)
+                .register(registry)
                 .record(m.wallNanos(), TimeUnit.NANOSECONDS);
-        DistributionSummary.builder("wasm_worker_guest_memory").baseUnit("bytes")
-                .description("Peak linear memory of a guest run").tags("source", source, "queue", queue)
-                .register(registry).record(m.peakMemoryBytes());
+        DistributionSummary.builder("wasm_worker_guest_memory")
+                .baseUnit("bytes")
+                .description("Peak linear memory of a guest run")
+                .tags("source", source, "queue", queue)
+                .register(registry)
+                .record(m.peakMemoryBytes());
         if (m.checkpoints() > 0) {
-            Counter.builder("wasm_worker_checkpoints").description("Checkpoints written")
-                    .tags("source", source, "queue", queue).register(registry).increment(m.checkpoints());
-            DistributionSummary.builder("wasm_worker_checkpoint_size").baseUnit("bytes")
-                    .description("Encoded size of the checkpoints of a run").tags("source", source, "queue", queue)
-                    .register(registry).record(m.checkpointBytes());
-            Timer.builder("wasm_worker_checkpoint_duration").description("Time spent checkpointing in a run")
-                    .tags("source", source, "queue", queue).register(registry)
+            Counter.builder("wasm_worker_checkpoints")
+                    .description("Checkpoints written")
+                    .tags("source", source, "queue", queue)
+                    .register(registry)
+                    .increment(m.checkpoints());
+            DistributionSummary.builder("wasm_worker_checkpoint_size")
+                    .baseUnit("bytes")
+                    .description("Encoded size of the checkpoints of a run")
+                    .tags("source", source, "queue", queue)
+                    .register(registry)
+                    .record(m.checkpointBytes());
+            Timer.builder("wasm_worker_checkpoint_duration")
+                    .description("Time spent checkpointing in a run")
+                    .tags("source", source, "queue", queue)
+                    .register(registry)
                     .record(m.checkpointNanos(), TimeUnit.NANOSECONDS);
         }
         if (m.resumedFromSequence() > 0) {
-            Counter.builder("wasm_worker_resumes").description("Runs that resumed from a checkpoint")
-                    .tags("source", source, "queue", queue).register(registry).increment();
+            Counter.builder("wasm_worker_resumes")
+                    .description("Runs that resumed from a checkpoint")
+                    .tags("source", source, "queue", queue)
+                    .register(registry)
+                    .increment();
         }
     }
 
@@ -58,6 +77,8 @@ final class TaskMetrics implements TaskObserver {
         String queue = task.metadata().getOrDefault("TOPIC", task.metadata().getOrDefault("TASK_QUEUE", "unknown"));
         Counter.builder("wasm_worker_checkpoints_discarded")
                 .description("Checkpoints not resumed because the task's input changed (a fresh start instead)")
-                .tags("source", source, "queue", queue).register(registry).increment();
+                .tags("source", source, "queue", queue)
+                .register(registry)
+                .increment();
     }
 }

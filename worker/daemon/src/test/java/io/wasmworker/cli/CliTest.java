@@ -41,7 +41,8 @@ class CliTest {
     void invokeByFilePrintsTheOutputAndAOneLineReport() throws Exception {
         Run r = cli("invoke", guest("greet"), "--input", "{\"name\":\"Ada\"}");
         assertThat(r.exit()).isZero();
-        assertThat(new ObjectMapper().readTree(r.out()).get("greeting").asText()).isEqualTo("Hello, Ada!");
+        assertThat(new ObjectMapper().readTree(r.out()).get("greeting").asText())
+                .isEqualTo("Hello, Ada!");
         assertThat(r.err()).containsPattern("outcome=success wall=[0-9.]+ms peak_memory=\\d+KiB output=\\d+B");
     }
 
@@ -63,7 +64,8 @@ class CliTest {
     void getWritesTheVerifiedBytesAndATamperedStoreIsRefused() throws Exception {
         String digest = cli("artifacts", "put", guest("echo")).out().split("\\s+")[0];
         Path copy = home.resolve("copy.wasm");
-        assertThat(cli("artifacts", "get", digest, "-o", copy.toString()).exit()).isZero();
+        assertThat(cli("artifacts", "get", digest, "-o", copy.toString()).exit())
+                .isZero();
         assertThat(Files.readAllBytes(copy)).isEqualTo(Guests.bytes("echo"));
 
         Path blob = home.resolve("artifacts/blobs/sha256/" + digest.substring(7) + ".wasm");
@@ -115,7 +117,8 @@ class CliTest {
     @Test
     void jsonReportIsTheMetricsRecord() throws Exception {
         Run r = cli("invoke", guest("echo"), "--input", "{\"a\":1}", "--report", "json");
-        JsonNode metrics = new ObjectMapper().readTree(r.err().lines().reduce((a, b) -> b).orElseThrow());
+        JsonNode metrics =
+                new ObjectMapper().readTree(r.err().lines().reduce((a, b) -> b).orElseThrow());
         assertThat(metrics.get("outcome").asText()).isEqualTo("success");
         assertThat(metrics.get("inputBytes").asLong()).isEqualTo(7);
         assertThat(metrics.get("outputBytes").asLong()).isGreaterThanOrEqualTo(7);

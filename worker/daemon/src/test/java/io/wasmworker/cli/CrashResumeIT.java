@@ -43,8 +43,12 @@ class CrashResumeIT {
             killAt("after-checkpoint:" + k, guest, key);
             Proc resumed = run(List.of(), guest, checkpointing(key, 2));
             assertThat(resumed.exit()).as(resumed.err()).isZero();
-            assertThat(resumed.out()).as("output after a kill after checkpoint " + k).isEqualTo(uninterrupted.out());
-            assertThat(steps(resumed.err())).as("steps redone after checkpoint " + k).allMatch(s -> s > k)
+            assertThat(resumed.out())
+                    .as("output after a kill after checkpoint " + k)
+                    .isEqualTo(uninterrupted.out());
+            assertThat(steps(resumed.err()))
+                    .as("steps redone after checkpoint " + k)
+                    .allMatch(s -> s > k)
                     .startsWith(k + 1);
         }
 
@@ -57,19 +61,32 @@ class CrashResumeIT {
     }
 
     private List<String> checkpointing(String key, int attempt) {
-        return List.of("--task-key", key, "--snapshots", dir.resolve("snapshots").toString(),
-                "--attempt", Integer.toString(attempt), "--checkpoint-every-steps", "1");
+        return List.of(
+                "--task-key",
+                key,
+                "--snapshots",
+                dir.resolve("snapshots").toString(),
+                "--attempt",
+                Integer.toString(attempt),
+                "--checkpoint-every-steps",
+                "1");
     }
 
     /** Starts a worker that pauses at the hook, waits for it to get there, and SIGKILLs it. */
     private void killAt(String hook, String guest, String key) throws Exception {
         Path err = dir.resolve("killed-" + key + ".err");
-        Process p = start(List.of("-Dwasmworker.test.pause=" + hook), guest, checkpointing(key, 1),
-                dir.resolve("killed-" + key + ".out"), err);
+        Process p = start(
+                List.of("-Dwasmworker.test.pause=" + hook),
+                guest,
+                checkpointing(key, 1),
+                dir.resolve("killed-" + key + ".out"),
+                err);
         String marker = "wasm-worker-test: paused at " + hook.replace(':', ' ');
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!Files.readString(err).contains(marker)) {
-            assertThat(p.isAlive()).as("worker ended before " + hook + ": " + Files.readString(err)).isTrue();
+            assertThat(p.isAlive())
+                    .as("worker ended before " + hook + ": " + Files.readString(err))
+                    .isTrue();
             assertThat(System.nanoTime()).as("timed out waiting for " + hook).isLessThan(deadline);
             Thread.sleep(20);
         }
@@ -83,17 +100,30 @@ class CrashResumeIT {
         Path err = Files.createTempFile(dir, "err", ".txt");
         Process p = start(jvm, guest, args, out, err);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        return new Proc(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+        return new Proc(
+                p.exitValue(),
+                Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8));
     }
 
     private Process start(List<String> jvm, String guest, List<String> args, Path out, Path err) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvm);
-        cmd.addAll(List.of("-jar", Path.of("target", "wasm-worker-all.jar").toString(),
-                "invoke", Guests.path(guest).toString(), "--input", INPUT, "--home", dir.toString()));
+        cmd.addAll(List.of(
+                "-jar",
+                Path.of("target", "wasm-worker-all.jar").toString(),
+                "invoke",
+                Guests.path(guest).toString(),
+                "--input",
+                INPUT,
+                "--home",
+                dir.toString()));
         cmd.addAll(args);
-        return new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        return new ProcessBuilder(cmd)
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
     }
 
     private static List<Integer> steps(String stderr) {

@@ -48,7 +48,8 @@ class InvokeInputTest {
 
     @Test
     void aJsonFileWithSpacesAndQuotesIsTheInput() throws Exception {
-        Path file = Files.writeString(home.resolve("in.json"),
+        Path file = Files.writeString(
+                home.resolve("in.json"),
                 "{ \"name\": \"Ada King, Countess of Lovelace\",\n  \"note\": \"it's \\\"quoted\\\"\" }\n");
         Run r = cli("invoke", guest("greet"), "--input", "@" + file);
         assertThat(r.exit()).as(r.err()).isZero();
@@ -70,7 +71,9 @@ class InvokeInputTest {
         assertThat(r.exit()).isEqualTo(ExitCodes.USAGE);
         var metrics = new ObjectMapper().readTree(r.err().strip());
         assertThat(metrics.get("outcome").asText()).isEqualTo("invalid_input");
-        assertThat(metrics.get("inputBytes").asLong()).isEqualTo(Files.size(lines)).isEqualTo(21);
+        assertThat(metrics.get("inputBytes").asLong())
+                .isEqualTo(Files.size(lines))
+                .isEqualTo(21);
         assertThat(cli("invoke", guest("echo"), "--input", "@" + lines).err()).contains("the input is not valid JSON");
     }
 
@@ -80,8 +83,9 @@ class InvokeInputTest {
         System.setIn(zeros);
         Run r = cli("invoke", guest("echo"), "--input", "-", "--max-input", "1KiB");
         assertThat(r.exit()).isEqualTo(ExitCodes.USAGE);
-        assertThat(r.err()).contains("stdin (--input -) holds more than the input limit of 1024 bytes;"
-                + " raise it with --max-input");
+        assertThat(r.err())
+                .contains("stdin (--input -) holds more than the input limit of 1024 bytes;"
+                        + " raise it with --max-input");
         assertThat(zeros.served).isLessThanOrEqualTo(1025);
     }
 
@@ -121,8 +125,8 @@ class InvokeInputTest {
         }
         Run r = cli("invoke", huge.toString());
         assertThat(r.exit()).isEqualTo(ExitCodes.USAGE);
-        assertThat(r.err()).contains("the module file " + huge + " holds more than the module size limit of 33554432"
-                + " bytes");
+        assertThat(r.err())
+                .contains("the module file " + huge + " holds more than the module size limit of 33554432" + " bytes");
     }
 
     /** Zeros without end, like /dev/zero; reading far past what a bounded reader needs is a test failure. */

@@ -36,11 +36,15 @@ class InvokeStderrTest {
         Path wasm = Files.write(home.resolve("spoof.wasm"), Guests.wat(GUEST));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int exit = Main.run(new String[] {"invoke", wasm.toString(), "--input", "{}", "--home", home.toString()},
-                new PrintWriter(out, true), new PrintWriter(err, true));
+        int exit = Main.run(
+                new String[] {"invoke", wasm.toString(), "--input", "{}", "--home", home.toString()},
+                new PrintWriter(out, true),
+                new PrintWriter(err, true));
         assertThat(exit).as(err.toString()).isZero();
         assertThat(err.toString())
                 .startsWith("working\\rwasm-worker: outcome=success\n\\u001b[2J\\u001b[31mred\\u001b[0m \\u009b1A\n")
-                .doesNotContain("\r").doesNotContain("\u001b").doesNotContain("\u009b");
+                .doesNotContain("\r")
+                .doesNotContain("\u001b")
+                .doesNotContain("\u009b");
     }
 }

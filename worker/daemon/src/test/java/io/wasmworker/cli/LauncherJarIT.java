@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Collectors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
@@ -26,25 +26,36 @@ class LauncherJarIT {
     private Proc java(String... args) throws Exception {
         Path jar = Path.of("target", "wasm-worker-all.jar");
         assertThat(jar).exists();
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar.toString()));
+        List<String> cmd = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString()));
         cmd.addAll(List.of(args));
         Path out = home.resolve("out.txt");
         Path err = home.resolve("err.txt");
-        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return new Proc(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+        return new Proc(
+                p.exitValue(),
+                Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8));
     }
 
     @Test
     void theJarRunsGuestsAndTellsOutcomesApartByExitCode() throws Exception {
-        Proc ok = java("invoke", Guests.path("greet").toString(), "--input", "{\"name\":\"Bo\"}", "--home", home.toString());
+        Proc ok = java(
+                "invoke", Guests.path("greet").toString(), "--input", "{\"name\":\"Bo\"}", "--home", home.toString());
         assertThat(ok.exit()).as(ok.err()).isZero();
         assertThat(ok.out()).contains("\"greeting\":\"Hello, Bo!\"");
         assertThat(ok.err()).contains("outcome=success");
 
-        assertThat(java("invoke", Guests.path("greet").toString(), "--home", home.toString()).exit()).isEqualTo(3);
-        assertThat(java("invoke", Guests.path("hostile-trap").toString(), "--home", home.toString()).exit()).isEqualTo(1);
+        assertThat(java("invoke", Guests.path("greet").toString(), "--home", home.toString())
+                        .exit())
+                .isEqualTo(3);
+        assertThat(java("invoke", Guests.path("hostile-trap").toString(), "--home", home.toString())
+                        .exit())
+                .isEqualTo(1);
         assertThat(java("invoke", "--bogus").exit()).isEqualTo(2);
         assertThat(java("--version").out()).contains("guest ABI v1");
     }
@@ -54,15 +65,29 @@ class LauncherJarIT {
         // `dev` runs the test bed from its own jar; none of it, nor what only it needs, is deployed
         // (org/camunda/bpm/engine/variable is the external task client's typed values, not the engine;
         // internal/testservice/InProcessGRPCServer is the SDK's own, the test server's classes are Test*)
-        List<String> testBedOnly = List.of("io/wasmworker/testbed/", "org/springframework/", "io/temporal/testserver/",
-                "io/temporal/internal/testservice/Test", "org/camunda/bpm/engine/impl/", "org/camunda/bpm/spring/", "org/h2/",
-                "BOOT-INF/", "application.properties");
+        List<String> testBedOnly = List.of(
+                "io/wasmworker/testbed/",
+                "org/springframework/",
+                "io/temporal/testserver/",
+                "io/temporal/internal/testservice/Test",
+                "org/camunda/bpm/engine/impl/",
+                "org/camunda/bpm/spring/",
+                "org/h2/",
+                "BOOT-INF/",
+                "application.properties");
         try (ZipFile jar = new ZipFile(Path.of("target", "wasm-worker-all.jar").toFile())) {
             Set<String> entries = jar.stream().map(ZipEntry::getName).collect(Collectors.toSet());
-            assertThat(entries).as("the jar's own classes are there").contains("io/wasmworker/cli/Main.class",
-                    "io/wasmworker/daemon/Daemon.class", "io/temporal/client/WorkflowClient.class");
-            List<String> found = entries.stream().filter(e -> testBedOnly.stream().anyMatch(e::startsWith)).sorted()
-                    .limit(20).toList();
+            assertThat(entries)
+                    .as("the jar's own classes are there")
+                    .contains(
+                            "io/wasmworker/cli/Main.class",
+                            "io/wasmworker/daemon/Daemon.class",
+                            "io/temporal/client/WorkflowClient.class");
+            List<String> found = entries.stream()
+                    .filter(e -> testBedOnly.stream().anyMatch(e::startsWith))
+                    .sorted()
+                    .limit(20)
+                    .toList();
             assertThat(found).as("test-bed entries in wasm-worker-all.jar").isEmpty();
         }
     }

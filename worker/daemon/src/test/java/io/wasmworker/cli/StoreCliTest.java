@@ -54,16 +54,32 @@ class StoreCliTest {
     @Test
     void aFinishedTaskKeysCheckpointsAreRemovedSoTheNextRunStartsAfresh() {
         String input = "{\"steps\":3,\"work\":1000}";
-        Run first = cli("invoke", Guests.path("ckpt-step-c").toString(), "--input", input, "--task-key", "k1",
-                "--checkpoint-every-steps", "1");
+        Run first = cli(
+                "invoke",
+                Guests.path("ckpt-step-c").toString(),
+                "--input",
+                input,
+                "--task-key",
+                "k1",
+                "--checkpoint-every-steps",
+                "1");
         assertThat(first.exit()).as(first.err()).isZero();
         assertThat(first.err()).contains("task 'k1' finished; its checkpoints were removed");
         assertThat(cli("snapshots", "ls").out()).doesNotContain("k1");
         // rm semantics, not the daemon's tombstone: nothing is left that could fence off the next run
         assertThat(home.resolve("snapshots/tasks")).isEmptyDirectory();
 
-        Run again = cli("invoke", Guests.path("ckpt-step-c").toString(), "--input", input, "--task-key", "k1",
-                "--checkpoint-every-steps", "1", "--report", "json");
+        Run again = cli(
+                "invoke",
+                Guests.path("ckpt-step-c").toString(),
+                "--input",
+                input,
+                "--task-key",
+                "k1",
+                "--checkpoint-every-steps",
+                "1",
+                "--report",
+                "json");
         assertThat(again.exit()).as(again.err()).isZero();
         assertThat(again.err()).contains("\"resumedFromSequence\":0");
     }
@@ -75,7 +91,8 @@ class StoreCliTest {
         assertThat(failed.err()).contains("outcome=trap").doesNotContain("checkpoints were removed");
         assertThat(cli("snapshots", "ls").out()).contains("k2  generation=2 sequence=2");
         assertThat(cli("snapshots", "inspect", "k2").out())
-                .contains("input " + io.wasmworker.artifact.Digest.of("{}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                .contains("input "
+                        + io.wasmworker.artifact.Digest.of("{}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     @Test
@@ -87,19 +104,24 @@ class StoreCliTest {
         Path damaged;
         try (var dirs = Files.list(tasks)) {
             damaged = dirs.filter(d -> {
-                try {
-                    return Files.readString(d.resolve("manifest.json")).contains("\"damaged\"");
-                } catch (Exception e) {
-                    return false;
-                }
-            }).findFirst().orElseThrow();
+                        try {
+                            return Files.readString(d.resolve("manifest.json")).contains("\"damaged\"");
+                        } catch (Exception e) {
+                            return false;
+                        }
+                    })
+                    .findFirst()
+                    .orElseThrow();
         }
         Files.writeString(damaged.resolve("manifest.json"), "hunter2 was here");
 
         Run ls = cli("snapshots", "ls");
         assertThat(ls.exit()).as(ls.err()).isZero();
-        assertThat(ls.out()).contains("healthy  generation=2").contains("DAMAGED " + damaged)
-                .contains("not valid JSON").doesNotContain("hunter2");
+        assertThat(ls.out())
+                .contains("healthy  generation=2")
+                .contains("DAMAGED " + damaged)
+                .contains("not valid JSON")
+                .doesNotContain("hunter2");
     }
 
     @Test
@@ -122,20 +144,29 @@ class StoreCliTest {
 
     @Test
     void artifactsLsReportsDamagedAndStrayFilesAndListsTheRest() throws Exception {
-        String good = cli("artifacts", "put", Guests.path("echo").toString(), "--name", "echo").out().split("\\s+")[0];
-        String bad = cli("artifacts", "put", Guests.path("greet").toString()).out().split("\\s+")[0];
+        String good = cli("artifacts", "put", Guests.path("echo").toString(), "--name", "echo")
+                .out()
+                .split("\\s+")[0];
+        String bad =
+                cli("artifacts", "put", Guests.path("greet").toString()).out().split("\\s+")[0];
         Path blobs = home.resolve("artifacts/blobs/sha256");
         Files.write(blobs.resolve(bad.substring(7) + ".wasm"), new byte[] {1, 2, 3});
         Files.writeString(blobs.resolve("README"), "stray");
 
         Run ls = cli("artifacts", "ls");
         assertThat(ls.exit()).as(ls.err()).isZero();
-        assertThat(ls.out()).contains(good + "  echo").contains("DAMAGED " + bad).contains("digest mismatch")
+        assertThat(ls.out())
+                .contains(good + "  echo")
+                .contains("DAMAGED " + bad)
+                .contains("digest mismatch")
                 .contains("DAMAGED " + blobs.resolve("README"));
 
         // putting the right bytes again repairs it
-        assertThat(cli("artifacts", "put", Guests.path("greet").toString()).exit()).isZero();
-        assertThat(cli("artifacts", "ls").out()).doesNotContain("DAMAGED " + bad).contains(bad);
+        assertThat(cli("artifacts", "put", Guests.path("greet").toString()).exit())
+                .isZero();
+        assertThat(cli("artifacts", "ls").out())
+                .doesNotContain("DAMAGED " + bad)
+                .contains(bad);
     }
 
     @Test
@@ -173,7 +204,8 @@ class StoreCliTest {
         Run gc = cli("snapshots", "gc", "--older-than", "2d");
 
         assertThat(gc.exit()).as(gc.err()).isZero();
-        assertThat(gc.out()).contains("removed 2 task(s) and 0 unreferenced blob(s)")
+        assertThat(gc.out())
+                .contains("removed 2 task(s) and 0 unreferenced blob(s)")
                 .contains("DAMAGED " + tasks.resolve("not-a-task"));
         assertThat(tasks.resolve(storageName("old-leftover"))).doesNotExist();
         assertThat(tasks.resolve(storageName("old-finished"))).doesNotExist();
@@ -191,12 +223,22 @@ class StoreCliTest {
     private static void checkpoint(LocalSnapshotStore store, String key) {
         byte[] data = ("snapshot of " + key).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         store.putBlob(key, "0000000001-full", data);
-        store.publish(key, 0, new Manifest(key, 1, io.wasmworker.artifact.Digest.parse("sha256:" + "ab".repeat(32)), 1, 1,
-                List.of(Blobs.ref("0000000001-full", data)), System.currentTimeMillis()));
+        store.publish(
+                key,
+                0,
+                new Manifest(
+                        key,
+                        1,
+                        io.wasmworker.artifact.Digest.parse("sha256:" + "ab".repeat(32)),
+                        1,
+                        1,
+                        List.of(Blobs.ref("0000000001-full", data)),
+                        System.currentTimeMillis()));
     }
 
     /** The store's directory name for a key: hex SHA-256 of its UTF-8 bytes. */
     private static String storageName(String key) {
-        return io.wasmworker.artifact.Digest.of(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)).hex();
+        return io.wasmworker.artifact.Digest.of(key.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .hex();
     }
 }

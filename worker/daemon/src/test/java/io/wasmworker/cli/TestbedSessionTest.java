@@ -29,8 +29,13 @@ class TestbedSessionTest {
         Manifest manifest = new Manifest();
         manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
         manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, FakeTestbed.class.getName());
-        Path classes = Path.of(FakeTestbed.class.getProtectionDomain().getCodeSource().getLocation().getPath());
-        manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, classes.toUri().toString());
+        Path classes = Path.of(FakeTestbed.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .getPath());
+        manifest.getMainAttributes()
+                .put(Attributes.Name.CLASS_PATH, classes.toUri().toString());
         jar = dir.resolve("fake-testbed.jar");
         try (OutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
             out.flush();
@@ -52,26 +57,30 @@ class TestbedSessionTest {
             assertThat(session.demo(said::add)).isTrue();
         }
         assertThat(said).containsExactly("  instance 1 done", "");
-        assertThat(Files.readString(dir.resolve("testbed.log"))).contains("fake test bed: dev " + dir.resolve("serves"));
+        assertThat(Files.readString(dir.resolve("testbed.log")))
+                .contains("fake test bed: dev " + dir.resolve("serves"));
     }
 
     @Test
     void aTestBedThatExitsBeforeItIsReadyIsAnErrorNamingItsLog() {
-        assertThatThrownBy(() -> start("exits")).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> start("exits"))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessage("the test bed exited before it could start Camunda and Temporal; its log: "
                         + dir.resolve("testbed.log"));
     }
 
     @Test
     void theTestBedsOwnErrorIsPassedOn() {
-        assertThatThrownBy(() -> start("errs")).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> start("errs"))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("could not start Camunda and Temporal: Camunda was not ready within PT3M")
                 .hasMessageContaining("its log: " + dir.resolve("testbed.log"));
     }
 
     @Test
     void aReadyLineWithoutAnOrchestratorIsRefused() {
-        assertThatThrownBy(() -> start("half-ready")).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> start("half-ready"))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("said ready without cockpit");
     }
 
@@ -86,7 +95,9 @@ class TestbedSessionTest {
     @Test
     void devWithoutATestBedJarSaysWhereToGetOne() {
         java.io.StringWriter err = new java.io.StringWriter();
-        int exit = Main.run(new String[] {"dev", "--home", dir.toString()}, new java.io.PrintWriter(new java.io.StringWriter()),
+        int exit = Main.run(
+                new String[] {"dev", "--home", dir.toString()},
+                new java.io.PrintWriter(new java.io.StringWriter()),
                 new java.io.PrintWriter(err, true));
         assertThat(exit).isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString()).contains("dev needs the runnable test-bed jar: run it through ./wasm-worker");

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
@@ -20,7 +20,6 @@ import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.testbed.OrchestratorProcess;
 import io.wasmworker.testbed.camunda.CamundaEngine;
 import io.wasmworker.testbed.temporal.ActivityCall;
-import io.wasmworker.testbed.temporal.CallActivityWorkflow;
 import io.wasmworker.testbed.temporal.CallActivityWorkflowImpl;
 import io.wasmworker.testbed.temporal.TemporalService;
 import io.wasmworker.testing.Guests;
@@ -29,7 +28,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -63,7 +61,8 @@ class DaemonIT {
     static void orchestrators() {
         CompletableFuture<TemporalService> t = CompletableFuture.supplyAsync(TemporalService::start);
         camunda = CamundaEngine.start();
-        camunda.deploy(Path.of("../../config/examples/order-process.bpmn"), Path.of("../../config/examples/long-work.bpmn"));
+        camunda.deploy(
+                Path.of("../../config/examples/order-process.bpmn"), Path.of("../../config/examples/long-work.bpmn"));
         temporal = t.join();
         // the workflow side, as a user's application would host it
         workflows = WorkerFactory.newInstance(temporal.newClient());
@@ -126,17 +125,23 @@ class DaemonIT {
     }
 
     private Process startDaemon(Path config, Path log, String... jvmOptions) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        List<String> command = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(List.of(jvmOptions));
-        command.addAll(List.of("-jar", Path.of("target", "wasm-worker-all.jar").toString(), "run", "--config",
-                config.toString()));
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        command.addAll(List.of(
+                "-jar", Path.of("target", "wasm-worker-all.jar").toString(), "run", "--config", config.toString()));
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
     }
 
     private static void awaitReady(int port, Process daemon, Path log) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (System.nanoTime() < deadline) {
-            assertThat(daemon.isAlive()).as("the daemon died:\n" + Files.readString(log)).isTrue();
+            assertThat(daemon.isAlive())
+                    .as("the daemon died:\n" + Files.readString(log))
+                    .isTrue();
             if (status(port, "/health/ready") == 200) {
                 return;
             }
@@ -147,8 +152,12 @@ class DaemonIT {
 
     private static int status(int port, String path) {
         try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                    .build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            return HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (IOException e) {
             return -1;
         } catch (InterruptedException e) {
@@ -167,19 +176,27 @@ class DaemonIT {
     }
 
     private static String get(int port, String path) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     private static WorkflowStub callActivity(String type, Object input) {
-        return callActivity(ActivityCall.once(type, "daemon-it", input).withRetries(10, 200).withStartToClose(120_000));
+        return callActivity(
+                ActivityCall.once(type, "daemon-it", input).withRetries(10, 200).withStartToClose(120_000));
     }
 
     private static WorkflowStub callActivity(ActivityCall call) {
         WorkflowClient client = temporal.newClient();
-        WorkflowStub stub = client.newUntypedWorkflowStub("CallActivityWorkflow", WorkflowOptions.newBuilder()
-                .setTaskQueue(WORKFLOW_QUEUE).setWorkflowId("daemon-it-" + call.activityType() + "-" + System.nanoTime())
-                .build());
+        WorkflowStub stub = client.newUntypedWorkflowStub(
+                "CallActivityWorkflow",
+                WorkflowOptions.newBuilder()
+                        .setTaskQueue(WORKFLOW_QUEUE)
+                        .setWorkflowId("daemon-it-" + call.activityType() + "-" + System.nanoTime())
+                        .build());
         stub.start(call);
         return stub;
     }
@@ -197,15 +214,19 @@ class DaemonIT {
             // one task from each orchestrator
             String pid = camunda.startProcess("order-process", "daemon-it", order());
             awaitEnded(pid, firstLog);
-            assertThat(camunda.variables(pid).get("total").path("value").asDouble()).isEqualTo(24.1);
-            JsonNode priced = JSON.valueToTree(callActivity("price-order", order()).getResult(60, TimeUnit.SECONDS, Map.class));
+            assertThat(camunda.variables(pid).get("total").path("value").asDouble())
+                    .isEqualTo(24.1);
+            JsonNode priced =
+                    JSON.valueToTree(callActivity("price-order", order()).getResult(60, TimeUnit.SECONDS, Map.class));
             assertThat(priced.path("total").asDouble()).isEqualTo(24.1);
 
             String metrics = get(port, "/metrics");
-            assertThat(metrics).containsPattern(
-                    "wasm_worker_tasks_total\\{outcome=\"success\",queue=\"price-order\",source=\"camunda\"} 1\\.0");
-            assertThat(metrics).containsPattern(
-                    "wasm_worker_tasks_total\\{outcome=\"success\",queue=\"daemon-it\",source=\"temporal\"} 1\\.0");
+            assertThat(metrics)
+                    .containsPattern(
+                            "wasm_worker_tasks_total\\{outcome=\"success\",queue=\"price-order\",source=\"camunda\"} 1\\.0");
+            assertThat(metrics)
+                    .containsPattern(
+                            "wasm_worker_tasks_total\\{outcome=\"success\",queue=\"daemon-it\",source=\"temporal\"} 1\\.0");
 
             // long tasks in flight on both sides, then SIGTERM
             String longPid = camunda.startProcess("long-work-process", "daemon-it-long", LONG_WORK);
@@ -213,12 +234,15 @@ class DaemonIT {
             LocalSnapshotStore snapshots = new LocalSnapshotStore(home.resolve("snapshots"), false);
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (snapshots.taskKeys().size() < 2) {
-                assertThat(System.nanoTime()).as("both long tasks checkpoint:\n" + Files.readString(firstLog))
+                assertThat(System.nanoTime())
+                        .as("both long tasks checkpoint:\n" + Files.readString(firstLog))
                         .isLessThan(deadline);
                 Thread.sleep(20);
             }
             daemon.destroy(); // SIGTERM
-            assertThat(daemon.waitFor(30, TimeUnit.SECONDS)).as("stopped within its grace").isTrue();
+            assertThat(daemon.waitFor(30, TimeUnit.SECONDS))
+                    .as("stopped within its grace")
+                    .isTrue();
             String firstRun = Files.readString(firstLog);
             assertThat(firstRun).contains("shutting down").contains("stopped");
 
@@ -231,10 +255,12 @@ class DaemonIT {
                     .isEqualTo(expected.path("result").asText());
             assertThat(camunda.incidents(longPid)).isEmpty();
             JsonNode longResult = JSON.valueToTree(longRun.getResult(120, TimeUnit.SECONDS, Map.class));
-            assertThat(longResult.path("result").asText()).isEqualTo(expected.path("result").asText());
+            assertThat(longResult.path("result").asText())
+                    .isEqualTo(expected.path("result").asText());
             String secondRun = Files.readString(secondLog);
             assertThat(secondRun).as("the Camunda task resumed").contains("resumed from checkpoint");
-            assertThat(get(port, "/metrics")).containsPattern("wasm_worker_resumes_total\\{queue=\"long-work\",source=\"camunda\"}")
+            assertThat(get(port, "/metrics"))
+                    .containsPattern("wasm_worker_resumes_total\\{queue=\"long-work\",source=\"camunda\"}")
                     .containsPattern("wasm_worker_resumes_total\\{queue=\"daemon-it\",source=\"temporal\"}");
         } finally {
             daemon.destroyForcibly();
@@ -256,7 +282,9 @@ class DaemonIT {
         Process daemon = startDaemon(file, log);
         assertThat(daemon.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(daemon.exitValue()).isEqualTo(2);
-        assertThat(Files.readString(log)).contains(file + ":5:").contains("camunda.topics[0].artifact")
+        assertThat(Files.readString(log))
+                .contains(file + ":5:")
+                .contains("camunda.topics[0].artifact")
                 .contains("no artifact is named 'not-in-the-store'");
     }
 
@@ -357,18 +385,19 @@ class DaemonIT {
             for (int round = 0; round < 8; round++) {
                 bombs.add(camunda.startProcess("heap-bomb-process", "bomb-" + round + "a", Map.of()));
                 bombs.add(camunda.startProcess("heap-bomb-process", "bomb-" + round + "b", Map.of()));
-                temporalBombs.add(callActivity(ActivityCall.once("heap-bomb", "heap-it", Map.of())
-                        .withStartToClose(120_000)));
+                temporalBombs.add(callActivity(
+                        ActivityCall.once("heap-bomb", "heap-it", Map.of()).withStartToClose(120_000)));
                 orders.add(camunda.startProcess("order-process", "good-" + round, order()));
-                temporalOrders.add(callActivity(ActivityCall.once("price-order", "heap-it", order())
-                        .withStartToClose(120_000)));
+                temporalOrders.add(callActivity(
+                        ActivityCall.once("price-order", "heap-it", order()).withStartToClose(120_000)));
                 Thread.sleep(250);
             }
 
             for (String pid : orders) {
                 camunda.awaitEnded(pid, Duration.ofMinutes(3));
                 assertThat(camunda.variables(pid).get("total").path("value").asDouble())
-                        .as("good Camunda task " + pid + ":\n" + Files.readString(log)).isEqualTo(24.1);
+                        .as("good Camunda task " + pid + ":\n" + Files.readString(log))
+                        .isEqualTo(24.1);
             }
             for (WorkflowStub stub : temporalOrders) {
                 JsonNode priced = JSON.valueToTree(stub.getResult(180, TimeUnit.SECONDS, Map.class));
@@ -377,7 +406,9 @@ class DaemonIT {
             // stopped by its own limit: never by the heap running out, which would be luck for its neighbours
             for (String pid : bombs) {
                 JsonNode incident = camunda.awaitIncident(pid, Duration.ofMinutes(3));
-                assertThat(incident.path("incidentMessage").asText()).as("bomb " + pid).contains("memory_limit")
+                assertThat(incident.path("incidentMessage").asText())
+                        .as("bomb " + pid)
+                        .contains("memory_limit")
                         .doesNotContain(HEAP_RAN_OUT);
             }
             for (WorkflowStub stub : temporalBombs) {
@@ -391,7 +422,9 @@ class DaemonIT {
                 });
             }
             health.stop();
-            assertThat(health.failures()).as("/health/live failures while the bombs ran").isEmpty();
+            assertThat(health.failures())
+                    .as("/health/live failures while the bombs ran")
+                    .isEmpty();
             assertThat(health.answers()).isGreaterThan(10);
             assertThat(daemon.isAlive()).isTrue();
             assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError").doesNotContain(HEAP_RAN_OUT);
@@ -412,34 +445,43 @@ class DaemonIT {
     /** Polls /health/live every 100 ms, each answer due within 5 s, and keeps what went wrong. */
     private static final class HealthWatch {
         private final List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-        private final java.util.concurrent.atomic.AtomicInteger answers = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicInteger answers =
+                new java.util.concurrent.atomic.AtomicInteger();
         private final Thread thread;
         private volatile boolean running = true;
 
         HealthWatch(int port) {
-            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-            thread = new Thread(() -> {
-                while (running) {
-                    try {
-                        int status = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                                + "/health/live")).timeout(Duration.ofSeconds(5)).build(),
-                                HttpResponse.BodyHandlers.discarding()).statusCode();
-                        if (status != 200) {
-                            failures.add("status " + status);
+            HttpClient client = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build();
+            thread = new Thread(
+                    () -> {
+                        while (running) {
+                            try {
+                                int status = client.send(
+                                                HttpRequest.newBuilder(
+                                                                URI.create("http://127.0.0.1:" + port + "/health/live"))
+                                                        .timeout(Duration.ofSeconds(5))
+                                                        .build(),
+                                                HttpResponse.BodyHandlers.discarding())
+                                        .statusCode();
+                                if (status != 200) {
+                                    failures.add("status " + status);
+                                }
+                                answers.incrementAndGet();
+                            } catch (InterruptedException e) {
+                                return;
+                            } catch (IOException e) {
+                                failures.add(e.toString());
+                            }
+                            try {
+                                Thread.sleep(100);
+                            } catch (InterruptedException e) {
+                                return;
+                            }
                         }
-                        answers.incrementAndGet();
-                    } catch (InterruptedException e) {
-                        return;
-                    } catch (IOException e) {
-                        failures.add(e.toString());
-                    }
-                    try {
-                        Thread.sleep(100);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }, "health-watch");
+                    },
+                    "health-watch");
             thread.setDaemon(true);
             thread.start();
         }
@@ -461,8 +503,10 @@ class DaemonIT {
     private static JsonNode uninterrupted() throws IOException {
         byte[] wasm = Guests.bytes("ckpt-step-rust");
         try (Sandbox sandbox = new Sandbox()) {
-            return JSON.readTree(sandbox.run(new ModuleLoader().load(Digest.of(wasm), wasm),
-                    Invocation.of(JSON.writeValueAsBytes(LONG_WORK))).stdout());
+            return JSON.readTree(sandbox.run(
+                            new ModuleLoader().load(Digest.of(wasm), wasm),
+                            Invocation.of(JSON.writeValueAsBytes(LONG_WORK)))
+                    .stdout());
         }
     }
 }

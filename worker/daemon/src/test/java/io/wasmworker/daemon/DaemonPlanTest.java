@@ -37,8 +37,13 @@ class DaemonPlanTest {
     private DaemonPlan plan(String yaml, long maxHeapBytes) throws Exception {
         Path file = home.resolve("worker.yaml");
         Files.writeString(file, yaml);
-        return DaemonPlan.of(file.toString(), ConfigLoader.withSystemEnvironment().load(file), home,
-                dir -> new ModuleCache(artifacts, new ModuleLoader(), 8), maxHeapBytes, 2);
+        return DaemonPlan.of(
+                file.toString(),
+                ConfigLoader.withSystemEnvironment().load(file),
+                home,
+                dir -> new ModuleCache(artifacts, new ModuleLoader(), 8),
+                maxHeapBytes,
+                2);
     }
 
     @Test
@@ -49,7 +54,9 @@ class DaemonPlanTest {
                   topics:
                     - topic: t
                       artifact: order-pricng
-                """)).isInstanceOf(ConfigException.class).hasMessageContaining(":5:")
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(":5:")
                 .hasMessageContaining("camunda.topics[0].artifact")
                 .hasMessageContaining("no artifact is named 'order-pricng'")
                 .hasMessageContaining("did you mean 'order-pricing'?");
@@ -57,8 +64,11 @@ class DaemonPlanTest {
                 camunda:
                   url: http://camunda/engine-rest
                   topics: [ { topic: t, artifact: something-else } ]
-                """)).isInstanceOf(ConfigException.class).hasMessageContaining("no artifact is named 'something-else'")
-                .message().doesNotContain("did you mean");
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("no artifact is named 'something-else'")
+                .message()
+                .doesNotContain("did you mean");
     }
 
     private static final String TWO_TOPICS_AND_A_QUEUE = """
@@ -85,17 +95,21 @@ class DaemonPlanTest {
         artifacts.bindName("ckpt-step-c", artifacts.put(Guests.bytes("ckpt-step-c")));
         // price: 2 x (64 + 8 + 8) MiB = 160 MiB; steps (checkpointing): 3 x (4 x 32 + 16) MiB = 432 MiB;
         // q: its largest slot, 144 MiB: 736 MiB in all
-        assertThatThrownBy(() -> plan(TWO_TOPICS_AND_A_QUEUE, 512L << 20)).isInstanceOf(ConfigException.class)
+        assertThatThrownBy(() -> plan(TWO_TOPICS_AND_A_QUEUE, 512L << 20))
+                .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("worker.yaml")
                 .hasMessageContaining("may need 736MiB of heap, but the JVM has 512MiB (-Xmx) less 96MiB kept for the"
                         + " worker itself = 416MiB")
                 .hasMessageContaining("camunda.topics[0] 'price': 2 at once x 80MiB (maxMemory 64MiB + maxInput 8MiB"
                         + " + maxOutput 8MiB) = 160MiB")
-                .hasMessageContaining("camunda.topics[1] 'steps': 3 at once x 144MiB (4 x maxMemory 32MiB, checkpointing")
+                .hasMessageContaining(
+                        "camunda.topics[1] 'steps': 3 at once x 144MiB (4 x maxMemory 32MiB, checkpointing")
                 .hasMessageContaining("temporal.taskQueues[0] 'q': 1 at once x 144MiB")
                 .hasMessageContaining("allowHeapOvercommit: true");
         assertThat(plan(TWO_TOPICS_AND_A_QUEUE, 832L << 20).camunda().topics()).hasSize(2);
-        assertThat(plan("allowHeapOvercommit: true\n" + TWO_TOPICS_AND_A_QUEUE, 512L << 20).taskQueues()).hasSize(1);
+        assertThat(plan("allowHeapOvercommit: true\n" + TWO_TOPICS_AND_A_QUEUE, 512L << 20)
+                        .taskQueues())
+                .hasSize(1);
     }
 
     @Test
@@ -115,7 +129,8 @@ class DaemonPlanTest {
         // never more than 4 per core (2 cores here)
         assertThat(plan(yaml, 8L << 30).taskQueues().get(0).maxConcurrent()).isEqualTo(8);
         // and when not even one fits, the configuration is refused rather than started
-        assertThatThrownBy(() -> plan(yaml, 300L << 20)).isInstanceOf(ConfigException.class)
+        assertThatThrownBy(() -> plan(yaml, 300L << 20))
+                .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("temporal.taskQueues[0] 'q': 1 at once x 80MiB");
     }
 
@@ -152,7 +167,9 @@ class DaemonPlanTest {
                     - name: q
                       activities:
                         price: sha256:1234
-                """)).isInstanceOf(ConfigException.class).hasMessageContaining(":6:")
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(":6:")
                 .hasMessageContaining("temporal.taskQueues[0].activities.price");
 
         artifacts.bindName("broken", artifacts.put("not a module".getBytes()));
@@ -162,7 +179,9 @@ class DaemonPlanTest {
                   topics:
                     - topic: t
                       artifact: broken
-                """)).isInstanceOf(ConfigException.class).hasMessageContaining(":5:")
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(":5:")
                 .hasMessageContaining("camunda.topics[0].artifact");
     }
 
@@ -173,7 +192,9 @@ class DaemonPlanTest {
                   url: http://camunda/engine-rest
                   topics:
                     - { topic: t, artifact: order-pricing, maxConcurrent: 0 }
-                """)).isInstanceOf(ConfigException.class).hasMessageContaining(":4:")
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(":4:")
                 .hasMessageContaining("camunda.topics[0].maxConcurrent: 0 is out of range: allowed 1 to 1024");
     }
 
@@ -200,7 +221,8 @@ class DaemonPlanTest {
                 camunda:
                   url: http://camunda/engine-rest
                   topics: [ { topic: t, artifact: order-pricing } ]
-                """).snapshotGc()).isEqualTo(new SnapshotCollector.Schedule(Duration.ofDays(2), Duration.ofMinutes(10), 50));
+                """).snapshotGc())
+                .isEqualTo(new SnapshotCollector.Schedule(Duration.ofDays(2), Duration.ofMinutes(10), 50));
         assertThat(plan("""
                 stores:
                   gc: { enabled: false }
@@ -220,7 +242,10 @@ class DaemonPlanTest {
                 camunda:
                   url: http://camunda/engine-rest
                   topics: [ { topic: t, artifact: order-pricing } ]
-                """)).isInstanceOf(ConfigException.class).hasMessageContaining("stores.gc.olderThan")
-                .hasMessageContaining("shorter than PT5H").hasMessageContaining("guest timeout");
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("stores.gc.olderThan")
+                .hasMessageContaining("shorter than PT5H")
+                .hasMessageContaining("guest timeout");
     }
 }

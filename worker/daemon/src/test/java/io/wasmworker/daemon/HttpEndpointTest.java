@@ -39,11 +39,14 @@ class HttpEndpointTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return request(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(5)).build());
+        return request(
+                HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(5)).build());
     }
 
     private HttpResponse<String> request(HttpRequest request) throws Exception {
-        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+        return HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(5))
+                .build()
                 .send(request, HttpResponse.BodyHandlers.ofString());
     }
 
@@ -64,7 +67,10 @@ class HttpEndpointTest {
     @Test
     void pathsMatchExactly() throws Exception {
         endpoint = new HttpEndpoint("127.0.0.1", 0, registry, ready::get);
-        Counter.builder("wasm_worker_tasks").tag("queue", "q").register(registry).increment();
+        Counter.builder("wasm_worker_tasks")
+                .tag("queue", "q")
+                .register(registry)
+                .increment();
 
         assertThat(get("/health/live").statusCode()).isEqualTo(200);
         assertThat(get("/health/live").body()).isEqualTo("{\"status\":\"UP\"}");
@@ -74,15 +80,28 @@ class HttpEndpointTest {
         HttpResponse<String> metrics = get("/metrics");
         assertThat(metrics.statusCode()).isEqualTo(200);
         assertThat(metrics.body()).contains("wasm_worker_tasks_total{queue=\"q\"} 1.0");
-        assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+        assertThat(metrics.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
         assertThat(get("/metrics?fresh=1").statusCode()).isEqualTo(200);
 
-        for (String wrong : List.of("/metricsX", "/metrics/", "/health/live/extra", "/health/liveX", "/health",
-                "/health/", "/", "/Metrics", "/health/ready/x")) {
+        for (String wrong : List.of(
+                "/metricsX",
+                "/metrics/",
+                "/health/live/extra",
+                "/health/liveX",
+                "/health",
+                "/health/",
+                "/",
+                "/Metrics",
+                "/health/ready/x")) {
             assertThat(get(wrong).statusCode()).as(wrong).isEqualTo(404);
         }
-        assertThat(request(HttpRequest.newBuilder(uri("/health/live")).POST(HttpRequest.BodyPublishers.ofString("x"))
-                .timeout(Duration.ofSeconds(5)).build()).statusCode()).isEqualTo(405);
+        assertThat(request(HttpRequest.newBuilder(uri("/health/live"))
+                                .POST(HttpRequest.BodyPublishers.ofString("x"))
+                                .timeout(Duration.ofSeconds(5))
+                                .build())
+                        .statusCode())
+                .isEqualTo(405);
     }
 
     @Test

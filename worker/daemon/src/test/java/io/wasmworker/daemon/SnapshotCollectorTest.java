@@ -30,30 +30,42 @@ class SnapshotCollectorTest {
         // seen from ten days on, everything written now is old
         Clock later = Clock.fixed(Instant.now().plus(Duration.ofDays(10)), ZoneOffset.UTC);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        SnapshotCollector collector = new SnapshotCollector(store,
-                new SnapshotCollector.Schedule(Duration.ofDays(7), Duration.ofHours(1), 2), () -> Set.of("running"),
-                registry, later);
+        SnapshotCollector collector = new SnapshotCollector(
+                store,
+                new SnapshotCollector.Schedule(Duration.ofDays(7), Duration.ofHours(1), 2),
+                () -> Set.of("running"),
+                registry,
+                later);
 
         assertThat(collector.sweep().tasks()).isEqualTo(2);
         assertThat(collector.sweep().tasks()).isEqualTo(1);
         assertThat(collector.sweep().tasks()).isZero();
-        assertThat(registry.get("wasm_worker_snapshots_collected").tag("what", "tasks").counter().count()).isEqualTo(3);
+        assertThat(registry.get("wasm_worker_snapshots_collected")
+                        .tag("what", "tasks")
+                        .counter()
+                        .count())
+                .isEqualTo(3);
         assertThatOnlyRunningIsLeft(root);
     }
 
     @Test
     void aFailingStoreDoesNotStopTheCollector() {
         SnapshotStore store = new LocalSnapshotStore(root, false);
-        SnapshotCollector collector = new SnapshotCollector(store,
-                new SnapshotCollector.Schedule(Duration.ofDays(7), Duration.ofHours(1), 10), () -> {
+        SnapshotCollector collector = new SnapshotCollector(
+                store,
+                new SnapshotCollector.Schedule(Duration.ofDays(7), Duration.ofHours(1), 10),
+                () -> {
                     throw new IllegalStateException("running tasks unavailable");
-                }, new SimpleMeterRegistry(), Clock.systemUTC());
+                },
+                new SimpleMeterRegistry(),
+                Clock.systemUTC());
         assertThat(collector.sweep().removals()).isZero(); // logged, not thrown
     }
 
     @Test
     void theFloorIsTenTimesTheLongestWait() {
-        assertThat(SnapshotCollector.floor(List.of(Duration.ofSeconds(60), Duration.ofMinutes(5), Duration.ofSeconds(30))))
+        assertThat(SnapshotCollector.floor(
+                        List.of(Duration.ofSeconds(60), Duration.ofMinutes(5), Duration.ofSeconds(30))))
                 .isEqualTo(Duration.ofMinutes(50));
         assertThat(SnapshotCollector.floor(List.of())).isEqualTo(Duration.ZERO);
     }
@@ -61,7 +73,8 @@ class SnapshotCollectorTest {
     private static void assertThatOnlyRunningIsLeft(Path root) {
         try (var dirs = Files.list(root.resolve("tasks"))) {
             assertThat(dirs.map(p -> p.getFileName().toString()).toList())
-                    .containsExactly(io.wasmworker.artifact.Digest.of("running".getBytes()).hex());
+                    .containsExactly(io.wasmworker.artifact.Digest.of("running".getBytes())
+                            .hex());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

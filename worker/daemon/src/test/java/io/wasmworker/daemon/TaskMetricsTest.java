@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.Digest;
+import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.checkpoint.store.Blobs;
-import io.wasmworker.checkpoint.store.Manifest;
-import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
+import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.sandbox.Sandbox;
@@ -34,18 +34,31 @@ class TaskMetricsTest {
         TaskAttempt task;
         LocalArtifactStore artifacts = new LocalArtifactStore(dir.resolve("artifacts"));
         try (Sandbox sandbox = new Sandbox()) {
-            TaskRunner runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 1),
-                    new LocalSnapshotStore(dir.resolve("snapshots"), false), sandbox);
+            TaskRunner runner = new TaskRunner(
+                    artifacts,
+                    new ModuleCache(artifacts, new ModuleLoader(), 1),
+                    new LocalSnapshotStore(dir.resolve("snapshots"), false),
+                    sandbox);
             task = runner.open(TaskKey.of("camunda:1"), TaskBinding.of(ArtifactRef.parse("logic")), 2);
             task.run(new byte[0], Map.of("SOURCE", "camunda", "TOPIC", "pricing"), null, null); // the name is unbound
         }
-        Manifest stale = new Manifest("camunda:1", 3, Digest.parse("sha256:" + "ab".repeat(32)), 3, 1,
-                List.of(Blobs.ref("b", new byte[] {1})), 0L, Digest.of(new byte[] {1}));
+        Manifest stale = new Manifest(
+                "camunda:1",
+                3,
+                Digest.parse("sha256:" + "ab".repeat(32)),
+                3,
+                1,
+                List.of(Blobs.ref("b", new byte[] {1})),
+                0L,
+                Digest.of(new byte[] {1}));
 
         metrics.checkpointDiscarded(task, new DiscardedCheckpoint(stale, Digest.of(new byte[0])));
         metrics.checkpointDiscarded(task, new DiscardedCheckpoint(stale, Digest.of(new byte[0])));
 
-        assertThat(registry.get("wasm_worker_checkpoints_discarded").tags("source", "camunda", "queue", "pricing")
-                .counter().count()).isEqualTo(2.0);
+        assertThat(registry.get("wasm_worker_checkpoints_discarded")
+                        .tags("source", "camunda", "queue", "pricing")
+                        .counter()
+                        .count())
+                .isEqualTo(2.0);
     }
 }

@@ -12,6 +12,7 @@ public final class Blobs {
      * hidden temp files.
      */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}");
+
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
 
     private Blobs() {}

@@ -138,8 +138,8 @@ public final class LocalSnapshotStore implements SnapshotStore {
             if (isFinished(taskDir)) { // finished() removed the blobs under our feet
                 throw StaleGenerationException.finished(taskKey, "cannot write a checkpoint of it");
             }
-            throw new UncheckedIOException("cannot write blob " + blobName + " of task '" + taskKey + "' to "
-                    + target + ": " + e, e);
+            throw new UncheckedIOException(
+                    "cannot write blob " + blobName + " of task '" + taskKey + "' to " + target + ": " + e, e);
         }
     }
 
@@ -158,24 +158,25 @@ public final class LocalSnapshotStore implements SnapshotStore {
         try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
             long size = channel.size();
             if (size > maxBytes) { // before reading any of it
-                throw new CorruptSnapshotException("blob " + blobName + " of task '" + taskKey + "' is damaged: "
-                        + size + " bytes, more than the " + maxBytes + " expected (" + file + ")");
+                throw new CorruptSnapshotException("blob " + blobName + " of task '" + taskKey + "' is damaged: " + size
+                        + " bytes, more than the " + maxBytes + " expected (" + file + ")");
             }
             if (size > Integer.MAX_VALUE - 8) {
-                throw new CorruptSnapshotException("blob " + blobName + " of task '" + taskKey + "' is implausibly large ("
-                        + size + " bytes, " + file + ")");
+                throw new CorruptSnapshotException("blob " + blobName + " of task '" + taskKey
+                        + "' is implausibly large (" + size + " bytes, " + file + ")");
             }
             byte[] bytes = new byte[(int) size];
             if (size > 0) {
-                channel.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, size).get(bytes);
+                channel.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, size)
+                        .get(bytes);
             }
             return bytes;
         } catch (NoSuchFileException e) {
-            throw new CorruptSnapshotException("blob " + blobName + " of task '" + taskKey + "' is missing (" + file
-                    + ")");
+            throw new CorruptSnapshotException(
+                    "blob " + blobName + " of task '" + taskKey + "' is missing (" + file + ")");
         } catch (IOException e) {
-            throw new CorruptSnapshotException("cannot read blob " + blobName + " of task '" + taskKey + "' from "
-                    + file + ": " + e, e);
+            throw new CorruptSnapshotException(
+                    "cannot read blob " + blobName + " of task '" + taskKey + "' from " + file + ": " + e, e);
         }
     }
 
@@ -200,8 +201,8 @@ public final class LocalSnapshotStore implements SnapshotStore {
             files.replace(file, encoded);
             collectGarbage(dir, previous, manifest);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot publish checkpoint " + manifest.reference() + " to " + file + ": "
-                    + e, e);
+            throw new UncheckedIOException(
+                    "cannot publish checkpoint " + manifest.reference() + " to " + file + ": " + e, e);
         }
     }
 
@@ -216,7 +217,8 @@ public final class LocalSnapshotStore implements SnapshotStore {
             }
             int previous = 0;
             try {
-                previous = Integer.parseInt(Files.readString(file, StandardCharsets.US_ASCII).trim());
+                previous = Integer.parseInt(
+                        Files.readString(file, StandardCharsets.US_ASCII).trim());
             } catch (NoSuchFileException e) {
                 // the first attempt
             } catch (NumberFormatException e) {
@@ -230,13 +232,18 @@ public final class LocalSnapshotStore implements SnapshotStore {
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return attempt;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot count an attempt of task '" + taskKey + "' in " + file + ": " + e, e);
+            throw new UncheckedIOException(
+                    "cannot count an attempt of task '" + taskKey + "' in " + file + ": " + e, e);
         }
     }
 
     @Override
     public List<String> taskKeys() {
-        return entries().stream().flatMap(e -> e.manifest().stream()).map(Manifest::taskKey).sorted().toList();
+        return entries().stream()
+                .flatMap(e -> e.manifest().stream())
+                .map(Manifest::taskKey)
+                .sorted()
+                .toList();
     }
 
     @Override
@@ -256,7 +263,8 @@ public final class LocalSnapshotStore implements SnapshotStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list tasks in " + tasks + ": " + e, e);
         }
-        entries.sort(Comparator.comparing((TaskEntry e) -> e.manifest().map(Manifest::taskKey).orElse(""))
+        entries.sort(Comparator.comparing(
+                        (TaskEntry e) -> e.manifest().map(Manifest::taskKey).orElse(""))
                 .thenComparing(TaskEntry::location));
         return entries;
     }
@@ -268,8 +276,11 @@ public final class LocalSnapshotStore implements SnapshotStore {
             return TaskEntry.damaged(location, "not a task directory of this store (stray file?)");
         }
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return TaskEntry.damaged(location, Files.isSymbolicLink(dir)
-                    ? "a symbolic link, not a directory (never followed)" : "not a directory");
+            return TaskEntry.damaged(
+                    location,
+                    Files.isSymbolicLink(dir)
+                            ? "a symbolic link, not a directory (never followed)"
+                            : "not a directory");
         }
         Path file = dir.resolve(MANIFEST);
         if (isFinished(dir)) {
@@ -313,8 +324,8 @@ public final class LocalSnapshotStore implements SnapshotStore {
         try (TaskLocks.Held held = locks.lock(name)) {
             removeDir(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete the checkpoints of task '" + taskKey + "' in " + dir + ": "
-                    + e, e);
+            throw new UncheckedIOException(
+                    "cannot delete the checkpoints of task '" + taskKey + "' in " + dir + ": " + e, e);
         }
     }
 
@@ -389,8 +400,12 @@ public final class LocalSnapshotStore implements SnapshotStore {
                 removeAllBut(dir, FINISHED);
             }
         } catch (IOException e) {
-            LOG.warn("task '{}' has finished, but a late attempt's blob could not be removed from {}: {} (collected"
-                    + " later by `snapshots gc`)", taskKey, dir, e.toString());
+            LOG.warn(
+                    "task '{}' has finished, but a late attempt's blob could not be removed from {}: {} (collected"
+                            + " later by `snapshots gc`)",
+                    taskKey,
+                    dir,
+                    e.toString());
         }
     }
 
@@ -456,7 +471,9 @@ public final class LocalSnapshotStore implements SnapshotStore {
     private int[] collectTask(Path dir, Instant cutoff) throws IOException {
         FileTime limit = FileTime.from(cutoff);
         if (isFinished(dir)) {
-            if (Files.getLastModifiedTime(dir.resolve(FINISHED), LinkOption.NOFOLLOW_LINKS).compareTo(limit) < 0) {
+            if (Files.getLastModifiedTime(dir.resolve(FINISHED), LinkOption.NOFOLLOW_LINKS)
+                            .compareTo(limit)
+                    < 0) {
                 removeDir(dir);
                 return new int[] {1, 0};
             }
@@ -472,15 +489,18 @@ public final class LocalSnapshotStore implements SnapshotStore {
         } catch (CorruptSnapshotException e) {
             return null;
         }
-        if (manifest.isPresent() && !storageName(manifest.get().taskKey()).equals(dir.getFileName().toString())) {
+        if (manifest.isPresent()
+                && !storageName(manifest.get().taskKey())
+                        .equals(dir.getFileName().toString())) {
             return null;
         }
         if (newestFile(dir).compareTo(limit) < 0) {
             removeDir(dir);
             return new int[] {1, 0};
         }
-        Set<String> named = manifest.map(m -> m.chain().stream().map(Manifest.BlobRef::name)
-                .collect(Collectors.toSet())).orElse(Set.of());
+        Set<String> named = manifest.map(
+                        m -> m.chain().stream().map(Manifest.BlobRef::name).collect(Collectors.toSet()))
+                .orElse(Set.of());
         int removed = 0;
         Path blobs = dir.resolve(BLOBS);
         if (!Files.isDirectory(blobs, LinkOption.NOFOLLOW_LINKS)) {
@@ -489,7 +509,9 @@ public final class LocalSnapshotStore implements SnapshotStore {
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(blobs)) {
             for (Path blob : stream) {
                 if (!named.contains(blob.getFileName().toString())
-                        && Files.getLastModifiedTime(blob, LinkOption.NOFOLLOW_LINKS).compareTo(limit) < 0) {
+                        && Files.getLastModifiedTime(blob, LinkOption.NOFOLLOW_LINKS)
+                                        .compareTo(limit)
+                                < 0) {
                     Files.deleteIfExists(blob);
                     removed++;
                 }
@@ -514,7 +536,8 @@ public final class LocalSnapshotStore implements SnapshotStore {
 
     private static int countFiles(Path dir) throws IOException {
         try (Stream<Path> tree = Files.walk(dir)) {
-            return (int) tree.filter(p -> !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).count();
+            return (int) tree.filter(p -> !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+                    .count();
         }
     }
 
@@ -535,7 +558,8 @@ public final class LocalSnapshotStore implements SnapshotStore {
     static String storageName(String taskKey) {
         Objects.requireNonNull(taskKey, "taskKey");
         try {
-            ByteBuffer utf8 = StandardCharsets.UTF_8.newEncoder()
+            ByteBuffer utf8 = StandardCharsets.UTF_8
+                    .newEncoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .encode(CharBuffer.wrap(taskKey));
@@ -579,8 +603,8 @@ public final class LocalSnapshotStore implements SnapshotStore {
                     + expectedGeneration + "; its generation must be " + (expectedGeneration + 1));
         }
         if (!taskKey.equals(manifest.taskKey())) {
-            throw new IllegalArgumentException("manifest for task '" + manifest.taskKey()
-                    + "' cannot be published as task '" + taskKey + "'");
+            throw new IllegalArgumentException(
+                    "manifest for task '" + manifest.taskKey() + "' cannot be published as task '" + taskKey + "'");
         }
     }
 

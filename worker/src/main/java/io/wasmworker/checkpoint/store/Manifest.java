@@ -42,7 +42,13 @@ public record Manifest(
     }
 
     /** A manifest that does not record its input (tests, and manifests of format 1). */
-    public Manifest(String taskKey, long generation, Digest artifact, long sequence, int attempt, List<BlobRef> chain,
+    public Manifest(
+            String taskKey,
+            long generation,
+            Digest artifact,
+            long sequence,
+            int attempt,
+            List<BlobRef> chain,
             long createdAtMillis) {
         this(taskKey, generation, artifact, sequence, attempt, chain, createdAtMillis, null);
     }

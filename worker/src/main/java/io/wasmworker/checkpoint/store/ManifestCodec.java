@@ -35,13 +35,31 @@ final class ManifestCodec {
     static final int FORMAT = 2;
     private static final int FORMAT_WITHOUT_INPUT = 1;
     private static final String CHECKSUM_PREFIX = "sha256:";
-    private static final Set<String> FIELDS_V1 = Set.of("format", "taskKey", "generation", "artifact", "sequence",
-            "attempt", "chain", "createdAtMillis", "checksum");
-    private static final Set<String> FIELDS_V2 = Set.of("format", "taskKey", "generation", "artifact", "sequence",
-            "attempt", "input", "chain", "createdAtMillis", "checksum");
+    private static final Set<String> FIELDS_V1 = Set.of(
+            "format",
+            "taskKey",
+            "generation",
+            "artifact",
+            "sequence",
+            "attempt",
+            "chain",
+            "createdAtMillis",
+            "checksum");
+    private static final Set<String> FIELDS_V2 = Set.of(
+            "format",
+            "taskKey",
+            "generation",
+            "artifact",
+            "sequence",
+            "attempt",
+            "input",
+            "chain",
+            "createdAtMillis",
+            "checksum");
     private static final Pattern DIGEST = Pattern.compile(Pattern.quote(Digest.PREFIX) + "[0-9a-f]{64}");
     /** Generations and sequences count publishes: far below this, which leaves room to add to them. */
     private static final long MAX_COUNTER = 1L << 53;
+
     private static final Set<String> BLOB_FIELDS = Set.of("name", "size", "sha256");
 
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -55,9 +73,15 @@ final class ManifestCodec {
         Objects.requireNonNull(m.taskKey(), "manifest taskKey");
         Objects.requireNonNull(m.artifact(), "manifest artifact");
         m.chain().forEach(Blobs::checkRef);
-        ObjectNode node = body(m.taskKey(), m.generation(), m.artifact().toString(), m.sequence(), m.attempt(),
+        ObjectNode node = body(
+                m.taskKey(),
+                m.generation(),
+                m.artifact().toString(),
+                m.sequence(),
+                m.attempt(),
                 m.input() == null ? null : m.input().toString(),
-                m.chain(), m.createdAtMillis());
+                m.chain(),
+                m.createdAtMillis());
         node.put("checksum", checksum(node));
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node);
@@ -74,7 +98,9 @@ final class ManifestCodec {
         } catch (IOException e) {
             // not the parser's message: it quotes the offending text
             String where = e instanceof JsonProcessingException je && je.getLocation() != null
-                    ? " at line " + je.getLocation().getLineNr() + ", column " + je.getLocation().getColumnNr() : "";
+                    ? " at line " + je.getLocation().getLineNr() + ", column "
+                            + je.getLocation().getColumnNr()
+                    : "";
             throw corrupt(source, "not valid JSON" + where + " (torn write?)");
         }
         if (root == null || root.isMissingNode()) {
@@ -88,8 +114,10 @@ final class ManifestCodec {
         }
         int format = intField(root, "format", source);
         if (format != FORMAT && format != FORMAT_WITHOUT_INPUT) {
-            throw corrupt(source, "unsupported manifest format " + format + " (this worker reads formats "
-                    + FORMAT_WITHOUT_INPUT + " and " + FORMAT + ")");
+            throw corrupt(
+                    source,
+                    "unsupported manifest format " + format + " (this worker reads formats " + FORMAT_WITHOUT_INPUT
+                            + " and " + FORMAT + ")");
         }
         checkFields(root, format == FORMAT ? FIELDS_V2 : FIELDS_V1, source, "manifest");
         String taskKey = textField(root, "taskKey", source);
@@ -104,8 +132,10 @@ final class ManifestCodec {
 
         String actual = checksum(body(taskKey, generation, artifact, sequence, attempt, input, chain, createdAt));
         if (!actual.equals(stated)) {
-            throw corrupt(source, "checksum mismatch (its content hashes to " + actual
-                    + ", not to the stated checksum); the file was torn or edited");
+            throw corrupt(
+                    source,
+                    "checksum mismatch (its content hashes to " + actual
+                            + ", not to the stated checksum); the file was torn or edited");
         }
         try {
             for (int i = 0; i < chain.size(); i++) {
@@ -118,7 +148,14 @@ final class ManifestCodec {
             if (input != null) {
                 checkDigest("input", input);
             }
-            return new Manifest(taskKey, generation, Digest.parse(artifact), sequence, attempt, chain, createdAt,
+            return new Manifest(
+                    taskKey,
+                    generation,
+                    Digest.parse(artifact),
+                    sequence,
+                    attempt,
+                    chain,
+                    createdAt,
                     input == null ? null : Digest.parse(input));
         } catch (IllegalArgumentException e) {
             throw corrupt(source, e.getMessage());
@@ -126,8 +163,15 @@ final class ManifestCodec {
     }
 
     /** Format 1's body exactly when there is no input, so old checksums still verify. */
-    private static ObjectNode body(String taskKey, long generation, String artifact, long sequence, int attempt,
-            String input, List<Manifest.BlobRef> chain, long createdAt) {
+    private static ObjectNode body(
+            String taskKey,
+            long generation,
+            String artifact,
+            long sequence,
+            int attempt,
+            String input,
+            List<Manifest.BlobRef> chain,
+            long createdAt) {
         ObjectNode node = JSON.createObjectNode();
         node.put("format", input == null ? FORMAT_WITHOUT_INPUT : FORMAT);
         node.put("taskKey", taskKey);
@@ -163,10 +207,13 @@ final class ManifestCodec {
         List<Manifest.BlobRef> chain = new ArrayList<>();
         for (JsonNode blob : node) {
             if (!blob.isObject()) {
-                throw corrupt(source, "chain entry " + chain.size() + " must be an object, found " + blob.getNodeType());
+                throw corrupt(
+                        source, "chain entry " + chain.size() + " must be an object, found " + blob.getNodeType());
             }
             checkFields(blob, BLOB_FIELDS, source, "chain entry " + chain.size());
-            chain.add(new Manifest.BlobRef(textField(blob, "name", source), longField(blob, "size", source),
+            chain.add(new Manifest.BlobRef(
+                    textField(blob, "name", source),
+                    longField(blob, "size", source),
                     textField(blob, "sha256", source)));
         }
         return chain;
@@ -185,8 +232,10 @@ final class ManifestCodec {
         }
         present.removeAll(expected);
         if (!present.isEmpty()) { // counted, not named: the names are the file's content
-            throw corrupt(source, what + " has " + present.size() + " unexpected field(s); expected exactly "
-                    + new TreeSet<>(expected));
+            throw corrupt(
+                    source,
+                    what + " has " + present.size() + " unexpected field(s); expected exactly "
+                            + new TreeSet<>(expected));
         }
     }
 
@@ -219,8 +268,8 @@ final class ManifestCodec {
         try {
             Blobs.checkRef(ref);
         } catch (IllegalArgumentException e) {
-            String what = !Blobs.isValidName(ref.name()) ? "an invalid blob name (expected 1-128 characters of "
-                    + "[A-Za-z0-9._-], not starting with '.')"
+            String what = !Blobs.isValidName(ref.name())
+                    ? "an invalid blob name (expected 1-128 characters of " + "[A-Za-z0-9._-], not starting with '.')"
                     : ref.size() < 0 ? "a negative size" : "a malformed sha256 (expected 64 lowercase hex digits)";
             throw new IllegalArgumentException("chain entry " + index + " has " + what);
         }
@@ -228,13 +277,16 @@ final class ManifestCodec {
 
     private static void checkDigest(String field, String value) {
         if (!DIGEST.matcher(value).matches()) {
-            throw new IllegalArgumentException("field '" + field + "' is not a digest (expected sha256:<64 hex digits>)");
+            throw new IllegalArgumentException(
+                    "field '" + field + "' is not a digest (expected sha256:<64 hex digits>)");
         }
     }
 
     /** What a value is, without its text. */
     private static String kind(JsonNode value) {
-        return value.isNumber() ? "a number out of range or with a fraction" : value.getNodeType().toString();
+        return value.isNumber()
+                ? "a number out of range or with a fraction"
+                : value.getNodeType().toString();
     }
 
     private static CorruptSnapshotException corrupt(String source, String what) {

@@ -85,14 +85,17 @@ public interface SnapshotStore {
      * entries whose key cannot be read should override it.
      */
     default List<TaskEntry> entries() {
-        return taskKeys().stream().map(key -> {
-            try {
-                return latest(key).map(m -> TaskEntry.ok(key, m))
-                        .orElseGet(() -> TaskEntry.damaged(key, "its checkpoint disappeared while listing"));
-            } catch (CorruptSnapshotException e) {
-                return TaskEntry.damaged(key, e.getMessage());
-            }
-        }).toList();
+        return taskKeys().stream()
+                .map(key -> {
+                    try {
+                        return latest(key)
+                                .map(m -> TaskEntry.ok(key, m))
+                                .orElseGet(() -> TaskEntry.damaged(key, "its checkpoint disappeared while listing"));
+                    } catch (CorruptSnapshotException e) {
+                        return TaskEntry.damaged(key, e.getMessage());
+                    }
+                })
+                .toList();
     }
 
     /**

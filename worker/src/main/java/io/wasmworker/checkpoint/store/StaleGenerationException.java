@@ -30,9 +30,14 @@ public final class StaleGenerationException extends RuntimeException {
      * something it must not.
      */
     public static StaleGenerationException finished(String taskKey, String does) {
-        return new StaleGenerationException("stale attempt of task '" + taskKey + "': the task has finished, so this"
-                + " attempt " + does + " and must not run on (`wasm-worker snapshots rm` clears a finished task for a"
-                + " deliberate fresh start)", -1, -1, true);
+        return new StaleGenerationException(
+                "stale attempt of task '" + taskKey + "': the task has finished, so this"
+                        + " attempt " + does
+                        + " and must not run on (`wasm-worker snapshots rm` clears a finished task for a"
+                        + " deliberate fresh start)",
+                -1,
+                -1,
+                true);
     }
 
     /** A later attempt owns the task; {@code generation} is the store's current one. */

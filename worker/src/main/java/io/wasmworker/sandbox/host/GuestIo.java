@@ -54,7 +54,8 @@ public final class GuestIo {
     /** Puts back the state a checkpoint saved: the read position and the output so far. */
     public void restore(int position, byte[] output) {
         if (position < 0 || position > stdin.length) {
-            throw new IllegalArgumentException("stdin position " + position + " is outside the input of " + stdin.length + " bytes");
+            throw new IllegalArgumentException(
+                    "stdin position " + position + " is outside the input of " + stdin.length + " bytes");
         }
         stdinPosition = position;
         stdoutLength = 0;
@@ -82,8 +83,8 @@ public final class GuestIo {
     public void appendStdout(byte[] data) {
         checkStdoutRoom(data.length);
         if (stdoutLength + data.length > stdoutBuffer.length) {
-            int size = (int) Math.min(stdoutLimit,
-                    Math.max(Math.max(256L, (long) stdoutBuffer.length * 2), stdoutLength + data.length));
+            int size = (int) Math.min(
+                    stdoutLimit, Math.max(Math.max(256L, (long) stdoutBuffer.length * 2), stdoutLength + data.length));
             stdoutBuffer = Arrays.copyOf(stdoutBuffer, size);
         }
         System.arraycopy(data, 0, stdoutBuffer, stdoutLength, data.length);

@@ -29,8 +29,7 @@ public final class LimitedTable extends TableInstance {
      * @param describe what to say about the module's tables when they do not fit (names them all)
      * @throws MemoryLimitException when the initial size does not fit the budget; nothing is allocated
      */
-    public static LimitedTable create(Table declared, int initValue, MemoryBudget budget,
-            Supplier<String> describe) {
+    public static LimitedTable create(Table declared, int initValue, MemoryBudget budget, Supplier<String> describe) {
         TableLimits limits = declared.limits();
         long bytes = limits.min() * MemoryBudget.TABLE_ENTRY_BYTES;
         if (!budget.chargeTable(bytes)) {
@@ -40,8 +39,11 @@ public final class LimitedTable extends TableInstance {
                     + mib(budget.limitBytes()) + " (tables count against it like linear memory)");
         }
         try {
-            return new LimitedTable(new Table(declared.elementType(), new TableLimits(limits.min(), limits.max()),
-                    declared.initialize()), initValue, budget);
+            return new LimitedTable(
+                    new Table(
+                            declared.elementType(), new TableLimits(limits.min(), limits.max()), declared.initialize()),
+                    initValue,
+                    budget);
         } catch (OutOfMemoryError e) {
             budget.refundTable(bytes);
             budget.heapRanOut();

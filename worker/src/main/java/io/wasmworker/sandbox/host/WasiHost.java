@@ -70,17 +70,31 @@ public final class WasiHost {
         List<HostFunction> result = new ArrayList<>();
         for (HostFunction f : wasi.toHostFunctions()) {
             switch (f.name()) {
-                case "fd_read", "fd_write", "clock_time_get", "random_get" -> { }
+                case "fd_read", "fd_write", "clock_time_get", "random_get" -> {}
                 default -> result.add(f);
             }
         }
-        result.add(new HostFunction(MODULE, "fd_read", FD_IO,
-                (inst, args) -> i32(fdRead(inst.memory(), io, (int) args[0], (int) args[1], (int) args[2], (int) args[3]))));
-        result.add(new HostFunction(MODULE, "fd_write", FD_IO,
-                (inst, args) -> i32(fdWrite(inst.memory(), io, (int) args[0], (int) args[1], (int) args[2], (int) args[3]))));
-        result.add(new HostFunction(MODULE, "clock_time_get", CLOCK_TIME_GET,
+        result.add(new HostFunction(
+                MODULE,
+                "fd_read",
+                FD_IO,
+                (inst, args) ->
+                        i32(fdRead(inst.memory(), io, (int) args[0], (int) args[1], (int) args[2], (int) args[3]))));
+        result.add(new HostFunction(
+                MODULE,
+                "fd_write",
+                FD_IO,
+                (inst, args) ->
+                        i32(fdWrite(inst.memory(), io, (int) args[0], (int) args[1], (int) args[2], (int) args[3]))));
+        result.add(new HostFunction(
+                MODULE,
+                "clock_time_get",
+                CLOCK_TIME_GET,
                 (inst, args) -> i32(clockTimeGet(inst.memory(), clock, (int) args[0], (int) args[2]))));
-        result.add(new HostFunction(MODULE, "random_get", RANDOM_GET,
+        result.add(new HostFunction(
+                MODULE,
+                "random_get",
+                RANDOM_GET,
                 (inst, args) -> i32(randomGet(inst.memory(), random, (int) args[0], (int) args[1]))));
         return result;
     }
@@ -90,7 +104,8 @@ public final class WasiHost {
         if (signatures == null) {
             Map<String, FunctionType> map = new LinkedHashMap<>();
             try (WasiPreview1 wasi = newWasi(Map.of())) {
-                for (HostFunction f : functions(wasi, new GuestIo(new byte[0], 0, 0), GuestClock.system(), GuestRandom.secure())) {
+                for (HostFunction f :
+                        functions(wasi, new GuestIo(new byte[0], 0, 0), GuestClock.system(), GuestRandom.secure())) {
                     map.put(f.name(), f.functionType());
                 }
             }
@@ -179,8 +194,8 @@ public final class WasiHost {
     private static void checkBounds(Memory memory, int base, long len) {
         long end = Integer.toUnsignedLong(base) + len;
         if (end > (long) memory.pages() * Memory.PAGE_SIZE) {
-            throw new WasmRuntimeException("out of bounds memory access: [" + Integer.toUnsignedLong(base)
-                    + ", " + end + ") in a WASI call");
+            throw new WasmRuntimeException(
+                    "out of bounds memory access: [" + Integer.toUnsignedLong(base) + ", " + end + ") in a WASI call");
         }
     }
 

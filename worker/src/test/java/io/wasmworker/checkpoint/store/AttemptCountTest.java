@@ -25,7 +25,9 @@ class AttemptCountTest {
         assertThat(store.beginAttempt("a")).isEqualTo(1);
         assertThat(store.beginAttempt("a")).isEqualTo(2);
         assertThat(store.beginAttempt("b")).isEqualTo(1);
-        assertThat(new LocalSnapshotStore(dir, false).beginAttempt("a")).as("survives a restart").isEqualTo(3);
+        assertThat(new LocalSnapshotStore(dir, false).beginAttempt("a"))
+                .as("survives a restart")
+                .isEqualTo(3);
         assertThat(store.taskKeys()).as("a count is not a checkpoint").isEmpty();
 
         store.delete("a");
@@ -48,7 +50,10 @@ class AttemptCountTest {
                 attempts.add(f.get());
             }
             Collections.sort(attempts);
-            assertThat(attempts).isEqualTo(java.util.stream.IntStream.rangeClosed(1, 40).boxed().toList());
+            assertThat(attempts)
+                    .isEqualTo(java.util.stream.IntStream.rangeClosed(1, 40)
+                            .boxed()
+                            .toList());
         } finally {
             pool.shutdownNow();
         }
@@ -58,9 +63,13 @@ class AttemptCountTest {
     void aDamagedCountIsReportedNotReset() throws Exception {
         LocalSnapshotStore store = new LocalSnapshotStore(dir, false);
         store.beginAttempt("t");
-        Path count = dir.resolve("tasks").resolve(LocalSnapshotStore.storageName("t")).resolve("attempts");
+        Path count = dir.resolve("tasks")
+                .resolve(LocalSnapshotStore.storageName("t"))
+                .resolve("attempts");
         Files.writeString(count, "garbage");
-        assertThatThrownBy(() -> store.beginAttempt("t")).isInstanceOf(CorruptSnapshotException.class)
-                .hasMessageContaining("attempt count").hasMessageContaining("'t'");
+        assertThatThrownBy(() -> store.beginAttempt("t"))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("attempt count")
+                .hasMessageContaining("'t'");
     }
 }

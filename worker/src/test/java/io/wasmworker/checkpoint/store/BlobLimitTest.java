@@ -22,13 +22,16 @@ class BlobLimitTest {
         Manifest.BlobRef ref = Blobs.ref("b", bytes);
         Path file;
         try (Stream<Path> files = Files.walk(root)) {
-            file = files.filter(p -> p.getFileName().toString().equals("b")).findFirst().orElseThrow();
+            file = files.filter(p -> p.getFileName().toString().equals("b"))
+                    .findFirst()
+                    .orElseThrow();
         }
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
             raf.setLength(3L << 30); // sparse: 3 GiB that would never fit one array
         }
         assertThatThrownBy(() -> Blobs.readVerified(store, "t", ref))
                 .isInstanceOf(CorruptSnapshotException.class)
-                .hasMessageContaining("damaged").hasMessageContaining("more than the 3 expected");
+                .hasMessageContaining("damaged")
+                .hasMessageContaining("more than the 3 expected");
     }
 }

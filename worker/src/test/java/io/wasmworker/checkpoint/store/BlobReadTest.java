@@ -33,6 +33,7 @@ class BlobReadTest {
         store.putBlob(KEY, "present", new byte[] {1});
         assertThatThrownBy(() -> store.getBlob(KEY, "absent"))
                 .isInstanceOf(CorruptSnapshotException.class)
-                .hasMessageContaining("absent").hasMessageContaining("missing");
+                .hasMessageContaining("absent")
+                .hasMessageContaining("missing");
     }
 }

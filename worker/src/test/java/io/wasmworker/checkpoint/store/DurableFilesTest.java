@@ -16,13 +16,16 @@ class DurableFilesTest {
     /** The slicing arithmetic for arrays near 2 GiB, without writing one: an int offset used to overflow there. */
     @Test
     void slicesCoverArraysUpToTheLargestExactlyWithoutOverflow() {
-        for (int length : new int[] {0, 1, (1 << 20) - 1, 1 << 20, (2047 << 20) + 1, Integer.MAX_VALUE - 16,
-                Integer.MAX_VALUE}) {
+        for (int length :
+                new int[] {0, 1, (1 << 20) - 1, 1 << 20, (2047 << 20) + 1, Integer.MAX_VALUE - 16, Integer.MAX_VALUE}) {
             long covered = 0;
             int slices = 0;
             for (int offset = 0; offset < length; offset = DurableFiles.nextSlice(offset, length)) {
                 int end = DurableFiles.nextSlice(offset, length);
-                assertThat(end).as("slice end after %d of %d", offset, length).isGreaterThan(offset).isLessThanOrEqualTo(length);
+                assertThat(end)
+                        .as("slice end after %d of %d", offset, length)
+                        .isGreaterThan(offset)
+                        .isLessThanOrEqualTo(length);
                 assertThat(end - offset).isLessThanOrEqualTo(1 << 20);
                 covered += end - offset;
                 slices++;

@@ -1,9 +1,9 @@
 package io.wasmworker.checkpoint.store;
 
-import io.wasmworker.artifact.Digest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.wasmworker.artifact.Digest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,6 +28,7 @@ class FinishedTaskTest {
 
     @TempDir
     Path temp;
+
     Path root;
     LocalSnapshotStore store;
 
@@ -60,13 +61,19 @@ class FinishedTaskTest {
 
         byte[] data = "zombie snapshot".getBytes(StandardCharsets.UTF_8);
         assertThatThrownBy(() -> store.putBlob(KEY, "0000000001-zombie", data))
-                .isInstanceOfSatisfying(StaleGenerationException.class, e -> assertThat(e.taskFinished()).isTrue())
-                .hasMessageContaining("task '" + KEY + "'").hasMessageContaining("has finished");
-        assertThatThrownBy(() -> store.publish(KEY, 0,
-                manifest(KEY, 1, 1, Blobs.ref("0000000001-zombie", data))))
-                .isInstanceOfSatisfying(StaleGenerationException.class, e -> assertThat(e.taskFinished()).isTrue());
+                .isInstanceOfSatisfying(
+                        StaleGenerationException.class,
+                        e -> assertThat(e.taskFinished()).isTrue())
+                .hasMessageContaining("task '" + KEY + "'")
+                .hasMessageContaining("has finished");
+        assertThatThrownBy(() -> store.publish(KEY, 0, manifest(KEY, 1, 1, Blobs.ref("0000000001-zombie", data))))
+                .isInstanceOfSatisfying(
+                        StaleGenerationException.class,
+                        e -> assertThat(e.taskFinished()).isTrue());
         assertThatThrownBy(() -> store.beginAttempt(KEY))
-                .isInstanceOfSatisfying(StaleGenerationException.class, e -> assertThat(e.taskFinished()).isTrue());
+                .isInstanceOfSatisfying(
+                        StaleGenerationException.class,
+                        e -> assertThat(e.taskFinished()).isTrue());
 
         assertThat(store.latest(KEY)).isEmpty();
         assertThat(store.entries()).isEmpty();
@@ -128,7 +135,11 @@ class FinishedTaskTest {
         Manifest.BlobRef full = put(KEY, "0000000001-full", "full");
         store.publish(KEY, 0, manifest(KEY, 1, 1, full));
         // the tombstone is written first: a crash right after it leaves the old manifest beside it
-        Files.writeString(root.resolve("tasks").resolve(LocalSnapshotStore.storageName(KEY)).resolve("finished"), KEY);
+        Files.writeString(
+                root.resolve("tasks")
+                        .resolve(LocalSnapshotStore.storageName(KEY))
+                        .resolve("finished"),
+                KEY);
 
         assertThat(store.latest(KEY)).isEmpty();
         assertThat(store.entries()).isEmpty();
@@ -142,7 +153,8 @@ class FinishedTaskTest {
         store.finished(KEY);
         store.delete(KEY);
 
-        assertThat(Files.exists(root.resolve("tasks").resolve(LocalSnapshotStore.storageName(KEY)))).isFalse();
+        assertThat(Files.exists(root.resolve("tasks").resolve(LocalSnapshotStore.storageName(KEY))))
+                .isFalse();
         assertThat(store.beginAttempt(KEY)).isEqualTo(1);
         Manifest.BlobRef full = put(KEY, "0000000001-full", "again");
         store.publish(KEY, 0, manifest(KEY, 1, 1, full));
@@ -165,7 +177,10 @@ class FinishedTaskTest {
     private List<String> filesOf(String key) throws IOException {
         Path dir = root.resolve("tasks").resolve(LocalSnapshotStore.storageName(key));
         try (Stream<Path> tree = Files.walk(dir)) {
-            return tree.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).sorted().toList();
+            return tree.filter(Files::isRegularFile)
+                    .map(p -> dir.relativize(p).toString())
+                    .sorted()
+                    .toList();
         }
     }
 

@@ -36,6 +36,7 @@ class LocalSnapshotStoreTest {
 
     @TempDir
     Path temp;
+
     Path root;
     LocalSnapshotStore store;
 
@@ -58,7 +59,9 @@ class LocalSnapshotStoreTest {
         s.publish(KEY, 0, gen1);
 
         assertThat(s.latest(KEY)).contains(gen1);
-        assertThat(Blobs.readVerified(s, KEY, full)).asString(StandardCharsets.UTF_8).isEqualTo("full snapshot bytes");
+        assertThat(Blobs.readVerified(s, KEY, full))
+                .asString(StandardCharsets.UTF_8)
+                .isEqualTo("full snapshot bytes");
 
         Manifest.BlobRef delta = put(s, KEY, "000002-delta", "delta bytes");
         Manifest gen2 = manifest(KEY, 2, 2, full, delta);
@@ -101,8 +104,21 @@ class LocalSnapshotStoreTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", ".", "..", "../x", "a/b", "a\\b", ".hidden", "a b", "blob\u00e9", "nul\u0000",
-            "manifest.json/..", "/etc/passwd"})
+    @ValueSource(
+            strings = {
+                "",
+                ".",
+                "..",
+                "../x",
+                "a/b",
+                "a\\b",
+                ".hidden",
+                "a b",
+                "blob\u00e9",
+                "nul\u0000",
+                "manifest.json/..",
+                "/etc/passwd"
+            })
     void rejectsUnsafeBlobNames(String name) {
         assertThatThrownBy(() -> store.putBlob(KEY, name, bytes("x"))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> store.getBlob(KEY, name)).isInstanceOf(IllegalArgumentException.class);
@@ -143,7 +159,9 @@ class LocalSnapshotStoreTest {
             // the zombie attempt 1 still believes generation 1 is current
             Manifest.BlobRef z = put(store, KEY, "z", "zombie");
             assertThatThrownBy(() -> store.publish(KEY, 1, manifest(KEY, 2, 2, a, z)))
-                    .isInstanceOfSatisfying(StaleGenerationException.class, e -> assertThat(e.actual()).isEqualTo(2));
+                    .isInstanceOfSatisfying(
+                            StaleGenerationException.class,
+                            e -> assertThat(e.actual()).isEqualTo(2));
             assertThat(store.latest(KEY)).contains(newer);
         }
 
@@ -218,12 +236,16 @@ class LocalSnapshotStoreTest {
 
                 List<Integer> exits = new ArrayList<>();
                 for (Process child : children) {
-                    assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("child finished").isTrue();
+                    assertThat(child.waitFor(60, TimeUnit.SECONDS))
+                            .as("child finished")
+                            .isTrue();
                     exits.add(child.exitValue());
                 }
-                assertThat(exits).as("exit codes (0 = won, 3 = stale), stderr in " + temp)
+                assertThat(exits)
+                        .as("exit codes (0 = won, 3 = stale), stderr in " + temp)
                         .containsOnly(PublishRaceMain.WON, PublishRaceMain.STALE)
-                        .filteredOn(code -> code == PublishRaceMain.WON).hasSize(1);
+                        .filteredOn(code -> code == PublishRaceMain.WON)
+                        .hasSize(1);
                 assertThat(store.latest(KEY).orElseThrow().attempt()).isEqualTo(exits.indexOf(PublishRaceMain.WON) + 1);
             } finally {
                 children.forEach(Process::destroyForcibly);
@@ -232,15 +254,24 @@ class LocalSnapshotStoreTest {
 
         private Process startChild(int attempt, Path go) throws IOException {
             Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-            return new ProcessBuilder(java.toString(), "-XX:TieredStopAtLevel=1", "-Xmx64m",
-                    "-cp", System.getProperty("java.class.path"), PublishRaceMain.class.getName(),
-                    root.toString(), KEY, Integer.toString(attempt), go.toString())
+            return new ProcessBuilder(
+                            java.toString(),
+                            "-XX:TieredStopAtLevel=1",
+                            "-Xmx64m",
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            PublishRaceMain.class.getName(),
+                            root.toString(),
+                            KEY,
+                            Integer.toString(attempt),
+                            go.toString())
                     .redirectError(temp.resolve("child-" + attempt + ".err").toFile())
                     .start();
         }
 
         private void awaitReady(Process child, int attempt) throws IOException {
-            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             for (String line = out.readLine(); !"ready".equals(line); line = out.readLine()) {
                 if (line == null) {
                     throw new AssertionError("child " + attempt + " exited before it was ready: "
@@ -321,10 +352,15 @@ class LocalSnapshotStoreTest {
 
         @Test
         void errorsNameTheFileButNeverQuoteItsContents() throws IOException {
-            for (String content : new String[] {"hunter2-secret-token", "{\"format\": 1, \"hunter2\": 5}",
-                    "{\"format\": hunter2}", "{\"format\": 1, \"generation\": 1.5e308, \"x\": \"hunter2\"}"}) {
+            for (String content : new String[] {
+                "hunter2-secret-token",
+                "{\"format\": 1, \"hunter2\": 5}",
+                "{\"format\": hunter2}",
+                "{\"format\": 1, \"generation\": 1.5e308, \"x\": \"hunter2\"}"
+            }) {
                 Files.writeString(manifestFile(KEY), content);
-                assertThatThrownBy(() -> store.latest(KEY)).as(content)
+                assertThatThrownBy(() -> store.latest(KEY))
+                        .as(content)
                         .isInstanceOf(CorruptSnapshotException.class)
                         .hasMessageContaining(manifestFile(KEY).toString())
                         .hasMessageNotContaining("hunter2");
@@ -406,7 +442,9 @@ class LocalSnapshotStoreTest {
         Manifest gen1 = manifest(KEY, 1, 1, a);
         store.publish(KEY, 0, gen1);
         assertThat(store.latest(KEY)).contains(gen1);
-        assertThat(torn).as("publish removes manifest temp files, which only lock holders write").doesNotExist();
+        assertThat(torn)
+                .as("publish removes manifest temp files, which only lock holders write")
+                .doesNotExist();
 
         Files.writeString(torn, "garbage");
         assertThat(new LocalSnapshotStore(root, false).latest(KEY)).contains(gen1);
@@ -420,8 +458,10 @@ class LocalSnapshotStoreTest {
         Path freshTorn = blobs.resolve(".tmp-2.part");
         Files.writeString(oldTorn, "whole b");
         Files.writeString(freshTorn, "who");
-        Files.setLastModifiedTime(oldTorn, FileTime.from(Instant.now().minus(LocalSnapshotStore.STALE_TEMP_AGE)
-                .minusSeconds(60)));
+        Files.setLastModifiedTime(
+                oldTorn,
+                FileTime.from(
+                        Instant.now().minus(LocalSnapshotStore.STALE_TEMP_AGE).minusSeconds(60)));
 
         assertThat(store.getBlob(KEY, "a")).isEqualTo(bytes("whole blob"));
         store.publish(KEY, 0, manifest(KEY, 1, 1, a));
@@ -429,7 +469,9 @@ class LocalSnapshotStoreTest {
 
         new LocalSnapshotStore(root, false); // startup cleaning
         assertThat(oldTorn).doesNotExist();
-        assertThat(freshTorn).as("may belong to a write still running elsewhere").exists();
+        assertThat(freshTorn)
+                .as("may belong to a write still running elsewhere")
+                .exists();
         assertThatThrownBy(() -> store.getBlob(KEY, ".tmp-2.part")).isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -441,7 +483,9 @@ class LocalSnapshotStoreTest {
         Manifest.BlobRef orphan = put(store, KEY, "000000-orphan", "from a crashed attempt", 0);
         Manifest.BlobRef full1 = put(store, KEY, "000001-full", "full 1", 1);
         store.publish(KEY, 0, manifest(KEY, 1, 1, full1));
-        assertThat(blobFile(KEY, orphan.name())).as("older than the chain, never published").doesNotExist();
+        assertThat(blobFile(KEY, orphan.name()))
+                .as("older than the chain, never published")
+                .doesNotExist();
 
         Manifest.BlobRef delta2 = put(store, KEY, "000002-delta", "delta 2", 2);
         store.publish(KEY, 1, manifest(KEY, 2, 2, full1, delta2));
@@ -454,7 +498,9 @@ class LocalSnapshotStoreTest {
         assertThat(blobFile(KEY, full1.name())).doesNotExist();
         assertThat(blobFile(KEY, delta2.name())).doesNotExist();
         assertThat(blobFile(KEY, full3.name())).exists();
-        assertThat(blobFile(KEY, pending4.name())).as("newer than the chain: the next checkpoint").exists();
+        assertThat(blobFile(KEY, pending4.name()))
+                .as("newer than the chain: the next checkpoint")
+                .exists();
         store.publish(KEY, 3, manifest(KEY, 4, 4, full3, pending4));
         assertThat(store.getBlob(KEY, pending4.name())).isEqualTo(bytes("put, not yet published"));
     }
@@ -492,8 +538,8 @@ class LocalSnapshotStoreTest {
                 ".",
                 "",
                 "задача-🚀-任务",
-                "caf\u00e9",        // NFC
-                "cafe\u0301",       // NFD: a different string, so a different task
+                "caf\u00e9", // NFC
+                "cafe\u0301", // NFD: a different string, so a different task
                 "nul\u0000byte",
                 "line\nbreak",
                 "k".repeat(10_000));
@@ -504,7 +550,8 @@ class LocalSnapshotStoreTest {
         }
 
         try (Stream<Path> all = Files.walk(temp)) {
-            assertThat(all.filter(p -> !p.equals(temp))).allSatisfy(p -> assertThat(p).startsWith(root));
+            assertThat(all.filter(p -> !p.equals(temp)))
+                    .allSatisfy(p -> assertThat(p).startsWith(root));
         }
         assertThat(store.taskKeys()).containsExactlyInAnyOrderElementsOf(keys);
         for (int i = 0; i < keys.size(); i++) {
@@ -587,10 +634,14 @@ class LocalSnapshotStoreTest {
         store.beginAttempt("counted only"); // a directory without a checkpoint: not listed at all
 
         List<SnapshotStore.TaskEntry> entries = store.entries();
-        assertThat(entries).filteredOn(e -> e.manifest().isPresent()).singleElement()
+        assertThat(entries)
+                .filteredOn(e -> e.manifest().isPresent())
+                .singleElement()
                 .satisfies(e -> assertThat(e.manifest().orElseThrow().taskKey()).isEqualTo("good"));
-        assertThat(entries).filteredOn(e -> e.manifest().isEmpty()).hasSize(3).allSatisfy(e ->
-                assertThat(e.problem()).isNotBlank().doesNotContain("hunter2"));
+        assertThat(entries)
+                .filteredOn(e -> e.manifest().isEmpty())
+                .hasSize(3)
+                .allSatisfy(e -> assertThat(e.problem()).isNotBlank().doesNotContain("hunter2"));
         assertThat(entries).anySatisfy(e -> assertThat(e.problem()).contains("symbolic link"));
         assertThat(store.taskKeys()).containsExactly("good");
     }
@@ -613,11 +664,16 @@ class LocalSnapshotStoreTest {
     }
 
     private Path manifestFile(String key) {
-        return root.resolve("tasks").resolve(LocalSnapshotStore.storageName(key)).resolve("manifest.json");
+        return root.resolve("tasks")
+                .resolve(LocalSnapshotStore.storageName(key))
+                .resolve("manifest.json");
     }
 
     private Path blobFile(String key, String name) {
-        return root.resolve("tasks").resolve(LocalSnapshotStore.storageName(key)).resolve("blobs").resolve(name);
+        return root.resolve("tasks")
+                .resolve(LocalSnapshotStore.storageName(key))
+                .resolve("blobs")
+                .resolve(name);
     }
 
     private static byte[] bytes(String text) {

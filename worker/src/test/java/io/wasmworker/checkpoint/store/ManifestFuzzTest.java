@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 class ManifestFuzzTest {
     private static final Path CORPUS = Path.of("src/test/resources/fuzz/manifest");
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> BODY = List.of("format", "taskKey", "generation", "artifact", "sequence",
-            "attempt", "input", "chain", "createdAtMillis");
+    private static final List<String> BODY = List.of(
+            "format", "taskKey", "generation", "artifact", "sequence", "attempt", "input", "chain", "createdAtMillis");
     private static final Consumer<byte[]> DECODE = bytes -> ManifestCodec.decode(bytes, "fuzzed manifest");
 
     private static List<byte[]> seeds() {
@@ -30,7 +30,14 @@ class ManifestFuzzTest {
         Manifest.BlobRef full = Blobs.ref("0000000001-full.snap", new byte[] {1, 2, 3});
         Manifest.BlobRef delta = Blobs.ref("0000000002-delta.snap", new byte[] {4});
         return List.of(
-                ManifestCodec.encode(new Manifest("task-1", 3, artifact, 2, 1, List.of(full, delta), 1_700_000_000_000L,
+                ManifestCodec.encode(new Manifest(
+                        "task-1",
+                        3,
+                        artifact,
+                        2,
+                        1,
+                        List.of(full, delta),
+                        1_700_000_000_000L,
                         Digest.parse("sha256:" + "cd".repeat(32)))),
                 ManifestCodec.encode(new Manifest("k\u00e9y with \"quotes\"", 1, artifact, 1, 7, List.of(full), 0L)));
     }
@@ -64,8 +71,8 @@ class ManifestFuzzTest {
     @Test
     void theSeedsDecodeAndTheRepairKeepsThemValid() {
         for (byte[] seed : seeds()) {
-            assertThat(ManifestCodec.decode(withRecomputedChecksum(seed), "seed")).isEqualTo(
-                    ManifestCodec.decode(seed, "seed"));
+            assertThat(ManifestCodec.decode(withRecomputedChecksum(seed), "seed"))
+                    .isEqualTo(ManifestCodec.decode(seed, "seed"));
         }
     }
 
@@ -81,7 +88,8 @@ class ManifestFuzzTest {
     void keptInputsAreRefusedAsCorruptWithoutEchoingThem() {
         Consumer<byte[]> refused = bytes -> assertThatThrownBy(() -> DECODE.accept(bytes))
                 .isInstanceOf(CorruptSnapshotException.class)
-                .hasMessageNotContaining("hunter2").hasMessageNotContaining("passwd");
+                .hasMessageNotContaining("hunter2")
+                .hasMessageNotContaining("passwd");
         assertThat(fuzzer().replay(CORPUS, refused)).as("regression inputs").isPositive();
     }
 }

@@ -28,8 +28,9 @@ import java.util.stream.Stream;
  * -Dwasmworker.fuzz.seed=S} (default fixed, so a run is reproducible; a nightly run can vary it).
  */
 public final class MutationFuzzer {
-    private static final int[] INTERESTING = {0, -1, 1, Integer.MIN_VALUE, Integer.MAX_VALUE, 0x7fff_fff0, 65536,
-            65535, 32767, 0x10000, 0xff, 0x80, -2, 16};
+    private static final int[] INTERESTING = {
+        0, -1, 1, Integer.MIN_VALUE, Integer.MAX_VALUE, 0x7fff_fff0, 65536, 65535, 32767, 0x10000, 0xff, 0x80, -2, 16
+    };
 
     private final String name;
     private final List<byte[]> seeds;
@@ -88,8 +89,10 @@ public final class MutationFuzzer {
                 return;
             }
             Path kept = keep(input);
-            AssertionErrorWithCause failure = new AssertionErrorWithCause(name + " fuzz (" + what + "): "
-                    + t + " escaped instead of " + documented.getSimpleName() + "; input kept at " + kept, t);
+            AssertionErrorWithCause failure = new AssertionErrorWithCause(
+                    name + " fuzz (" + what + "): " + t + " escaped instead of " + documented.getSimpleName()
+                            + "; input kept at " + kept,
+                    t);
             throw failure;
         }
     }
@@ -114,8 +117,13 @@ public final class MutationFuzzer {
         try {
             Path dir = Path.of("target", "fuzz-crashers", name);
             Files.createDirectories(dir);
-            Path file = dir.resolve(HexFormat.of().formatHex(
-                    java.security.MessageDigest.getInstance("SHA-256").digest(input), 0, 8) + ".bin");
+            Path file = dir.resolve(
+                    HexFormat.of()
+                                    .formatHex(
+                                            java.security.MessageDigest.getInstance("SHA-256")
+                                                    .digest(input),
+                                            0,
+                                            8) + ".bin");
             Files.write(file, input);
             return file.toAbsolutePath();
         } catch (Exception e) {

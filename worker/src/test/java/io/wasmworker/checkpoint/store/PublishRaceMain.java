@@ -33,8 +33,14 @@ public final class PublishRaceMain {
         byte[] data = ("snapshot of attempt " + attempt).getBytes(StandardCharsets.UTF_8);
         String blobName = "full-" + attempt;
         store.putBlob(taskKey, blobName, data);
-        Manifest manifest = new Manifest(taskKey, 1, Digest.parse("sha256:" + "0".repeat(64)), 1, attempt,
-                List.of(Blobs.ref(blobName, data)), System.currentTimeMillis());
+        Manifest manifest = new Manifest(
+                taskKey,
+                1,
+                Digest.parse("sha256:" + "0".repeat(64)),
+                1,
+                attempt,
+                List.of(Blobs.ref(blobName, data)),
+                System.currentTimeMillis());
 
         System.out.println("ready");
         System.out.flush();

@@ -1,8 +1,8 @@
 package io.wasmworker.checkpoint.store;
 
-import io.wasmworker.artifact.Digest;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wasmworker.artifact.Digest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +26,7 @@ class SnapshotGcTest {
 
     @TempDir
     Path temp;
+
     Path root;
     LocalSnapshotStore store;
 
@@ -92,8 +93,8 @@ class SnapshotGcTest {
 
         assertThat(collected.tasks()).isZero();
         assertThat(collected.blobs()).isEqualTo(1);
-        assertThat(filesOf("task")).containsExactlyInAnyOrder("manifest.json", "blobs/" + named,
-                "blobs/0000000002-next");
+        assertThat(filesOf("task"))
+                .containsExactlyInAnyOrder("manifest.json", "blobs/" + named, "blobs/0000000002-next");
         Blobs.readVerified(store, "task", m.chain().get(0));
     }
 
@@ -172,8 +173,8 @@ class SnapshotGcTest {
     private Manifest checkpoint(String key) {
         byte[] data = bytes("snapshot of " + key);
         store.putBlob(key, "0000000001-full", data);
-        Manifest m = new Manifest(key, 1, ARTIFACT, 1, 1, List.of(Blobs.ref("0000000001-full", data)),
-                System.currentTimeMillis());
+        Manifest m = new Manifest(
+                key, 1, ARTIFACT, 1, 1, List.of(Blobs.ref("0000000001-full", data)), System.currentTimeMillis());
         store.publish(key, 0, m);
         return m;
     }
@@ -198,7 +199,10 @@ class SnapshotGcTest {
     private List<String> filesOf(String key) throws IOException {
         Path dir = taskDir(key);
         try (Stream<Path> tree = Files.walk(dir)) {
-            return tree.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).sorted().toList();
+            return tree.filter(Files::isRegularFile)
+                    .map(p -> dir.relativize(p).toString())
+                    .sorted()
+                    .toList();
         }
     }
 

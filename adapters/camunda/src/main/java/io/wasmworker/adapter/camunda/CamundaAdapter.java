@@ -38,8 +38,14 @@ public final class CamundaAdapter implements AutoCloseable {
     public void start() {
         for (TopicSettings topic : settings.topics()) {
             GuestModule module = runner.load(topic.binding().artifact());
-            LOG.info("camunda {}: topic '{}' runs {} ({}, {} at once, {} retries)", settings.baseUrl(), topic.topic(),
-                    topic.binding().artifact(), module.digest(), topic.maxConcurrent(), topic.maxRetries());
+            LOG.info(
+                    "camunda {}: topic '{}' runs {} ({}, {} at once, {} retries)",
+                    settings.baseUrl(),
+                    topic.topic(),
+                    topic.binding().artifact(),
+                    module.digest(),
+                    topic.maxConcurrent(),
+                    topic.maxRetries());
         }
         for (TopicSettings topic : settings.topics()) {
             TopicWorker worker = new TopicWorker(settings, topic, runner, locks, ReportRetry.DEFAULT);
@@ -77,7 +83,8 @@ public final class CamundaAdapter implements AutoCloseable {
                 worker.closeExecutor(Duration.ofSeconds(10));
             }
             // a long poll under way may still bring tasks; they are given back before we return
-            long fetchDeadline = System.nanoTime() + settings.longPoll().plusSeconds(10).toNanos();
+            long fetchDeadline =
+                    System.nanoTime() + settings.longPoll().plusSeconds(10).toNanos();
             for (TopicWorker worker : workers) {
                 worker.awaitFetchingStopped(fetchDeadline);
             }

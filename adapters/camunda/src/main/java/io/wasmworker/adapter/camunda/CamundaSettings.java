@@ -15,7 +15,12 @@ import java.util.Objects;
  *                             pick up new tasks at once, and shutdown waits at most this long
  * @param topics               the topics
  */
-public record CamundaSettings(String baseUrl, String workerId, String username, String password, Duration longPoll,
+public record CamundaSettings(
+        String baseUrl,
+        String workerId,
+        String username,
+        String password,
+        Duration longPoll,
         List<TopicSettings> topics) {
     public static final Duration DEFAULT_LONG_POLL = Duration.ofSeconds(10);
 

@@ -16,14 +16,17 @@ import io.wasmworker.task.TaskAttempt;
 record FailureReport(String message, String details) {
     /** Camunda truncates longer error messages. */
     static final int MAX_MESSAGE = 666;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    static FailureReport of(Outcome.Failure failure, InvocationResult result, TaskAttempt attempt, int maxAttempts,
-            String workerId) {
+    static FailureReport of(
+            Outcome.Failure failure, InvocationResult result, TaskAttempt attempt, int maxAttempts, String workerId) {
         ObjectNode details = details(failure.label(), failure.reason(), attempt.number(), maxAttempts, workerId);
         if (attempt.hasCheckpoints()) {
             // null while the task has none yet: its guest could checkpoint but had not
-            details.put("checkpoint", attempt.checkpoint().map(CheckpointRef::toString).orElse(null));
+            details.put(
+                    "checkpoint",
+                    attempt.checkpoint().map(CheckpointRef::toString).orElse(null));
             details.put("resumedFromSequence", result.metrics().resumedFromSequence());
         }
         details.put("stderrTail", result.stderrTailText());
@@ -32,7 +35,8 @@ record FailureReport(String message, String details) {
 
     /** A failure decided by the worker before any guest ran (attempt budget, unreadable input). */
     static FailureReport of(String kind, String reason, int attempt, int maxAttempts, String workerId) {
-        return new FailureReport(message(kind + ": " + reason),
+        return new FailureReport(
+                message(kind + ": " + reason),
                 details(kind, reason, attempt, maxAttempts, workerId).toPrettyString());
     }
 

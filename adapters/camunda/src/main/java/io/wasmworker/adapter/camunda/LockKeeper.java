@@ -52,7 +52,8 @@ final class LockKeeper implements AutoCloseable {
         long period = Math.max(500, lock.toMillis() / 2);
         Lease lease = new Lease(task, service, lock, onLost);
         try {
-            lease.future = scheduler.scheduleAtFixedRate(lease::extendOnSchedule, period, period, TimeUnit.MILLISECONDS);
+            lease.future =
+                    scheduler.scheduleAtFixedRate(lease::extendOnSchedule, period, period, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             lease.released = true; // closing: nothing to keep; the task is given back or its lock expires
         }

@@ -42,8 +42,9 @@ record ReportRetry(int maxTries, Duration initial, Duration maxTotal) {
         }
         // the client wraps the engine's answer (type, code, message) as the cause of its own exception
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof RestException rest && ("OptimisticLockingException".equals(rest.getType())
-                    || Integer.valueOf(OPTIMISTIC_LOCKING_CODE).equals(rest.getCode()))) {
+            if (t instanceof RestException rest
+                    && ("OptimisticLockingException".equals(rest.getType())
+                            || Integer.valueOf(OPTIMISTIC_LOCKING_CODE).equals(rest.getCode()))) {
                 return true;
             }
             String message = String.valueOf(t.getMessage());

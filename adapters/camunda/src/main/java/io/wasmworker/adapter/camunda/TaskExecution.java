@@ -31,11 +31,13 @@ final class TaskExecution {
     private final TaskRunner runner;
     /** The checkpoint key: the external task id, the same for every attempt on every worker. */
     private final TaskKey key;
+
     private final String workerId;
     private final ReportRetry reportRetry;
     private final RunControl control = new RunControl();
     /** Another attempt owns the task (lock refused, or this worker fetched it again): report nothing. */
     private volatile boolean lockLost;
+
     private volatile boolean shuttingDown;
     private LockKeeper.Lease lease;
     private TaskAttempt attempt;
@@ -43,7 +45,12 @@ final class TaskExecution {
     /** A report was sent (or tried): a later error must not report the task a second time. */
     private boolean reported;
 
-    TaskExecution(ExternalTask task, ExternalTaskService service, TopicSettings topic, TaskRunner runner, String workerId,
+    TaskExecution(
+            ExternalTask task,
+            ExternalTaskService service,
+            TopicSettings topic,
+            TaskRunner runner,
+            String workerId,
             ReportRetry reportRetry) {
         this.task = task;
         this.service = service;
@@ -96,12 +103,15 @@ final class TaskExecution {
         MDC.put("task", key.value());
         try {
             if (lockLost) {
-                LOG.warn("external task {}: handed out again before its run started; this copy is not run", task.getId());
+                LOG.warn(
+                        "external task {}: handed out again before its run started; this copy is not run",
+                        task.getId());
                 return;
             }
             if (lease != null && !lease.extendNow()) {
                 // the lock expired while this worker stalled (its JVM paused, say): another worker may run it
-                LOG.warn("external task {}: its lock expired before the run started; not run, left to its new owner",
+                LOG.warn(
+                        "external task {}: its lock expired before the run started; not run, left to its new owner",
                         task.getId());
                 return;
             }
@@ -124,9 +134,16 @@ final class TaskExecution {
                 return;
             }
             // before the attempt was counted (the store failed, say): the engine's retries as they are
-            AttemptBudget b = budget != null ? budget : AttemptBudget.of(1, task.getRetries(), 0, 0, topic.maxAttempts());
-            failWithRetry(FailureReport.of(FailureKind.INTERNAL.label(), "the worker failed while running or reporting "
-                    + "the task: " + e, budget != null ? budget.attempt() : 0, topic.maxAttempts(), workerId), b);
+            AttemptBudget b =
+                    budget != null ? budget : AttemptBudget.of(1, task.getRetries(), 0, 0, topic.maxAttempts());
+            failWithRetry(
+                    FailureReport.of(
+                            FailureKind.INTERNAL.label(),
+                            "the worker failed while running or reporting " + "the task: " + e,
+                            budget != null ? budget.attempt() : 0,
+                            topic.maxAttempts(),
+                            workerId),
+                    b);
         } catch (Throwable again) {
             // out of memory, say: the lock expires and the task runs again
             LOG.error("external task {}: cannot report the worker's failure either", task.getId(), again);
@@ -137,8 +154,15 @@ final class TaskExecution {
         attempt = runner.openCounted(key, topic.binding());
         budget = budget();
         if (budget.exhausted()) {
-            fail(FailureReport.of("attempts_exhausted", budget.exhaustedReason(), attempt.number(), topic.maxAttempts(),
-                    workerId), 0, 0);
+            fail(
+                    FailureReport.of(
+                            "attempts_exhausted",
+                            budget.exhaustedReason(),
+                            attempt.number(),
+                            topic.maxAttempts(),
+                            workerId),
+                    0,
+                    0);
             return;
         }
         byte[] input;
@@ -146,7 +170,9 @@ final class TaskExecution {
             input = VariableMapper.input(task.getAllVariablesTyped(false));
         } catch (VariableMapper.UnmappableVariableException e) {
             // the model is wrong; a retry cannot fix it: an incident at once
-            fail(FailureReport.of("invalid_input", e.getMessage(), attempt.number(), topic.maxAttempts(), workerId), 0,
+            fail(
+                    FailureReport.of("invalid_input", e.getMessage(), attempt.number(), topic.maxAttempts(), workerId),
+                    0,
                     0);
             return;
         }
@@ -198,8 +224,13 @@ final class TaskExecution {
     private void report(InvocationResult result) {
         Outcome outcome = result.outcome();
         long resumed = result.metrics().resumedFromSequence();
-        LOG.info("external task {} (topic {}, attempt {}{}): {} in {} ms", task.getId(), task.getTopicName(),
-                attempt.number(), resumed > 0 ? ", resumed from checkpoint " + resumed : "", outcome.label(),
+        LOG.info(
+                "external task {} (topic {}, attempt {}{}): {} in {} ms",
+                task.getId(),
+                task.getTopicName(),
+                attempt.number(),
+                resumed > 0 ? ", resumed from checkpoint " + resumed : "",
+                outcome.label(),
                 result.metrics().wallNanos() / 1_000_000);
         if (outcome instanceof Outcome.Success s) {
             Map<String, Object> variables = outputVariables(s.output());
@@ -237,8 +268,8 @@ final class TaskExecution {
             LOG.warn("external task {}: stopped, {}", task.getId(), f.reason());
             return; // another attempt owns the task; anything we report would be refused or wrong
         }
-        boolean stoppedForShutdown = f.kind() == FailureKind.SUSPENDED
-                || (f.kind() == FailureKind.CANCELLED && shuttingDown);
+        boolean stoppedForShutdown =
+                f.kind() == FailureKind.SUSPENDED || (f.kind() == FailureKind.CANCELLED && shuttingDown);
         if (stoppedForShutdown) {
             // not the guest's fault: give the task back at once, it resumes from its checkpoint elsewhere.
             // The engine does not fence an unlock by worker: make sure the lock is still ours first
@@ -253,16 +284,22 @@ final class TaskExecution {
     /** A failure that spends one attempt of the budget: retried after the backoff, or an incident at the last. */
     private void failWithRetry(FailureReport report, AttemptBudget b) {
         int retries = b.retriesAfterFailure();
-        long retryTimeout = retries > 0 ? topic.backoff().after(b.failureNumber(topic.maxAttempts())).toMillis() : 0;
+        long retryTimeout = retries > 0
+                ? topic.backoff().after(b.failureNumber(topic.maxAttempts())).toMillis()
+                : 0;
         fail(report, retries, retryTimeout);
     }
 
     private void fail(FailureReport report, int retries, long retryTimeoutMillis) {
         if (retries == 0) {
-            LOG.warn("external task {} failed for good, the engine raises an incident: {}", task.getId(), report.message());
+            LOG.warn(
+                    "external task {} failed for good, the engine raises an incident: {}",
+                    task.getId(),
+                    report.message());
         }
-        report("handleFailure", () -> service.handleFailure(task, report.message(), report.details(), retries,
-                retryTimeoutMillis));
+        report(
+                "handleFailure",
+                () -> service.handleFailure(task, report.message(), report.details(), retries, retryTimeoutMillis));
     }
 
     /**
@@ -287,20 +324,37 @@ final class TaskExecution {
                 call.run();
                 return true;
             } catch (NotFoundException | BadRequestException e) {
-                LOG.warn("{} of external task {} refused, the task is no longer ours (lock lost, or the task is gone); "
-                        + "dropped: {}", what, task.getId(), e.getMessage());
+                LOG.warn(
+                        "{} of external task {} refused, the task is no longer ours (lock lost, or the task is gone); "
+                                + "dropped: {}",
+                        what,
+                        task.getId(),
+                        e.getMessage());
                 return false;
             } catch (RuntimeException e) {
                 long delay = reportRetry.delayBefore(tries).toMillis();
-                boolean again = ReportRetry.isTransient(e) && tries < reportRetry.maxTries() && !lockLost
-                        && System.nanoTime() - start + delay * 1_000_000 <= reportRetry.maxTotal().toNanos();
+                boolean again = ReportRetry.isTransient(e)
+                        && tries < reportRetry.maxTries()
+                        && !lockLost
+                        && System.nanoTime() - start + delay * 1_000_000
+                                <= reportRetry.maxTotal().toNanos();
                 if (!again) {
-                    LOG.error("{} of external task {} failed after {} tries; the task is retried when its lock expires: {}",
-                            what, task.getId(), tries, e.toString());
+                    LOG.error(
+                            "{} of external task {} failed after {} tries; the task is retried when its lock expires: {}",
+                            what,
+                            task.getId(),
+                            tries,
+                            e.toString());
                     return false;
                 }
-                LOG.warn("{} of external task {} failed (try {} of {}), sending it again in {} ms: {}", what, task.getId(),
-                        tries, reportRetry.maxTries(), delay, e.toString());
+                LOG.warn(
+                        "{} of external task {} failed (try {} of {}), sending it again in {} ms: {}",
+                        what,
+                        task.getId(),
+                        tries,
+                        reportRetry.maxTries(),
+                        delay,
+                        e.toString());
                 try {
                     Thread.sleep(delay);
                 } catch (InterruptedException interrupted) {

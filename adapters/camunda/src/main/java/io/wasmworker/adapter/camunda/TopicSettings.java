@@ -21,9 +21,18 @@ import java.util.Objects;
  * @param tenantIds            only tasks of these tenants (empty: any)
  * @param businessKey          only tasks of this business key (null: any)
  */
-public record TopicSettings(String topic, TaskBinding binding, List<String> variables, boolean localOutput,
-        Duration lockDuration, int maxConcurrent, int maxRetries, RetryBackoff backoff, String processDefinitionKey,
-        List<String> tenantIds, String businessKey) {
+public record TopicSettings(
+        String topic,
+        TaskBinding binding,
+        List<String> variables,
+        boolean localOutput,
+        Duration lockDuration,
+        int maxConcurrent,
+        int maxRetries,
+        RetryBackoff backoff,
+        String processDefinitionKey,
+        List<String> tenantIds,
+        String businessKey) {
     public static final Duration DEFAULT_LOCK = Duration.ofSeconds(60);
 
     public TopicSettings {
@@ -34,7 +43,8 @@ public record TopicSettings(String topic, TaskBinding binding, List<String> vari
         lockDuration = lockDuration == null ? DEFAULT_LOCK : lockDuration;
         backoff = backoff == null ? RetryBackoff.DEFAULT : backoff;
         if (lockDuration.toMillis() < 1000) {
-            throw new IllegalArgumentException("topic '" + topic + "': lock duration must be at least 1s, got " + lockDuration);
+            throw new IllegalArgumentException(
+                    "topic '" + topic + "': lock duration must be at least 1s, got " + lockDuration);
         }
         if (maxConcurrent < 1) {
             throw new IllegalArgumentException("topic '" + topic + "': max concurrent tasks must be 1 or more");
@@ -46,28 +56,68 @@ public record TopicSettings(String topic, TaskBinding binding, List<String> vari
 
     /** A topic with defaults: all variables, process variables out, 2 concurrent tasks, 3 retries. */
     public static TopicSettings of(String topic, TaskBinding binding) {
-        return new TopicSettings(topic, binding, List.of(), false, DEFAULT_LOCK, 2, 3, RetryBackoff.DEFAULT, null,
-                List.of(), null);
+        return new TopicSettings(
+                topic, binding, List.of(), false, DEFAULT_LOCK, 2, 3, RetryBackoff.DEFAULT, null, List.of(), null);
     }
 
     public TopicSettings withRetries(int retries, RetryBackoff retryBackoff) {
-        return new TopicSettings(topic, binding, variables, localOutput, lockDuration, maxConcurrent, retries,
-                retryBackoff, processDefinitionKey, tenantIds, businessKey);
+        return new TopicSettings(
+                topic,
+                binding,
+                variables,
+                localOutput,
+                lockDuration,
+                maxConcurrent,
+                retries,
+                retryBackoff,
+                processDefinitionKey,
+                tenantIds,
+                businessKey);
     }
 
     public TopicSettings withLockDuration(Duration lock) {
-        return new TopicSettings(topic, binding, variables, localOutput, lock, maxConcurrent, maxRetries, backoff,
-                processDefinitionKey, tenantIds, businessKey);
+        return new TopicSettings(
+                topic,
+                binding,
+                variables,
+                localOutput,
+                lock,
+                maxConcurrent,
+                maxRetries,
+                backoff,
+                processDefinitionKey,
+                tenantIds,
+                businessKey);
     }
 
     public TopicSettings withMaxConcurrent(int n) {
-        return new TopicSettings(topic, binding, variables, localOutput, lockDuration, n, maxRetries, backoff,
-                processDefinitionKey, tenantIds, businessKey);
+        return new TopicSettings(
+                topic,
+                binding,
+                variables,
+                localOutput,
+                lockDuration,
+                n,
+                maxRetries,
+                backoff,
+                processDefinitionKey,
+                tenantIds,
+                businessKey);
     }
 
     public TopicSettings withProcessDefinitionKey(String key) {
-        return new TopicSettings(topic, binding, variables, localOutput, lockDuration, maxConcurrent, maxRetries,
-                backoff, key, tenantIds, businessKey);
+        return new TopicSettings(
+                topic,
+                binding,
+                variables,
+                localOutput,
+                lockDuration,
+                maxConcurrent,
+                maxRetries,
+                backoff,
+                key,
+                tenantIds,
+                businessKey);
     }
 
     /** Attempts in all: the first plus the retries. */

@@ -45,14 +45,20 @@ final class TopicWorker {
     private final Map<String, TaskExecution> fetched = new ConcurrentHashMap<>();
     /** Tasks holding a slot, by external task id. */
     private final Map<String, TaskExecution> running = new ConcurrentHashMap<>();
+
     private volatile boolean closing;
     /** Counted down when the fetch thread, closing, has handled its last poll and waits in the gate. */
     private final CountDownLatch lastPollHandled = new CountDownLatch(1);
+
     private final CountDownLatch clientStopping = new CountDownLatch(1);
     private Thread stopper;
     private ExternalTaskClient client;
 
-    TopicWorker(CamundaSettings connection, TopicSettings topic, TaskRunner runner, LockKeeper locks,
+    TopicWorker(
+            CamundaSettings connection,
+            TopicSettings topic,
+            TaskRunner runner,
+            LockKeeper locks,
             ReportRetry reportRetry) {
         this.connection = connection;
         this.topic = topic;
@@ -102,8 +108,10 @@ final class TopicWorker {
             dispatch(new TaskExecution(task, service, topic, runner, connection.workerId(), reportRetry));
         } catch (Throwable e) {
             // (not task.getId(): what failed may be the task itself)
-            LOG.error("topic {}: a fetched external task cannot be taken on; it runs again when its lock expires",
-                    topic.topic(), e);
+            LOG.error(
+                    "topic {}: a fetched external task cannot be taken on; it runs again when its lock expires",
+                    topic.topic(),
+                    e);
         }
     }
 
@@ -142,7 +150,10 @@ final class TopicWorker {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Throwable e) {
-            LOG.error("topic {}: external task {} could not be handed to a sandbox thread; given back", topic.topic(), id,
+            LOG.error(
+                    "topic {}: external task {} could not be handed to a sandbox thread; given back",
+                    topic.topic(),
+                    id,
                     e);
         }
         // not handed over (shutdown began, interrupted, or the executor refused): give the task back
@@ -165,16 +176,18 @@ final class TopicWorker {
      */
     void stopFetching() {
         closing = true;
-        stopper = new Thread(() -> {
-            try {
-                // the poll returns within the long-poll time; a little more for the handler to give back
-                lastPollHandled.await(connection.longPoll().toMillis() + 5_000, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            clientStopping.countDown();
-            client.stop();
-        }, "camunda-client-stop-" + topic.topic());
+        stopper = new Thread(
+                () -> {
+                    try {
+                        // the poll returns within the long-poll time; a little more for the handler to give back
+                        lastPollHandled.await(connection.longPoll().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    clientStopping.countDown();
+                    client.stop();
+                },
+                "camunda-client-stop-" + topic.topic());
         stopper.setDaemon(true);
         stopper.start();
     }
@@ -235,8 +248,12 @@ final class TopicWorker {
         private void backOffOn(ExternalTaskClientException error) {
             if (error != null) {
                 errorBackoff = errorBackoff == 0 ? MIN_ERROR_BACKOFF : Math.min(MAX_ERROR_BACKOFF, errorBackoff * 2);
-                LOG.warn("topic {}: cannot fetch from {} ({}); next try in {} ms", topic.topic(), connection.baseUrl(),
-                        error.getMessage(), errorBackoff);
+                LOG.warn(
+                        "topic {}: cannot fetch from {} ({}); next try in {} ms",
+                        topic.topic(),
+                        connection.baseUrl(),
+                        error.getMessage(),
+                        errorBackoff);
             } else {
                 errorBackoff = 0;
             }

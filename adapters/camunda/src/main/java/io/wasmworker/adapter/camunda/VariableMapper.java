@@ -24,6 +24,7 @@ import org.camunda.bpm.engine.variable.value.TypedValue;
 final class VariableMapper {
     /** Longer String variables fail on some databases (H2: 4000 chars); such strings go as Json. */
     static final int MAX_STRING_CHARS = 4000;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private VariableMapper() {}
@@ -71,11 +72,13 @@ final class VariableMapper {
             case "integer", "short", "long" -> JSON.getNodeFactory().numberNode(((Number) value).longValue());
             case "double", "number" -> JSON.getNodeFactory().numberNode(((Number) value).doubleValue());
             case "boolean" -> JSON.getNodeFactory().booleanNode((Boolean) value);
-            case "date" -> JSON.getNodeFactory().textNode(((Date) value).toInstant().toString());
+            case "date" ->
+                JSON.getNodeFactory().textNode(((Date) value).toInstant().toString());
             case "json" -> parse(name, value.toString());
             case "bytes" -> JSON.getNodeFactory().textNode(Base64.getEncoder().encodeToString((byte[]) value));
-            default -> throw new UnmappableVariableException("variable '" + name + "' has type " + type
-                    + ", which has no JSON form for the guest");
+            default ->
+                throw new UnmappableVariableException(
+                        "variable '" + name + "' has type " + type + ", which has no JSON form for the guest");
         };
     }
 
@@ -83,8 +86,8 @@ final class VariableMapper {
         try {
             return JSON.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new UnmappableVariableException("variable '" + name + "' is of type Json but holds no valid JSON: "
-                    + e.getOriginalMessage());
+            throw new UnmappableVariableException(
+                    "variable '" + name + "' is of type Json but holds no valid JSON: " + e.getOriginalMessage());
         }
     }
 
@@ -127,7 +130,9 @@ final class VariableMapper {
         }
         if (value.isTextual()) {
             String text = value.textValue();
-            return text.length() <= MAX_STRING_CHARS ? Variables.stringValue(text) : ClientValues.jsonValue(value.toString());
+            return text.length() <= MAX_STRING_CHARS
+                    ? Variables.stringValue(text)
+                    : ClientValues.jsonValue(value.toString());
         }
         if (value.isBoolean()) {
             return Variables.booleanValue(value.booleanValue());

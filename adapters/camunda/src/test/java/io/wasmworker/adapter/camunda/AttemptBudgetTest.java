@@ -23,7 +23,9 @@ class AttemptBudgetTest {
         assertThat(b.remaining()).isEqualTo(2);
         assertThat(b.lostLocks()).isZero();
         assertThat(b.failureNumber(MAX)).isEqualTo(2);
-        assertThat(AttemptBudget.of(3, 1, 2, 0, MAX).retriesAfterFailure()).as("the last one: an incident").isZero();
+        assertThat(AttemptBudget.of(3, 1, 2, 0, MAX).retriesAfterFailure())
+                .as("the last one: an incident")
+                .isZero();
     }
 
     @Test
@@ -43,7 +45,9 @@ class AttemptBudgetTest {
         AttemptBudget b = AttemptBudget.of(4, null, 0, 0, MAX);
         assertThat(b.exhausted()).isTrue();
         assertThat(b.lostLocks()).isEqualTo(3);
-        assertThat(b.exhaustedReason()).contains("only 3 attempts are allowed").contains("3 earlier attempts lost their lock");
+        assertThat(b.exhaustedReason())
+                .contains("only 3 attempts are allowed")
+                .contains("3 earlier attempts lost their lock");
         // attempt 2 reported, attempt 3 died: one lost
         assertThat(AttemptBudget.of(4, 2, 2, 0, MAX).remaining()).isEqualTo(1);
     }

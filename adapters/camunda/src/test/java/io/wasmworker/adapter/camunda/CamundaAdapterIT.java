@@ -53,7 +53,8 @@ class CamundaAdapterIT {
     @Test
     void variablesGoInAndComeOutWithTheirTypes() throws Exception {
         try (Worker worker = new Worker(home)) {
-            worker.start(engine.restUrl(), Duration.ofSeconds(5), TopicSettings.of("echo", binding(worker.guest("echo"))));
+            worker.start(
+                    engine.restUrl(), Duration.ofSeconds(5), TopicSettings.of("echo", binding(worker.guest("echo"))));
             Thread.sleep(2_000); // idle first: new work must still be picked up at once (long polling)
 
             Map<String, Object> in = new LinkedHashMap<>();
@@ -73,7 +74,9 @@ class CamundaAdapterIT {
 
             assertThat(ended.path("state").asText()).isEqualTo("COMPLETED");
             assertThat(engine.activityIds(pid)).contains("Done").doesNotContain("Failed");
-            assertThat(millis).as("an idle worker picks new work up at once, not after a backoff").isLessThan(5_000);
+            assertThat(millis)
+                    .as("an idle worker picks new work up at once, not after a backoff")
+                    .isLessThan(5_000);
             Map<String, JsonNode> vars = engine.variables(pid);
             // the echo guest returns its input: each variable was written back by the worker
             assertThat(value(vars, "text").path("value").asText()).isEqualTo("grüße");
@@ -82,22 +85,36 @@ class CamundaAdapterIT {
             assertThat(value(vars, "big").path("value").asLong()).isEqualTo(9_000_000_000L);
             assertThat(value(vars, "ratio").path("type").asText()).isEqualTo("Double");
             assertThat(value(vars, "flag").path("value").asBoolean()).isTrue();
-            assertThat(value(vars, "when").path("type").asText()).as("dates reach the guest as ISO text").isEqualTo("String");
+            assertThat(value(vars, "when").path("type").asText())
+                    .as("dates reach the guest as ISO text")
+                    .isEqualTo("String");
             assertThat(value(vars, "when").path("value").asText()).isEqualTo("2025-03-04T05:06:07.089Z");
             assertThat(value(vars, "order").path("type").asText()).isEqualTo("Json");
-            assertThat(JSON.readTree(value(vars, "order").path("value").asText()).path("lines").get(0).path("quantity").asInt())
+            assertThat(JSON.readTree(value(vars, "order").path("value").asText())
+                            .path("lines")
+                            .get(0)
+                            .path("quantity")
+                            .asInt())
                     .isEqualTo(2);
-            assertThat(value(vars, "blob").path("type").asText()).as("too long for a String variable").isEqualTo("Json");
-            assertThat(java.util.Base64.getDecoder().decode(JSON.readTree(value(vars, "blob").path("value").asText()).asText()))
+            assertThat(value(vars, "blob").path("type").asText())
+                    .as("too long for a String variable")
+                    .isEqualTo("Json");
+            assertThat(java.util.Base64.getDecoder()
+                            .decode(JSON.readTree(
+                                            value(vars, "blob").path("value").asText())
+                                    .asText()))
                     .isEqualTo(new byte[3200]);
-            assertThat(worker.snapshots.taskKeys()).as("checkpoints of finished tasks are removed").isEmpty();
+            assertThat(worker.snapshots.taskKeys())
+                    .as("checkpoints of finished tasks are removed")
+                    .isEmpty();
         }
     }
 
     @Test
     void taskMetadataReachesTheGuest() {
         try (Worker worker = new Worker(home)) {
-            worker.start(engine.restUrl(), Duration.ofSeconds(5), TopicSettings.of("echo", binding(worker.guest("greet"))));
+            worker.start(
+                    engine.restUrl(), Duration.ofSeconds(5), TopicSettings.of("echo", binding(worker.guest("greet"))));
             String pid = engine.startProcess("echo-process", "greet-1", Map.of("name", "Ada"));
             engine.awaitEnded(pid, WAIT);
             Map<String, JsonNode> vars = engine.variables(pid);
@@ -109,7 +126,9 @@ class CamundaAdapterIT {
     @Test
     void businessErrorsAreBpmnErrorsCaughtByTheirBoundaryEvents() {
         try (Worker worker = new Worker(home)) {
-            worker.start(engine.restUrl(), Duration.ofSeconds(5),
+            worker.start(
+                    engine.restUrl(),
+                    Duration.ofSeconds(5),
                     TopicSettings.of("price-order", binding(worker.guest("order-pricing"))));
             Map<String, Object> order = new LinkedHashMap<>();
             order.put("orderId", "A-1");
@@ -123,12 +142,17 @@ class CamundaAdapterIT {
             engine.awaitEnded(priced, WAIT);
             engine.awaitEnded(rejected, WAIT);
             assertThat(engine.activityIds(priced)).contains("Done");
-            assertThat(value(engine.variables(priced), "total").path("value").asDouble()).isEqualTo(24.1);
+            assertThat(value(engine.variables(priced), "total").path("value").asDouble())
+                    .isEqualTo(24.1);
 
-            assertThat(engine.activityIds(rejected)).contains("UnknownCoupon", "CouponRejected").doesNotContain("Done");
+            assertThat(engine.activityIds(rejected))
+                    .contains("UnknownCoupon", "CouponRejected")
+                    .doesNotContain("Done");
             Map<String, JsonNode> vars = engine.variables(rejected);
             assertThat(value(vars, "errorCode").path("value").asText()).isEqualTo("UNKNOWN_COUPON");
-            assertThat(value(vars, "couponCode").path("value").asText()).as("details become variables").isEqualTo("FREE");
+            assertThat(value(vars, "couponCode").path("value").asText())
+                    .as("details become variables")
+                    .isEqualTo("FREE");
         }
     }
 
@@ -161,7 +185,8 @@ class CamundaAdapterIT {
         InvocationResult uninterrupted;
         try (Sandbox sandbox = new Sandbox()) {
             byte[] wasm = java.nio.file.Files.readAllBytes(Worker.guestPath("ckpt-step-rust"));
-            uninterrupted = sandbox.run(new ModuleLoader().load(Digest.of(wasm), wasm),
+            uninterrupted = sandbox.run(
+                    new ModuleLoader().load(Digest.of(wasm), wasm),
                     Invocation.of(input.getBytes(StandardCharsets.UTF_8)));
         }
         JsonNode expected = JSON.readTree(uninterrupted.stdout());
@@ -170,16 +195,22 @@ class CamundaAdapterIT {
         try (Worker worker = new Worker(home)) {
             // each attempt gets about a third of the time the whole run needs: only resuming can finish it
             GuestLimits limits = GuestLimits.DEFAULTS.withTimeout(Duration.ofMillis(Math.max(300, fullRunMillis / 3)));
-            TopicSettings topic = TopicSettings.of("long-work",
-                    new TaskBinding(worker.guest("ckpt-step-rust"), limits, new CheckpointPolicy(1, Duration.ZERO, true)))
+            TopicSettings topic = TopicSettings.of(
+                            "long-work",
+                            new TaskBinding(
+                                    worker.guest("ckpt-step-rust"),
+                                    limits,
+                                    new CheckpointPolicy(1, Duration.ZERO, true)))
                     .withRetries(20, NO_DELAY);
             worker.start(engine.restUrl(), Duration.ofSeconds(5), topic);
             String pid = engine.startProcess("ckpt-process", "resume-1", Map.of("steps", 8, "work", 30_000_000));
 
             engine.awaitEnded(pid, Duration.ofMinutes(2));
             Map<String, JsonNode> vars = engine.variables(pid);
-            assertThat(value(vars, "result").path("value").asText()).isEqualTo(expected.path("result").asText());
-            assertThat(value(vars, "trail").path("value").asText()).isEqualTo(expected.path("trail").asText());
+            assertThat(value(vars, "result").path("value").asText())
+                    .isEqualTo(expected.path("result").asText());
+            assertThat(value(vars, "trail").path("value").asText())
+                    .isEqualTo(expected.path("trail").asText());
             JsonNode failures = engine.get("/history/external-task-log?failureLog=true&processInstanceId=" + pid);
             assertThat(failures.size()).as("it took several attempts").isGreaterThanOrEqualTo(2);
             List<String> messages = new ArrayList<>();
@@ -191,7 +222,8 @@ class CamundaAdapterIT {
     @Test
     void aTaskThatKeepsLosingItsLockEndsAsAnIncidentInsteadOfLoopingForever() {
         try (Worker worker = new Worker(home)) {
-            TopicSettings topic = TopicSettings.of("flaky", binding(worker.guest("echo"))).withRetries(2, NO_DELAY);
+            TopicSettings topic =
+                    TopicSettings.of("flaky", binding(worker.guest("echo"))).withRetries(2, NO_DELAY);
             String pid = engine.startProcess("flaky-process", "lost-locks", Map.of("x", 1));
             String taskId = engine.externalTasks(pid).get(0).path("id").asText();
             // three earlier attempts whose workers died: only the store's count remembers them
@@ -201,8 +233,10 @@ class CamundaAdapterIT {
             worker.start(engine.restUrl(), Duration.ofSeconds(5), topic);
 
             JsonNode incident = engine.awaitIncident(pid, WAIT);
-            assertThat(incident.path("incidentMessage").asText()).contains("attempts_exhausted")
-                    .contains("only 3 attempts are allowed").contains("3 earlier attempts lost their lock");
+            assertThat(incident.path("incidentMessage").asText())
+                    .contains("attempts_exhausted")
+                    .contains("only 3 attempts are allowed")
+                    .contains("3 earlier attempts lost their lock");
         }
     }
 }

@@ -60,8 +60,8 @@ class CamundaChaosIT {
     private static final String INPUT = "{\"steps\":8,\"work\":30000000}";
     private static final Map<String, Object> VARIABLES = Map.of("steps", 8, "work", 30_000_000);
     private static final Duration DEADLINE = Duration.ofSeconds(150);
-    private static final Pattern RUN = Pattern.compile("^RUN (\\S+) (\\d+) (\\d+) (\\d+) (\\S+)(?: (.*))?$",
-            Pattern.MULTILINE);
+    private static final Pattern RUN =
+            Pattern.compile("^RUN (\\S+) (\\d+) (\\d+) (\\d+) (\\S+)(?: (.*))?$", Pattern.MULTILINE);
     private static CamundaEngine engine;
 
     @TempDir
@@ -109,7 +109,9 @@ class CamundaChaosIT {
             Map<String, String> pids = new LinkedHashMap<>(); // process instance -> task key
             for (int i = 0; i < TASKS; i++) {
                 String pid = engine.startProcess("ckpt-process", businessKey, VARIABLES);
-                pids.put(pid, "camunda:" + engine.externalTasks(pid).get(0).path("id").asText());
+                pids.put(
+                        pid,
+                        "camunda:" + engine.externalTasks(pid).get(0).path("id").asText());
             }
 
             // the controller: a pause longer than the lock, then a kill and restart, alternately, while
@@ -118,7 +120,9 @@ class CamundaChaosIT {
             int pauses = 0;
             int kills = 0;
             while (!allEnded(pids.keySet()) && (pauses < 4 || kills < 4)) {
-                assertThat(System.nanoTime() - start).as("the chaos ends in time").isLessThan(DEADLINE.toNanos());
+                assertThat(System.nanoTime() - start)
+                        .as("the chaos ends in time")
+                        .isLessThan(DEADLINE.toNanos());
                 Thread.sleep(1_000 + random.nextInt(1_500));
                 int victim = random.nextInt(WORKERS);
                 if (pauses <= kills) {
@@ -141,7 +145,9 @@ class CamundaChaosIT {
             System.out.println("chaos seed " + seed + ": " + schedule);
             for (String pid : pids.keySet()) {
                 long left = DEADLINE.toNanos() - (System.nanoTime() - start);
-                assertThat(left).as("every task ends in time (schedule %s)", schedule).isPositive();
+                assertThat(left)
+                        .as("every task ends in time (schedule %s)", schedule)
+                        .isPositive();
                 engine.awaitEnded(pid, Duration.ofNanos(left));
             }
             Thread.sleep(500); // the last tombstones are written right after the engine accepted
@@ -149,20 +155,30 @@ class CamundaChaosIT {
             // every task ended once, with the uninterrupted output
             for (Map.Entry<String, String> e : pids.entrySet()) {
                 String pid = e.getKey();
-                assertThat(engine.historicInstance(pid).path("state").asText()).as(e.getValue()).isEqualTo("COMPLETED");
+                assertThat(engine.historicInstance(pid).path("state").asText())
+                        .as(e.getValue())
+                        .isEqualTo("COMPLETED");
                 assertThat(engine.incidents(pid)).as(e.getValue()).isEmpty();
                 Map<String, JsonNode> vars = engine.variables(pid);
-                assertThat(vars.get("result").path("value").asText()).as(e.getValue())
+                assertThat(vars.get("result").path("value").asText())
+                        .as(e.getValue())
                         .isEqualTo(expected.path("result").asText());
-                assertThat(vars.get("trail").path("value").asText()).as(e.getValue())
+                assertThat(vars.get("trail").path("value").asText())
+                        .as(e.getValue())
                         .isEqualTo(expected.path("trail").asText());
-                assertThat(engine.get("/history/external-task-log?successLog=true&processInstanceId=" + pid).size())
-                        .as("one completion of " + e.getValue()).isEqualTo(1);
+                assertThat(engine.get("/history/external-task-log?successLog=true&processInstanceId=" + pid)
+                                .size())
+                        .as("one completion of " + e.getValue())
+                        .isEqualTo(1);
             }
 
             // no report raced the same worker's extension of the same lock, and none met a conflict
-            assertThat(proxy.overlappingOwnReports()).as("reports overlapping their own lock extension").isEmpty();
-            assertThat(proxy.conflictedReports()).as("reports refused with ENGINE-03005").isEmpty();
+            assertThat(proxy.overlappingOwnReports())
+                    .as("reports overlapping their own lock extension")
+                    .isEmpty();
+            assertThat(proxy.conflictedReports())
+                    .as("reports refused with ENGINE-03005")
+                    .isEmpty();
 
             // no task ran in two attempts of one worker at once (beyond stopping a superseded copy)
             for (WorkerJvm w : all) {
@@ -176,9 +192,12 @@ class CamundaChaosIT {
                 List<String> files = filesOf(snapshotsDir, key);
                 if (!files.equals(List.of("finished"))) {
                     leftovers.add(key);
-                    assertThat(completedByKilled).as("task %s holds %s, but its worker finished it alive", key, files)
+                    assertThat(completedByKilled)
+                            .as("task %s holds %s, but its worker finished it alive", key, files)
                             .contains(key);
-                    assertThat(store.latest(key)).as("a finished task shows no checkpoint").isEmpty();
+                    assertThat(store.latest(key))
+                            .as("a finished task shows no checkpoint")
+                            .isEmpty();
                 }
             }
             assertThat(store.taskKeys()).as("`snapshots ls`").doesNotContainAnyElementsOf(pids.values());
@@ -186,7 +205,9 @@ class CamundaChaosIT {
             SnapshotStore.Collected collected = store.collect(Instant.now(), Set.of(), Integer.MAX_VALUE);
             assertThat(collected.damaged()).isEmpty();
             for (String key : pids.values()) {
-                assertThat(filesOf(snapshotsDir, key)).as("after the collection").isEmpty();
+                assertThat(filesOf(snapshotsDir, key))
+                        .as("after the collection")
+                        .isEmpty();
             }
             // the chaos did bite: some attempt resumed another's checkpoint
             Map<String, Integer> outcomes = new java.util.TreeMap<>();
@@ -199,9 +220,16 @@ class CamundaChaosIT {
                 refusedByTombstone += count(log, "the task has finished, so this attempt");
             }
             assertThat(resumed).as("attempts that resumed a checkpoint").isPositive();
-            System.out.printf("chaos seed %d: %d tasks in %d s, %d worker JVMs, runs by outcome %s, %d resumed,"
-                    + " %d zombie writes refused by a tombstone, %d leftovers of killed workers collected%n", seed, TASKS,
-                    (System.nanoTime() - start) / 1_000_000_000, all.size(), outcomes, resumed, refusedByTombstone,
+            System.out.printf(
+                    "chaos seed %d: %d tasks in %d s, %d worker JVMs, runs by outcome %s, %d resumed,"
+                            + " %d zombie writes refused by a tombstone, %d leftovers of killed workers collected%n",
+                    seed,
+                    TASKS,
+                    (System.nanoTime() - start) / 1_000_000_000,
+                    all.size(),
+                    outcomes,
+                    resumed,
+                    refusedByTombstone,
                     leftovers.size());
         } finally {
             for (WorkerJvm w : all) {
@@ -234,7 +262,8 @@ class CamundaChaosIT {
             zombie = startWorker(0, 0, proxy, businessKey, snapshotsDir, 4_000, 1);
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (store.latest(key).map(m -> m.sequence() < 2).orElse(true)) {
-                assertThat(System.nanoTime()).as("two checkpoints of " + key + ":\n" + Files.readString(zombie.log))
+                assertThat(System.nanoTime())
+                        .as("two checkpoints of " + key + ":\n" + Files.readString(zombie.log))
                         .isLessThan(deadline);
                 Thread.sleep(5);
             }
@@ -244,7 +273,10 @@ class CamundaChaosIT {
             // meanwhile the task is taken over and finished by another worker (played here over REST)
             postRetryingConflicts("/external-task/" + taskId + "/unlock", JSON.createObjectNode());
             var fetch = JSON.createObjectNode().put("workerId", "other-worker").put("maxTasks", 1);
-            fetch.putArray("topics").addObject().put("topicName", "long-work").put("lockDuration", 60_000)
+            fetch.putArray("topics")
+                    .addObject()
+                    .put("topicName", "long-work")
+                    .put("lockDuration", 60_000)
                     .put("businessKey", businessKey);
             assertThat(engine.post("/external-task/fetchAndLock", fetch).size()).isEqualTo(1);
             var variables = JSON.createObjectNode();
@@ -256,7 +288,8 @@ class CamundaChaosIT {
             signal("CONT", zombie.process);
             deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (runs(zombie.log).isEmpty()) {
-                assertThat(System.nanoTime()).as("the zombie's run ends:\n" + Files.readString(zombie.log))
+                assertThat(System.nanoTime())
+                        .as("the zombie's run ends:\n" + Files.readString(zombie.log))
                         .isLessThan(deadline);
                 Thread.sleep(20);
             }
@@ -264,13 +297,19 @@ class CamundaChaosIT {
             Run run = runs(zombie.log).get(0);
             assertThat(runs(zombie.log)).hasSize(1);
             assertThat(run.outcome()).isEqualTo("checkpoint");
-            assertThat(run.reason()).as("the zombie's checkpoint was refused by the tombstone")
+            assertThat(run.reason())
+                    .as("the zombie's checkpoint was refused by the tombstone")
                     .contains("the task has finished, so this attempt");
-            assertThat(filesOf(snapshotsDir, key)).as("the store after the zombie woke").containsExactly("finished");
+            assertThat(filesOf(snapshotsDir, key))
+                    .as("the store after the zombie woke")
+                    .containsExactly("finished");
             assertThat(store.latest(key)).isEmpty();
-            assertThat(engine.variables(pid).get("result").path("value").asText()).isEqualTo("done elsewhere");
-            assertThat(engine.get("/history/external-task-log?failureLog=true&processInstanceId=" + pid).size())
-                    .as("no failure of the zombie was accepted").isZero();
+            assertThat(engine.variables(pid).get("result").path("value").asText())
+                    .isEqualTo("done elsewhere");
+            assertThat(engine.get("/history/external-task-log?failureLog=true&processInstanceId=" + pid)
+                            .size())
+                    .as("no failure of the zombie was accepted")
+                    .isZero();
         } finally {
             if (zombie != null) {
                 signal("CONT", zombie.process);
@@ -314,8 +353,10 @@ class CamundaChaosIT {
     private static JsonNode uninterrupted() throws IOException {
         byte[] wasm = Files.readAllBytes(Worker.guestPath("ckpt-async-c"));
         try (Sandbox sandbox = new Sandbox()) {
-            return JSON.readTree(sandbox.run(new ModuleLoader().load(Digest.of(wasm), wasm),
-                    Invocation.of(INPUT.getBytes(StandardCharsets.UTF_8))).stdout());
+            return JSON.readTree(sandbox.run(
+                            new ModuleLoader().load(Digest.of(wasm), wasm),
+                            Invocation.of(INPUT.getBytes(StandardCharsets.UTF_8)))
+                    .stdout());
         }
     }
 
@@ -324,22 +365,44 @@ class CamundaChaosIT {
         return startWorker(slot, number, proxy, businessKey, snapshots, LOCK_MILLIS, 2);
     }
 
-    private WorkerJvm startWorker(int slot, int number, EngineProxy proxy, String businessKey, Path snapshots,
-            long lockMillis, int maxConcurrent) throws IOException {
+    private WorkerJvm startWorker(
+            int slot,
+            int number,
+            EngineProxy proxy,
+            String businessKey,
+            Path snapshots,
+            long lockMillis,
+            int maxConcurrent)
+            throws IOException {
         Path workerHome = Files.createDirectories(home.resolve("worker-" + number));
         Path log = home.resolve("worker-" + number + ".log");
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        List<String> command = List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
                 "-Dwasmworker.guests.dir=" + Worker.guestPath("x").getParent(),
-                "-Dwasmworker.snapshots.dir=" + snapshots, "-Dwasmworker.maxConcurrent=" + maxConcurrent,
-                CamundaWorkerMain.class.getName(), proxy.restUrl(), workerHome.toString(), "ckpt-async-c", "long-work",
-                Long.toString(lockMillis), businessKey);
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                "-Dwasmworker.snapshots.dir=" + snapshots,
+                "-Dwasmworker.maxConcurrent=" + maxConcurrent,
+                CamundaWorkerMain.class.getName(),
+                proxy.restUrl(),
+                workerHome.toString(),
+                "ckpt-async-c",
+                "long-work",
+                Long.toString(lockMillis),
+                businessKey);
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         return new WorkerJvm(slot, process, log);
     }
 
     private static void signal(String signal, Process process) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+                .inheritIO()
+                .start();
         assertThat(kill.waitFor()).as("kill -" + signal + " " + process.pid()).isZero();
     }
 
@@ -349,8 +412,13 @@ class CamundaChaosIT {
         List<Run> runs = new ArrayList<>();
         Matcher m = RUN.matcher(Files.readString(log));
         while (m.find()) {
-            runs.add(new Run(m.group(1), Integer.parseInt(m.group(2)), Long.parseLong(m.group(3)),
-                    Long.parseLong(m.group(4)), m.group(5), m.group(6) == null ? "" : m.group(6)));
+            runs.add(new Run(
+                    m.group(1),
+                    Integer.parseInt(m.group(2)),
+                    Long.parseLong(m.group(3)),
+                    Long.parseLong(m.group(4)),
+                    m.group(5),
+                    m.group(6) == null ? "" : m.group(6)));
         }
         return runs;
     }
@@ -371,9 +439,11 @@ class CamundaChaosIT {
                 Run newer = runs.get(i);
                 long overlap = older.end() - newer.start();
                 if (overlap > 0) {
-                    assertThat(older.outcome()).as("%s ran twice at once in %s: %s and %s", older.key(), w.log, older,
-                            newer).isIn("cancelled", "checkpoint");
-                    assertThat(overlap).as("the superseded copy %s stopped at once (%s)", older, w.log)
+                    assertThat(older.outcome())
+                            .as("%s ran twice at once in %s: %s and %s", older.key(), w.log, older, newer)
+                            .isIn("cancelled", "checkpoint");
+                    assertThat(overlap)
+                            .as("the superseded copy %s stopped at once (%s)", older, w.log)
                             .isLessThan(2_000);
                 }
             }
@@ -393,12 +463,17 @@ class CamundaChaosIT {
 
     /** The files (not directories) the store holds for a task, relative to its directory; empty when none. */
     private static List<String> filesOf(Path snapshots, String key) throws IOException {
-        Path dir = snapshots.resolve("tasks").resolve(Digest.of(key.getBytes(StandardCharsets.UTF_8)).hex());
+        Path dir = snapshots
+                .resolve("tasks")
+                .resolve(Digest.of(key.getBytes(StandardCharsets.UTF_8)).hex());
         if (!Files.exists(dir)) {
             return List.of();
         }
         try (Stream<Path> tree = Files.walk(dir)) {
-            return tree.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).sorted().toList();
+            return tree.filter(Files::isRegularFile)
+                    .map(p -> dir.relativize(p).toString())
+                    .sorted()
+                    .toList();
         }
     }
 }

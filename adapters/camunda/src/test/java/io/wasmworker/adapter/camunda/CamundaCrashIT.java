@@ -47,8 +47,10 @@ class CamundaCrashIT {
     private static JsonNode uninterrupted(String guest) throws IOException {
         byte[] wasm = Files.readAllBytes(Worker.guestPath(guest));
         try (Sandbox sandbox = new Sandbox()) {
-            return JSON.readTree(sandbox.run(new ModuleLoader().load(Digest.of(wasm), wasm),
-                    Invocation.of(INPUT.getBytes(StandardCharsets.UTF_8))).stdout());
+            return JSON.readTree(sandbox.run(
+                            new ModuleLoader().load(Digest.of(wasm), wasm),
+                            Invocation.of(INPUT.getBytes(StandardCharsets.UTF_8)))
+                    .stdout());
         }
     }
 
@@ -56,7 +58,8 @@ class CamundaCrashIT {
     void aWorkerKilledMidTaskIsReplacedAndTheTaskFinishesFromItsCheckpoint() throws Exception {
         JsonNode expected = uninterrupted("ckpt-async-c");
         String pid = engine.startProcess("ckpt-process", "crash-1", VARIABLES);
-        String taskKey = "camunda:" + engine.externalTasks(pid).get(0).path("id").asText();
+        String taskKey =
+                "camunda:" + engine.externalTasks(pid).get(0).path("id").asText();
         LocalSnapshotStore snapshots = new LocalSnapshotStore(home.resolve("snapshots"), false);
 
         Path firstLog = home.resolve("worker-1.log");
@@ -80,15 +83,20 @@ class CamundaCrashIT {
             second.waitFor();
         }
         Map<String, JsonNode> vars = engine.variables(pid);
-        assertThat(vars.get("result").path("value").asText()).isEqualTo(expected.path("result").asText());
-        assertThat(vars.get("trail").path("value").asText()).isEqualTo(expected.path("trail").asText());
+        assertThat(vars.get("result").path("value").asText())
+                .isEqualTo(expected.path("result").asText());
+        assertThat(vars.get("trail").path("value").asText())
+                .isEqualTo(expected.path("trail").asText());
 
         String log = Files.readString(secondLog);
         Matcher resumed = Pattern.compile("resumed from checkpoint (\\d+)").matcher(log);
         assertThat(resumed.find()).as("the second worker resumed:\n" + log).isTrue();
         long from = Long.parseLong(resumed.group(1));
         assertThat(from).isEqualTo(atKill);
-        assertThat(steps(log)).as("no step before the checkpoint ran again").isNotEmpty().allMatch(s -> s > from);
+        assertThat(steps(log))
+                .as("no step before the checkpoint ran again")
+                .isNotEmpty()
+                .allMatch(s -> s > from);
         assertThat(engine.incidents(pid)).isEmpty();
     }
 
@@ -96,7 +104,8 @@ class CamundaCrashIT {
     void anAttemptThatLostItsLockAfterAdvancingTheCheckpointDoesNotCountAgainstTheBudget() throws Exception {
         JsonNode expected = uninterrupted("ckpt-async-c");
         String pid = engine.startProcess("ckpt-process", "progress-1", VARIABLES);
-        String taskKey = "camunda:" + engine.externalTasks(pid).get(0).path("id").asText();
+        String taskKey =
+                "camunda:" + engine.externalTasks(pid).get(0).path("id").asText();
         LocalSnapshotStore snapshots = new LocalSnapshotStore(home.resolve("snapshots"), false);
 
         // no retries at all: only an attempt that made no progress would exhaust the budget
@@ -113,7 +122,9 @@ class CamundaCrashIT {
         try {
             long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
             while (!engine.historicInstance(pid).path("state").asText().equals("COMPLETED")) {
-                assertThat(engine.incidents(pid)).as("incidents (worker log:\n%s)", Files.readString(secondLog)).isEmpty();
+                assertThat(engine.incidents(pid))
+                        .as("incidents (worker log:\n%s)", Files.readString(secondLog))
+                        .isEmpty();
                 assertThat(System.nanoTime()).as("the task ends in time").isLessThan(deadline);
                 Thread.sleep(100);
             }
@@ -121,7 +132,8 @@ class CamundaCrashIT {
             second.destroyForcibly();
             second.waitFor();
         }
-        assertThat(engine.variables(pid).get("result").path("value").asText()).isEqualTo(expected.path("result").asText());
+        assertThat(engine.variables(pid).get("result").path("value").asText())
+                .isEqualTo(expected.path("result").asText());
         assertThat(Files.readString(secondLog)).contains("attempt 2, resumed from checkpoint");
     }
 
@@ -130,10 +142,14 @@ class CamundaCrashIT {
         JsonNode expected = uninterrupted("ckpt-step-rust");
         List<String> pids = new ArrayList<>();
         try (Worker worker = new Worker(home)) {
-            TaskBinding binding = new TaskBinding(worker.guest("ckpt-step-rust"), GuestLimits.DEFAULTS,
-                    new CheckpointPolicy(1, Duration.ZERO, true));
-            worker.start(engine.restUrl(), Duration.ofSeconds(20),
-                    TopicSettings.of("long-work", binding).withMaxConcurrent(2).withLockDuration(Duration.ofSeconds(30)));
+            TaskBinding binding = new TaskBinding(
+                    worker.guest("ckpt-step-rust"), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
+            worker.start(
+                    engine.restUrl(),
+                    Duration.ofSeconds(20),
+                    TopicSettings.of("long-work", binding)
+                            .withMaxConcurrent(2)
+                            .withLockDuration(Duration.ofSeconds(30)));
             for (int i = 0; i < 3; i++) {
                 pids.add(engine.startProcess("ckpt-process", "shutdown-" + i, VARIABLES));
             }
@@ -145,18 +161,26 @@ class CamundaCrashIT {
             long start = System.nanoTime();
             worker.adapter().close();
             long closeMillis = (System.nanoTime() - start) / 1_000_000;
-            assertThat(closeMillis).as("guests stopped at their next checkpoint, well within the grace")
+            assertThat(closeMillis)
+                    .as("guests stopped at their next checkpoint, well within the grace")
                     .isLessThan(10_000);
         }
         for (String pid : pids) {
             JsonNode task = engine.externalTasks(pid).get(0);
-            assertThat(task.path("lockExpirationTime").isNull()).as("given back at once: " + task).isTrue();
-            assertThat(task.path("retries").isNull()).as("no retry spent on a shutdown: " + task).isTrue();
+            assertThat(task.path("lockExpirationTime").isNull())
+                    .as("given back at once: " + task)
+                    .isTrue();
+            assertThat(task.path("retries").isNull())
+                    .as("no retry spent on a shutdown: " + task)
+                    .isTrue();
         }
         try (Worker next = new Worker(home)) {
-            TaskBinding binding = new TaskBinding(next.guest("ckpt-step-rust"), GuestLimits.DEFAULTS,
-                    new CheckpointPolicy(1, Duration.ZERO, true));
-            next.start(engine.restUrl(), Duration.ofSeconds(5), TopicSettings.of("long-work", binding).withMaxConcurrent(3));
+            TaskBinding binding = new TaskBinding(
+                    next.guest("ckpt-step-rust"), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
+            next.start(
+                    engine.restUrl(),
+                    Duration.ofSeconds(5),
+                    TopicSettings.of("long-work", binding).withMaxConcurrent(3));
             for (String pid : pids) {
                 engine.awaitEnded(pid, Duration.ofMinutes(2));
                 assertThat(engine.variables(pid).get("result").path("value").asText())
@@ -173,18 +197,25 @@ class CamundaCrashIT {
         String key = "camunda:" + taskId;
         boolean passed = false;
         try (Worker worker = new Worker(home)) {
-            TaskBinding binding = new TaskBinding(worker.guest("ckpt-step-rust"), GuestLimits.DEFAULTS,
-                    new CheckpointPolicy(1, Duration.ZERO, true));
-            worker.start(engine.restUrl(), Duration.ofSeconds(5),
+            TaskBinding binding = new TaskBinding(
+                    worker.guest("ckpt-step-rust"), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
+            worker.start(
+                    engine.restUrl(),
+                    Duration.ofSeconds(5),
                     // one slot, taken by the task: the worker cannot fetch it back itself once it is unlocked
-                    TopicSettings.of("long-work", binding).withLockDuration(Duration.ofSeconds(2)).withMaxConcurrent(1));
+                    TopicSettings.of("long-work", binding)
+                            .withLockDuration(Duration.ofSeconds(2))
+                            .withMaxConcurrent(1));
             awaitCheckpointInProcess(worker.snapshots, key);
 
             // another worker takes the task over, as after a lock expiry (the unlock may meet one of the
             // worker's lock extensions: the engine then refuses it with an optimistic-locking conflict)
             postRetryingConflicts("/external-task/" + taskId + "/unlock", JSON.createObjectNode());
             var fetch = JSON.createObjectNode().put("workerId", "intruder").put("maxTasks", 1);
-            fetch.putArray("topics").addObject().put("topicName", "long-work").put("lockDuration", 60_000)
+            fetch.putArray("topics")
+                    .addObject()
+                    .put("topicName", "long-work")
+                    .put("lockDuration", 60_000)
                     .put("businessKey", "zombie-1");
             JsonNode taken = engine.post("/external-task/fetchAndLock", fetch);
             assertThat(taken.size()).isEqualTo(1);
@@ -193,17 +224,22 @@ class CamundaCrashIT {
             Thread.sleep(2_500);
             long seen = worker.snapshots.latest(key).map(Manifest::sequence).orElse(0L);
             Thread.sleep(1_500);
-            assertThat(worker.snapshots.latest(key).map(Manifest::sequence).orElse(0L)).as("the zombie stopped")
+            assertThat(worker.snapshots.latest(key).map(Manifest::sequence).orElse(0L))
+                    .as("the zombie stopped")
                     .isEqualTo(seen);
             JsonNode task = engine.externalTasks(pid).get(0);
             assertThat(task.path("workerId").asText()).isEqualTo("intruder");
-            assertThat(engine.get("/history/external-task-log?failureLog=true&processInstanceId=" + pid).size())
-                    .as("the zombie reported nothing").isZero();
+            assertThat(engine.get("/history/external-task-log?failureLog=true&processInstanceId=" + pid)
+                            .size())
+                    .as("the zombie reported nothing")
+                    .isZero();
             passed = true;
         } finally {
             try {
                 // the intruder still holds its lock (the zombie's shutdown did not give it back)
-                engine.post("/external-task/" + taskId + "/complete", JSON.createObjectNode().put("workerId", "intruder"));
+                engine.post(
+                        "/external-task/" + taskId + "/complete",
+                        JSON.createObjectNode().put("workerId", "intruder"));
             } catch (RuntimeException e) {
                 if (passed) {
                     throw e;
@@ -241,22 +277,34 @@ class CamundaCrashIT {
 
     /** @param maxRetries the topic's retries, or null for the default */
     private Process startWorker(Path log, String businessKey, Integer maxRetries) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"),
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
                 "-Dwasmworker.guests.dir=" + Worker.guestPath("x").getParent(),
-                CamundaWorkerMain.class.getName(), engine.restUrl(), home.toString(), "ckpt-async-c", "long-work", "3000",
+                CamundaWorkerMain.class.getName(),
+                engine.restUrl(),
+                home.toString(),
+                "ckpt-async-c",
+                "long-work",
+                "3000",
                 businessKey));
         if (maxRetries != null) {
             command.add(maxRetries.toString());
         }
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
     }
 
     private static long awaitCheckpoint(LocalSnapshotStore store, String key, long sequence, Process worker, Path log)
             throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (System.nanoTime() < deadline) {
-            assertThat(worker.isAlive()).as("worker died early:\n" + Files.readString(log)).isTrue();
+            assertThat(worker.isAlive())
+                    .as("worker died early:\n" + Files.readString(log))
+                    .isTrue();
             Optional<Manifest> m = store.latest(key);
             if (m.isPresent() && m.get().sequence() >= sequence) {
                 return m.get().sequence();

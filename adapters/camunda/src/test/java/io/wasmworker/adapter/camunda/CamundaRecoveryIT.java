@@ -57,37 +57,51 @@ class CamundaRecoveryIT {
     @Test
     void anIncidentRetriedByAnOperatorAfterTheFixRunsTheFixedGuest() throws Exception {
         try (Worker worker = new Worker(home)) {
-            worker.artifacts.bindName("operator-fix", worker.artifacts.put(Files.readAllBytes(Worker.guestPath("hostile-trap"))));
-            TopicSettings topic = TopicSettings.of("flaky", binding(ArtifactRef.parse("operator-fix"))).withRetries(1, NO_DELAY);
+            worker.artifacts.bindName(
+                    "operator-fix", worker.artifacts.put(Files.readAllBytes(Worker.guestPath("hostile-trap"))));
+            TopicSettings topic = TopicSettings.of("flaky", binding(ArtifactRef.parse("operator-fix")))
+                    .withRetries(1, NO_DELAY);
             worker.start(engine.restUrl(), Duration.ofSeconds(5), topic);
             String pid = engine.startProcess("flaky-process", "operator-retry", Map.of("name", "Ada"));
             engine.awaitIncident(pid, WAIT);
             assertThat(failureMessages(pid)).hasSize(2).allMatch(m -> m.startsWith("trap:"));
 
             // the documented recovery: fix the cause (the name now means a good guest), set retries again
-            worker.artifacts.bindName("operator-fix", worker.artifacts.put(Files.readAllBytes(Worker.guestPath("greet"))));
+            worker.artifacts.bindName(
+                    "operator-fix", worker.artifacts.put(Files.readAllBytes(Worker.guestPath("greet"))));
             String taskId = engine.externalTasks(pid).get(0).path("id").asText();
-            engine.put("/external-task/" + taskId + "/retries", JSON.createObjectNode().put("retries", 1));
+            engine.put(
+                    "/external-task/" + taskId + "/retries",
+                    JSON.createObjectNode().put("retries", 1));
 
             engine.awaitEnded(pid, Duration.ofSeconds(30));
             Map<String, JsonNode> vars = engine.variables(pid);
-            assertThat(vars.get("greeting").path("value").asText()).as("the fixed guest ran").isEqualTo("Hello, Ada!");
+            assertThat(vars.get("greeting").path("value").asText())
+                    .as("the fixed guest ran")
+                    .isEqualTo("Hello, Ada!");
             assertThat(vars.get("attempt").path("value").asInt()).isEqualTo(3);
-            assertThat(failureMessages(pid)).as("no new failure after the operator's retry").hasSize(2);
+            assertThat(failureMessages(pid))
+                    .as("no new failure after the operator's retry")
+                    .hasSize(2);
         }
     }
 
     @Test
     void aCompletionRefusedWithAnOptimisticLockingErrorIsSentAgain() throws Exception {
-        try (EngineProxy proxy = new EngineProxy(engine.restUrl()); Worker worker = new Worker(home)) {
+        try (EngineProxy proxy = new EngineProxy(engine.restUrl());
+                Worker worker = new Worker(home)) {
             proxy.failCompletions(1);
             // the lock (60 s) outlasts the test: only a retry of the report can end the task in time
-            worker.start(proxy.restUrl(), Duration.ofSeconds(5), TopicSettings.of("echo", binding(worker.guest("greet"))));
+            worker.start(
+                    proxy.restUrl(), Duration.ofSeconds(5), TopicSettings.of("echo", binding(worker.guest("greet"))));
             String pid = engine.startProcess("echo-process", "transient-complete", Map.of("name", "Bo"));
 
             engine.awaitEnded(pid, Duration.ofSeconds(20));
-            assertThat(engine.variables(pid).get("greeting").path("value").asText()).isEqualTo("Hello, Bo!");
-            assertThat(proxy.calls("complete")).as("refused once, then sent again").isEqualTo(2);
+            assertThat(engine.variables(pid).get("greeting").path("value").asText())
+                    .isEqualTo("Hello, Bo!");
+            assertThat(proxy.calls("complete"))
+                    .as("refused once, then sent again")
+                    .isEqualTo(2);
             assertThat(failures(pid).size()).isZero();
             assertThat(engine.incidents(pid)).isEmpty();
         }
@@ -95,14 +109,19 @@ class CamundaRecoveryIT {
 
     @Test
     void lockExtensionsNeverOverlapTheTasksOwnReport() throws Exception {
-        try (EngineProxy proxy = new EngineProxy(engine.restUrl()); Worker worker = new Worker(home)) {
+        try (EngineProxy proxy = new EngineProxy(engine.restUrl());
+                Worker worker = new Worker(home)) {
             // 1 s locks are extended every 500 ms, and each extension is kept under way for 400 ms: a report
             // sent at a random moment would meet one more often than not
             proxy.delayExtensions(Duration.ofMillis(400));
-            TaskBinding binding = new TaskBinding(worker.guest("ckpt-step-rust"), GuestLimits.DEFAULTS,
-                    new CheckpointPolicy(1, Duration.ZERO, true));
-            worker.start(proxy.restUrl(), Duration.ofSeconds(5),
-                    TopicSettings.of("long-work", binding).withLockDuration(Duration.ofSeconds(1)).withMaxConcurrent(3));
+            TaskBinding binding = new TaskBinding(
+                    worker.guest("ckpt-step-rust"), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
+            worker.start(
+                    proxy.restUrl(),
+                    Duration.ofSeconds(5),
+                    TopicSettings.of("long-work", binding)
+                            .withLockDuration(Duration.ofSeconds(1))
+                            .withMaxConcurrent(3));
             List<String> pids = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 pids.add(engine.startProcess("ckpt-process", "race-" + i, Map.of("steps", 6, "work", 20_000_000)));
@@ -110,8 +129,12 @@ class CamundaRecoveryIT {
             for (String pid : pids) {
                 engine.awaitEnded(pid, Duration.ofMinutes(2));
             }
-            assertThat(proxy.calls("extendLock")).as("locks were extended while the guests ran").isGreaterThan(8);
-            assertThat(proxy.overlappingReports()).as("reports sent while an extension of the task was under way").isEmpty();
+            assertThat(proxy.calls("extendLock"))
+                    .as("locks were extended while the guests ran")
+                    .isGreaterThan(8);
+            assertThat(proxy.overlappingReports())
+                    .as("reports sent while an extension of the task was under way")
+                    .isEmpty();
             for (String pid : pids) {
                 assertThat(failures(pid).size()).as("failures of " + pid).isZero();
                 assertThat(engine.incidents(pid)).isEmpty();
@@ -128,7 +151,8 @@ class CamundaRecoveryIT {
             }
         };
         try (Worker worker = new Worker(home, failsOnce)) {
-            TopicSettings topic = TopicSettings.of("echo", binding(worker.guest("greet"))).withRetries(2, NO_DELAY)
+            TopicSettings topic = TopicSettings.of("echo", binding(worker.guest("greet")))
+                    .withRetries(2, NO_DELAY)
                     .withMaxConcurrent(1);
             worker.start(engine.restUrl(), Duration.ofSeconds(5), topic);
             String first = engine.startProcess("echo-process", "error-1", Map.of("name", "Cy"));
@@ -136,12 +160,18 @@ class CamundaRecoveryIT {
 
             engine.awaitEnded(first, Duration.ofSeconds(30));
             engine.awaitEnded(second, Duration.ofSeconds(30));
-            assertThat(runs).as("the observer saw both runs: the Error killed no thread").hasValue(2);
-            assertThat(engine.variables(second).get("greeting").path("value").asText()).isEqualTo("Hello, Di!");
-            assertThat(engine.variables(first).get("greeting").path("value").asText()).isEqualTo("Hello, Cy!");
+            assertThat(runs)
+                    .as("the observer saw both runs: the Error killed no thread")
+                    .hasValue(2);
+            assertThat(engine.variables(second).get("greeting").path("value").asText())
+                    .isEqualTo("Hello, Di!");
+            assertThat(engine.variables(first).get("greeting").path("value").asText())
+                    .isEqualTo("Hello, Cy!");
             List<String> messages = new ArrayList<>(failureMessages(first));
             messages.addAll(failureMessages(second));
-            assertThat(messages).as("the guest's result stands: the Error came after it").isEmpty();
+            assertThat(messages)
+                    .as("the guest's result stands: the Error came after it")
+                    .isEmpty();
         }
     }
 }

@@ -22,18 +22,27 @@ public final class CamundaWorkerMain {
         Worker worker = new Worker(Path.of(args[1]), (task, result) -> {
             long end = System.currentTimeMillis();
             System.out.println("RUN " + task.key().value() + " " + task.number() + " "
-                    + (end - result.metrics().wallNanos() / 1_000_000) + " " + end + " " + result.outcome().label()
+                    + (end - result.metrics().wallNanos() / 1_000_000) + " " + end + " "
+                    + result.outcome().label()
                     + (result.outcome() instanceof io.wasmworker.sandbox.Outcome.Failure f
-                            ? " " + f.reason().replace('\n', ' ') : ""));
+                            ? " " + f.reason().replace('\n', ' ')
+                            : ""));
         });
-        TaskBinding binding = new TaskBinding(worker.guest(args[2]), GuestLimits.DEFAULTS,
-                new CheckpointPolicy(1, Duration.ZERO, true));
+        TaskBinding binding = new TaskBinding(
+                worker.guest(args[2]), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
         TopicSettings defaults = TopicSettings.of(args[3], binding);
-        TopicSettings topic = new TopicSettings(args[3], binding, List.of(), false,
+        TopicSettings topic = new TopicSettings(
+                args[3],
+                binding,
+                List.of(),
+                false,
                 Duration.ofMillis(Long.parseLong(args[4])),
                 Integer.getInteger("wasmworker.maxConcurrent", defaults.maxConcurrent()),
                 args.length > 6 ? Integer.parseInt(args[6]) : defaults.maxRetries(),
-                defaults.backoff(), null, List.of(), args[5]);
+                defaults.backoff(),
+                null,
+                List.of(),
+                args[5]);
         worker.start(args[0], Duration.ofSeconds(5), topic);
         System.out.println("worker started");
         Thread.currentThread().join();

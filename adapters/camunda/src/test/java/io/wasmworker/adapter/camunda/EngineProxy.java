@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
  * extension of the same task is still under way.
  */
 final class EngineProxy implements AutoCloseable {
-    private static final Pattern TASK_CALL = Pattern.compile("/external-task/([^/]+)/(complete|failure|bpmnError|extendLock|unlock)$");
+    private static final Pattern TASK_CALL =
+            Pattern.compile("/external-task/([^/]+)/(complete|failure|bpmnError|extendLock|unlock)$");
     static final String OPTIMISTIC_LOCKING_BODY = "{\"type\":\"OptimisticLockingException\",\"message\":\"ENGINE-03005 "
             + "Execution of 'UPDATE ExternalTaskEntity[%s]' failed. Entity was updated by another transaction "
             + "concurrently.\",\"code\":1}";
@@ -40,14 +41,17 @@ final class EngineProxy implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     /** Completions still to refuse, per task (or for any task under "*"). */
     private final Map<String, AtomicInteger> completionsToFail = new ConcurrentHashMap<>();
+
     private final Map<String, AtomicInteger> extensionsUnderWay = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private final Set<String> overlapping = ConcurrentHashMap.newKeySet();
     /** Extensions under way per task and worker id, to tell a worker's own extension from another's. */
     private final Map<String, AtomicInteger> ownExtensionsUnderWay = new ConcurrentHashMap<>();
+
     private final Set<String> overlappingOwn = ConcurrentHashMap.newKeySet();
     private final Set<String> conflicts = ConcurrentHashMap.newKeySet();
     private static final Pattern WORKER_ID = Pattern.compile("\"workerId\"\\s*:\\s*\"([^\"]*)\"");
@@ -64,7 +68,8 @@ final class EngineProxy implements AutoCloseable {
 
     /** The REST URL to give the worker. */
     String restUrl() {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + URI.create(target).getPath();
+        return "http://127.0.0.1:" + server.getAddress().getPort()
+                + URI.create(target).getPath();
     }
 
     /** The first {@code n} completions (of any task) are answered with the engine's optimistic-locking 500. */
@@ -85,7 +90,10 @@ final class EngineProxy implements AutoCloseable {
 
     /** How often {@code call} was asked for any task. */
     int calls(String call) {
-        return calls.entrySet().stream().filter(e -> e.getKey().endsWith("/" + call)).mapToInt(e -> e.getValue().get()).sum();
+        return calls.entrySet().stream()
+                .filter(e -> e.getKey().endsWith("/" + call))
+                .mapToInt(e -> e.getValue().get())
+                .sum();
     }
 
     /** Reports (complete, failure, BPMN error, unlock) that arrived while an extension of the same task was under way. */
@@ -119,13 +127,14 @@ final class EngineProxy implements AutoCloseable {
             String call = taskId == null ? null : m.group(2);
             byte[] body = exchange.getRequestBody().readAllBytes();
             if (taskId != null) {
-                calls.computeIfAbsent(taskId + "/" + call, k -> new AtomicInteger()).incrementAndGet();
+                calls.computeIfAbsent(taskId + "/" + call, k -> new AtomicInteger())
+                        .incrementAndGet();
             }
             String workerId = taskId == null ? null : workerId(body);
             if ("extendLock".equals(call)) {
                 AtomicInteger underWay = extensionsUnderWay.computeIfAbsent(taskId, k -> new AtomicInteger());
-                AtomicInteger ownUnderWay = ownExtensionsUnderWay.computeIfAbsent(taskId + "|" + workerId,
-                        k -> new AtomicInteger());
+                AtomicInteger ownUnderWay =
+                        ownExtensionsUnderWay.computeIfAbsent(taskId + "|" + workerId, k -> new AtomicInteger());
                 underWay.incrementAndGet();
                 ownUnderWay.incrementAndGet();
                 HttpResponse<byte[]> answer;
@@ -144,7 +153,8 @@ final class EngineProxy implements AutoCloseable {
                 if (underWay != null && underWay.get() > 0) {
                     overlapping.add(taskId + "/" + call);
                 }
-                AtomicInteger ownUnderWay = workerId == null ? null : ownExtensionsUnderWay.get(taskId + "|" + workerId);
+                AtomicInteger ownUnderWay =
+                        workerId == null ? null : ownExtensionsUnderWay.get(taskId + "|" + workerId);
                 if (ownUnderWay != null && ownUnderWay.get() > 0) {
                     overlappingOwn.add(taskId + "/" + call + " by " + workerId);
                 }
@@ -160,7 +170,8 @@ final class EngineProxy implements AutoCloseable {
                 }
             }
             HttpResponse<byte[]> answer = send(exchange, path, body);
-            if (call != null && answer.statusCode() == 500
+            if (call != null
+                    && answer.statusCode() == 500
                     && new String(answer.body(), StandardCharsets.UTF_8).contains("OptimisticLocking")) {
                 conflicts.add(taskId + "/" + call + " by " + workerId);
             }
@@ -175,11 +186,16 @@ final class EngineProxy implements AutoCloseable {
     private HttpResponse<byte[]> send(HttpExchange exchange, String path, byte[] body)
             throws IOException, InterruptedException {
         String query = exchange.getRequestURI().getRawQuery();
-        String base = target.substring(0, target.length() - URI.create(target).getPath().length());
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path + (query == null ? "" : "?" + query)))
+        String base = target.substring(
+                0, target.length() - URI.create(target).getPath().length());
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create(base + path + (query == null ? "" : "?" + query)))
                 .timeout(Duration.ofMinutes(2))
-                .method(exchange.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
+                .method(
+                        exchange.getRequestMethod(),
+                        body.length == 0
+                                ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofByteArray(body));
         for (String header : new String[] {"Content-Type", "Accept", "Authorization"}) {
             String value = exchange.getRequestHeaders().getFirst(header);
             if (value != null) {
@@ -190,7 +206,9 @@ final class EngineProxy implements AutoCloseable {
     }
 
     private static void respond(HttpExchange exchange, HttpResponse<byte[]> response) throws IOException {
-        response.headers().firstValue("Content-Type").ifPresent(v -> exchange.getResponseHeaders().set("Content-Type", v));
+        response.headers()
+                .firstValue("Content-Type")
+                .ifPresent(v -> exchange.getResponseHeaders().set("Content-Type", v));
         byte[] answer = response.body();
         exchange.sendResponseHeaders(response.statusCode(), answer.length == 0 ? -1 : answer.length);
         try (OutputStream out = exchange.getResponseBody()) {

@@ -21,14 +21,18 @@ class LockKeeperTest {
     private final List<String> calls = new CopyOnWriteArrayList<>();
 
     private static ExternalTask task(String id) {
-        return (ExternalTask) Proxy.newProxyInstance(ExternalTask.class.getClassLoader(), new Class<?>[] {ExternalTask.class},
+        return (ExternalTask) Proxy.newProxyInstance(
+                ExternalTask.class.getClassLoader(),
+                new Class<?>[] {ExternalTask.class},
                 (proxy, method, args) -> method.getName().equals("getId") ? id : null);
     }
 
     /** A client whose extendLock runs {@code extension} (may block or throw). */
     private ExternalTaskService service(Runnable extension) {
-        return (ExternalTaskService) Proxy.newProxyInstance(ExternalTaskService.class.getClassLoader(),
-                new Class<?>[] {ExternalTaskService.class}, (proxy, method, args) -> {
+        return (ExternalTaskService) Proxy.newProxyInstance(
+                ExternalTaskService.class.getClassLoader(),
+                new Class<?>[] {ExternalTaskService.class},
+                (proxy, method, args) -> {
                     if (method.getName().equals("extendLock")) {
                         calls.add("extendLock:start");
                         try {
@@ -57,7 +61,9 @@ class LockKeeperTest {
         });
         try (LockKeeper keeper = new LockKeeper()) {
             LockKeeper.Lease lease = keeper.keep(task("t1"), service, LOCK, reason -> {});
-            assertThat(extending.await(5, TimeUnit.SECONDS)).as("an extension is under way").isTrue();
+            assertThat(extending.await(5, TimeUnit.SECONDS))
+                    .as("an extension is under way")
+                    .isTrue();
 
             Thread reporter = new Thread(() -> {
                 lease.release();
@@ -98,8 +104,10 @@ class LockKeeperTest {
     @Test
     void aLockRefusedBeforeTheRunStartsMeansTheTaskIsNotOurs() {
         ExternalTaskService service = service(() -> {
-            throw new org.camunda.bpm.client.exception.BadRequestException("locked by worker w2",
-                    new org.camunda.bpm.client.exception.RestException("locked by worker w2", "BadUserRequestException", 0));
+            throw new org.camunda.bpm.client.exception.BadRequestException(
+                    "locked by worker w2",
+                    new org.camunda.bpm.client.exception.RestException(
+                            "locked by worker w2", "BadUserRequestException", 0));
         });
         List<String> lost = new CopyOnWriteArrayList<>();
         try (LockKeeper keeper = new LockKeeper()) {

@@ -21,23 +21,32 @@ class ReportRetryTest {
 
     @Test
     void concurrentModificationsAndLostConnectionsAreTransient() {
-        RestException locking = rest(500, "OptimisticLockingException", 1,
+        RestException locking = rest(
+                500,
+                "OptimisticLockingException",
+                1,
                 "ENGINE-03005 Execution of 'UPDATE ExternalTaskEntity[42]' failed. Entity was updated by another "
                         + "transaction concurrently.");
-        assertThat(ReportRetry.isTransient(new EngineException("complete failed", locking))).isTrue();
-        assertThat(ReportRetry.isTransient(new EngineException("x", rest(500, null, null, "ENGINE-03005 ...")))).isTrue();
-        assertThat(ReportRetry.isTransient(new ConnectionLostException("reset", new IOException("reset")))).isTrue();
-        assertThat(ReportRetry.isTransient(new UnknownHttpErrorException("x", rest(503, null, null, "busy")))).isTrue();
+        assertThat(ReportRetry.isTransient(new EngineException("complete failed", locking)))
+                .isTrue();
+        assertThat(ReportRetry.isTransient(new EngineException("x", rest(500, null, null, "ENGINE-03005 ..."))))
+                .isTrue();
+        assertThat(ReportRetry.isTransient(new ConnectionLostException("reset", new IOException("reset"))))
+                .isTrue();
+        assertThat(ReportRetry.isTransient(new UnknownHttpErrorException("x", rest(503, null, null, "busy"))))
+                .isTrue();
     }
 
     @Test
     void refusalsAndOtherEngineErrorsAreNot() {
         assertThat(ReportRetry.isTransient(new NotFoundException("gone", rest(404, "RestException", null, "gone"))))
                 .isFalse();
-        assertThat(ReportRetry.isTransient(new BadRequestException("locked by w2", rest(400, "BadUserRequestException",
-                null, "locked by worker w2")))).isFalse();
-        assertThat(ReportRetry.isTransient(new EngineException("x", rest(500, "ProcessEnginePersistenceException", 0,
-                "value too long for column")))).isFalse();
+        assertThat(ReportRetry.isTransient(new BadRequestException(
+                        "locked by w2", rest(400, "BadUserRequestException", null, "locked by worker w2"))))
+                .isFalse();
+        assertThat(ReportRetry.isTransient(new EngineException(
+                        "x", rest(500, "ProcessEnginePersistenceException", 0, "value too long for column"))))
+                .isFalse();
         assertThat(ReportRetry.isTransient(new IllegalStateException("bug"))).isFalse();
     }
 

@@ -26,7 +26,8 @@ final class SharedEngine {
     }
 
     private static Path[] bpmnFiles() {
-        try (Stream<Path> files = Files.list(Path.of(SharedEngine.class.getResource("/bpmn").toURI()))) {
+        try (Stream<Path> files =
+                Files.list(Path.of(SharedEngine.class.getResource("/bpmn").toURI()))) {
             Stream<Path> examples = Stream.of(Path.of("../../config/examples/order-process.bpmn"));
             return Stream.concat(files, examples).toArray(Path[]::new);
         } catch (java.io.IOException | URISyntaxException e) {

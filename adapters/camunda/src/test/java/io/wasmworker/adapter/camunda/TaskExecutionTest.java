@@ -30,19 +30,24 @@ class TaskExecutionTest {
     private final List<String> calls = new CopyOnWriteArrayList<>();
 
     private static ExternalTask task(String id) {
-        return (ExternalTask) Proxy.newProxyInstance(ExternalTask.class.getClassLoader(), new Class<?>[] {ExternalTask.class},
+        return (ExternalTask) Proxy.newProxyInstance(
+                ExternalTask.class.getClassLoader(),
+                new Class<?>[] {ExternalTask.class},
                 (proxy, method, args) -> switch (method.getName()) {
                     case "getId" -> id;
                     case "getTopicName" -> "greet";
-                    case "getAllVariablesTyped" -> Variables.createVariables().putValueTyped("name", Variables.stringValue("Ada"));
+                    case "getAllVariablesTyped" ->
+                        Variables.createVariables().putValueTyped("name", Variables.stringValue("Ada"));
                     default -> null;
                 });
     }
 
     /** A client that records every call; {@code onCall} may throw to play the engine's refusal. */
     private ExternalTaskService service(Consumer<String> onCall) {
-        return (ExternalTaskService) Proxy.newProxyInstance(ExternalTaskService.class.getClassLoader(),
-                new Class<?>[] {ExternalTaskService.class}, (proxy, method, args) -> {
+        return (ExternalTaskService) Proxy.newProxyInstance(
+                ExternalTaskService.class.getClassLoader(),
+                new Class<?>[] {ExternalTaskService.class},
+                (proxy, method, args) -> {
                     calls.add(method.getName());
                     onCall.accept(method.getName());
                     return null;
@@ -50,26 +55,32 @@ class TaskExecutionTest {
     }
 
     private static TaskExecution execution(Worker worker, ExternalTask task, ExternalTaskService service) {
-        TaskBinding binding = new TaskBinding(worker.guest("greet"), GuestLimits.DEFAULTS,
-                new CheckpointPolicy(1, Duration.ZERO, true));
-        return new TaskExecution(task, service, TopicSettings.of("greet", binding), worker.runner, "w1",
-                ReportRetry.DEFAULT);
+        TaskBinding binding = new TaskBinding(
+                worker.guest("greet"), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
+        return new TaskExecution(
+                task, service, TopicSettings.of("greet", binding), worker.runner, "w1", ReportRetry.DEFAULT);
     }
 
     @Test
     void aTaskWhoseLockExpiredBeforeItsRunStartsIsNotRun() {
-        try (Worker worker = new Worker(home); LockKeeper keeper = new LockKeeper()) {
+        try (Worker worker = new Worker(home);
+                LockKeeper keeper = new LockKeeper()) {
             ExternalTaskService service = service(call -> {
                 if (call.equals("extendLock")) {
-                    throw new BadRequestException("lock expired", new RestException("lock expired", "BadUserRequestException", 0));
+                    throw new BadRequestException(
+                            "lock expired", new RestException("lock expired", "BadUserRequestException", 0));
                 }
             });
             TaskExecution execution = execution(worker, task("expired"), service);
             execution.keepLock(keeper);
             execution.run();
 
-            assertThat(calls).as("asked once whether the task is still ours, then nothing").containsExactly("extendLock");
-            assertThat(worker.snapshots.beginAttempt("camunda:expired")).as("no attempt was counted").isEqualTo(1);
+            assertThat(calls)
+                    .as("asked once whether the task is still ours, then nothing")
+                    .containsExactly("extendLock");
+            assertThat(worker.snapshots.beginAttempt("camunda:expired"))
+                    .as("no attempt was counted")
+                    .isEqualTo(1);
         }
     }
 
@@ -78,38 +89,46 @@ class TaskExecutionTest {
         AtomicReference<TaskExecution> current = new AtomicReference<>();
         // the worker fetched the task again just as this copy's guest finished
         TaskObserver newerCopyArrives = (task, result) -> current.get().superseded();
-        try (Worker worker = new Worker(home, newerCopyArrives); LockKeeper keeper = new LockKeeper()) {
+        try (Worker worker = new Worker(home, newerCopyArrives);
+                LockKeeper keeper = new LockKeeper()) {
             TaskExecution execution = execution(worker, task("twice"), service(call -> {}));
             current.set(execution);
             execution.keepLock(keeper);
             execution.run();
 
-            assertThat(calls).as("the guest ran (after one lock check) but nothing was reported")
+            assertThat(calls)
+                    .as("the guest ran (after one lock check) but nothing was reported")
                     .containsExactly("extendLock");
         }
     }
 
     @Test
     void aCopySupersededBeforeItsRunStartsIsNotRun() {
-        try (Worker worker = new Worker(home); LockKeeper keeper = new LockKeeper()) {
+        try (Worker worker = new Worker(home);
+                LockKeeper keeper = new LockKeeper()) {
             TaskExecution execution = execution(worker, task("waiting"), service(call -> {}));
             execution.keepLock(keeper);
             execution.superseded();
             execution.run();
 
             assertThat(calls).isEmpty();
-            assertThat(worker.snapshots.beginAttempt("camunda:waiting")).as("no attempt was counted").isEqualTo(1);
+            assertThat(worker.snapshots.beginAttempt("camunda:waiting"))
+                    .as("no attempt was counted")
+                    .isEqualTo(1);
         }
     }
 
     @Test
     void aCompletionRefusedTransientlyIsSentAgainAndOneRefusedForGoodIsNot() {
-        try (Worker worker = new Worker(home); LockKeeper keeper = new LockKeeper()) {
+        try (Worker worker = new Worker(home);
+                LockKeeper keeper = new LockKeeper()) {
             int[] completes = {0};
             TaskExecution execution = execution(worker, task("transient"), service(call -> {
                 if (call.equals("complete") && ++completes[0] < 3) {
-                    RestException answer = new RestException("ENGINE-03005 Entity was updated by another transaction "
-                            + "concurrently.", "OptimisticLockingException", 1);
+                    RestException answer = new RestException(
+                            "ENGINE-03005 Entity was updated by another transaction " + "concurrently.",
+                            "OptimisticLockingException",
+                            1);
                     answer.setHttpStatusCode(500);
                     throw new org.camunda.bpm.client.exception.EngineException("complete failed", answer);
                 }
@@ -121,8 +140,8 @@ class TaskExecutionTest {
             calls.clear();
             TaskExecution refused = execution(worker, task("gone"), service(call -> {
                 if (call.equals("complete")) {
-                    throw new org.camunda.bpm.client.exception.NotFoundException("gone",
-                            new RestException("task gone", "RestException", 0));
+                    throw new org.camunda.bpm.client.exception.NotFoundException(
+                            "gone", new RestException("task gone", "RestException", 0));
                 }
             }));
             refused.keepLock(keeper);
@@ -133,7 +152,8 @@ class TaskExecutionTest {
 
     @Test
     void anErrorWhileReportingLeavesTheThreadAliveAndSendsNothingMore() {
-        try (Worker worker = new Worker(home); LockKeeper keeper = new LockKeeper()) {
+        try (Worker worker = new Worker(home);
+                LockKeeper keeper = new LockKeeper()) {
             TaskExecution execution = execution(worker, task("oom"), service(call -> {
                 if (call.equals("complete")) {
                     throw new OutOfMemoryError("test: the heap ran out while completing");

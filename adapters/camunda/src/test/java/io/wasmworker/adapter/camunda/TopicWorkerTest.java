@@ -24,24 +24,26 @@ class TopicWorkerTest {
     private final List<String> calls = new CopyOnWriteArrayList<>();
 
     private static ExternalTask task(String id, boolean broken) {
-        return (ExternalTask) Proxy.newProxyInstance(ExternalTask.class.getClassLoader(), new Class<?>[] {ExternalTask.class},
-                (proxy, method, args) -> {
+        return (ExternalTask) Proxy.newProxyInstance(
+                ExternalTask.class.getClassLoader(), new Class<?>[] {ExternalTask.class}, (proxy, method, args) -> {
                     if (broken) {
                         throw new OutOfMemoryError("test: the fetched task cannot be read");
                     }
                     return switch (method.getName()) {
                         case "getId" -> id;
                         case "getTopicName" -> "greet";
-                        case "getAllVariablesTyped" -> Variables.createVariables().putValueTyped("name",
-                                Variables.stringValue("Ada"));
+                        case "getAllVariablesTyped" ->
+                            Variables.createVariables().putValueTyped("name", Variables.stringValue("Ada"));
                         default -> null;
                     };
                 });
     }
 
     private ExternalTaskService service() {
-        return (ExternalTaskService) Proxy.newProxyInstance(ExternalTaskService.class.getClassLoader(),
-                new Class<?>[] {ExternalTaskService.class}, (proxy, method, args) -> {
+        return (ExternalTaskService) Proxy.newProxyInstance(
+                ExternalTaskService.class.getClassLoader(),
+                new Class<?>[] {ExternalTaskService.class},
+                (proxy, method, args) -> {
                     calls.add(method.getName() + ":" + ((ExternalTask) args[0]).getId());
                     return null;
                 });
@@ -49,12 +51,17 @@ class TopicWorkerTest {
 
     @Test
     void anErrorOnTheFetchThreadLeaksNoSlotAndTheNextTaskRuns() throws Exception {
-        try (Worker worker = new Worker(home); LockKeeper keeper = new LockKeeper()) {
-            TaskBinding binding = new TaskBinding(worker.guest("greet"), GuestLimits.DEFAULTS,
-                    new CheckpointPolicy(1, Duration.ZERO, true));
+        try (Worker worker = new Worker(home);
+                LockKeeper keeper = new LockKeeper()) {
+            TaskBinding binding = new TaskBinding(
+                    worker.guest("greet"), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
             TopicSettings topic = TopicSettings.of("greet", binding).withMaxConcurrent(1);
-            TopicWorker topicWorker = new TopicWorker(new CamundaSettings("http://127.0.0.1:1/engine-rest", "w1", null,
-                    null, null, List.of(topic)), topic, worker.runner, keeper, ReportRetry.DEFAULT);
+            TopicWorker topicWorker = new TopicWorker(
+                    new CamundaSettings("http://127.0.0.1:1/engine-rest", "w1", null, null, null, List.of(topic)),
+                    topic,
+                    worker.runner,
+                    keeper,
+                    ReportRetry.DEFAULT);
 
             topicWorker.handle(task("broken", true), service()); // must not throw
             topicWorker.handle(task("good", false), service()); // the one slot is still free

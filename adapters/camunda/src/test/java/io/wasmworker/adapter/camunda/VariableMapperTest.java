@@ -18,11 +18,16 @@ class VariableMapperTest {
     @Test
     void typedVariablesBecomeOneJsonObject() throws Exception {
         VariableMap variables = Variables.createVariables()
-                .putValueTyped("when", Variables.dateValue(Date.from(java.time.Instant.parse("2025-03-04T05:06:07.089Z"))))
+                .putValueTyped(
+                        "when", Variables.dateValue(Date.from(java.time.Instant.parse("2025-03-04T05:06:07.089Z"))))
                 .putValueTyped("raw", Variables.byteArrayValue(new byte[] {1, 2, 3}))
                 .putValueTyped("doc", ClientValues.jsonValue("{\"a\":[1,2]}"))
-                .putValueTyped("objectAsJson", Variables.serializedObjectValue("{\"b\":true}")
-                        .serializationDataFormat("application/json").objectTypeName("x.B").create());
+                .putValueTyped(
+                        "objectAsJson",
+                        Variables.serializedObjectValue("{\"b\":true}")
+                                .serializationDataFormat("application/json")
+                                .objectTypeName("x.B")
+                                .create());
         JsonNode input = JSON.readTree(VariableMapper.input(variables));
         assertThat(input.path("when").asText()).isEqualTo("2025-03-04T05:06:07.089Z");
         assertThat(input.path("raw").asText()).isEqualTo("AQID");
@@ -32,10 +37,14 @@ class VariableMapperTest {
 
     @Test
     void theSameVariablesInAnotherOrderGiveTheSameInputBytes() {
-        VariableMap oneWay = Variables.createVariables().putValueTyped("b", Variables.integerValue(1))
-                .putValueTyped("a", Variables.stringValue("x")).putValueTyped("c", Variables.booleanValue(true));
-        VariableMap otherWay = Variables.createVariables().putValueTyped("c", Variables.booleanValue(true))
-                .putValueTyped("a", Variables.stringValue("x")).putValueTyped("b", Variables.integerValue(1));
+        VariableMap oneWay = Variables.createVariables()
+                .putValueTyped("b", Variables.integerValue(1))
+                .putValueTyped("a", Variables.stringValue("x"))
+                .putValueTyped("c", Variables.booleanValue(true));
+        VariableMap otherWay = Variables.createVariables()
+                .putValueTyped("c", Variables.booleanValue(true))
+                .putValueTyped("a", Variables.stringValue("x"))
+                .putValueTyped("b", Variables.integerValue(1));
         assertThat(new String(VariableMapper.input(oneWay), java.nio.charset.StandardCharsets.UTF_8))
                 .isEqualTo(new String(VariableMapper.input(otherWay), java.nio.charset.StandardCharsets.UTF_8))
                 .isEqualTo("{\"a\":\"x\",\"b\":1,\"c\":true}");
@@ -44,13 +53,18 @@ class VariableMapperTest {
     @Test
     void aJavaSerializedObjectIsRefusedNamingTheVariable() {
         VariableMap variables = Variables.createVariables()
-                .putValueTyped("customer", Variables.serializedObjectValue("rO0ABXQAA2Zvbw==")
-                        .serializationDataFormat("application/x-java-serialized-object")
-                        .objectTypeName("com.example.Customer").create());
+                .putValueTyped(
+                        "customer",
+                        Variables.serializedObjectValue("rO0ABXQAA2Zvbw==")
+                                .serializationDataFormat("application/x-java-serialized-object")
+                                .objectTypeName("com.example.Customer")
+                                .create());
         assertThatThrownBy(() -> VariableMapper.input(variables))
                 .isInstanceOf(VariableMapper.UnmappableVariableException.class)
-                .hasMessageContaining("'customer'").hasMessageContaining("application/x-java-serialized-object")
-                .hasMessageContaining("com.example.Customer").hasMessageContaining("store it as Json");
+                .hasMessageContaining("'customer'")
+                .hasMessageContaining("application/x-java-serialized-object")
+                .hasMessageContaining("com.example.Customer")
+                .hasMessageContaining("store it as Json");
     }
 
     @Test
@@ -58,13 +72,21 @@ class VariableMapperTest {
         var variables = VariableMapper.variables(JSON.readTree(
                 "{\"n\":1,\"big\":9000000000,\"x\":0.5,\"s\":\"" + "y".repeat(4001) + "\",\"o\":{\"k\":null}}"));
         assertThat(variables.keySet()).containsExactly("n", "big", "x", "s", "o");
-        assertThat(((org.camunda.bpm.engine.variable.value.TypedValue) variables.get("n")).getType().getName())
+        assertThat(((org.camunda.bpm.engine.variable.value.TypedValue) variables.get("n"))
+                        .getType()
+                        .getName())
                 .isEqualTo("integer");
-        assertThat(((org.camunda.bpm.engine.variable.value.TypedValue) variables.get("big")).getType().getName())
+        assertThat(((org.camunda.bpm.engine.variable.value.TypedValue) variables.get("big"))
+                        .getType()
+                        .getName())
                 .isEqualTo("long");
-        assertThat(((org.camunda.bpm.engine.variable.value.TypedValue) variables.get("s")).getType().getName())
+        assertThat(((org.camunda.bpm.engine.variable.value.TypedValue) variables.get("s"))
+                        .getType()
+                        .getName())
                 .isEqualTo("json");
-        assertThat(((org.camunda.bpm.engine.variable.value.TypedValue) variables.get("o")).getType().getName())
+        assertThat(((org.camunda.bpm.engine.variable.value.TypedValue) variables.get("o"))
+                        .getType()
+                        .getName())
                 .isEqualTo("json");
     }
 }

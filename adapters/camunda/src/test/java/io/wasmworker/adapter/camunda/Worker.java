@@ -37,8 +37,8 @@ final class Worker implements AutoCloseable {
         this.artifacts = new LocalArtifactStore(home.resolve("artifacts"));
         String shared = System.getProperty("wasmworker.snapshots.dir");
         this.snapshots = new LocalSnapshotStore(shared != null ? Path.of(shared) : home.resolve("snapshots"), false);
-        this.runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 16), snapshots, sandbox,
-                observer);
+        this.runner = new TaskRunner(
+                artifacts, new ModuleCache(artifacts, new ModuleLoader(), 16), snapshots, sandbox, observer);
     }
 
     /** Puts an example guest into the artifact store under its own name. */
@@ -52,12 +52,21 @@ final class Worker implements AutoCloseable {
     }
 
     static Path guestPath(String name) {
-        return Path.of(System.getProperty("wasmworker.guests.dir", "../../guests/dist")).resolve(name + ".wasm");
+        return Path.of(System.getProperty("wasmworker.guests.dir", "../../guests/dist"))
+                .resolve(name + ".wasm");
     }
 
     Worker start(String restUrl, Duration grace, TopicSettings... topics) {
-        adapter = new CamundaAdapter(new CamundaSettings(restUrl, "test-worker-" + ProcessHandle.current().pid(), null,
-                null, Duration.ofSeconds(5), List.of(topics)), runner, grace);
+        adapter = new CamundaAdapter(
+                new CamundaSettings(
+                        restUrl,
+                        "test-worker-" + ProcessHandle.current().pid(),
+                        null,
+                        null,
+                        Duration.ofSeconds(5),
+                        List.of(topics)),
+                runner,
+                grace);
         adapter.start();
         return this;
     }

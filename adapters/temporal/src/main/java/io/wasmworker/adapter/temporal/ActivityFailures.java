@@ -15,6 +15,7 @@ import java.util.Map;
 final class ActivityFailures {
     /** Failure types start with this; the rest is the failure kind ({@code trap}, {@code timeout}...). */
     static final String PREFIX = "wasm-worker.";
+
     static final String UNKNOWN_ACTIVITY_TYPE = PREFIX + "unknown_activity_type";
     static final String INVALID_ARGUMENTS = PREFIX + "invalid_arguments";
     /** The end of stderr put in the failure message; the details carry the whole kept tail. */
@@ -34,18 +35,25 @@ final class ActivityFailures {
      * Details: one map with kind, reason, stderrTail, checkpoint (the reference the retry resumes
      * from, or null), attempt and activityType.
      */
-    static ApplicationFailure failed(String activityType, int attempt, Outcome.Failure failure,
-            InvocationResult result, String checkpoint) {
+    static ApplicationFailure failed(
+            String activityType, int attempt, Outcome.Failure failure, InvocationResult result, String checkpoint) {
         String stderr = result.stderrTailText();
         StringBuilder message = new StringBuilder()
-                .append("guest of activity ").append(activityType).append(" failed (").append(failure.label())
-                .append("): ").append(failure.reason());
+                .append("guest of activity ")
+                .append(activityType)
+                .append(" failed (")
+                .append(failure.label())
+                .append("): ")
+                .append(failure.reason());
         if (checkpoint != null) {
-            message.append(" [a retry resumes from checkpoint ").append(checkpoint).append(']');
+            message.append(" [a retry resumes from checkpoint ")
+                    .append(checkpoint)
+                    .append(']');
         }
         if (!stderr.isBlank()) {
             String tail = stderr.length() > MESSAGE_STDERR_CHARS
-                    ? "..." + stderr.substring(stderr.length() - MESSAGE_STDERR_CHARS) : stderr;
+                    ? "..." + stderr.substring(stderr.length() - MESSAGE_STDERR_CHARS)
+                    : stderr;
             message.append("\nguest stderr (end):\n").append(tail.stripTrailing());
         }
         Map<String, Object> details = new LinkedHashMap<>();
@@ -73,18 +81,24 @@ final class ActivityFailures {
         details.put("reason", cause.toString());
         details.put("attempt", attempt);
         details.put("activityType", activityType);
-        return ApplicationFailure.newFailure("wasm-worker failed while running activity " + activityType + " (attempt "
-                + attempt + "): " + cause, PREFIX + "internal", details);
+        return ApplicationFailure.newFailure(
+                "wasm-worker failed while running activity " + activityType + " (attempt " + attempt + "): " + cause,
+                PREFIX + "internal",
+                details);
     }
 
     static ApplicationFailure unknownType(String activityType, TaskQueueSettings queue) {
-        return ApplicationFailure.newNonRetryableFailure("activity type '" + activityType
-                + "' is not configured on task queue '" + queue.taskQueue() + "' of this wasm-worker (configured: "
-                + queue.typeList() + ")", UNKNOWN_ACTIVITY_TYPE, activityType);
+        return ApplicationFailure.newNonRetryableFailure(
+                "activity type '" + activityType
+                        + "' is not configured on task queue '" + queue.taskQueue()
+                        + "' of this wasm-worker (configured: "
+                        + queue.typeList() + ")",
+                UNKNOWN_ACTIVITY_TYPE,
+                activityType);
     }
 
     static ApplicationFailure invalidArguments(String activityType, String reason) {
-        return ApplicationFailure.newNonRetryableFailure("arguments of activity " + activityType
-                + " cannot be the guest's input: " + reason, INVALID_ARGUMENTS);
+        return ApplicationFailure.newNonRetryableFailure(
+                "arguments of activity " + activityType + " cannot be the guest's input: " + reason, INVALID_ARGUMENTS);
     }
 }

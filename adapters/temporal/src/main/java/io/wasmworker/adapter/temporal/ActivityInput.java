@@ -51,8 +51,8 @@ final class ActivityInput {
             JsonNode node = args.get(index, JsonNode.class);
             return node == null ? NullNode.getInstance() : node;
         } catch (DataConverterException e) {
-            throw new InvalidArgumentsException("activity argument " + index + " is not JSON the guest could read: "
-                    + e.getMessage());
+            throw new InvalidArgumentsException(
+                    "activity argument " + index + " is not JSON the guest could read: " + e.getMessage());
         }
     }
 

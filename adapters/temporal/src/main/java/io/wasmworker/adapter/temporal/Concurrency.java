@@ -24,7 +24,9 @@ public final class Concurrency {
      * @return at least 1
      */
     public static int fromMemory(Collection<TaskBinding> bindings, long maxHeapBytes, int cores) {
-        long largest = bindings.stream().mapToLong(b -> b.limits().maxMemoryBytes()).max()
+        long largest = bindings.stream()
+                .mapToLong(b -> b.limits().maxMemoryBytes())
+                .max()
                 .orElseThrow(() -> new IllegalArgumentException("no bindings to size for"));
         long perSlot = 2 * largest;
         long byMemory = maxHeapBytes / 100 * HEAP_SHARE_PERCENT / perSlot;

@@ -22,8 +22,8 @@ final class GuestThreads implements AutoCloseable {
     }
 
     static GuestThreads sandboxThreads(int threads) {
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), Sandbox.threadFactory());
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(
+                threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), Sandbox.threadFactory());
         pool.allowCoreThreadTimeOut(true);
         return new GuestThreads(pool);
     }

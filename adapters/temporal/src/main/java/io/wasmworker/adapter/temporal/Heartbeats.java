@@ -22,6 +22,7 @@ final class Heartbeats implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Heartbeats.class);
     /** Without a heartbeat timeout, still heartbeat now and then to hear of cancellation. */
     static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(10);
+
     static final Duration MIN_INTERVAL = Duration.ofMillis(50);
 
     private final ActivityExecutionContext context;
@@ -34,7 +35,10 @@ final class Heartbeats implements AutoCloseable {
      * @param previous the checkpoint reference the attempt resumes from (null: none); heartbeats
      *                 carry it until a new checkpoint replaces it, so the details never regress
      */
-    Heartbeats(ActivityExecutionContext context, RunControl control, CheckpointRef previous,
+    Heartbeats(
+            ActivityExecutionContext context,
+            RunControl control,
+            CheckpointRef previous,
             ScheduledExecutorService scheduler) {
         this.context = context;
         this.control = control;
@@ -53,7 +57,8 @@ final class Heartbeats implements AutoCloseable {
             return DEFAULT_INTERVAL;
         }
         Duration quarter = heartbeatTimeout.dividedBy(4);
-        return quarter.compareTo(MIN_INTERVAL) < 0 ? MIN_INTERVAL
+        return quarter.compareTo(MIN_INTERVAL) < 0
+                ? MIN_INTERVAL
                 : quarter.compareTo(DEFAULT_INTERVAL) > 0 ? DEFAULT_INTERVAL : quarter;
     }
 

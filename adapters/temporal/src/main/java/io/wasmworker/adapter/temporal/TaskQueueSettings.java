@@ -30,8 +30,11 @@ public record TaskQueueSettings(String taskQueue, Map<String, TaskBinding> activ
 
     /** The concurrency to use: the configured one, or one sized from the heap. */
     public int effectiveConcurrency() {
-        return maxConcurrent > 0 ? maxConcurrent
-                : Concurrency.fromMemory(activities.values(), Runtime.getRuntime().maxMemory(),
+        return maxConcurrent > 0
+                ? maxConcurrent
+                : Concurrency.fromMemory(
+                        activities.values(),
+                        Runtime.getRuntime().maxMemory(),
                         Runtime.getRuntime().availableProcessors());
     }
 

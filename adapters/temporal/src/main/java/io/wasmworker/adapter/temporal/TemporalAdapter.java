@@ -89,24 +89,33 @@ public final class TemporalAdapter implements AutoCloseable {
         }
         stubs = WorkflowServiceStubs.newConnectedServiceStubs(stubsOptions(), settings.connectTimeout());
         // explicit, because results reported through manual completion otherwise carry an empty identity
-        String identity = settings.identity() != null ? settings.identity()
+        String identity = settings.identity() != null
+                ? settings.identity()
                 : java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
-        WorkflowClientOptions.Builder client = WorkflowClientOptions.newBuilder().setNamespace(settings.namespace())
+        WorkflowClientOptions.Builder client = WorkflowClientOptions.newBuilder()
+                .setNamespace(settings.namespace())
                 .setIdentity(identity);
         factory = WorkerFactory.newInstance(WorkflowClient.newInstance(stubs, client.build()));
-        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(2, daemonThreads("temporal-heartbeat-"));
+        ScheduledThreadPoolExecutor scheduler =
+                new ScheduledThreadPoolExecutor(2, daemonThreads("temporal-heartbeat-"));
         scheduler.setRemoveOnCancelPolicy(true); // a finished attempt's ticker leaves the queue at once
         heartbeatScheduler = scheduler;
         for (TaskQueueSettings q : queues) {
             int slots = q.effectiveConcurrency();
-            GuestThreads threads = guestThreadMode.sandboxThreads() ? GuestThreads.sandboxThreads(slots)
+            GuestThreads threads = guestThreadMode.sandboxThreads()
+                    ? GuestThreads.sandboxThreads(slots)
                     : GuestThreads.callerThreads();
             guestThreads.add(threads);
             Worker worker = factory.newWorker(q.taskQueue(), workerOptions(slots, identity));
-            worker.registerActivitiesImplementations(new WasmActivity(q, runner, threads, heartbeatScheduler,
-                    observer, running, () -> stopping));
-            LOG.info("temporal task queue '{}' in namespace '{}' at {}: activity types {}, {} at once, guests on {}",
-                    q.taskQueue(), settings.namespace(), settings.target(), q.typeList(), slots,
+            worker.registerActivitiesImplementations(
+                    new WasmActivity(q, runner, threads, heartbeatScheduler, observer, running, () -> stopping));
+            LOG.info(
+                    "temporal task queue '{}' in namespace '{}' at {}: activity types {}, {} at once, guests on {}",
+                    q.taskQueue(),
+                    settings.namespace(),
+                    settings.target(),
+                    q.typeList(),
+                    slots,
                     guestThreadMode.sandboxThreads() ? "sandbox threads" : "the activity threads");
         }
         try {
@@ -114,9 +123,10 @@ public final class TemporalAdapter implements AutoCloseable {
         } catch (UnsupportedOperationException e) {
             close();
             // the SDK's Java 21 classes live in META-INF/versions/21: a fat jar must say Multi-Release: true
-            throw new IllegalStateException("JDK " + Runtime.version().feature() + " should give the Temporal worker"
-                    + " virtual threads, but temporal-sdk's Java 21 classes are not in use (" + e.getMessage()
-                    + "): the jar holding temporal-sdk was repackaged without 'Multi-Release: true' in its manifest",
+            throw new IllegalStateException(
+                    "JDK " + Runtime.version().feature() + " should give the Temporal worker"
+                            + " virtual threads, but temporal-sdk's Java 21 classes are not in use (" + e.getMessage()
+                            + "): the jar holding temporal-sdk was repackaged without 'Multi-Release: true' in its manifest",
                     e);
         }
         return this;
@@ -125,27 +135,36 @@ public final class TemporalAdapter implements AutoCloseable {
     private void loadArtifact(TaskQueueSettings q, String type, TaskBinding binding) {
         try {
             GuestModule module = runner.load(binding.artifact());
-            LOG.info("activity type '{}' on '{}' runs {} ({})", type, q.taskQueue(), binding.artifact(),
+            LOG.info(
+                    "activity type '{}' on '{}' runs {} ({})",
+                    type,
+                    q.taskQueue(),
+                    binding.artifact(),
                     module.digest().shortForm());
         } catch (RuntimeException e) {
-            throw new IllegalStateException("activity type '" + type + "' on task queue '" + q.taskQueue()
-                    + "' cannot run artifact " + binding.artifact() + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "activity type '" + type + "' on task queue '" + q.taskQueue() + "' cannot run artifact "
+                            + binding.artifact() + ": " + e.getMessage(),
+                    e);
         }
     }
 
     private WorkflowServiceStubsOptions stubsOptions() {
-        WorkflowServiceStubsOptions.Builder options = WorkflowServiceStubsOptions.newBuilder()
-                .setTarget(settings.target());
+        WorkflowServiceStubsOptions.Builder options =
+                WorkflowServiceStubsOptions.newBuilder().setTarget(settings.target());
         TemporalSettings.Tls tls = settings.tls();
         if (tls != null && tls.clientCertChain() == null) {
             options.setEnableHttps(true);
         } else if (tls != null) {
             try (InputStream cert = Files.newInputStream(tls.clientCertChain());
                     InputStream key = Files.newInputStream(tls.clientKey())) {
-                options.setSslContext(SimpleSslContextBuilder.forPKCS8(cert, key).build());
+                options.setSslContext(
+                        SimpleSslContextBuilder.forPKCS8(cert, key).build());
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot read the Temporal client certificate " + tls.clientCertChain()
-                        + " or key " + tls.clientKey() + ": " + e.getMessage(), e);
+                throw new UncheckedIOException(
+                        "cannot read the Temporal client certificate " + tls.clientCertChain() + " or key "
+                                + tls.clientKey() + ": " + e.getMessage(),
+                        e);
             }
         }
         return options.build();
@@ -199,12 +218,16 @@ public final class TemporalAdapter implements AutoCloseable {
         running.forEach(RunControl::suspend);
         int busy = running.size();
         if (busy > 0) {
-            LOG.info("stopping: {} running guest(s) will stop at their next checkpoint (grace {})", busy,
+            LOG.info(
+                    "stopping: {} running guest(s) will stop at their next checkpoint (grace {})",
+                    busy,
                     settings.shutdownGrace());
         }
         factory.awaitTermination(settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
         if (!running.isEmpty()) {
-            LOG.warn("stopping: {} guest(s) did not reach a checkpoint within {}; cancelling them", running.size(),
+            LOG.warn(
+                    "stopping: {} guest(s) did not reach a checkpoint within {}; cancelling them",
+                    running.size(),
                     settings.shutdownGrace());
             running.forEach(c -> c.cancel("the worker is shutting down and the guest reached no checkpoint within "
                     + settings.shutdownGrace()));

@@ -17,8 +17,8 @@ import java.util.Objects;
  * @param shutdownGrace  on close, how long running guests get to reach a checkpoint and stop
  *                       before they are cancelled
  */
-public record TemporalSettings(String target, String namespace, String identity, Tls tls, Duration connectTimeout,
-        Duration shutdownGrace) {
+public record TemporalSettings(
+        String target, String namespace, String identity, Tls tls, Duration connectTimeout, Duration shutdownGrace) {
 
     public TemporalSettings {
         requireText(target, "target");

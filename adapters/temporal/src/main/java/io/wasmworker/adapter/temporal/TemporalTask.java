@@ -18,7 +18,11 @@ final class TemporalTask {
      * executions never share a key.
      */
     static TaskKey key(ActivityInfo info) {
-        return key(info.getNamespace(), info.getWorkflowId(), info.getRunId(), info.getActivityId(),
+        return key(
+                info.getNamespace(),
+                info.getWorkflowId(),
+                info.getRunId(),
+                info.getActivityId(),
                 info.getActivityRunId());
     }
 

@@ -41,8 +41,13 @@ final class WasmActivity implements DynamicActivity {
     private final Set<RunControl> running;
     private final BooleanSupplier stopping;
 
-    WasmActivity(TaskQueueSettings queue, TaskRunner runner, GuestThreads guests,
-            ScheduledExecutorService heartbeatScheduler, ActivityObserver observer, Set<RunControl> running,
+    WasmActivity(
+            TaskQueueSettings queue,
+            TaskRunner runner,
+            GuestThreads guests,
+            ScheduledExecutorService heartbeatScheduler,
+            ActivityObserver observer,
+            Set<RunControl> running,
             BooleanSupplier stopping) {
         this.queue = queue;
         this.runner = runner;
@@ -67,8 +72,13 @@ final class WasmActivity implements DynamicActivity {
             throw reported;
         } catch (Throwable t) {
             ActivityInfo info = context.getInfo();
-            LOG.error("activity {} ({}) attempt {} failed inside the worker: {}", info.getActivityType(),
-                    TemporalTask.key(info), info.getAttempt(), t.toString(), t);
+            LOG.error(
+                    "activity {} ({}) attempt {} failed inside the worker: {}",
+                    info.getActivityType(),
+                    TemporalTask.key(info),
+                    info.getAttempt(),
+                    t.toString(),
+                    t);
             throw ActivityFailures.internal(info.getActivityType(), info.getAttempt(), t);
         }
     }
@@ -101,8 +111,10 @@ final class WasmActivity implements DynamicActivity {
             if (resumeFrom != null) {
                 heartbeats.beat(); // the details now name the checkpoint even if this attempt never makes one
             }
-            result = guests.run(control, () -> attempt.run(input, TemporalTask.metadata(info), control,
-                    ref -> checkpointed(info, heartbeats, ref)));
+            result = guests.run(
+                    control,
+                    () -> attempt.run(
+                            input, TemporalTask.metadata(info), control, ref -> checkpointed(info, heartbeats, ref)));
         } finally {
             heartbeats.close();
             running.remove(control);
@@ -115,8 +127,13 @@ final class WasmActivity implements DynamicActivity {
         ActivityCompletionException refused = heartbeats.failure();
         if (refused != null) {
             // Temporal has given this attempt up; what it did is not reported (the SDK logs it)
-            LOG.info("activity {} ({}) attempt {} was called off by Temporal ({}); its guest ended as {}", type,
-                    taskKey, info.getAttempt(), refused.getClass().getSimpleName(), result.outcome().label());
+            LOG.info(
+                    "activity {} ({}) attempt {} was called off by Temporal ({}); its guest ended as {}",
+                    type,
+                    taskKey,
+                    info.getAttempt(),
+                    refused.getClass().getSimpleName(),
+                    result.outcome().label());
             throw refused;
         }
         Outcome outcome = result.outcome();
@@ -134,8 +151,8 @@ final class WasmActivity implements DynamicActivity {
         Outcome.Failure failure = (Outcome.Failure) outcome;
         CheckpointRef checkpoint = attempt.checkpoint().orElse(heartbeats.reference());
         LOG.warn("activity {} ({}) attempt {} failed: {}", type, taskKey, info.getAttempt(), result.report());
-        throw ActivityFailures.failed(type, info.getAttempt(), failure, result,
-                checkpoint == null ? null : checkpoint.toString());
+        throw ActivityFailures.failed(
+                type, info.getAttempt(), failure, result, checkpoint == null ? null : checkpoint.toString());
     }
 
     private void checkpointed(ActivityInfo info, Heartbeats heartbeats, CheckpointRef checkpoint) {
@@ -156,20 +173,27 @@ final class WasmActivity implements DynamicActivity {
         try {
             details = context.getHeartbeatDetails(String.class);
         } catch (DataConverterException e) {
-            throw ActivityFailures.beforeRun("checkpoint", "the heartbeat details of activity " + info.getActivityType()
-                    + " are not a wasm-worker checkpoint reference (" + e.getMessage() + "); refusing to start over");
+            throw ActivityFailures.beforeRun(
+                    "checkpoint",
+                    "the heartbeat details of activity " + info.getActivityType()
+                            + " are not a wasm-worker checkpoint reference (" + e.getMessage()
+                            + "); refusing to start over");
         }
         Optional<CheckpointRef> latest;
         try {
             latest = attempt.latestCheckpoint();
         } catch (RuntimeException e) {
-            throw ActivityFailures.beforeRun("checkpoint", "the checkpoint of task " + attempt.key()
-                    + " cannot be read from " + attempt.describeStore() + ": " + e.getMessage());
+            throw ActivityFailures.beforeRun(
+                    "checkpoint",
+                    "the checkpoint of task " + attempt.key() + " cannot be read from " + attempt.describeStore() + ": "
+                            + e.getMessage());
         }
         if (details.isEmpty()) {
             if (latest.isPresent() && info.getAttempt() == 1) {
-                LOG.warn("task {}: discarding checkpoint {} found before its first attempt (left over from an"
-                        + " earlier activity with the same workflow, run and activity id)", attempt.key(),
+                LOG.warn(
+                        "task {}: discarding checkpoint {} found before its first attempt (left over from an"
+                                + " earlier activity with the same workflow, run and activity id)",
+                        attempt.key(),
                         latest.get());
                 attempt.discardCheckpoint();
                 return null;
@@ -178,12 +202,14 @@ final class WasmActivity implements DynamicActivity {
         }
         CheckpointRef named = heartbeatCheckpoint(details.get(), attempt.key());
         if (latest.isEmpty() || !latest.get().isAtLeast(named)) {
-            throw ActivityFailures.beforeRun("checkpoint", "attempt " + info.getAttempt() + " of activity "
-                    + info.getActivityType() + " should resume from checkpoint " + named
-                    + " (its heartbeat details), but the snapshot store " + attempt.describeStore() + " has "
-                    + latest.map(m -> "only " + m).orElse("no checkpoint of this task")
-                    + ": the checkpoint is lost, or this worker uses another store than the worker that wrote it;"
-                    + " refusing to start the task over");
+            throw ActivityFailures.beforeRun(
+                    "checkpoint",
+                    "attempt " + info.getAttempt() + " of activity "
+                            + info.getActivityType() + " should resume from checkpoint " + named
+                            + " (its heartbeat details), but the snapshot store " + attempt.describeStore() + " has "
+                            + latest.map(m -> "only " + m).orElse("no checkpoint of this task")
+                            + ": the checkpoint is lost, or this worker uses another store than the worker that wrote it;"
+                            + " refusing to start the task over");
         }
         return latest.get();
     }
@@ -194,12 +220,16 @@ final class WasmActivity implements DynamicActivity {
         try {
             named = CheckpointRef.parse(details);
         } catch (IllegalArgumentException e) {
-            throw ActivityFailures.beforeRun("checkpoint", "the heartbeat details are not a checkpoint reference: "
-                    + e.getMessage() + "; refusing to start over");
+            throw ActivityFailures.beforeRun(
+                    "checkpoint",
+                    "the heartbeat details are not a checkpoint reference: " + e.getMessage()
+                            + "; refusing to start over");
         }
         if (!named.task().equals(taskKey)) {
-            throw ActivityFailures.beforeRun("checkpoint", "the heartbeat details '" + details
-                    + "' do not name a checkpoint of task " + taskKey + "; refusing to start over");
+            throw ActivityFailures.beforeRun(
+                    "checkpoint",
+                    "the heartbeat details '" + details + "' do not name a checkpoint of task " + taskKey
+                            + "; refusing to start over");
         }
         return named;
     }
@@ -210,8 +240,8 @@ final class WasmActivity implements DynamicActivity {
      * still finds the checkpoint its heartbeat details name. (Only for tasks with checkpoints: the
      * manual completion costs about a millisecond of CPU more than the SDK's own report.)
      */
-    private static Object complete(ActivityExecutionContext context, ActivityInfo info, TaskAttempt attempt,
-            JsonNode output) {
+    private static Object complete(
+            ActivityExecutionContext context, ActivityInfo info, TaskAttempt attempt, JsonNode output) {
         var completion = context.useLocalManualCompletion();
         try {
             completion.complete(output);
@@ -223,8 +253,8 @@ final class WasmActivity implements DynamicActivity {
         return null;
     }
 
-    private static Object fail(ActivityExecutionContext context, ActivityInfo info, TaskAttempt attempt,
-            ApplicationFailure failure) {
+    private static Object fail(
+            ActivityExecutionContext context, ActivityInfo info, TaskAttempt attempt, ApplicationFailure failure) {
         var completion = context.useLocalManualCompletion();
         try {
             completion.fail(failure);
@@ -237,7 +267,12 @@ final class WasmActivity implements DynamicActivity {
     }
 
     private static void notAccepted(ActivityInfo info, TaskKey taskKey, RuntimeException e) {
-        LOG.warn("Temporal did not accept the outcome of activity {} ({}) attempt {}: {}; its checkpoints stay for"
-                + " the attempt that replaces it", info.getActivityType(), taskKey, info.getAttempt(), e.toString());
+        LOG.warn(
+                "Temporal did not accept the outcome of activity {} ({}) attempt {}: {}; its checkpoints stay for"
+                        + " the attempt that replaces it",
+                info.getActivityType(),
+                taskKey,
+                info.getAttempt(),
+                e.toString());
     }
 }

@@ -3,12 +3,12 @@ package io.wasmworker.adapter.temporal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.ByteString;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.common.v1.Payloads;
 import io.temporal.common.converter.DataConverter;
 import io.temporal.common.converter.DefaultDataConverter;
 import io.temporal.common.converter.EncodedValues;
-import com.google.protobuf.ByteString;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -31,8 +31,10 @@ class ActivityInputTest {
 
     @Test
     void noArgumentIsAnEmptyObject() {
-        assertThat(new String(ActivityInput.toGuestInput(new EncodedValues(Optional.empty(), CONVERTER)),
-                StandardCharsets.UTF_8)).isEqualTo("{}");
+        assertThat(new String(
+                        ActivityInput.toGuestInput(new EncodedValues(Optional.empty(), CONVERTER)),
+                        StandardCharsets.UTF_8))
+                .isEqualTo("{}");
     }
 
     @Test
@@ -46,9 +48,12 @@ class ActivityInputTest {
     void aBinaryArgumentIsRefusedSayingWhich() {
         Payload binary = Payload.newBuilder()
                 .putMetadata("encoding", ByteString.copyFromUtf8("binary/plain"))
-                .setData(ByteString.copyFrom(new byte[] {1, 2, 3})).build();
-        Payloads payloads = Payloads.newBuilder().addPayloads(CONVERTER.toPayload("ok").orElseThrow())
-                .addPayloads(binary).build();
+                .setData(ByteString.copyFrom(new byte[] {1, 2, 3}))
+                .build();
+        Payloads payloads = Payloads.newBuilder()
+                .addPayloads(CONVERTER.toPayload("ok").orElseThrow())
+                .addPayloads(binary)
+                .build();
         assertThatThrownBy(() -> ActivityInput.toGuestInput(new EncodedValues(Optional.of(payloads), CONVERTER)))
                 .isInstanceOf(ActivityInput.InvalidArgumentsException.class)
                 .hasMessageStartingWith("activity argument 1 is not JSON");

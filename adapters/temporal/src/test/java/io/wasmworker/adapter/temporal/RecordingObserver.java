@@ -33,9 +33,13 @@ final class RecordingObserver implements ActivityObserver {
     @Override
     public void finished(ActivityInfo info, InvocationResult result) {
         List<CheckpointRef> checkpoints = pending.remove(key(info));
-        Attempt attempt = new Attempt(info.getActivityType(), info.getAttempt(), result,
+        Attempt attempt = new Attempt(
+                info.getActivityType(),
+                info.getAttempt(),
+                result,
                 checkpoints == null ? List.of() : List.copyOf(checkpoints));
-        finished.computeIfAbsent(info.getWorkflowId(), k -> new CopyOnWriteArrayList<>()).add(attempt);
+        finished.computeIfAbsent(info.getWorkflowId(), k -> new CopyOnWriteArrayList<>())
+                .add(attempt);
         onFinished.getOrDefault(info.getWorkflowId(), a -> {}).accept(attempt);
     }
 

@@ -13,20 +13,22 @@ import org.junit.jupiter.api.Test;
 /** Default concurrency from memory limits, and the heartbeat interval from the heartbeat timeout. */
 class SizingTest {
     private static TaskBinding withMemory(long bytes) {
-        return new TaskBinding(ArtifactRef.parse("g"), GuestLimits.DEFAULTS.withMaxMemoryBytes(bytes),
-                CheckpointPolicy.DEFAULT);
+        return new TaskBinding(
+                ArtifactRef.parse("g"), GuestLimits.DEFAULTS.withMaxMemoryBytes(bytes), CheckpointPolicy.DEFAULT);
     }
 
     @Test
     void concurrencyIsBoundedByTheLargestMemoryLimitAndByCores() {
         long gib = 1L << 30;
         // 60% of 4 GiB over 2 x 64 MiB a slot = 19, but 2 cores allow 8
-        assertThat(Concurrency.fromMemory(List.of(withMemory(64L << 20)), 4 * gib, 2)).isEqualTo(8);
+        assertThat(Concurrency.fromMemory(List.of(withMemory(64L << 20)), 4 * gib, 2))
+                .isEqualTo(8);
         // one 512 MiB guest on the queue sizes every slot: 60% of 4 GiB / 1 GiB = 2
         assertThat(Concurrency.fromMemory(List.of(withMemory(64L << 20), withMemory(512L << 20)), 4 * gib, 16))
                 .isEqualTo(2);
         // never below one, even if a single guest could not fit
-        assertThat(Concurrency.fromMemory(List.of(withMemory(1024L << 20)), gib, 4)).isEqualTo(1);
+        assertThat(Concurrency.fromMemory(List.of(withMemory(1024L << 20)), gib, 4))
+                .isEqualTo(1);
     }
 
     @Test

@@ -66,7 +66,9 @@ class TemporalAdapterTest {
     static WorkerFactory workflows;
 
     static TaskBinding steps(Duration timeout) {
-        return new TaskBinding(ArtifactRef.parse("ckpt-step-c"), GuestLimits.DEFAULTS.withTimeout(timeout),
+        return new TaskBinding(
+                ArtifactRef.parse("ckpt-step-c"),
+                GuestLimits.DEFAULTS.withTimeout(timeout),
                 new CheckpointPolicy(1, Duration.ZERO, true));
     }
 
@@ -79,14 +81,19 @@ class TemporalAdapterTest {
         snapshots = new FlakySnapshotStore(Guests.snapshots(home));
         runner = Guests.runner(artifacts, snapshots, sandbox);
         adapter = TemporalAdapter.builder(TemporalSettings.of(service.target(), TemporalService.NAMESPACE), runner)
-                .queue(QUEUE, Map.of(
-                        "greet", TaskBinding.of(ArtifactRef.parse("greet")),
-                        "echo", TaskBinding.of(ArtifactRef.parse("echo")),
-                        "env", TaskBinding.of(ArtifactRef.parse("env-dump")),
-                        "give-up", TaskBinding.of(ArtifactRef.parse("hostile-exit-code")),
-                        "steps", steps(Duration.ofSeconds(30))), 4)
-                .queue(OrderWorkflow.TASK_QUEUE, Map.of(OrderWorkflow.PRICE_ORDER,
-                        TaskBinding.of(ArtifactRef.parse("order-pricing"))), 0)
+                .queue(
+                        QUEUE,
+                        Map.of(
+                                "greet", TaskBinding.of(ArtifactRef.parse("greet")),
+                                "echo", TaskBinding.of(ArtifactRef.parse("echo")),
+                                "env", TaskBinding.of(ArtifactRef.parse("env-dump")),
+                                "give-up", TaskBinding.of(ArtifactRef.parse("hostile-exit-code")),
+                                "steps", steps(Duration.ofSeconds(30))),
+                        4)
+                .queue(
+                        OrderWorkflow.TASK_QUEUE,
+                        Map.of(OrderWorkflow.PRICE_ORDER, TaskBinding.of(ArtifactRef.parse("order-pricing"))),
+                        0)
                 .observer(observer)
                 .build()
                 .start();
@@ -120,9 +127,13 @@ class TemporalAdapterTest {
     }
 
     static CallActivityWorkflow workflow(String workflowId) {
-        return client.newWorkflowStub(CallActivityWorkflow.class, WorkflowOptions.newBuilder()
-                .setTaskQueue(WORKFLOWS).setWorkflowId(workflowId)
-                .setWorkflowExecutionTimeout(Duration.ofSeconds(90)).build());
+        return client.newWorkflowStub(
+                CallActivityWorkflow.class,
+                WorkflowOptions.newBuilder()
+                        .setTaskQueue(WORKFLOWS)
+                        .setWorkflowId(workflowId)
+                        .setWorkflowExecutionTimeout(Duration.ofSeconds(90))
+                        .build());
     }
 
     static Object call(String workflowId, ActivityCall call) {
@@ -142,8 +153,9 @@ class TemporalAdapterTest {
         String wf = id("greet");
         Object result = call(wf, ActivityCall.once("greet", QUEUE, Map.of("name", "Ada")));
         assertThat(result).isEqualTo(Map.of("greeting", "Hello, Ada!", "attempt", 1));
-        assertThat(observer.attempts(wf)).singleElement().satisfies(a ->
-                assertThat(a.result().outcome()).isInstanceOf(Outcome.Success.class));
+        assertThat(observer.attempts(wf))
+                .singleElement()
+                .satisfies(a -> assertThat(a.result().outcome()).isInstanceOf(Outcome.Success.class));
     }
 
     @Test
@@ -171,18 +183,27 @@ class TemporalAdapterTest {
         Map<String, Object> result = (Map<String, Object>) call(wf, ActivityCall.once("env", QUEUE, Map.of()));
         @SuppressWarnings("unchecked")
         List<String> env = (List<String>) result.get("env");
-        assertThat(env).contains("WASM_WORKER_ABI=1", "WASM_WORKER_TASK_SOURCE=temporal",
-                "WASM_WORKER_TASK_WORKFLOW_ID=" + wf, "WASM_WORKER_TASK_ACTIVITY_TYPE=env",
-                "WASM_WORKER_TASK_TASK_QUEUE=" + QUEUE, "WASM_WORKER_TASK_NAMESPACE=default",
-                "WASM_WORKER_TASK_WORKFLOW_TYPE=CallActivityWorkflow", "WASM_WORKER_TASK_ATTEMPT=1");
+        assertThat(env)
+                .contains(
+                        "WASM_WORKER_ABI=1",
+                        "WASM_WORKER_TASK_SOURCE=temporal",
+                        "WASM_WORKER_TASK_WORKFLOW_ID=" + wf,
+                        "WASM_WORKER_TASK_ACTIVITY_TYPE=env",
+                        "WASM_WORKER_TASK_TASK_QUEUE=" + QUEUE,
+                        "WASM_WORKER_TASK_NAMESPACE=default",
+                        "WASM_WORKER_TASK_WORKFLOW_TYPE=CallActivityWorkflow",
+                        "WASM_WORKER_TASK_ATTEMPT=1");
         String activityId = value(env, "WASM_WORKER_TASK_ACTIVITY_ID");
         assertThat(value(env, "WASM_WORKER_TASK_ID")).isEqualTo(activityId).isNotEmpty();
         assertThat(value(env, "WASM_WORKER_TASK_RUN_ID")).matches("[0-9a-f-]{36}");
     }
 
     private static String value(List<String> env, String name) {
-        return env.stream().filter(e -> e.startsWith(name + "=")).map(e -> e.substring(name.length() + 1))
-                .findFirst().orElseThrow(() -> new AssertionError(name + " missing from " + env));
+        return env.stream()
+                .filter(e -> e.startsWith(name + "="))
+                .map(e -> e.substring(name.length() + 1))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(name + " missing from " + env));
     }
 
     @Test
@@ -196,8 +217,8 @@ class TemporalAdapterTest {
     @Test
     void aBusinessErrorFailsTheActivityAtOnceWithTheGuestsCode() {
         String wf = id("business");
-        ActivityFailure failure = activityFailure(wf, ActivityCall.once("greet", QUEUE, Map.of())
-                .withRetries(5, 100));
+        ActivityFailure failure =
+                activityFailure(wf, ActivityCall.once("greet", QUEUE, Map.of()).withRetries(5, 100));
         assertThat(failure.getRetryState()).isEqualTo(RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE);
         assertThat(failure.getCause()).isInstanceOfSatisfying(ApplicationFailure.class, app -> {
             assertThat(app.getType()).isEqualTo("NAME_MISSING");
@@ -209,22 +230,36 @@ class TemporalAdapterTest {
 
     @Test
     void theSampleOrderWorkflowPricesAndHandlesABusinessError() {
-        OrderWorkflow orders = client.newWorkflowStub(OrderWorkflow.class, WorkflowOptions.newBuilder()
-                .setTaskQueue(OrderWorkflow.TASK_QUEUE).setWorkflowId(id("order"))
-                .setWorkflowExecutionTimeout(Duration.ofSeconds(60)).build());
-        Map<String, Object> order = Map.of("orderId", "A-1", "customer", Map.of("tier", "gold", "country", "DE"),
-                "lines", List.of(Map.of("sku", "X", "quantity", 2, "unitPrice", 12.5)), "couponCode", "FREE");
+        OrderWorkflow orders = client.newWorkflowStub(
+                OrderWorkflow.class,
+                WorkflowOptions.newBuilder()
+                        .setTaskQueue(OrderWorkflow.TASK_QUEUE)
+                        .setWorkflowId(id("order"))
+                        .setWorkflowExecutionTimeout(Duration.ofSeconds(60))
+                        .build());
+        Map<String, Object> order = Map.of(
+                "orderId",
+                "A-1",
+                "customer",
+                Map.of("tier", "gold", "country", "DE"),
+                "lines",
+                List.of(Map.of("sku", "X", "quantity", 2, "unitPrice", 12.5)),
+                "couponCode",
+                "FREE");
         Map<String, Object> priced = orders.process(order);
-        assertThat(priced).containsEntry("orderId", "A-1").containsEntry("couponDiscount", 0.0)
-                .containsEntry("total", 26.78).containsKey("couponRejected");
+        assertThat(priced)
+                .containsEntry("orderId", "A-1")
+                .containsEntry("couponDiscount", 0.0)
+                .containsEntry("total", 26.78)
+                .containsKey("couponRejected");
         assertThat((String) priced.get("couponRejected")).contains("FREE");
     }
 
     @Test
     void aFailedGuestIsRetriedByTheCallersPolicyWithReasonAndStderr() {
         String wf = id("give-up");
-        ActivityFailure failure = activityFailure(wf, ActivityCall.once("give-up", QUEUE, Map.of())
-                .withRetries(2, 100));
+        ActivityFailure failure = activityFailure(
+                wf, ActivityCall.once("give-up", QUEUE, Map.of()).withRetries(2, 100));
         assertThat(failure.getRetryState()).isEqualTo(RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED);
         assertThat(failure.getCause()).isInstanceOfSatisfying(ApplicationFailure.class, app -> {
             assertThat(app.getType()).isEqualTo("wasm-worker.exit");
@@ -232,7 +267,9 @@ class TemporalAdapterTest {
             assertThat(app.getOriginalMessage()).contains("failed (exit)").contains("giving up");
             @SuppressWarnings("unchecked")
             Map<String, Object> details = app.getDetails().get(0, Map.class);
-            assertThat(details).containsEntry("kind", "exit").containsEntry("attempt", 2)
+            assertThat(details)
+                    .containsEntry("kind", "exit")
+                    .containsEntry("attempt", 2)
                     .containsEntry("activityType", "give-up");
             assertThat((String) details.get("stderrTail")).contains("giving up");
         });
@@ -242,12 +279,14 @@ class TemporalAdapterTest {
     @Test
     void anUnknownActivityTypeFailsAtOnceNamingIt() {
         String wf = id("unknown");
-        ActivityFailure failure = activityFailure(wf, ActivityCall.once("no-such-type", QUEUE, Map.of())
-                .withRetries(5, 100));
+        ActivityFailure failure = activityFailure(
+                wf, ActivityCall.once("no-such-type", QUEUE, Map.of()).withRetries(5, 100));
         assertThat(failure.getRetryState()).isEqualTo(RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE);
         assertThat(failure.getCause()).isInstanceOfSatisfying(ApplicationFailure.class, app -> {
             assertThat(app.getType()).isEqualTo("wasm-worker.unknown_activity_type");
-            assertThat(app.getOriginalMessage()).contains("'no-such-type'").contains(QUEUE)
+            assertThat(app.getOriginalMessage())
+                    .contains("'no-such-type'")
+                    .contains(QUEUE)
                     .contains("echo, env, give-up, greet, steps");
         });
         assertThat(observer.attempts(wf)).isEmpty();
@@ -255,9 +294,11 @@ class TemporalAdapterTest {
 
     /** What the checkpoint guest outputs when nothing interrupts it. */
     static String uninterrupted(Map<String, Object> input) throws Exception {
-        InvocationResult r = runner.open(TaskKey.of("uninterrupted-" + UUID.randomUUID()),
-                TaskBinding.of(ArtifactRef.parse("ckpt-step-c")), 1).run(JSON.writeValueAsBytes(input), Map.of(), null,
-                null);
+        InvocationResult r = runner.open(
+                        TaskKey.of("uninterrupted-" + UUID.randomUUID()),
+                        TaskBinding.of(ArtifactRef.parse("ckpt-step-c")),
+                        1)
+                .run(JSON.writeValueAsBytes(input), Map.of(), null, null);
         assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
         return new String(r.stdout(), StandardCharsets.UTF_8);
     }
@@ -266,22 +307,28 @@ class TemporalAdapterTest {
     void anAttemptThatFailsResumesFromItsHeartbeatCheckpointWithTheSameOutput() throws Exception {
         String wf = id("resume");
         snapshots.failFirstAttemptAt(wf, 4); // attempt 1 publishes checkpoints 1-3, then its store fails
-        Object result = call(wf, ActivityCall.once("steps", QUEUE, STEPS).withRetries(3, 100)
-                .withHeartbeatTimeout(5_000));
-        assertThat(JSON.writeValueAsString(result)).isEqualTo(JSON.readTree(uninterrupted(STEPS)).toString());
+        Object result = call(
+                wf, ActivityCall.once("steps", QUEUE, STEPS).withRetries(3, 100).withHeartbeatTimeout(5_000));
+        assertThat(JSON.writeValueAsString(result))
+                .isEqualTo(JSON.readTree(uninterrupted(STEPS)).toString());
 
         List<Attempt> attempts = observer.attempts(wf);
         assertThat(attempts).extracting(Attempt::attempt).containsExactly(1, 2);
         Attempt first = attempts.get(0);
-        assertThat(first.result().outcome()).as(first.result().report()).isInstanceOfSatisfying(Outcome.Failure.class,
-                f -> assertThat(f.label()).isEqualTo("checkpoint"));
+        assertThat(first.result().outcome())
+                .as(first.result().report())
+                .isInstanceOfSatisfying(
+                        Outcome.Failure.class, f -> assertThat(f.label()).isEqualTo("checkpoint"));
         // a task checkpointing from scratch publishes checkpoint n as generation n
         assertThat(first.checkpoints()).extracting(CheckpointRef::generation).containsExactly(1L, 2L, 3L);
         assertThat(Guests.steps(first.stderr())).containsExactly(1, 2, 3, 4);
         Attempt second = attempts.get(1);
         assertThat(second.result().metrics().resumedFromSequence()).isEqualTo(3);
-        assertThat(Guests.steps(second.stderr())).as("steps 1-3 are not done again").containsExactly(4, 5, 6);
-        assertThat(snapshots.taskKeys()).as("checkpoints are deleted once the result is accepted")
+        assertThat(Guests.steps(second.stderr()))
+                .as("steps 1-3 are not done again")
+                .containsExactly(4, 5, 6);
+        assertThat(snapshots.taskKeys())
+                .as("checkpoints are deleted once the result is accepted")
                 .noneMatch(k -> k.contains(wf));
     }
 
@@ -294,14 +341,18 @@ class TemporalAdapterTest {
             }
         });
         snapshots.failFirstAttemptAt(wf, 3);
-        ActivityFailure failure = activityFailure(wf, ActivityCall.once("steps", QUEUE, STEPS)
-                .withRetries(2, 100).withHeartbeatTimeout(5_000));
+        ActivityFailure failure = activityFailure(
+                wf, ActivityCall.once("steps", QUEUE, STEPS).withRetries(2, 100).withHeartbeatTimeout(5_000));
         assertThat(failure.getCause()).isInstanceOfSatisfying(ApplicationFailure.class, app -> {
             assertThat(app.getType()).isEqualTo("wasm-worker.checkpoint");
-            assertThat(app.getOriginalMessage()).contains("should resume from checkpoint temporal:default/" + wf)
-                    .contains("the checkpoint is lost").contains("refusing to start the task over");
+            assertThat(app.getOriginalMessage())
+                    .contains("should resume from checkpoint temporal:default/" + wf)
+                    .contains("the checkpoint is lost")
+                    .contains("refusing to start the task over");
         });
-        assertThat(observer.attempts(wf)).as("the second attempt never ran its guest").hasSize(1);
+        assertThat(observer.attempts(wf))
+                .as("the second attempt never ran its guest")
+                .hasSize(1);
     }
 
     @Test
@@ -313,32 +364,46 @@ class TemporalAdapterTest {
         TemporalSettings settings = TemporalSettings.of(service.target(), TemporalService.NAMESPACE)
                 .withShutdownGrace(Duration.ofSeconds(20));
         // guests on the activity threads here: the suspend works the same without the hand-off
-        TemporalAdapter first = TemporalAdapter.builder(settings, runner).queue(queue, bindings, 1)
-                .guestThreads(TemporalAdapter.GuestThreadMode.ACTIVITY_THREADS).observer(observer).build().start();
+        TemporalAdapter first = TemporalAdapter.builder(settings, runner)
+                .queue(queue, bindings, 1)
+                .guestThreads(TemporalAdapter.GuestThreadMode.ACTIVITY_THREADS)
+                .observer(observer)
+                .build()
+                .start();
         CountDownLatch checkpointed = new CountDownLatch(2);
         observer.onCheckpoint(wf, m -> checkpointed.countDown());
-        WorkflowClient.start(workflow(wf)::call, ActivityCall.once("slow-steps", queue, input).withRetries(3, 100)
-                .withHeartbeatTimeout(5_000));
+        WorkflowClient.start(
+                workflow(wf)::call,
+                ActivityCall.once("slow-steps", queue, input)
+                        .withRetries(3, 100)
+                        .withHeartbeatTimeout(5_000));
         assertThat(checkpointed.await(30, TimeUnit.SECONDS)).isTrue();
 
         long started = System.nanoTime();
         first.close();
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("stopped at the next checkpoint, not the grace")
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+                .as("stopped at the next checkpoint, not the grace")
                 .isLessThan(Duration.ofSeconds(10));
-        assertThat(observer.attempts(wf)).singleElement().satisfies(a ->
-                assertThat(a.result().outcome().label()).isEqualTo("suspended"));
+        assertThat(observer.attempts(wf))
+                .singleElement()
+                .satisfies(a -> assertThat(a.result().outcome().label()).isEqualTo("suspended"));
 
-        try (TemporalAdapter second = TemporalAdapter.builder(settings, runner).queue(queue, bindings, 1)
-                .observer(observer).build().start()) {
+        try (TemporalAdapter second = TemporalAdapter.builder(settings, runner)
+                .queue(queue, bindings, 1)
+                .observer(observer)
+                .build()
+                .start()) {
             Object result = client.newUntypedWorkflowStub(wf).getResult(60, TimeUnit.SECONDS, Object.class);
-            assertThat(JSON.writeValueAsString(result)).isEqualTo(JSON.readTree(uninterrupted(input)).toString());
+            assertThat(JSON.writeValueAsString(result))
+                    .isEqualTo(JSON.readTree(uninterrupted(input)).toString());
         }
         List<Attempt> attempts = observer.attempts(wf);
         assertThat(attempts).hasSize(2);
         List<CheckpointRef> firstCheckpoints = attempts.get(0).checkpoints();
         long suspendedAt = firstCheckpoints.get(firstCheckpoints.size() - 1).generation(); // = its sequence here
         assertThat(attempts.get(1).result().metrics().resumedFromSequence()).isEqualTo(suspendedAt);
-        assertThat(Guests.steps(attempts.get(1).stderr())).startsWith((int) suspendedAt + 1)
+        assertThat(Guests.steps(attempts.get(1).stderr()))
+                .startsWith((int) suspendedAt + 1)
                 .allMatch(s -> s > suspendedAt);
     }
 
@@ -347,7 +412,8 @@ class TemporalAdapterTest {
         TemporalAdapter bad = TemporalAdapter.builder(TemporalSettings.of(service.target(), "default"), runner)
                 .queue("never-polled", Map.of("x", TaskBinding.of(ArtifactRef.parse("no-such-guest"))), 1)
                 .build();
-        assertThatThrownBy(bad::start).hasMessageContaining("activity type 'x' on task queue 'never-polled'")
+        assertThatThrownBy(bad::start)
+                .hasMessageContaining("activity type 'x' on task queue 'never-polled'")
                 .hasMessageContaining("no artifact is named 'no-such-guest'");
     }
 }

@@ -64,6 +64,7 @@ class TemporalChaosIT {
     private static final long HEARTBEAT_MILLIS = 2_000;
     /** ~100-150 ms a step. */
     private static final Map<String, Object> INPUT = Map.of("steps", 12, "work", 12_000_000);
+
     private static final Duration DEADLINE = Duration.ofSeconds(150);
     private static final Pattern FIELD = Pattern.compile("(\\w+)=(\\S*)");
 
@@ -85,7 +86,8 @@ class TemporalChaosIT {
                     .open(TaskKey.of("uninterrupted"), TaskBinding.of(ArtifactRef.parse("ckpt-step-c")), 1)
                     .run(JSON.writeValueAsBytes(INPUT), Map.of(), null, null);
             assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
-            uninterrupted = JSON.readTree(new String(r.stdout(), StandardCharsets.UTF_8)).toString();
+            uninterrupted = JSON.readTree(new String(r.stdout(), StandardCharsets.UTF_8))
+                    .toString();
         }
         client = service.newClient();
         workflows = WorkerFactory.newInstance(client);
@@ -135,7 +137,9 @@ class TemporalChaosIT {
             int pauses = 0;
             int kills = 0;
             while (!allDone(runs) && (pauses < 4 || kills < 4)) {
-                assertThat(System.nanoTime() - start).as("the chaos ends in time").isLessThan(DEADLINE.toNanos());
+                assertThat(System.nanoTime() - start)
+                        .as("the chaos ends in time")
+                        .isLessThan(DEADLINE.toNanos());
                 Thread.sleep(1_000 + random.nextInt(1_500));
                 int victim = victim(slots, random);
                 if (pauses <= kills) {
@@ -157,7 +161,9 @@ class TemporalChaosIT {
             System.out.println("temporal chaos seed " + seed + ": " + schedule);
             for (Map.Entry<String, WorkflowStub> e : runs.entrySet()) {
                 long left = DEADLINE.toNanos() - (System.nanoTime() - start);
-                assertThat(left).as("every workflow ends in time (schedule %s)", schedule).isPositive();
+                assertThat(left)
+                        .as("every workflow ends in time (schedule %s)", schedule)
+                        .isPositive();
                 Object result = e.getValue().getResult(left, TimeUnit.NANOSECONDS, Object.class);
                 assertThat(JSON.writeValueAsString(result)).as(e.getKey()).isEqualTo(uninterrupted);
             }
@@ -191,7 +197,8 @@ class TemporalChaosIT {
                 List<String> files = filesOf(snapshotsDir, key);
                 if (!files.equals(List.of("finished"))) {
                     leftovers++;
-                    assertThat(completedByKilled).as("%s holds %s, but its worker finished it alive", key, files)
+                    assertThat(completedByKilled)
+                            .as("%s holds %s, but its worker finished it alive", key, files)
                             .contains(key);
                 }
                 assertThat(store.latest(key)).as(key).isEmpty();
@@ -199,11 +206,14 @@ class TemporalChaosIT {
             SnapshotStore.Collected collected = store.collect(Instant.now(), Set.of(), Integer.MAX_VALUE);
             assertThat(collected.damaged()).isEmpty();
             for (String key : keys) {
-                assertThat(filesOf(snapshotsDir, key)).as("after the collection").isEmpty();
+                assertThat(filesOf(snapshotsDir, key))
+                        .as("after the collection")
+                        .isEmpty();
             }
-            System.out.printf("temporal chaos seed %d: %d activities in %d s, %d worker JVMs, attempts by outcome %s,"
-                    + " %d resumed, %d leftovers of killed workers collected%n", seed, TASKS,
-                    (System.nanoTime() - start) / 1_000_000_000, all.size(), outcomes, resumed, leftovers);
+            System.out.printf(
+                    "temporal chaos seed %d: %d activities in %d s, %d worker JVMs, attempts by outcome %s,"
+                            + " %d resumed, %d leftovers of killed workers collected%n",
+                    seed, TASKS, (System.nanoTime() - start) / 1_000_000_000, all.size(), outcomes, resumed, leftovers);
         } finally {
             for (Slot slot : all) {
                 if (slot.process.isAlive()) {
@@ -215,11 +225,19 @@ class TemporalChaosIT {
     }
 
     private static WorkflowStub startWorkflow(String workflowId) {
-        CallActivityWorkflow workflow = client.newWorkflowStub(CallActivityWorkflow.class, WorkflowOptions.newBuilder()
-                .setTaskQueue(WORKFLOWS).setWorkflowId(workflowId)
-                .setWorkflowExecutionTimeout(Duration.ofMinutes(3)).build());
-        WorkflowClient.start(workflow::call, ActivityCall.once("steps", QUEUE, INPUT).withRetries(20, 100)
-                .withHeartbeatTimeout(HEARTBEAT_MILLIS).withStartToClose(60_000));
+        CallActivityWorkflow workflow = client.newWorkflowStub(
+                CallActivityWorkflow.class,
+                WorkflowOptions.newBuilder()
+                        .setTaskQueue(WORKFLOWS)
+                        .setWorkflowId(workflowId)
+                        .setWorkflowExecutionTimeout(Duration.ofMinutes(3))
+                        .build());
+        WorkflowClient.start(
+                workflow::call,
+                ActivityCall.once("steps", QUEUE, INPUT)
+                        .withRetries(20, 100)
+                        .withHeartbeatTimeout(HEARTBEAT_MILLIS)
+                        .withStartToClose(60_000));
         return WorkflowStub.fromTyped(workflow);
     }
 
@@ -299,7 +317,8 @@ class TemporalChaosIT {
     /** Two runs of one activity in one worker overlap only when the older was called off, and only briefly. */
     private static void assertNoOverlappingRuns(List<Map<String, String>> finished) {
         Map<String, List<Map<String, String>>> byKey = new HashMap<>();
-        finished.forEach(f -> byKey.computeIfAbsent(f.get("key"), k -> new ArrayList<>()).add(f));
+        finished.forEach(
+                f -> byKey.computeIfAbsent(f.get("key"), k -> new ArrayList<>()).add(f));
         for (List<Map<String, String>> runs : byKey.values()) {
             runs.sort((a, b) -> Long.compare(Long.parseLong(a.get("start")), Long.parseLong(b.get("start"))));
             for (int i = 1; i < runs.size(); i++) {
@@ -307,21 +326,29 @@ class TemporalChaosIT {
                 Map<String, String> newer = runs.get(i);
                 long overlap = Long.parseLong(older.get("end")) - Long.parseLong(newer.get("start"));
                 if (overlap > 0) {
-                    assertThat(older.get("outcome")).as("ran twice at once: %s and %s", older, newer)
+                    assertThat(older.get("outcome"))
+                            .as("ran twice at once: %s and %s", older, newer)
                             .isIn("cancelled", "checkpoint");
-                    assertThat(overlap).as("the called-off %s stopped at once", older).isLessThan(2_000);
+                    assertThat(overlap)
+                            .as("the called-off %s stopped at once", older)
+                            .isLessThan(2_000);
                 }
             }
         }
     }
 
     private static List<String> filesOf(Path snapshots, String key) throws java.io.IOException {
-        Path dir = snapshots.resolve("tasks").resolve(Digest.of(key.getBytes(StandardCharsets.UTF_8)).hex());
+        Path dir = snapshots
+                .resolve("tasks")
+                .resolve(Digest.of(key.getBytes(StandardCharsets.UTF_8)).hex());
         if (!Files.exists(dir)) {
             return List.of();
         }
         try (Stream<Path> tree = Files.walk(dir)) {
-            return tree.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).sorted().toList();
+            return tree.filter(Files::isRegularFile)
+                    .map(p -> dir.relativize(p).toString())
+                    .sorted()
+                    .toList();
         }
     }
 }

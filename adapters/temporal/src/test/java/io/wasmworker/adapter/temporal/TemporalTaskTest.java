@@ -52,7 +52,8 @@ class TemporalTaskTest {
     @Test
     void keysOfPlainIdsAreUnchanged() {
         // the format before IDs were encoded: checkpoints of tasks running across an upgrade survive it
-        assertThat(TemporalTask.key("default", "order-42", "0193-run", "7", null).value())
+        assertThat(TemporalTask.key("default", "order-42", "0193-run", "7", null)
+                        .value())
                 .isEqualTo("temporal:default/order-42/0193-run/7");
     }
 }

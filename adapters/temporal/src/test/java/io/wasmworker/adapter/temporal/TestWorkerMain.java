@@ -5,12 +5,12 @@ import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
-import io.wasmworker.task.CheckpointRef;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.task.CheckpointRef;
 import io.wasmworker.task.TaskBinding;
 import io.wasmworker.task.TaskRunner;
 import java.nio.file.Path;
@@ -39,10 +39,12 @@ public final class TestWorkerMain {
         LocalArtifactStore artifacts = new LocalArtifactStore(home.resolve("artifacts"));
         LocalSnapshotStore snapshots = new LocalSnapshotStore(home.resolve("snapshots"));
         Sandbox sandbox = new Sandbox();
-        TaskRunner runner = new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 4), snapshots,
-                sandbox);
-        TaskBinding steps = new TaskBinding(ArtifactRef.parse("ckpt-step-c"),
-                GuestLimits.DEFAULTS.withTimeout(Duration.ofMinutes(2)), new CheckpointPolicy(1, Duration.ZERO, true));
+        TaskRunner runner =
+                new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 4), snapshots, sandbox);
+        TaskBinding steps = new TaskBinding(
+                ArtifactRef.parse("ckpt-step-c"),
+                GuestLimits.DEFAULTS.withTimeout(Duration.ofMinutes(2)),
+                new CheckpointPolicy(1, Duration.ZERO, true));
         TemporalAdapter adapter = TemporalAdapter.builder(TemporalSettings.of(target, "default"), runner)
                 .queue(queue, Map.of("steps", steps), maxConcurrent)
                 .observer(new Printer())
@@ -61,11 +63,14 @@ public final class TestWorkerMain {
         @Override
         public void finished(ActivityInfo info, InvocationResult result) {
             long end = System.currentTimeMillis();
-            System.out.println("FINISHED attempt=" + info.getAttempt() + " outcome=" + result.outcome().label()
+            System.out.println("FINISHED attempt=" + info.getAttempt() + " outcome="
+                    + result.outcome().label()
                     + " resumedFrom=" + result.metrics().resumedFromSequence() + " steps="
-                    + Guests.steps(result.stderrTailText()).stream().map(String::valueOf)
+                    + Guests.steps(result.stderrTailText()).stream()
+                            .map(String::valueOf)
                             .collect(Collectors.joining(","))
-                    + " key=" + TemporalTask.key(info) + " start=" + (end - result.metrics().wallNanos() / 1_000_000)
+                    + " key=" + TemporalTask.key(info) + " start="
+                    + (end - result.metrics().wallNanos() / 1_000_000)
                     + " end=" + end);
         }
     }

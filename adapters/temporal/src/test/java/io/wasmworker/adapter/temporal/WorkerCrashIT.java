@@ -47,6 +47,7 @@ class WorkerCrashIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** ~200-300 ms a step. */
     private static final Map<String, Object> INPUT = Map.of("steps", 12, "work", 25_000_000);
+
     private static final Pattern FIELD = Pattern.compile("(\\w+)=(\\S*)");
 
     @TempDir
@@ -67,7 +68,8 @@ class WorkerCrashIT {
                     .open(TaskKey.of("uninterrupted"), TaskBinding.of(ArtifactRef.parse("ckpt-step-c")), 1)
                     .run(JSON.writeValueAsBytes(INPUT), Map.of(), null, null);
             assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
-            uninterrupted = JSON.readTree(new String(r.stdout(), StandardCharsets.UTF_8)).toString();
+            uninterrupted = JSON.readTree(new String(r.stdout(), StandardCharsets.UTF_8))
+                    .toString();
         }
         client = service.newClient();
         workflows = WorkerFactory.newInstance(client);
@@ -87,16 +89,25 @@ class WorkerCrashIT {
     }
 
     private static WorkflowStub startWorkflow(String workflowId, String queue) {
-        CallActivityWorkflow workflow = client.newWorkflowStub(CallActivityWorkflow.class, WorkflowOptions.newBuilder()
-                .setTaskQueue(WORKFLOWS).setWorkflowId(workflowId)
-                .setWorkflowExecutionTimeout(Duration.ofMinutes(2)).build());
-        WorkflowClient.start(workflow::call, ActivityCall.once("steps", queue, INPUT).withRetries(5, 100)
-                .withHeartbeatTimeout(2_000).withStartToClose(60_000));
+        CallActivityWorkflow workflow = client.newWorkflowStub(
+                CallActivityWorkflow.class,
+                WorkflowOptions.newBuilder()
+                        .setTaskQueue(WORKFLOWS)
+                        .setWorkflowId(workflowId)
+                        .setWorkflowExecutionTimeout(Duration.ofMinutes(2))
+                        .build());
+        WorkflowClient.start(
+                workflow::call,
+                ActivityCall.once("steps", queue, INPUT)
+                        .withRetries(5, 100)
+                        .withHeartbeatTimeout(2_000)
+                        .withStartToClose(60_000));
         return WorkflowStub.fromTyped(workflow);
     }
 
     private static WorkerProcess worker(String name, String queue, int maxConcurrent) throws Exception {
-        return WorkerProcess.start(home, name, service.target(), queue, home.toString(), Integer.toString(maxConcurrent));
+        return WorkerProcess.start(
+                home, name, service.target(), queue, home.toString(), Integer.toString(maxConcurrent));
     }
 
     private static Map<String, String> fields(String line) {
@@ -118,18 +129,22 @@ class WorkerCrashIT {
 
     private static List<Integer> steps(String finishedLine) {
         String steps = fields(finishedLine).get("steps");
-        return steps.isEmpty() ? List.of() : Arrays.stream(steps.split(",")).map(Integer::valueOf).toList();
+        return steps.isEmpty()
+                ? List.of()
+                : Arrays.stream(steps.split(",")).map(Integer::valueOf).toList();
     }
 
     /** The second worker's attempt: a retry that resumed at or after {@code atLeast} and did only later steps. */
     private static void assertResumed(WorkerProcess second, long atLeast) {
-        String finished = second.await(l -> l.startsWith("FINISHED") && l.contains("outcome=success"),
-                Duration.ofSeconds(5));
+        String finished =
+                second.await(l -> l.startsWith("FINISHED") && l.contains("outcome=success"), Duration.ofSeconds(5));
         Map<String, String> f = fields(finished);
         assertThat(Integer.parseInt(f.get("attempt"))).isGreaterThanOrEqualTo(2);
         long resumedFrom = Long.parseLong(f.get("resumedFrom"));
         assertThat(resumedFrom).as(finished).isGreaterThanOrEqualTo(atLeast);
-        assertThat(steps(finished)).as("steps the second worker ran").startsWith((int) resumedFrom + 1)
+        assertThat(steps(finished))
+                .as("steps the second worker ran")
+                .startsWith((int) resumedFrom + 1)
                 .allMatch(s -> s > resumedFrom);
     }
 
@@ -140,8 +155,8 @@ class WorkerCrashIT {
         long killedAfter;
         try (WorkerProcess first = worker("kill-first", queue, 2)) {
             WorkflowStub run = startWorkflow(wf, queue);
-            String checkpoint = first.await(l -> l.startsWith("CHECKPOINT attempt=1") && seq(l) >= 3,
-                    Duration.ofSeconds(60));
+            String checkpoint =
+                    first.await(l -> l.startsWith("CHECKPOINT attempt=1") && seq(l) >= 3, Duration.ofSeconds(60));
             killedAfter = seq(checkpoint);
             first.kill();
             assertThat(first.lines()).noneMatch(l -> l.startsWith("FINISHED"));
@@ -153,7 +168,8 @@ class WorkerCrashIT {
             }
         }
         assertThat(new LocalSnapshotStore(home.resolve("snapshots"), false).taskKeys())
-                .as("checkpoints deleted once the result was accepted").noneMatch(k -> k.contains(wf));
+                .as("checkpoints deleted once the result was accepted")
+                .noneMatch(k -> k.contains(wf));
     }
 
     @Test
@@ -162,11 +178,13 @@ class WorkerCrashIT {
         String wf = "stop-" + UUID.randomUUID();
         try (WorkerProcess first = worker("stop-first", queue, 1)) {
             WorkflowStub run = startWorkflow(wf, queue);
-            long frozenAfter = seq(first.await(l -> l.startsWith("CHECKPOINT attempt=1") && seq(l) >= 2,
-                    Duration.ofSeconds(60)));
+            long frozenAfter =
+                    seq(first.await(l -> l.startsWith("CHECKPOINT attempt=1") && seq(l) >= 2, Duration.ofSeconds(60)));
             first.signal("STOP");
             Thread.sleep(200); // whatever it printed before it froze is in the file now
-            long checkpointsBeforeFreeze = first.lines().stream().filter(l -> l.startsWith("CHECKPOINT")).count();
+            long checkpointsBeforeFreeze = first.lines().stream()
+                    .filter(l -> l.startsWith("CHECKPOINT"))
+                    .count();
 
             try (WorkerProcess second = worker("stop-second", queue, 1)) {
                 Object result = run.getResult(90, TimeUnit.SECONDS, Object.class);
@@ -177,12 +195,17 @@ class WorkerCrashIT {
             first.signal("CONT");
             String zombie = first.await(l -> l.startsWith("FINISHED attempt=1"), Duration.ofSeconds(20));
             System.out.println("thawed worker: " + zombie);
-            assertThat(fields(zombie).get("outcome")).as("the zombie was stopped, not run to the end: " + zombie)
+            assertThat(fields(zombie).get("outcome"))
+                    .as("the zombie was stopped, not run to the end: " + zombie)
                     .isIn("cancelled", "checkpoint");
-            assertThat(first.lines().stream().filter(l -> l.startsWith("CHECKPOINT")).count())
-                    .as("the zombie published no checkpoint after it woke up").isEqualTo(checkpointsBeforeFreeze);
+            assertThat(first.lines().stream()
+                            .filter(l -> l.startsWith("CHECKPOINT"))
+                            .count())
+                    .as("the zombie published no checkpoint after it woke up")
+                    .isEqualTo(checkpointsBeforeFreeze);
         }
         assertThat(new LocalSnapshotStore(home.resolve("snapshots"), false).taskKeys())
-                .as("nothing of the task is left: the zombie re-created no checkpoint").noneMatch(k -> k.contains(wf));
+                .as("nothing of the task is left: the zombie re-created no checkpoint")
+                .noneMatch(k -> k.contains(wf));
     }
 }

@@ -24,11 +24,19 @@ final class WorkerProcess implements AutoCloseable {
     static WorkerProcess start(Path dir, String name, String... args) throws IOException {
         // failsafe hands the test classpath to the forked JVM in a manifest-only jar; that jar works for -cp too
         String classpath = System.getProperty("java.class.path");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx256m", "-XX:+UseSerialGC", "-cp", classpath, TestWorkerMain.class.getName()));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-cp",
+                classpath,
+                TestWorkerMain.class.getName()));
         command.addAll(List.of(args));
         Path out = dir.resolve(name + ".out");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(out.toFile())
+                .start();
         WorkerProcess worker = new WorkerProcess(process, out);
         worker.await(l -> l.equals("READY"), Duration.ofSeconds(60));
         return worker;
@@ -51,10 +59,12 @@ final class WorkerProcess implements AutoCloseable {
                     return line;
                 }
             }
-            assertThat(System.nanoTime()).as("timed out waiting in the worker's output:\n%s", String.join("\n", lines()))
+            assertThat(System.nanoTime())
+                    .as("timed out waiting in the worker's output:\n%s", String.join("\n", lines()))
                     .isLessThan(deadline);
             assertThat(process.isAlive() || lines().stream().anyMatch(match))
-                    .as("the worker died:\n%s", String.join("\n", lines())).isTrue();
+                    .as("the worker died:\n%s", String.join("\n", lines()))
+                    .isTrue();
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
@@ -77,7 +87,9 @@ final class WorkerProcess implements AutoCloseable {
 
     /** Sends a signal by name (STOP freezes the whole JVM, CONT thaws it). */
     void signal(String name) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+                .inheritIO()
+                .start();
         assertThat(kill.waitFor()).isZero();
     }
 

@@ -19,17 +19,20 @@ final class ConfigChecks {
     static final long MAX_MEMORY = GuestLimits.MAX_MEMORY_BYTES;
     /** Input and output are whole JSON documents in heap arrays. */
     static final long MAX_DOCUMENT = 1L << 30;
+
     static final Duration MAX_TIMEOUT = Duration.ofDays(7);
     static final Duration MAX_CHECKPOINT_EVERY = Duration.ofDays(7);
     static final Duration MAX_SHUTDOWN_GRACE = Duration.ofHours(24);
     /** Camunda refuses a long poll over 30 minutes (its asyncResponseTimeout ceiling). */
     static final Duration MAX_LONG_POLL = Duration.ofMinutes(30);
+
     static final Duration MAX_LOCK = Duration.ofHours(24);
     static final Duration MAX_BACKOFF = Duration.ofDays(30);
     static final double MAX_MULTIPLIER = 1000;
     static final Duration MAX_CONNECT_TIMEOUT = Duration.ofMinutes(10);
     /** Each running guest is a platform thread and, at worst, its whole memory limit of heap. */
     static final int MAX_CONCURRENT = 1024;
+
     static final int MAX_RETRIES = 1000;
     static final Duration MIN_GC_AGE = Duration.ofMinutes(1);
     static final Duration MAX_GC_AGE = Duration.ofDays(3650);
@@ -65,11 +68,15 @@ final class ConfigChecks {
         }
         if (config.temporal() != null) {
             WorkerConfig.Temporal temporal = config.temporal();
-            c.duration("temporal.connectTimeout", temporal.connectTimeout(), Duration.ofSeconds(1), MAX_CONNECT_TIMEOUT);
+            c.duration(
+                    "temporal.connectTimeout", temporal.connectTimeout(), Duration.ofSeconds(1), MAX_CONNECT_TIMEOUT);
             for (int i = 0; i < temporal.taskQueues().size(); i++) {
                 // 0: sized from the heap and the memory limits
-                c.integer("temporal.taskQueues[" + i + "].maxConcurrent", temporal.taskQueues().get(i).maxConcurrent(),
-                        0, MAX_CONCURRENT);
+                c.integer(
+                        "temporal.taskQueues[" + i + "].maxConcurrent",
+                        temporal.taskQueues().get(i).maxConcurrent(),
+                        0,
+                        MAX_CONCURRENT);
             }
         }
         c.everyArtifactSettingIsUsed(config);
@@ -103,7 +110,8 @@ final class ConfigChecks {
         if (backoff != null) {
             duration(path + ".backoff.initial", backoff.initial(), Duration.ZERO, MAX_BACKOFF);
             duration(path + ".backoff.max", backoff.max(), Duration.ZERO, MAX_BACKOFF);
-            if (backoff.multiplier() != null && !(backoff.multiplier() >= 1 && backoff.multiplier() <= MAX_MULTIPLIER)) {
+            if (backoff.multiplier() != null
+                    && !(backoff.multiplier() >= 1 && backoff.multiplier() <= MAX_MULTIPLIER)) {
                 throw new ConfigException(at.where(path + ".backoff.multiplier") + backoff.multiplier()
                         + " is out of range: allowed 1 to " + (int) MAX_MULTIPLIER);
             }

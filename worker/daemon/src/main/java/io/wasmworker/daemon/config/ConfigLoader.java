@@ -132,8 +132,10 @@ public final class ConfigLoader {
 
     private static ObjectMapper mapper() {
         SimpleModule values = new SimpleModule("wasm-worker-config");
-        values.addDeserializer(Duration.class, scalar("a duration (500ms, 30s, 5m, 1h or ISO-8601 PT30S)", Units::parseDuration));
-        values.addDeserializer(ByteSize.class, scalar("a size (64MiB, 512KiB, 1GiB or bytes)", t -> new ByteSize(Units.parseSize(t))));
+        values.addDeserializer(
+                Duration.class, scalar("a duration (500ms, 30s, 5m, 1h or ISO-8601 PT30S)", Units::parseDuration));
+        values.addDeserializer(
+                ByteSize.class, scalar("a size (64MiB, 512KiB, 1GiB or bytes)", t -> new ByteSize(Units.parseSize(t))));
         values.addDeserializer(Located.class, new JsonDeserializer<>() {
             @Override
             public Located deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
@@ -156,7 +158,9 @@ public final class ConfigLoader {
             @Override
             public T deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
                 if (!p.currentToken().isScalarValue()) {
-                    throw JsonMappingException.from(p, "expected " + expected + ", got " + p.currentToken().asString());
+                    throw JsonMappingException.from(
+                            p,
+                            "expected " + expected + ", got " + p.currentToken().asString());
                 }
                 try {
                     return parse.apply(p.getText());

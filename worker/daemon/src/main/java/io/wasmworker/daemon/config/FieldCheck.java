@@ -83,7 +83,9 @@ final class FieldCheck {
             var at = p.currentTokenLocation();
             RecordComponent field = fields.get(name);
             if (field == null) {
-                List<String> known = Arrays.stream(type.getRecordComponents()).map(RecordComponent::getName).sorted()
+                List<String> known = Arrays.stream(type.getRecordComponents())
+                        .map(RecordComponent::getName)
+                        .sorted()
                         .toList();
                 throw new ConfigException(source + ":" + at.getLineNr() + ":" + at.getColumnNr() + ": "
                         + (path.isEmpty() ? "" : path + ": ") + "unknown field '" + name + "'"

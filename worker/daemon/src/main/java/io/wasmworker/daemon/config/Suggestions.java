@@ -28,7 +28,9 @@ public final class Suggestions {
 
     /** {@code " (did you mean 'x'?)"}, or empty. */
     public static String didYouMean(String word, Collection<String> candidates) {
-        return closest(word, candidates).map(c -> " (did you mean '" + c + "'?)").orElse("");
+        return closest(word, candidates)
+                .map(c -> " (did you mean '" + c + "'?)")
+                .orElse("");
     }
 
     /** Optimal string alignment distance: Levenshtein plus the swap of two neighbours as one edit. */

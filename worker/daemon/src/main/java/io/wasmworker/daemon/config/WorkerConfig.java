@@ -22,7 +22,8 @@ public record WorkerConfig(
     public WorkerConfig {
         artifacts = artifacts == null ? Map.of() : Map.copyOf(artifacts);
         if (camunda == null && temporal == null) {
-            throw new IllegalArgumentException("nothing to serve: configure 'camunda' topics, 'temporal' task queues, or both");
+            throw new IllegalArgumentException(
+                    "nothing to serve: configure 'camunda' topics, 'temporal' task queues, or both");
         }
     }
 
@@ -44,11 +45,13 @@ public record WorkerConfig(
     public record Checkpoint(Integer everySteps, Duration every, Boolean onRequest, String onInputChange) {
         /** The engine's value of {@code onInputChange}; null when absent or not a known value. */
         public CheckpointPolicy.InputChange inputChange() {
-            return onInputChange == null ? null : switch (onInputChange) {
-                case "restart" -> CheckpointPolicy.InputChange.RESTART;
-                case "fail" -> CheckpointPolicy.InputChange.FAIL;
-                default -> null;
-            };
+            return onInputChange == null
+                    ? null
+                    : switch (onInputChange) {
+                        case "restart" -> CheckpointPolicy.InputChange.RESTART;
+                        case "fail" -> CheckpointPolicy.InputChange.FAIL;
+                        default -> null;
+                    };
         }
     }
 
@@ -69,9 +72,18 @@ public record WorkerConfig(
         }
     }
 
-    public record Topic(String topic, Located artifact, List<String> variables, Boolean localOutput,
-            Duration lockDuration, Integer maxConcurrent, Integer maxRetries, Backoff backoff,
-            String processDefinitionKey, List<String> tenantIds, String businessKey) {
+    public record Topic(
+            String topic,
+            Located artifact,
+            List<String> variables,
+            Boolean localOutput,
+            Duration lockDuration,
+            Integer maxConcurrent,
+            Integer maxRetries,
+            Backoff backoff,
+            String processDefinitionKey,
+            List<String> tenantIds,
+            String businessKey) {
         public Topic {
             require(topic, "topic");
             require(artifact, "artifact");
@@ -82,7 +94,12 @@ public record WorkerConfig(
 
     public record Backoff(Duration initial, Double multiplier, Duration max) {}
 
-    public record Temporal(String target, String namespace, String identity, Tls tls, Duration connectTimeout,
+    public record Temporal(
+            String target,
+            String namespace,
+            String identity,
+            Tls tls,
+            Duration connectTimeout,
             List<TaskQueue> taskQueues) {
         public Temporal {
             require(target, "target");

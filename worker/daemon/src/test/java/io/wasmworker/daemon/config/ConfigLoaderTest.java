@@ -28,8 +28,11 @@ class ConfigLoaderTest {
     }
 
     private void fails(String yaml, String... parts) {
-        assertThatThrownBy(() -> load(yaml)).isInstanceOf(ConfigException.class)
-                .message().contains(dir.resolve("worker.yaml").toString()).contains(parts);
+        assertThatThrownBy(() -> load(yaml))
+                .isInstanceOf(ConfigException.class)
+                .message()
+                .contains(dir.resolve("worker.yaml").toString())
+                .contains(parts);
     }
 
     @Test
@@ -41,7 +44,8 @@ class ConfigLoaderTest {
         assertThat(topic.lockDuration()).isEqualTo(Duration.ofSeconds(60));
         assertThat(config.camunda().url()).isEqualTo("http://localhost:8080/engine-rest");
         assertThat(config.temporal().taskQueues().get(0).activities()).containsOnlyKeys("price-order", "long-work");
-        assertThat(config.artifacts().get("order-pricing").limits().maxMemory().bytes()).isEqualTo(32L << 20);
+        assertThat(config.artifacts().get("order-pricing").limits().maxMemory().bytes())
+                .isEqualTo(32L << 20);
     }
 
     @Test
@@ -110,7 +114,9 @@ class ConfigLoaderTest {
         assertThat(config.http().port()).isEqualTo(9999);
         assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(5));
         assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of("FSYNC", "no way", "PORT", "1", "GRACE", "5s"))
-                .load(file)).isInstanceOf(ConfigException.class).hasMessageContaining(":1:")
+                        .load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(":1:")
                 .hasMessageContaining("stores.fsync");
     }
 
@@ -155,7 +161,10 @@ class ConfigLoaderTest {
                 camunda:
                   url: http://camunda/engine-rest
                   topics: [ { topic: t, artifact: a, zzz: 1 } ]
-                """)).message().contains("unknown field 'zzz'").doesNotContain("did you mean");
+                """))
+                .message()
+                .contains("unknown field 'zzz'")
+                .doesNotContain("did you mean");
     }
 
     @Test
@@ -202,11 +211,15 @@ class ConfigLoaderTest {
                   a:
                     limits: { timeout: 3000000h }
                 """ + CAMUNDA, ":3:", "artifacts.a.limits.timeout", "3000000h is out of range: allowed 1ms to 168h");
-        fails("""
+        fails(
+                """
                 artifacts:
                   a:
                     limits: { maxMemory: 4GiB, timeout: 1s }
-                """ + CAMUNDA, ":3:", "artifacts.a.limits.maxMemory", "4GiB is out of range: allowed 64KiB to 2097088KiB (2047.9MiB)");
+                """ + CAMUNDA,
+                ":3:",
+                "artifacts.a.limits.maxMemory",
+                "4GiB is out of range: allowed 64KiB to 2097088KiB (2047.9MiB)");
         fails("""
                 artifacts:
                   a:
@@ -273,7 +286,8 @@ class ConfigLoaderTest {
 
     @Test
     void settingsForAnArtifactNothingRunsAreAnError() {
-        fails("""
+        fails(
+                """
                 artifacts:
                   order-pricing:
                     limits: { timeout: 5s }
@@ -282,7 +296,10 @@ class ConfigLoaderTest {
                 camunda:
                   url: http://camunda/engine-rest
                   topics: [ { topic: t, artifact: order-pricing } ]
-                """, ":4:", "artifacts.order-pricng", "no topic or activity runs 'order-pricng'",
+                """,
+                ":4:",
+                "artifacts.order-pricng",
+                "no topic or activity runs 'order-pricng'",
                 "did you mean 'order-pricing'?");
     }
 
@@ -333,7 +350,8 @@ class ConfigLoaderTest {
     @Test
     void brokenYamlAndMissingFilesAreClear() {
         fails("camunda:\n  url: 'unterminated\n", ":2:", "not valid YAML", "quoted scalar");
-        assertThatThrownBy(() -> LOADER.load(dir.resolve("nope.yaml"))).isInstanceOf(ConfigException.class)
+        assertThatThrownBy(() -> LOADER.load(dir.resolve("nope.yaml")))
+                .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("nope.yaml does not exist");
     }
 }
