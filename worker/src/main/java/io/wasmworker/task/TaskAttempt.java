@@ -161,6 +161,10 @@ public final class TaskAttempt {
      * a leftover is only disk space and is logged.
      */
     public void finished() {
-        runner.finished(key.value());
+        // A plain module's attempts never checkpoint, so no late attempt of the task can publish and no
+        // tombstone is needed. (Only a name rebound between attempts from a checkpointing module to a
+        // plain one, with an attempt of the old one still running, escapes this; that attempt then
+        // leaves a checkpoint the collector removes.)
+        runner.finished(key.value(), hasCheckpoints());
     }
 }

@@ -229,14 +229,19 @@ public final class TaskRunner {
     }
 
     /**
-     * The orchestrator accepted the task's result: its checkpoints are no longer needed, and the
-     * store keeps a tombstone so that a late attempt of the task cannot checkpoint it again (see
-     * {@link SnapshotStore#finished}). Best effort; a leftover is only disk space, is logged, and is
-     * collected by {@code snapshots gc} or the daemon's collector.
+     * The orchestrator accepted the task's result: its checkpoints are no longer needed. A task whose
+     * guest could checkpoint leaves a tombstone, so that a late attempt cannot checkpoint it again (see
+     * {@link SnapshotStore#finished}); any other task leaves nothing (its attempt count is removed), so
+     * that tasks which never checkpoint do not fill the store with tombstones. Best effort; a leftover
+     * is only disk space, is logged, and is collected by {@code snapshots gc} or the daemon's collector.
      */
-    void finished(String taskKey) {
+    void finished(String taskKey, boolean couldCheckpoint) {
         try {
-            snapshots.finished(taskKey);
+            if (couldCheckpoint) {
+                snapshots.finished(taskKey);
+            } else {
+                snapshots.delete(taskKey);
+            }
         } catch (RuntimeException e) {
             LOG.warn(
                     "task {} finished but its checkpoints could not be removed from {}: {}",

@@ -134,6 +134,27 @@ class TaskAttemptTest {
     }
 
     @Test
+    void aFinishedPlainTaskLeavesNothingInTheStoreAndACheckpointingOneATombstone() throws Exception {
+        artifacts.bindName("plain", artifacts.put(Guests.bytes("greet")));
+        TaskAttempt plain = runner.openCounted(TaskKey.of("plain-task"), TaskBinding.of(ArtifactRef.parse("plain")));
+        plain.run("{\"name\":\"Ada\"}".getBytes(StandardCharsets.UTF_8), Map.of(), null, null);
+        assertThat(plain.hasCheckpoints()).isFalse();
+        plain.finished();
+        try (var left = java.nio.file.Files.list(dir.resolve("snapshots").resolve("tasks"))) {
+            assertThat(left)
+                    .as("a task that could never checkpoint leaves no tombstone")
+                    .isEmpty();
+        }
+
+        TaskAttempt checkpointing = runner.openCounted(TaskKey.of("ckpt-task"), binding);
+        checkpointing.run(INPUT, Map.of(), null, null);
+        checkpointing.finished();
+        assertThatThrownBy(() -> snapshots.beginAttempt("ckpt-task"))
+                .as("a late attempt of a finished checkpointing task is fenced")
+                .isInstanceOf(io.wasmworker.checkpoint.store.StaleGenerationException.class);
+    }
+
+    @Test
     void anAttemptRunsOnce() {
         TaskAttempt attempt = runner.open(TaskKey.of("once"), TaskBinding.of(ArtifactRef.parse("logic")), 1);
         attempt.run(INPUT, Map.of(), null, null);

@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
 final class SnapshotCollector implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotCollector.class);
     static final Duration DEFAULT_OLDER_THAN = Duration.ofDays(7);
-    static final Duration DEFAULT_EVERY = Duration.ofHours(1);
-    static final int DEFAULT_MAX_PER_SWEEP = 1000;
+    static final Duration DEFAULT_EVERY = Duration.ofMinutes(10);
+    // up to 1.44M tasks a day: more than the checkpointing tasks a worker finishes (others leave nothing)
+    static final int DEFAULT_MAX_PER_SWEEP = 10_000;
     /** The age is at least this many times the longest lock, guest timeout or retry backoff configured. */
     static final int FLOOR_FACTOR = 10;
 

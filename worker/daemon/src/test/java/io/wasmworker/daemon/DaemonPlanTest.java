@@ -205,7 +205,8 @@ class DaemonPlanTest {
                   url: http://camunda/engine-rest
                   topics: [ { topic: t, artifact: order-pricing } ]
                 """).snapshotGc();
-        assertThat(byDefault).isEqualTo(new SnapshotCollector.Schedule(Duration.ofDays(7), Duration.ofHours(1), 1000));
+        assertThat(byDefault)
+                .isEqualTo(new SnapshotCollector.Schedule(Duration.ofDays(7), Duration.ofMinutes(10), 10_000));
 
         // a 20-hour lock: nothing younger than 200 hours may go
         SnapshotCollector.Schedule longLocks = plan("""

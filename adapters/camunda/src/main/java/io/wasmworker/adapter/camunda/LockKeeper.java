@@ -66,6 +66,9 @@ final class LockKeeper implements AutoCloseable {
         private final ExternalTaskService service;
         private final Duration lock;
         private final LostLock onLost;
+        /** When this worker took the task (its lock then had the whole lock duration to run). */
+        private final long takenNanos = System.nanoTime();
+
         private volatile ScheduledFuture<?> future;
         /** Guarded by {@code this}: extensions and {@link #release} run one at a time. */
         private boolean released;
@@ -84,6 +87,19 @@ final class LockKeeper implements AutoCloseable {
          */
         synchronized boolean extendNow() {
             return !released && extend();
+        }
+
+        /**
+         * Before a run starts: whether the task is still ours. One taken less than half its lock ago
+         * is (the engine locked it for this worker, and no extension is due yet), so only a task that
+         * waited longer, its worker stalled (a paused JVM, say), costs a call: its lock is extended
+         * now ({@link #extendNow}). The monotonic clock keeps running while a JVM is stopped.
+         */
+        synchronized boolean stillOursBeforeRun() {
+            if (released) {
+                return false;
+            }
+            return System.nanoTime() - takenNanos < lock.toNanos() / 2 || extend();
         }
 
         /**

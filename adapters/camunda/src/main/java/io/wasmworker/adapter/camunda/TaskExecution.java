@@ -108,7 +108,7 @@ final class TaskExecution {
                         task.getId());
                 return;
             }
-            if (lease != null && !lease.extendNow()) {
+            if (lease != null && !lease.stillOursBeforeRun()) {
                 // the lock expired while this worker stalled (its JVM paused, say): another worker may run it
                 LOG.warn(
                         "external task {}: its lock expired before the run started; not run, left to its new owner",

@@ -55,14 +55,24 @@ class TaskExecutionTest {
     }
 
     private static TaskExecution execution(Worker worker, ExternalTask task, ExternalTaskService service) {
+        return execution(worker, task, service, Duration.ofSeconds(60));
+    }
+
+    private static TaskExecution execution(
+            Worker worker, ExternalTask task, ExternalTaskService service, Duration lock) {
         TaskBinding binding = new TaskBinding(
                 worker.guest("greet"), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
         return new TaskExecution(
-                task, service, TopicSettings.of("greet", binding), worker.runner, "w1", ReportRetry.DEFAULT);
+                task,
+                service,
+                TopicSettings.of("greet", binding).withLockDuration(lock),
+                worker.runner,
+                "w1",
+                ReportRetry.DEFAULT);
     }
 
     @Test
-    void aTaskWhoseLockExpiredBeforeItsRunStartsIsNotRun() {
+    void aTaskWhoseLockExpiredBeforeItsRunStartsIsNotRun() throws InterruptedException {
         try (Worker worker = new Worker(home);
                 LockKeeper keeper = new LockKeeper()) {
             ExternalTaskService service = service(call -> {
@@ -71,8 +81,9 @@ class TaskExecutionTest {
                             "lock expired", new RestException("lock expired", "BadUserRequestException", 0));
                 }
             });
-            TaskExecution execution = execution(worker, task("expired"), service);
+            TaskExecution execution = execution(worker, task("expired"), service, Duration.ofSeconds(1));
             execution.keepLock(keeper);
+            Thread.sleep(600); // waited more than half its lock (its worker stalled): it is asked about
             execution.run();
 
             assertThat(calls)
@@ -81,6 +92,20 @@ class TaskExecutionTest {
             assertThat(worker.snapshots.beginAttempt("camunda:expired"))
                     .as("no attempt was counted")
                     .isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aTaskTakenMomentsAgoRunsWithoutAskingTheEngineFirst() {
+        try (Worker worker = new Worker(home);
+                LockKeeper keeper = new LockKeeper()) {
+            TaskExecution execution = execution(worker, task("fresh"), service(call -> {}));
+            execution.keepLock(keeper);
+            execution.run();
+
+            assertThat(calls)
+                    .as("its lock is young: no extension before the run")
+                    .containsExactly("complete");
         }
     }
 
@@ -96,9 +121,7 @@ class TaskExecutionTest {
             execution.keepLock(keeper);
             execution.run();
 
-            assertThat(calls)
-                    .as("the guest ran (after one lock check) but nothing was reported")
-                    .containsExactly("extendLock");
+            assertThat(calls).as("the guest ran but nothing was reported").isEmpty();
         }
     }
 
@@ -135,7 +158,7 @@ class TaskExecutionTest {
             }));
             execution.keepLock(keeper);
             execution.run();
-            assertThat(calls).containsExactly("extendLock", "complete", "complete", "complete");
+            assertThat(calls).containsExactly("complete", "complete", "complete");
 
             calls.clear();
             TaskExecution refused = execution(worker, task("gone"), service(call -> {
@@ -146,7 +169,7 @@ class TaskExecutionTest {
             }));
             refused.keepLock(keeper);
             refused.run();
-            assertThat(calls).as("a 404 is not sent again").containsExactly("extendLock", "complete");
+            assertThat(calls).as("a 404 is not sent again").containsExactly("complete");
         }
     }
 
@@ -164,7 +187,7 @@ class TaskExecutionTest {
 
             // whether the engine took the completion is unknown: no second report that could contradict
             // it; if it was lost, the lock expires and the task resumes from its checkpoint
-            assertThat(calls).containsExactly("extendLock", "complete");
+            assertThat(calls).containsExactly("complete");
         }
     }
 }
