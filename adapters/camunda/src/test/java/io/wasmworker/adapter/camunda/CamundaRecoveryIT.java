@@ -124,7 +124,8 @@ class CamundaRecoveryIT {
                             .withMaxConcurrent(3));
             List<String> pids = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
-                pids.add(engine.startProcess("ckpt-process", "race-" + i, Map.of("steps", 6, "work", 20_000_000)));
+                // a few seconds a task even on an idle machine: several extensions fall inside each run
+                pids.add(engine.startProcess("ckpt-process", "race-" + i, Map.of("steps", 8, "work", 80_000_000)));
             }
             for (String pid : pids) {
                 engine.awaitEnded(pid, Duration.ofMinutes(2));
