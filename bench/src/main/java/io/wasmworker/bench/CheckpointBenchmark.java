@@ -11,7 +11,7 @@ import io.wasmworker.checkpoint.GuestSnapshot;
 import io.wasmworker.checkpoint.HostState;
 import io.wasmworker.checkpoint.StateCapture;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
-import io.wasmworker.sandbox.host.LimitedMemory;
+import io.wasmworker.host.LimitedMemory;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -7,7 +7,7 @@ import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
 import io.wasmworker.checkpoint.store.StaleGenerationException;
-import io.wasmworker.sandbox.host.LimitedMemory;
+import io.wasmworker.host.LimitedMemory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

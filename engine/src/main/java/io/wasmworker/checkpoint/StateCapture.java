@@ -6,7 +6,7 @@ import com.dylibso.chicory.runtime.TableInstance;
 import com.dylibso.chicory.wasm.types.MutabilityType;
 import com.dylibso.chicory.wasm.types.ValType;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
-import io.wasmworker.sandbox.host.LimitedMemory;
+import io.wasmworker.host.LimitedMemory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -17,7 +17,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.wasmworker.abi.AbiV1;
 import io.wasmworker.artifact.Digest;
-import io.wasmworker.sandbox.host.WasiHost;
+import io.wasmworker.host.WasiHost;
 import java.io.ByteArrayInputStream;
 import java.time.Duration;
 import java.util.ArrayList;

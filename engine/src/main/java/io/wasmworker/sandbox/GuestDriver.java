@@ -9,12 +9,12 @@ import io.wasmworker.abi.AbiV1;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.Checkpointer;
 import io.wasmworker.checkpoint.HostState;
+import io.wasmworker.host.GuestClock;
+import io.wasmworker.host.GuestIo;
+import io.wasmworker.host.GuestRandom;
+import io.wasmworker.host.HostCallCounter;
+import io.wasmworker.host.LimitedMemory;
 import io.wasmworker.module.GuestStyle;
-import io.wasmworker.sandbox.host.GuestClock;
-import io.wasmworker.sandbox.host.GuestIo;
-import io.wasmworker.sandbox.host.GuestRandom;
-import io.wasmworker.sandbox.host.HostCallCounter;
-import io.wasmworker.sandbox.host.LimitedMemory;
 
 /**
  * Drives one guest instance to its end in the guest's style, and answers its

@@ -1,8 +1,8 @@
 package io.wasmworker.sandbox;
 
 import io.wasmworker.checkpoint.CheckpointContext;
-import io.wasmworker.sandbox.host.GuestClock;
-import io.wasmworker.sandbox.host.GuestRandom;
+import io.wasmworker.host.GuestClock;
+import io.wasmworker.host.GuestRandom;
 import java.util.Map;
 import java.util.function.Supplier;
 

@@ -7,7 +7,7 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
-import io.wasmworker.sandbox.host.LimitedMemory;
+import io.wasmworker.host.LimitedMemory;
 import io.wasmworker.testing.Guests;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -2,9 +2,9 @@ package io.wasmworker.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wasmworker.host.GuestClock;
+import io.wasmworker.host.GuestRandom;
 import io.wasmworker.module.GuestModule;
-import io.wasmworker.sandbox.host.GuestClock;
-import io.wasmworker.sandbox.host.GuestRandom;
 import io.wasmworker.testing.Guests;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

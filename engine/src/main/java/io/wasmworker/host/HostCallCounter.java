@@ -1,4 +1,4 @@
-package io.wasmworker.sandbox.host;
+package io.wasmworker.host;
 
 /** How many times one guest run called into the host. Used from the guest's thread only. */
 public final class HostCallCounter {

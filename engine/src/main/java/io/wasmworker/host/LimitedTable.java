@@ -1,10 +1,10 @@
-package io.wasmworker.sandbox.host;
+package io.wasmworker.host;
 
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.TableInstance;
 import com.dylibso.chicory.wasm.types.Table;
 import com.dylibso.chicory.wasm.types.TableLimits;
-import io.wasmworker.sandbox.host.LimitedMemory.MemoryLimitException;
+import io.wasmworker.host.LimitedMemory.MemoryLimitException;
 import java.util.function.Supplier;
 
 /**

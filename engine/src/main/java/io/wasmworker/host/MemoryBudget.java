@@ -1,4 +1,4 @@
-package io.wasmworker.sandbox.host;
+package io.wasmworker.host;
 
 /**
  * What one run has made the host allocate on its behalf, against the artifact's memory limit: linear

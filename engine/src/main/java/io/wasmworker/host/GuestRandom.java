@@ -1,4 +1,4 @@
-package io.wasmworker.sandbox.host;
+package io.wasmworker.host;
 
 import java.security.SecureRandom;
 

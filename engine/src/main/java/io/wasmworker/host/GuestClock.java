@@ -1,4 +1,4 @@
-package io.wasmworker.sandbox.host;
+package io.wasmworker.host;
 
 /** The time a guest sees through WASI {@code clock_time_get}. */
 public interface GuestClock {
