@@ -26,7 +26,7 @@ import java.util.stream.Stream;
         packages = "io.wasmworker",
         importOptions = {ImportOption.DoNotIncludeTests.class, ArchitectureTest.DoNotIncludeTestJars.class})
 class ArchitectureTest {
-    /** The engine: modules, sandbox, host functions, checkpoints, task attempts. */
+    /** The engine: modules, sandbox, host functions, checkpoints, stores (local and S3), task attempts. */
     static final String[] ENGINE = {
         "io.wasmworker.abi..",
         "io.wasmworker.artifact..",
@@ -34,6 +34,7 @@ class ArchitectureTest {
         "io.wasmworker.host..",
         "io.wasmworker.sandbox..",
         "io.wasmworker.checkpoint..",
+        "io.wasmworker.s3..",
         "io.wasmworker.task.."
     };
 
