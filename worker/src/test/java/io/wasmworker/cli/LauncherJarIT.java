@@ -61,6 +61,46 @@ class LauncherJarIT {
     }
 
     @Test
+    void theLauncherRunsTheNewestJdk21PlusUnlessJavaHomeSaysOtherwise() throws Exception {
+        // fake JDKs: a release file and a bin/java that says who it is
+        Path jdks = home.resolve("jdks");
+        for (String version : List.of("17.0.9", "21.0.4", "23.0.1")) {
+            Path bin = Files.createDirectories(jdks.resolve("jdk-" + version).resolve("bin"));
+            Files.writeString(bin.getParent().resolve("release"), "JAVA_VERSION=\"" + version + "\"\n");
+            Path java = Files.writeString(bin.resolve("java"), "#!/bin/sh\necho \"java " + version + "\"\n");
+            java.toFile().setExecutable(true);
+        }
+        Proc newest = launcher(jdks.resolve("*").toString(), null);
+        assertThat(newest.out()).as(newest.err()).isEqualTo("java 23.0.1\n");
+        assertThat(newest.err()).contains("Java 23.0.1 from " + jdks.resolve("jdk-23.0.1"));
+
+        Proc chosen = launcher(jdks.resolve("*").toString(), jdks.resolve("jdk-17.0.9"));
+        assertThat(chosen.out()).isEqualTo("java 17.0.9\n");
+        assertThat(chosen.err()).contains("(JAVA_HOME)");
+
+        Proc onlyOld = launcher(jdks.resolve("jdk-17.0.9").toString(), null);
+        assertThat(onlyOld.out()).as("no JDK 21+: the java on PATH").doesNotContain("17.0.9");
+        assertThat(onlyOld.exit()).as(onlyOld.err()).isZero();
+    }
+
+    /** Runs ./wasm-worker --version with JDKs searched in {@code jdkDirs} and JAVA_HOME as given. */
+    private Proc launcher(String jdkDirs, Path javaHome) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(
+                        "bash", Path.of("..", "wasm-worker").toString(), "--version")
+                .redirectOutput(home.resolve("out.txt").toFile())
+                .redirectError(home.resolve("err.txt").toFile());
+        pb.environment().remove("JAVA_HOME");
+        if (javaHome != null) {
+            pb.environment().put("JAVA_HOME", javaHome.toString());
+        }
+        pb.environment().put("WASM_WORKER_JDK_DIRS", jdkDirs);
+        Process p = pb.start();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return new Proc(
+                p.exitValue(), Files.readString(home.resolve("out.txt")), Files.readString(home.resolve("err.txt")));
+    }
+
+    @Test
     void theJarHoldsNoTestBed() throws Exception {
         // `dev` runs the test bed from its own jar; none of it, nor what only it needs, is deployed
         // (org/camunda/bpm/engine/variable is the external task client's typed values, not the engine;
