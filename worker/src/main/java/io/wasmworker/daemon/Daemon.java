@@ -21,6 +21,7 @@ public final class Daemon implements AutoCloseable {
 
     private final DaemonPlan plan;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmMeters jvmMeters = JvmMeters.bindTo(registry);
     private final Sandbox sandbox = new Sandbox();
     private final LocalSnapshotStore snapshots;
     private final TaskRunner runner;
@@ -118,6 +119,7 @@ public final class Daemon implements AutoCloseable {
             http.close();
             http = null;
         }
+        jvmMeters.close();
         LOG.info("stopped");
     }
 }

@@ -35,6 +35,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -61,8 +63,7 @@ class DaemonIT {
     static void orchestrators() {
         CompletableFuture<TemporalService> t = CompletableFuture.supplyAsync(TemporalService::start);
         camunda = CamundaEngine.start();
-        camunda.deploy(
-                Path.of("../../config/examples/order-process.bpmn"), Path.of("../../config/examples/long-work.bpmn"));
+        camunda.deploy(Path.of("../config/examples/order-process.bpmn"), Path.of("../config/examples/long-work.bpmn"));
         temporal = t.join();
         // the workflow side, as a user's application would host it
         workflows = WorkerFactory.newInstance(temporal.newClient());
@@ -259,9 +260,18 @@ class DaemonIT {
                     .isEqualTo(expected.path("result").asText());
             String secondRun = Files.readString(secondLog);
             assertThat(secondRun).as("the Camunda task resumed").contains("resumed from checkpoint");
-            assertThat(get(port, "/metrics"))
+            String scrape = get(port, "/metrics");
+            assertThat(scrape)
                     .containsPattern("wasm_worker_resumes_total\\{queue=\"long-work\",source=\"camunda\"}")
                     .containsPattern("wasm_worker_resumes_total\\{queue=\"daemon-it\",source=\"temporal\"}");
+            // what config/monitoring's dashboard and alerts query is really served (a checkpoint is
+            // discarded only when a task's input changed, which this run never does)
+            Set<String> served = MonitoringFilesTest.metricNames(scrape);
+            Set<String> queried = new TreeSet<>(MonitoringFilesTest.metricNames(
+                    Files.readString(Path.of("..", "config", "monitoring", "grafana-dashboard.json"))
+                            + Files.readString(Path.of("..", "config", "monitoring", "alerts.yml"))));
+            queried.remove("wasm_worker_checkpoints_discarded_total");
+            assertThat(served).containsAll(queried);
         } finally {
             daemon.destroyForcibly();
             daemon.waitFor();
