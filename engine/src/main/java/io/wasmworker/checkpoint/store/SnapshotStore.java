@@ -61,6 +61,27 @@ public interface SnapshotStore {
     }
 
     /**
+     * Stores an encoded snapshot as a new blob of the task ({@link #putBlob}) and returns the reference
+     * a manifest records for it, which describes the bytes as stored. The default names the blob by
+     * the sequence and its content hash ({@code 0000000003-<16 hex>.snap}); a store that transforms
+     * what it keeps ({@link EncryptingSnapshotStore}) names and describes its own bytes.
+     */
+    default Manifest.BlobRef writeSnapshot(String taskKey, long sequence, byte[] snapshot) {
+        String sha256 = Blobs.sha256Hex(snapshot); // once: it names the blob and goes into the manifest
+        String name = Blobs.snapshotName(sequence, sha256.substring(0, 16));
+        putBlob(taskKey, name, snapshot);
+        return new Manifest.BlobRef(name, snapshot.length, sha256);
+    }
+
+    /**
+     * The encoded snapshot a manifest's chain names: its blob, verified against the reference
+     * ({@link Blobs#readVerified}); throws {@link CorruptSnapshotException} if it is missing or damaged.
+     */
+    default byte[] readSnapshot(String taskKey, Manifest.BlobRef ref) {
+        return Blobs.readVerified(this, taskKey, ref);
+    }
+
+    /**
      * Publishes {@code manifest} (whose generation must be {@code expectedGeneration + 1}) if the
      * task's current generation is {@code expectedGeneration} (0 = no manifest yet).
      *
