@@ -42,16 +42,8 @@ public final class SnapshotKeys {
             throw new IllegalArgumentException("the snapshot key ring is empty: give at least one key");
         }
         Map<String, SecretKey> ring = new LinkedHashMap<>();
-        keys.forEach((id, raw) -> {
-            checkId(id);
-            if (raw == null || (raw.length != 16 && raw.length != 24 && raw.length != 32)) {
-                throw new IllegalArgumentException("snapshot key '" + id + "' is "
-                        + (raw == null ? 0 : raw.length * 8)
-                        + " bits long; AES keys are 128, 192 or 256 bits (16, 24 or 32 bytes, base64-encoded;"
-                        + " e.g. `openssl rand -base64 32`)");
-            }
-            ring.put(id, new SecretKeySpec(raw.clone(), "AES"));
-        });
+        keys.forEach((id, raw) ->
+                ring.put(id, new SecretKeySpec(checkKey(id, raw).clone(), "AES")));
         if (current != null && !ring.containsKey(current)) {
             throw new IllegalArgumentException("the current snapshot key '" + current + "' is not in the key ring"
                     + " (its keys: " + String.join(", ", ring.keySet()) + ")");
@@ -74,6 +66,73 @@ public final class SnapshotKeys {
             throw new IllegalArgumentException("snapshot key '" + id + "' is not valid base64 (standard alphabet"
                     + " A-Z a-z 0-9 + /, e.g. the output of `openssl rand -base64 32`)");
         }
+    }
+
+    /** Throws {@link IllegalArgumentException} unless {@code id} is a valid key id and {@code raw} an AES key. */
+    public static byte[] checkKey(String id, byte[] raw) {
+        checkId(id);
+        if (raw == null || (raw.length != 16 && raw.length != 24 && raw.length != 32)) {
+            throw new IllegalArgumentException("snapshot key '" + id + "' is " + (raw == null ? 0 : raw.length * 8)
+                    + " bits long; AES keys are 128, 192 or 256 bits (16, 24 or 32 bytes, base64-encoded;"
+                    + " e.g. `openssl rand -base64 32`)");
+        }
+        return raw;
+    }
+
+    /**
+     * Reads a key file: one {@code <key id>=<base64 key>} per line, the <b>first</b> being the current
+     * key (it seals what is written; the others only open what they sealed), blank lines and lines
+     * starting with {@code #} ignored.
+     *
+     * @param source names the file in errors, which give its line and never a key
+     * @throws IllegalArgumentException for a malformed line, a duplicate id or a file without keys
+     */
+    public static SnapshotKeys parseKeyFile(String text, String source) {
+        Map<String, byte[]> keys = new LinkedHashMap<>();
+        String[] lines = text.split("\r?\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i].strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            String where = source + ":" + (i + 1) + ": ";
+            int eq = line.indexOf('=');
+            if (eq < 0) {
+                throw new IllegalArgumentException(where + "expected <key id>=<base64 key>");
+            }
+            String id = line.substring(0, eq).strip();
+            if (!isValidId(id)) { // not echoed: a line without its '=' where expected may hold part of a key
+                throw new IllegalArgumentException(
+                        where + "expected <key id>=<base64 key>, the key id 1-64 characters" + " of [A-Za-z0-9._-]");
+            }
+            try {
+                if (keys.containsKey(id)) {
+                    throw new IllegalArgumentException("snapshot key '" + id + "' is given twice");
+                }
+                keys.put(id, checkKey(id, decodeKey(id, line.substring(eq + 1))));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + e.getMessage());
+            }
+        }
+        if (keys.isEmpty()) {
+            throw new IllegalArgumentException(source + ": holds no snapshot key (one <key id>=<base64 key> per line,"
+                    + " the first one current)");
+        }
+        return of(keys.keySet().iterator().next(), keys);
+    }
+
+    /** The same keys, with {@code id} (one of them) current. */
+    public SnapshotKeys withCurrent(String id) {
+        if (!keys.containsKey(id)) {
+            throw new IllegalArgumentException("the current snapshot key '" + id + "' is not in the key ring"
+                    + " (its keys: " + String.join(", ", keys.keySet()) + ")");
+        }
+        return new SnapshotKeys(id, keys);
+    }
+
+    /** The same keys, for reading only. */
+    public SnapshotKeys readOnly() {
+        return new SnapshotKeys(null, keys);
     }
 
     /** Throws {@link IllegalArgumentException} unless {@code id} is a valid key id. */
