@@ -42,7 +42,7 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** The snapshot store, sealing snapshots at rest when {@code stores.encryption} is configured. */
-    private static SnapshotStore snapshotStore(DaemonPlan plan) {
+    static SnapshotStore snapshotStore(DaemonPlan plan) {
         SnapshotStore store = new LocalSnapshotStore(plan.snapshotsDir(), plan.fsync());
         SnapshotEncryption encryption = plan.snapshotEncryption();
         return encryption == null
