@@ -160,4 +160,23 @@ class EncryptedStoreCliTest {
         assertThat(noTask.exit()).isEqualTo(ExitCodes.USAGE);
         assertThat(noTask.err()).contains("--snapshot-keys needs --task-key");
     }
+
+    @Test
+    void theEnvironmentNamesTheKeyFileWhenNoOptionDoes() {
+        SnapshotKeyOptions options = new SnapshotKeyOptions();
+        options.environment = name -> SnapshotKeyOptions.ENV.equals(name) ? rotated.toString() : null;
+        assertThat(options.keys()).hasValueSatisfying(k -> {
+            assertThat(k.current()).contains("k2");
+            assertThat(k.ids()).containsExactly("k2", "k1");
+        });
+        options.keysFile = k1; // the option wins
+        assertThat(options.keys()).hasValueSatisfying(k -> assertThat(k.ids()).containsExactly("k1"));
+
+        SnapshotKeyOptions none = new SnapshotKeyOptions();
+        none.environment = name -> null;
+        assertThat(none.keys()).isEmpty();
+        none.environment = name -> home.resolve("gone.keys").toString();
+        org.assertj.core.api.Assertions.assertThatThrownBy(none::keys)
+                .hasMessageContaining("gone.keys does not exist ($WASM_WORKER_SNAPSHOT_KEYS names it)");
+    }
 }
