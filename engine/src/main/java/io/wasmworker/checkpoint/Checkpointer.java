@@ -2,7 +2,6 @@ package io.wasmworker.checkpoint;
 
 import com.dylibso.chicory.runtime.Instance;
 import io.wasmworker.artifact.Digest;
-import io.wasmworker.checkpoint.store.Blobs;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
@@ -97,8 +96,9 @@ public final class Checkpointer {
         for (Manifest.BlobRef ref : manifest.chain()) {
             String where = "snapshot " + ref.name() + " of task '" + context.taskKey() + "' in " + store.describe();
             // size and SHA-256 against the manifest (a blob whose CRC was recomputed after a change is
-            // still caught; ~10 ms per 16 MiB here), CRC32C in the codec, chain links below
-            byte[] bytes = Blobs.readVerified(store, context.taskKey(), ref);
+            // still caught; ~10 ms per 16 MiB here), the seal of an encrypted store, CRC32C in the codec,
+            // chain links below
+            byte[] bytes = store.readSnapshot(context.taskKey(), ref);
             GuestSnapshot s = SnapshotCodec.decode(bytes, where);
             GuestSnapshot previous = snapshots.isEmpty() ? null : snapshots.get(snapshots.size() - 1);
             boolean linked = previous == null ? s.isFull() : s.baseSequence() == previous.sequence();
@@ -135,6 +135,12 @@ public final class Checkpointer {
             return Optional.empty();
         }
         Manifest manifest = latest.get();
+        if (manifest.seal() != null) { // an encrypting store opens it: this one has no keys
+            throw new CorruptSnapshotException("the checkpoint of task '" + context.taskKey() + "' in "
+                    + context.store().describe() + " is encrypted (sealed with snapshot key '"
+                    + manifest.seal().keyId() + "'), but this worker has no snapshot keys; configure"
+                    + " stores.encryption with that key (or give --snapshot-keys)");
+        }
         if (manifest.attempt() > context.attempt()) {
             throw new StaleGenerationException(
                     context.taskKey(), context.attempt(), manifest.attempt(), manifest.generation());
@@ -194,7 +200,8 @@ public final class Checkpointer {
         long start = System.nanoTime();
         boolean full = chain.isEmpty() || chain.size() >= MAX_CHAIN || chainDeltaBytes > lastFullBytes;
         long next = sequence + 1;
-        GuestSnapshot snapshot = new GuestSnapshot(
+        // no variable keeps the snapshot's page copies: they can go while the store seals or writes the bytes
+        byte[] bytes = SnapshotCodec.encode(new GuestSnapshot(
                 artifact.toString(),
                 context.taskKey(),
                 context.attempt(),
@@ -204,13 +211,8 @@ public final class Checkpointer {
                 StateCapture.pages(memory, full),
                 StateCapture.globals(instance),
                 StateCapture.tables(instance),
-                host);
-        byte[] bytes = SnapshotCodec.encode(snapshot);
-        String sha256 = Blobs.sha256Hex(bytes); // once: it names the blob and goes into the manifest
-        String name = String.format("%010d-%s.snap", next, sha256.substring(0, 16));
-        context.store().putBlob(context.taskKey(), name, bytes);
-
-        Manifest.BlobRef ref = new Manifest.BlobRef(Blobs.checkName(name), bytes.length, sha256);
+                host));
+        Manifest.BlobRef ref = context.store().writeSnapshot(context.taskKey(), next, bytes);
         List<Manifest.BlobRef> newChain = new ArrayList<>(full ? List.of() : chain);
         newChain.add(ref);
         Manifest manifest = new Manifest(
@@ -230,14 +232,14 @@ public final class Checkpointer {
         sequence = next;
         chain = List.copyOf(newChain);
         if (full) {
-            lastFullBytes = bytes.length;
+            lastFullBytes = ref.size();
             chainDeltaBytes = 0;
         } else {
-            chainDeltaBytes += bytes.length;
+            chainDeltaBytes += ref.size();
         }
         memory.clearDirty();
         written++;
-        writtenBytes += bytes.length;
+        writtenBytes += ref.size();
         writtenNanos += System.nanoTime() - start;
         TestHooks.point("after-checkpoint", next);
     }

@@ -116,6 +116,10 @@ final class InvokeCommand implements Callable<Integer> {
             description = "Snapshot store directory (default: <home>/snapshots). Used with --task-key.")
     Path snapshots;
 
+    /** Used with --task-key: the snapshot store's keys, when it is encrypted. */
+    @Mixin
+    SnapshotKeyOptions snapshotKeys;
+
     @Option(
             names = "--attempt",
             paramLabel = "N",
@@ -177,10 +181,11 @@ final class InvokeCommand implements Callable<Integer> {
         if (taskKey != null) {
             CheckpointPolicy policy =
                     new CheckpointPolicy(everySteps, every == null ? CheckpointPolicy.DEFAULT.every() : every, true);
-            checkpoints = store.snapshots(snapshots);
+            checkpoints = snapshotKeys.wrap(store.snapshots(snapshots));
             invocation = invocation.withCheckpoints(new CheckpointContext(checkpoints, taskKey, attempt, policy));
-        } else if (snapshots != null) {
-            throw new IllegalArgumentException("--snapshots needs --task-key: checkpoints are kept per task");
+        } else if (snapshots != null || snapshotKeys.keysFile != null) {
+            throw new IllegalArgumentException((snapshots != null ? "--snapshots" : "--snapshot-keys")
+                    + " needs --task-key: checkpoints are kept per task");
         }
         InvocationResult result;
         try (Sandbox sandbox = new Sandbox()) {

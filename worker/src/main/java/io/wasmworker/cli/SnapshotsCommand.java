@@ -2,7 +2,7 @@ package io.wasmworker.cli;
 
 import io.wasmworker.checkpoint.GuestSnapshot;
 import io.wasmworker.checkpoint.SnapshotCodec;
-import io.wasmworker.checkpoint.store.Blobs;
+import io.wasmworker.checkpoint.store.EncryptingSnapshotStore;
 import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
 import java.io.PrintWriter;
@@ -46,7 +46,16 @@ final class SnapshotsCommand implements Runnable {
                 description = "Snapshot store directory (default: <home>/snapshots).")
         Path snapshots;
 
+        @Mixin
+        SnapshotKeyOptions keys;
+
+        /** The store, opening sealed snapshots when keys are given. */
         SnapshotStore open() {
+            return keys.wrap(store.snapshots(snapshots));
+        }
+
+        /** The store as kept, sealed snapshots and all. */
+        SnapshotStore openSealed() {
             return store.snapshots(snapshots);
         }
     }
@@ -66,20 +75,31 @@ final class SnapshotsCommand implements Runnable {
         public Integer call() {
             SnapshotStore s = open();
             PrintWriter out = spec.commandLine().getOut();
+            int unverified = 0;
             for (SnapshotStore.TaskEntry e : s.entries()) {
                 if (e.manifest().isPresent()) {
                     Manifest m = e.manifest().get();
                     out.printf(
-                            "%s  generation=%d sequence=%d attempt=%d chain=%d artifact=%s%n",
+                            "%s  generation=%d sequence=%d attempt=%d chain=%d artifact=%s%s%n",
                             m.taskKey(),
                             m.generation(),
                             m.sequence(),
                             m.attempt(),
                             m.chain().size(),
-                            m.artifact());
+                            m.artifact(),
+                            m.seal() == null ? "" : " ENCRYPTED(key=" + m.seal().keyId() + ", not verified)");
+                    unverified += m.seal() == null ? 0 : 1;
                 } else {
                     out.printf("DAMAGED %s  %s%n", e.location(), e.problem()); // reported; the listing goes on
                 }
+            }
+            if (unverified > 0) { // only without keys: an encrypting store opens every manifest it lists
+                spec.commandLine()
+                        .getErr()
+                        .printf(
+                                "note: %d checkpoint(s) are encrypted and were listed without their keys, unverified;"
+                                        + " %s to verify and inspect them%n",
+                                unverified, SnapshotKeyOptions.howToGiveKeys());
             }
             return ExitCodes.SUCCESS;
         }
@@ -103,6 +123,11 @@ final class SnapshotsCommand implements Runnable {
             Manifest m = s.latest(taskKey)
                     .orElseThrow(() -> new IllegalArgumentException(
                             "task '" + taskKey + "' has no checkpoint in " + s.describe()));
+            if (m.seal() != null) { // read without keys
+                throw new IllegalArgumentException("the checkpoint of task '" + taskKey + "' in " + s.describe()
+                        + " is encrypted (sealed with snapshot key '" + m.seal().keyId() + "'); "
+                        + SnapshotKeyOptions.howToGiveKeys() + " to inspect it");
+            }
             out.printf(
                     "task %s%n  generation %d, sequence %d, attempt %d, artifact %s%n  input %s%n  published %s%n",
                     m.taskKey(),
@@ -112,8 +137,17 @@ final class SnapshotsCommand implements Runnable {
                     m.artifact(),
                     m.input() == null ? "(not recorded: an older manifest)" : m.input(),
                     Instant.ofEpochMilli(m.createdAtMillis()));
+            if (s instanceof EncryptingSnapshotStore) {
+                out.printf(
+                        "  %s%n",
+                        openSealed()
+                                .latest(taskKey)
+                                .map(Manifest::seal)
+                                .map(seal -> "encrypted: manifest sealed with key " + seal.keyId())
+                                .orElse("NOT encrypted (written before encryption was turned on)"));
+            }
             for (Manifest.BlobRef ref : m.chain()) {
-                byte[] bytes = Blobs.readVerified(s, taskKey, ref);
+                byte[] bytes = s.readSnapshot(taskKey, ref);
                 GuestSnapshot snap = SnapshotCodec.decode(bytes, "snapshot " + ref.name());
                 long dataPages = snap.pages().dataPages();
                 out.printf(

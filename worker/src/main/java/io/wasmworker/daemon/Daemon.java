@@ -5,7 +5,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.wasmworker.adapter.camunda.CamundaAdapter;
 import io.wasmworker.adapter.temporal.TaskQueueSettings;
 import io.wasmworker.adapter.temporal.TemporalAdapter;
+import io.wasmworker.checkpoint.store.EncryptingSnapshotStore;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
+import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.daemon.config.SnapshotEncryption;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.TaskRunner;
 import org.slf4j.Logger;
@@ -23,7 +26,7 @@ public final class Daemon implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmMeters jvmMeters = JvmMeters.bindTo(registry);
     private final Sandbox sandbox = new Sandbox();
-    private final LocalSnapshotStore snapshots;
+    private final SnapshotStore snapshots;
     private final TaskRunner runner;
     private CamundaAdapter camunda;
     private TemporalAdapter temporal;
@@ -34,9 +37,18 @@ public final class Daemon implements AutoCloseable {
     public Daemon(DaemonPlan plan) {
         this.plan = plan;
         // the plan's cache: the modules it compiled while checking the configuration are reused
-        this.snapshots = new LocalSnapshotStore(plan.snapshotsDir(), plan.fsync());
+        this.snapshots = snapshotStore(plan);
         this.runner =
                 new TaskRunner(plan.modules().store(), plan.modules(), snapshots, sandbox, new TaskMetrics(registry));
+    }
+
+    /** The snapshot store, sealing snapshots at rest when {@code stores.encryption} is configured. */
+    static SnapshotStore snapshotStore(DaemonPlan plan) {
+        SnapshotStore store = new LocalSnapshotStore(plan.snapshotsDir(), plan.fsync());
+        SnapshotEncryption encryption = plan.snapshotEncryption();
+        return encryption == null
+                ? store
+                : new EncryptingSnapshotStore(store, encryption.keys(), encryption.allowPlaintext());
     }
 
     /** Starts the HTTP endpoint, then every configured adapter. */
@@ -46,7 +58,7 @@ public final class Daemon implements AutoCloseable {
                 "metrics on http://{}:{}/metrics, health on /health/live and /health/ready",
                 plan.httpHost(),
                 http.port());
-        LOG.info("artifacts in {}, snapshots in {}", plan.artifactsDir(), plan.snapshotsDir());
+        LOG.info("artifacts in {}, snapshots in {}", plan.artifactsDir(), snapshots.describe());
         if (plan.camunda() != null) {
             camunda = new CamundaAdapter(plan.camunda(), runner, plan.shutdownGrace());
             camunda.start();

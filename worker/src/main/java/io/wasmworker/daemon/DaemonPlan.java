@@ -11,6 +11,7 @@ import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.daemon.config.ConfigException;
 import io.wasmworker.daemon.config.Located;
+import io.wasmworker.daemon.config.SnapshotEncryption;
 import io.wasmworker.daemon.config.Suggestions;
 import io.wasmworker.daemon.config.WorkerConfig;
 import io.wasmworker.module.GuestModule;
@@ -40,6 +41,7 @@ public record DaemonPlan(
         ModuleCache modules,
         Path snapshotsDir,
         boolean fsync,
+        SnapshotEncryption snapshotEncryption,
         SnapshotCollector.Schedule snapshotGc,
         Duration shutdownGrace,
         String httpHost,
@@ -80,7 +82,7 @@ public record DaemonPlan(
                 ? defaultHome
                 : base.resolve(config.home()).normalize();
         WorkerConfig.Stores stores =
-                config.stores() == null ? new WorkerConfig.Stores(null, null, null, null) : config.stores();
+                config.stores() == null ? new WorkerConfig.Stores(null, null, null, null, null) : config.stores();
         Path artifactsDir = stores.artifacts() == null
                 ? home.resolve("artifacts")
                 : base.resolve(stores.artifacts()).normalize();
@@ -205,6 +207,7 @@ public record DaemonPlan(
                 cache,
                 snapshotsDir,
                 stores.fsync() == null || stores.fsync(),
+                SnapshotEncryption.of(source, config),
                 snapshotGc(source, stores.gc(), SnapshotCollector.floor(waits)),
                 or(config.shutdownGrace(), DEFAULT_GRACE),
                 or(http.host(), "127.0.0.1"),

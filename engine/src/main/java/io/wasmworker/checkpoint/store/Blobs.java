@@ -44,6 +44,11 @@ public final class Blobs {
         }
     }
 
+    /** A snapshot blob's name: {@code 0000000003-<tag>.snap}, its sequence and a tag that tells it apart. */
+    public static String snapshotName(long sequence, String tag) {
+        return checkName(String.format("%010d-%s.snap", sequence, tag));
+    }
+
     /** Lowercase hex SHA-256 of {@code bytes}. */
     public static String sha256Hex(byte[] bytes) {
         return Digest.of(bytes).hex();

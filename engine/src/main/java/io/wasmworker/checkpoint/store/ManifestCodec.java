@@ -28,12 +28,18 @@ import java.util.regex.Pattern;
  * (no {@code input}) is still read, and written for a manifest that records no input, so manifests
  * published before the change keep resuming.
  *
+ * <p>Format 3 is a sealed manifest ({@link EncryptingSnapshotStore}): format 1's fields, which the
+ * store needs to fence and collect, and {@code sealed}: the key id, nonce and AES-GCM ciphertext of
+ * the whole manifest in the clear (format 1 or 2), authenticated together with every other field
+ * ({@link #sealedData}). This codec checks its form and checksum; opening it takes the keys.
+ *
  * <p>Errors name the file and what is wrong with it, never its contents: a manifest may be any file
  * someone put there, secrets included.
  */
 final class ManifestCodec {
     static final int FORMAT = 2;
     private static final int FORMAT_WITHOUT_INPUT = 1;
+    static final int FORMAT_SEALED = 3;
     private static final String CHECKSUM_PREFIX = "sha256:";
     private static final Set<String> FIELDS_V1 = Set.of(
             "format",
@@ -56,6 +62,19 @@ final class ManifestCodec {
             "chain",
             "createdAtMillis",
             "checksum");
+    private static final Set<String> FIELDS_V3 = Set.of(
+            "format",
+            "taskKey",
+            "generation",
+            "artifact",
+            "sequence",
+            "attempt",
+            "chain",
+            "createdAtMillis",
+            "sealed",
+            "checksum");
+    private static final Set<String> SEAL_FIELDS = Set.of("keyId", "nonce", "ciphertext");
+    private static final Pattern BASE64 = Pattern.compile("[A-Za-z0-9+/]*={0,2}");
     private static final Pattern DIGEST = Pattern.compile(Pattern.quote(Digest.PREFIX) + "[0-9a-f]{64}");
     /** Generations and sequences count publishes: far below this, which leaves room to add to them. */
     private static final long MAX_COUNTER = 1L << 53;
@@ -81,7 +100,9 @@ final class ManifestCodec {
                 m.attempt(),
                 m.input() == null ? null : m.input().toString(),
                 m.chain(),
-                m.createdAtMillis());
+                m.createdAtMillis(),
+                m.seal(),
+                true);
         node.put("checksum", checksum(node));
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node);
@@ -113,13 +134,17 @@ final class ManifestCodec {
             throw corrupt(source, "manifest lacks field(s) [format]");
         }
         int format = intField(root, "format", source);
-        if (format != FORMAT && format != FORMAT_WITHOUT_INPUT) {
+        if (format != FORMAT && format != FORMAT_WITHOUT_INPUT && format != FORMAT_SEALED) {
             throw corrupt(
                     source,
                     "unsupported manifest format " + format + " (this worker reads formats " + FORMAT_WITHOUT_INPUT
-                            + " and " + FORMAT + ")");
+                            + " to " + FORMAT_SEALED + ")");
         }
-        checkFields(root, format == FORMAT ? FIELDS_V2 : FIELDS_V1, source, "manifest");
+        checkFields(
+                root,
+                format == FORMAT ? FIELDS_V2 : format == FORMAT_SEALED ? FIELDS_V3 : FIELDS_V1,
+                source,
+                "manifest");
         String taskKey = textField(root, "taskKey", source);
         long generation = longField(root, "generation", source);
         String artifact = textField(root, "artifact", source);
@@ -128,9 +153,11 @@ final class ManifestCodec {
         String input = format == FORMAT ? textField(root, "input", source) : null;
         List<Manifest.BlobRef> chain = chain(root.get("chain"), source);
         long createdAt = longField(root, "createdAtMillis", source);
+        Manifest.Seal seal = format == FORMAT_SEALED ? seal(root.get("sealed"), source) : null;
         String stated = textField(root, "checksum", source);
 
-        String actual = checksum(body(taskKey, generation, artifact, sequence, attempt, input, chain, createdAt));
+        String actual =
+                checksum(body(taskKey, generation, artifact, sequence, attempt, input, chain, createdAt, seal, true));
         if (!actual.equals(stated)) {
             throw corrupt(
                     source,
@@ -156,13 +183,42 @@ final class ManifestCodec {
                     attempt,
                     chain,
                     createdAt,
-                    input == null ? null : Digest.parse(input));
+                    input == null ? null : Digest.parse(input),
+                    seal);
         } catch (IllegalArgumentException e) {
             throw corrupt(source, e.getMessage());
         }
     }
 
-    /** Format 1's body exactly when there is no input, so old checksums still verify. */
+    /**
+     * What a seal authenticates besides its ciphertext: every field of the sealed manifest {@code m}
+     * would be stored with, and the id of the key, in their canonical form. So no field can be
+     * changed, and no seal moved to another task, generation or chain, without failing to open.
+     */
+    static byte[] sealedData(Manifest m, String keyId) {
+        ObjectNode node = body(
+                m.taskKey(),
+                m.generation(),
+                m.artifact().toString(),
+                m.sequence(),
+                m.attempt(),
+                null,
+                m.chain(),
+                m.createdAtMillis(),
+                new Manifest.Seal(keyId, "", ""),
+                false);
+        try {
+            return JSON.writeValueAsBytes(node);
+        } catch (JacksonException e) {
+            throw new IllegalStateException("cannot serialize manifest body", e);
+        }
+    }
+
+    /**
+     * Format 1's body exactly when there is no input and no seal, so old checksums still verify.
+     *
+     * @param sealContent whether to include the seal's nonce and ciphertext, or only its key id
+     */
     private static ObjectNode body(
             String taskKey,
             long generation,
@@ -171,9 +227,11 @@ final class ManifestCodec {
             int attempt,
             String input,
             List<Manifest.BlobRef> chain,
-            long createdAt) {
+            long createdAt,
+            Manifest.Seal seal,
+            boolean sealContent) {
         ObjectNode node = JSON.createObjectNode();
-        node.put("format", input == null ? FORMAT_WITHOUT_INPUT : FORMAT);
+        node.put("format", seal != null ? FORMAT_SEALED : input == null ? FORMAT_WITHOUT_INPUT : FORMAT);
         node.put("taskKey", taskKey);
         node.put("generation", generation);
         node.put("artifact", artifact);
@@ -187,7 +245,30 @@ final class ManifestCodec {
             blobs.addObject().put("name", ref.name()).put("size", ref.size()).put("sha256", ref.sha256());
         }
         node.put("createdAtMillis", createdAt);
+        if (seal != null) {
+            ObjectNode sealed = node.putObject("sealed").put("keyId", seal.keyId());
+            if (sealContent) {
+                sealed.put("nonce", seal.nonce()).put("ciphertext", seal.ciphertext());
+            }
+        }
         return node;
+    }
+
+    private static Manifest.Seal seal(JsonNode node, String source) {
+        if (!node.isObject()) {
+            throw corrupt(source, "field 'sealed' must be an object, found " + node.getNodeType());
+        }
+        checkFields(node, SEAL_FIELDS, source, "field 'sealed'");
+        String keyId = textField(node, "keyId", source);
+        if (!SnapshotKeys.isValidId(keyId)) {
+            throw corrupt(source, "field 'sealed' has an invalid key id (expected 1-64 characters of [A-Za-z0-9._-])");
+        }
+        String nonce = textField(node, "nonce", source);
+        String ciphertext = textField(node, "ciphertext", source);
+        if (!BASE64.matcher(nonce).matches() || !BASE64.matcher(ciphertext).matches()) {
+            throw corrupt(source, "field 'sealed' holds a nonce or ciphertext that is not base64");
+        }
+        return new Manifest.Seal(keyId, nonce, ciphertext);
     }
 
     /** Over the compact serialization, so field order and values are fixed by {@link #body}. */

@@ -31,6 +31,10 @@ import java.util.Set;
  *       count or tombstone) whose newest file is older than a cutoff, unreferenced blobs older than it,
  *       and anything but the tombstone of a finished task; never a task the caller says is running,
  *       never a damaged entry (it is reported, for a human to look at).</li>
+ *   <li><b>Contents are kept as given.</b> A store never interprets blob bytes, and persists every
+ *       field of a manifest, its {@link Manifest#seal() seal} included. That is what lets {@link
+ *       EncryptingSnapshotStore} seal snapshots at rest around any store; an implementation only
+ *       needs the task key, generation and chain of a manifest for its own work.</li>
  * </ul>
  */
 public interface SnapshotStore {
@@ -39,8 +43,8 @@ public interface SnapshotStore {
     Optional<Manifest> latest(String taskKey);
 
     /**
-     * Stores an immutable blob under a name unique within the task (callers use the checkpoint
-     * sequence number and a content hash). Durable when this returns (fsync, if enabled).
+     * Stores an immutable blob under a name unique within the task (see {@link #writeSnapshot} for
+     * how snapshots are named). Durable when this returns (fsync, if enabled).
      */
     void putBlob(String taskKey, String blobName, byte[] data);
 
@@ -58,6 +62,27 @@ public interface SnapshotStore {
                     + bytes.length + " bytes, more than the " + maxBytes + " expected");
         }
         return bytes;
+    }
+
+    /**
+     * Stores an encoded snapshot as a new blob of the task ({@link #putBlob}) and returns the reference
+     * a manifest records for it, which describes the bytes as stored. The default names the blob by
+     * the sequence and its content hash ({@code 0000000003-<16 hex>.snap}); a store that transforms
+     * what it keeps ({@link EncryptingSnapshotStore}) names and describes its own bytes.
+     */
+    default Manifest.BlobRef writeSnapshot(String taskKey, long sequence, byte[] snapshot) {
+        String sha256 = Blobs.sha256Hex(snapshot); // once: it names the blob and goes into the manifest
+        String name = Blobs.snapshotName(sequence, sha256.substring(0, 16));
+        putBlob(taskKey, name, snapshot);
+        return new Manifest.BlobRef(name, snapshot.length, sha256);
+    }
+
+    /**
+     * The encoded snapshot a manifest's chain names: its blob, verified against the reference
+     * ({@link Blobs#readVerified}); throws {@link CorruptSnapshotException} if it is missing or damaged.
+     */
+    default byte[] readSnapshot(String taskKey, Manifest.BlobRef ref) {
+        return Blobs.readVerified(this, taskKey, ref);
     }
 
     /**

@@ -55,6 +55,7 @@ final class ConfigChecks {
             c.duration("stores.gc.every", gc.every(), MIN_GC_EVERY, MAX_GC_EVERY);
             c.integer("stores.gc.maxPerSweep", gc.maxPerSweep(), 1, MAX_GC_PER_SWEEP);
         }
+        SnapshotEncryption.of(config, positions); // every key decoded and checked now, not at the first checkpoint
         if (config.http() != null) {
             c.integer("http.port", config.http().port(), 0, 65535);
         }

@@ -28,7 +28,13 @@ public record WorkerConfig(
     }
 
     /** Where artifacts and snapshots live (default: under {@code home}). */
-    public record Stores(String artifacts, String snapshots, Boolean fsync, Gc gc) {}
+    public record Stores(String artifacts, String snapshots, Boolean fsync, Gc gc, Encryption encryption) {}
+
+    /**
+     * Snapshots sealed at rest (see {@code config/README.md}): the keys, by id, as base64 in
+     * {@code keys} (from {@code ${ENV}}) or in {@code keysFile}; {@code current} seals, the others only open.
+     */
+    public record Encryption(String current, Map<String, String> keys, String keysFile, Boolean allowPlaintext) {}
 
     /** The daemon's collection of snapshot-store leftovers (see {@code config/README.md}). */
     public record Gc(Boolean enabled, Duration olderThan, Duration every, Integer maxPerSweep) {}
