@@ -48,7 +48,15 @@ class RunControlTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ckpt-step-c", "ckpt-async-rust"})
+    @ValueSource(
+            strings = {
+                "ckpt-step-c",
+                "ckpt-async-rust",
+                "ckpt-async-as",
+                "ckpt-step-as",
+                "ckpt-async-zig",
+                "ckpt-step-zig"
+            })
     void aSuspendedGuestStopsAtItsNextCheckpointAndTheRetryEndsExactlyLikeAnUninterruptedRun(String guest) {
         GuestModule module = Guests.module(guest);
         InvocationResult uninterrupted =
