@@ -91,7 +91,9 @@ public final class StoreCallJournal implements CallJournal {
 
     @Override
     public RecordedCall record(RecordedCall call) {
+        TestHooks.point("call-made", call.sequence());
         byte[] kept = context.store().recordCall(context.taskKey(), call.sequence(), encode(call, inputDigest()));
+        TestHooks.point("call-recorded", call.sequence());
         Entry entry = decode(kept, where(call.sequence()));
         if (!Arrays.equals(entry.input(), inputDigest()) || entry.call().sequence() != call.sequence()) {
             throw new CorruptSnapshotException(

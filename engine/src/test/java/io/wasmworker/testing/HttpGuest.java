@@ -89,6 +89,11 @@ public final class HttpGuest {
 
     /** A command making the calls in order. */
     public static GuestModule command(List<Call> calls) {
+        return Guests.watModule(commandWat(calls));
+    }
+
+    /** The WAT text of {@link #command}. */
+    public static String commandWat(List<Call> calls) {
         StringBuilder body =
                 new StringBuilder("(func (export \"_start\")\n(call $write (i32.const 100) (i32.const 1))\n");
         List<String> data = new ArrayList<>();
@@ -96,11 +101,16 @@ public final class HttpGuest {
             body.append(request(calls.get(i), i, data)).append(finish(calls.get(i), i));
         }
         body.append("(call $write (i32.const 102) (i32.const 1)))\n");
-        return Guests.watModule(PRELUDE + String.join("\n", data) + "\n" + body + ")");
+        return PRELUDE + String.join("\n", data) + "\n" + body + ")";
     }
 
     /** A step guest: step 2i makes call i, step 2i+1 reads its response; the last step ends the output. */
     public static GuestModule stepGuest(List<Call> calls) {
+        return Guests.watModule(stepGuestWat(calls));
+    }
+
+    /** The WAT text of {@link #stepGuest}. */
+    public static String stepGuestWat(List<Call> calls) {
         StringBuilder body = new StringBuilder("(func (export \"ww_step\") (result i32)\n");
         List<String> data = new ArrayList<>();
         body.append("(if (i32.eqz (global.get $step)) (then (call $write (i32.const 100) (i32.const 1))))\n");
@@ -120,7 +130,7 @@ public final class HttpGuest {
                 .append("(if (result i32) (i32.eq (global.get $step) (i32.const ")
                 .append(2 * calls.size())
                 .append(")) (then (call $write (i32.const 102) (i32.const 1)) (i32.const 1)) (else (i32.const 0))))\n");
-        return Guests.watModule(PRELUDE + String.join("\n", data) + "\n" + body + ")");
+        return PRELUDE + String.join("\n", data) + "\n" + body + ")";
     }
 
     private static String request(Call c, int index, List<String> data) {
