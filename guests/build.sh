@@ -25,7 +25,7 @@ CRATE_REGISTRY=/usr/share/cargo/registry # must match rust/.cargo/config.toml
 
 # Plain WASI commands.
 C_GUESTS=(
-    echo greet primes
+    echo greet primes stock-reservation
     hostile-spin hostile-memory-bomb hostile-recursion hostile-trap
     hostile-output-flood hostile-stderr-flood hostile-invalid-json hostile-exit-code
     hostile-ckpt-plain

@@ -328,6 +328,41 @@ class HttpCallTest {
         assertThat(local.recordedCall(TASK, 2, 1 << 20)).isEmpty();
     }
 
+    @Test
+    void theStockReservationGuestReservesOnceAcrossACrash() throws IOException {
+        GuestModule guest = io.wasmworker.testing.Guests.module("stock-reservation");
+        HttpEndpoints inventory = HttpEndpoints.of(List.of(
+                HttpEndpoint.of("inventory", service.uri(), Set.of("GET", "POST"), List.of("/stock/", "/reserve"))));
+        byte[] order = "{\"sku\":\"X-1\",\"quantity\":2}".getBytes(StandardCharsets.UTF_8);
+        SnapshotStore dying = new CrashingStore(new LocalSnapshotStore(dir, false), seq -> seq == 2, true);
+        CheckpointContext context = new CheckpointContext(dying, TASK, 1, CheckpointPolicy.DEFAULT);
+
+        InvocationResult first =
+                SANDBOX.run(guest, Invocation.of(order).withEndpoints(inventory).withCheckpoints(context));
+        assertThat(first.outcome()).isInstanceOf(Outcome.Failure.class);
+        assertThat(service.reservations()).isEqualTo(1);
+
+        InvocationResult second = SANDBOX.run(
+                guest,
+                Invocation.of(order)
+                        .withEndpoints(inventory)
+                        .withCheckpoints(new CheckpointContext(
+                                new LocalSnapshotStore(dir, false), TASK, 2, CheckpointPolicy.DEFAULT)));
+
+        assertThat(output(second))
+                .isEqualTo("{\"sku\":\"X-1\",\"quantity\":2,\"available\":5,\"reservation\":{\"reservation\":1}}");
+        assertThat(service.requests("/reserve")).isEqualTo(1);
+        assertThat(service.requests("/stock/X-1")).isEqualTo(1);
+
+        InvocationResult tooMany = SANDBOX.run(
+                guest,
+                Invocation.of("{\"sku\":\"X-1\",\"quantity\":9}".getBytes(StandardCharsets.UTF_8))
+                        .withEndpoints(inventory));
+        assertThat(tooMany.outcome())
+                .isInstanceOfSatisfying(
+                        Outcome.BusinessError.class, e -> assertThat(e.code()).isEqualTo("OUT_OF_STOCK"));
+    }
+
     private static String error(int code) {
         return "{\"error\":" + code + "}";
     }

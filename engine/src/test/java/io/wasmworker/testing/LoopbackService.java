@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code POST /reserve}: a reservation; answers {@code {"reservation":N}}, N counting the distinct
  *       idempotency keys seen (a repeated key gets its first answer again: a deduplicating service);</li>
  *   <li>{@code GET /price/<sku>}: {@code {"sku":"<sku>","price":12}};</li>
+ *   <li>{@code GET /stock/<sku>}: {@code {"sku":"<sku>","available":5}};</li>
  *   <li>{@code GET /echo}: the headers it got that tests look at, and the body length, as JSON;</li>
  *   <li>{@code GET /big}: 100,000 bytes; {@code GET /slow}: answers after 5 s.</li>
  * </ul>
@@ -86,6 +87,8 @@ public final class LoopbackService implements AutoCloseable {
                             k -> "{\"reservation\":" + (reservations.size() + 1) + "}");
                 }
                 send(exchange, 201, answer);
+            } else if (path.startsWith("/stock/")) {
+                send(exchange, 200, "{\"sku\":\"" + path.substring(7) + "\",\"available\":5}");
             } else if (path.startsWith("/price/")) {
                 send(exchange, 200, "{\"sku\":\"" + path.substring(7) + "\",\"price\":12}");
             } else if (path.equals("/echo")) {
