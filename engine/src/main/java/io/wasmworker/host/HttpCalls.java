@@ -174,6 +174,7 @@ public final class HttpCalls {
             int bodyPtr,
             int bodyLen,
             int resultPtr) {
+        release(); // any new call ends the pending response
         if (!inBounds(memory, namePtr, nameLen)
                 || !inBounds(memory, methodPtr, methodLen)
                 || !inBounds(memory, pathPtr, pathLen)
@@ -208,7 +209,6 @@ public final class HttpCalls {
         if (requestBytes > endpoint.maxRequestBytes()) {
             return REQUEST_TOO_LARGE;
         }
-        release(); // a new call replaces the pending response
         long reserved = requestBytes + endpoint.maxResponseBytes();
         if (!budget.chargeHost(reserved)) {
             return MEMORY_LIMIT;
@@ -223,11 +223,13 @@ public final class HttpCalls {
             byte[] digest = digest(name, method, path, headerBytes, body);
             long seq = sequence + 1;
             RecordedCall call;
+            long start = System.nanoTime();
             Optional<RecordedCall> recorded = journal.recorded(seq);
             if (recorded.isPresent()) {
                 call = recorded.get();
                 checkSame(call, digest, method, path, endpoint);
                 replayed++;
+                observe(name, call, true, start);
                 LOG.debug(
                         "task {}: host call {} ({} {} on '{}') replayed from the journal: result {}, status {}",
                         journal.task(),
@@ -238,10 +240,10 @@ public final class HttpCalls {
                         call.result(),
                         call.status());
             } else {
-                long start = System.nanoTime();
                 call = journal.record(callOut(endpoint, seq, method, path, headers, body, digest));
                 checkSame(call, digest, method, path, endpoint); // another attempt recorded it first
                 live++;
+                observe(name, call, false, start);
                 LOG.debug(
                         "task {}: host call {} ({} {} on '{}'): result {}, status {}, {} ms",
                         journal.task(),
@@ -264,6 +266,41 @@ public final class HttpCalls {
         } finally {
             budget.refundHost(reserved);
         }
+    }
+
+    private void observe(String endpoint, RecordedCall call, boolean fromJournal, long start) {
+        try {
+            endpoints
+                    .observer()
+                    .called(new HttpCallObserver.Call(
+                            endpoint,
+                            call.sequence(),
+                            fromJournal,
+                            call.result(),
+                            call.status(),
+                            System.nanoTime() - start));
+        } catch (RuntimeException e) {
+            LOG.warn("task {}: the observer of host call {} failed: {}", journal.task(), call.sequence(), e.toString());
+        }
+    }
+
+    /** A result code as a label for metrics and messages: {@code ok}, {@code timeout}, ... */
+    public static String label(int result) {
+        return switch (result) {
+            case OK -> "ok";
+            case UNKNOWN_ENDPOINT -> "unknown_endpoint";
+            case NOT_ALLOWED -> "not_allowed";
+            case BAD_REQUEST -> "bad_request";
+            case REQUEST_TOO_LARGE -> "request_too_large";
+            case RESPONSE_TOO_LARGE -> "response_too_large";
+            case TIMEOUT -> "timeout";
+            case UNAVAILABLE -> "unavailable";
+            case MEMORY_LIMIT -> "memory_limit";
+            case NO_RESPONSE -> "no_response";
+            case BUFFER_TOO_SMALL -> "buffer_too_small";
+            case FAULT -> "fault";
+            default -> "code_" + result;
+        };
     }
 
     private void checkSame(RecordedCall call, byte[] digest, String method, String path, HttpEndpoint endpoint) {

@@ -12,13 +12,27 @@ import java.util.concurrent.ConcurrentHashMap;
  * when first used). Thread-safe: one instance serves every run of the artifact.
  */
 public final class HttpEndpoints {
-    public static final HttpEndpoints NONE = new HttpEndpoints(Map.of());
+    public static final HttpEndpoints NONE =
+            new HttpEndpoints(Map.of(), new ConcurrentHashMap<>(), HttpCallObserver.NONE);
 
     private final Map<String, HttpEndpoint> endpoints;
-    private final Map<String, HttpClient> clients = new ConcurrentHashMap<>();
+    private final Map<String, HttpClient> clients;
+    private final HttpCallObserver observer;
 
-    private HttpEndpoints(Map<String, HttpEndpoint> endpoints) {
+    private HttpEndpoints(
+            Map<String, HttpEndpoint> endpoints, Map<String, HttpClient> clients, HttpCallObserver observer) {
         this.endpoints = endpoints;
+        this.clients = clients;
+        this.observer = observer;
+    }
+
+    /** The same endpoints (and clients), with every call reported to {@code observer}. */
+    public HttpEndpoints observedBy(HttpCallObserver observer) {
+        return new HttpEndpoints(endpoints, clients, observer);
+    }
+
+    HttpCallObserver observer() {
+        return observer;
     }
 
     public static HttpEndpoints of(Collection<HttpEndpoint> endpoints) {
@@ -28,7 +42,7 @@ public final class HttpEndpoints {
                 throw new IllegalArgumentException("endpoint '" + e.name() + "' is named twice");
             }
         }
-        return new HttpEndpoints(Map.copyOf(byName));
+        return new HttpEndpoints(Map.copyOf(byName), new ConcurrentHashMap<>(), HttpCallObserver.NONE);
     }
 
     public Optional<HttpEndpoint> get(String name) {

@@ -8,6 +8,7 @@ import io.wasmworker.checkpoint.StoreCallJournal;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.host.HttpCallObserver;
 import io.wasmworker.host.HttpCalls;
 import io.wasmworker.host.HttpEndpoint;
 import io.wasmworker.host.HttpEndpoints;
@@ -361,6 +362,28 @@ class HttpCallTest {
         assertThat(tooMany.outcome())
                 .isInstanceOfSatisfying(
                         Outcome.BusinessError.class, e -> assertThat(e.code()).isEqualTo("OUT_OF_STOCK"));
+    }
+
+    @Test
+    void everyJournaledCallIsObservedLiveOrReplayed() {
+        GuestModule guest = HttpGuest.command(List.of(
+                Call.of("svc", "POST", "/reserve"), Call.of("svc", "GET", "/echox"), Call.of("svc", "GET", "/slow")));
+        List<HttpCallObserver.Call> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        endpoints = endpoints.observedBy(seen::add);
+        SnapshotStore dying = new CrashingStore(new LocalSnapshotStore(dir, false), seq -> seq == 2, true);
+        assertThat(SANDBOX.run(guest, attempt(dying, 1)).outcome()).isInstanceOf(Outcome.Failure.class);
+
+        output(SANDBOX.run(guest, attempt(new LocalSnapshotStore(dir, false), 2)));
+
+        assertThat(seen)
+                .extracting(c -> c.sequence() + ":" + (c.replayed() ? "replayed" : "live") + ":" + c.resultLabel() + ":"
+                        + c.statusClass())
+                .containsExactly(
+                        "1:live:ok:2xx", // attempt 1; call 2 was recorded, then the worker died
+                        "1:replayed:ok:2xx",
+                        "2:replayed:ok:4xx", // a 404 is a response like any other
+                        "3:live:timeout:none");
+        assertThat(seen).allMatch(c -> c.endpoint().equals("svc"));
     }
 
     private static String error(int code) {
