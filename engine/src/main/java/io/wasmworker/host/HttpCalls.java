@@ -198,7 +198,7 @@ public final class HttpCalls {
         }
         String method = text(memory, methodPtr, methodLen);
         String path = text(memory, pathPtr, pathLen);
-        if (method == null || path == null || !PATH.matcher(path).matches() || path.contains("..")) {
+        if (method == null || path == null || !PATH.matcher(path).matches() || path.contains("..") || hidesDots(path)) {
             return BAD_REQUEST;
         }
         if (!endpoint.methods().contains(method) || !endpoint.allowsPath(path)) {
@@ -331,18 +331,24 @@ public final class HttpCalls {
         } catch (URISyntaxException e) {
             return new RecordedCall(seq, digest, BAD_REQUEST, 0, null, null);
         }
-        HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
-                .timeout(endpoint.timeout())
-                .method(
-                        method,
-                        body.length == 0
-                                ? HttpRequest.BodyPublishers.noBody()
-                                : HttpRequest.BodyPublishers.ofByteArray(body));
-        for (String[] h : headers) {
-            builder.header(h[0], h[1]);
+        HttpRequest.Builder builder;
+        try {
+            builder = HttpRequest.newBuilder(uri)
+                    .timeout(endpoint.timeout())
+                    .method(
+                            method,
+                            body.length == 0
+                                    ? HttpRequest.BodyPublishers.noBody()
+                                    : HttpRequest.BodyPublishers.ofByteArray(body));
+            for (String[] h : headers) {
+                builder.header(h[0], h[1]);
+            }
+            endpoint.headers().forEach(builder::header);
+            builder.header("Idempotency-Key", journal.idempotencyKey(seq));
+        } catch (IllegalArgumentException e) {
+            // what the JDK's client refuses beyond our checks: never sent, so never an effect
+            return new RecordedCall(seq, digest, BAD_REQUEST, 0, null, null);
         }
-        endpoint.headers().forEach(builder::header);
-        builder.header("Idempotency-Key", journal.idempotencyKey(seq));
         CompletableFuture<HttpResponse<byte[]>> future = endpoints
                 .client(endpoint)
                 .sendAsync(builder.build(), info -> new LimitedBody(endpoint.maxResponseBytes()));
@@ -436,7 +442,7 @@ public final class HttpCalls {
             String value = line.substring(colon + 1).strip();
             String lower = name.toLowerCase(Locale.ROOT);
             if (!HttpEndpoint.TOKEN.matcher(name).matches()
-                    || value.indexOf('\r') >= 0
+                    || !isHeaderValue(value)
                     || RESERVED_HEADERS.contains(lower)
                     || endpoint.headers().containsKey(lower)) {
                 return null;
@@ -444,6 +450,26 @@ public final class HttpCalls {
             headers.add(new String[] {name, value});
         }
         return headers;
+    }
+
+    /** Visible characters, spaces and tabs: what the JDK's client sends (it refuses the rest). */
+    private static boolean isHeaderValue(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * An encoded dot, slash or backslash: a service that decodes before routing would see a path the
+     * allow-list did not ({@code /price/%2e%2e/admin}).
+     */
+    private static boolean hidesDots(String path) {
+        String lower = path.toLowerCase(Locale.ROOT);
+        return lower.contains("%2e") || lower.contains("%2f") || lower.contains("%5c");
     }
 
     /** Names in lower case, sorted; each value on a line of its own, in the order received. */

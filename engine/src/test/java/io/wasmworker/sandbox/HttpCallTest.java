@@ -125,6 +125,8 @@ class HttpCallTest {
                 Call.of("svc", "GET", "/echo").withHeaders("X-Api-Key: mine\n"),
                 Call.of("svc", "GET", "/echo").withHeaders("Idempotency-Key: mine\n"),
                 Call.of("svc", "GET", "/echo").withHeaders("not a header\n"),
+                Call.of("svc", "GET", "/echo").withHeaders("X-Trace: a\u0001b\n"),
+                Call.of("svc", "GET", "/price/%2e%2e/admin"),
                 Call.of("svc", "POST", "/reserve").withBody("x".repeat(1025))));
 
         String out = output(SANDBOX.run(guest, invocation()));
@@ -132,6 +134,7 @@ class HttpCallTest {
         assertThat(out)
                 .isEqualTo("[" + error(HttpCalls.UNKNOWN_ENDPOINT) + "," + error(HttpCalls.NOT_ALLOWED) + ","
                         + error(HttpCalls.NOT_ALLOWED) + "," + error(HttpCalls.BAD_REQUEST) + ","
+                        + error(HttpCalls.BAD_REQUEST) + "," + error(HttpCalls.BAD_REQUEST) + ","
                         + error(HttpCalls.BAD_REQUEST) + "," + error(HttpCalls.BAD_REQUEST) + ","
                         + error(HttpCalls.BAD_REQUEST) + "," + error(HttpCalls.BAD_REQUEST) + ","
                         + error(HttpCalls.REQUEST_TOO_LARGE) + "]");
