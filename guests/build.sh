@@ -40,6 +40,8 @@ C_ASYNCIFY_GUESTS=(ckpt-async-c)
 C_STEP_GUESTS=(ckpt-step-c)
 RUST_ASYNCIFY_GUESTS=(ckpt-async-rust)
 RUST_STEP_GUESTS=(ckpt-step-rust) # cdylib crates
+# Commands that call HTTP endpoints through the host (ABI.md, "Calling HTTP services").
+RUST_HTTP_GUESTS=(stock-reservation-rust)
 
 # Only wasm_worker.checkpoint can unwind, so asyncify instruments just the functions
 # that can reach it (and, conservatively, those making indirect calls). -O2 cleans up
@@ -170,6 +172,11 @@ build_rust() { # build_rust <out dir>
     done
     for name in "${RUST_STEP_GUESTS[@]}"; do
         cp "$release/${name//-/_}.wasm" "$1/$name.wasm" # a cdylib's file name has underscores
+    done
+    # A run of their own too: only they get the "http" feature.
+    cargo_build "${RUST_HTTP_GUESTS[@]}"
+    for name in "${RUST_HTTP_GUESTS[@]}"; do
+        cp "$release/$name.wasm" "$1/$name.wasm"
     done
 }
 

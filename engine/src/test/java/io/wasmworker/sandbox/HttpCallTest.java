@@ -32,6 +32,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Issue 13: guests call HTTP endpoints through the host; a resumed task never repeats a recorded call. */
 class HttpCallTest {
@@ -332,9 +334,10 @@ class HttpCallTest {
         assertThat(local.recordedCall(TASK, 2, 1 << 20)).isEmpty();
     }
 
-    @Test
-    void theStockReservationGuestReservesOnceAcrossACrash() throws IOException {
-        GuestModule guest = io.wasmworker.testing.Guests.module("stock-reservation");
+    @ParameterizedTest
+    @ValueSource(strings = {"stock-reservation", "stock-reservation-rust"})
+    void theStockReservationGuestReservesOnceAcrossACrash(String name) throws IOException {
+        GuestModule guest = io.wasmworker.testing.Guests.module(name);
         HttpEndpoints inventory = HttpEndpoints.of(List.of(
                 HttpEndpoint.of("inventory", service.uri(), Set.of("GET", "POST"), List.of("/stock/", "/reserve"))));
         byte[] order = "{\"sku\":\"X-1\",\"quantity\":2}".getBytes(StandardCharsets.UTF_8);
