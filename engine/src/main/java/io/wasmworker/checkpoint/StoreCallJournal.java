@@ -102,17 +102,24 @@ public final class StoreCallJournal implements CallJournal {
         return entry.call();
     }
 
-    /** Hex SHA-256 of the task key and the sequence number, 32 characters: never the key itself. */
+    /**
+     * Hex SHA-256 of the task key, the input's digest and the sequence number, 32 characters: the
+     * same on every attempt of the task with this input, never the key itself, and new when the input
+     * changes (another computation, whose calls a deduplicating service must not take for these).
+     */
     @Override
     public String idempotencyKey(long sequence) {
-        return idempotencyKey(context.taskKey(), sequence);
+        inputDigest();
+        return idempotencyKey(context.taskKey(), input, sequence);
     }
 
-    public static String idempotencyKey(String taskKey, long sequence) {
+    public static String idempotencyKey(String taskKey, Digest input, long sequence) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update("wasm-worker host call\n".getBytes(StandardCharsets.UTF_8));
             sha.update(taskKey.getBytes(StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+            sha.update(input.toString().getBytes(StandardCharsets.UTF_8));
             sha.update(ByteBuffer.allocate(9).put((byte) 0).putLong(sequence).array());
             return HexFormat.of().formatHex(sha.digest(), 0, 16);
         } catch (NoSuchAlgorithmException e) {

@@ -18,7 +18,7 @@ public interface CallJournal {
      */
     RecordedCall record(RecordedCall call);
 
-    /** The idempotency key of call {@code sequence}: the same on every attempt of the task. */
+    /** The idempotency key of call {@code sequence}: the same on every attempt of the task with its input. */
     String idempotencyKey(long sequence);
 
     /** A task's journal, for log lines and failure details: the task key. */

@@ -2,6 +2,7 @@ package io.wasmworker.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.CheckpointContext;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.StoreCallJournal;
@@ -108,11 +109,11 @@ class HttpCallTest {
 
         String out = output(SANDBOX.run(guest, attempt(store, 1)));
 
-        String key = StoreCallJournal.idempotencyKey(TASK, 1);
+        String key = key(1);
         assertThat(out)
                 .isEqualTo("[{\"apiKey\":\"s3cret\",\"trace\":\"t-1\",\"idempotencyKey\":\"" + key
                         + "\",\"bodyBytes\":0},{\"sku\":\"X\",\"price\":12}]");
-        assertThat(service.idempotencyKeys()).containsExactly(key, StoreCallJournal.idempotencyKey(TASK, 2));
+        assertThat(service.idempotencyKeys()).containsExactly(key, key(2));
         assertThat(key).doesNotContain(TASK).hasSize(32);
     }
 
@@ -266,7 +267,7 @@ class HttpCallTest {
         String out = output(SANDBOX.run(guest, attempt(new LocalSnapshotStore(dir, false), 2)));
 
         assertThat(service.requests("/reserve")).isEqualTo(2);
-        assertThat(service.idempotencyKeys()).hasSize(2).containsOnly(StoreCallJournal.idempotencyKey(TASK, 1));
+        assertThat(service.idempotencyKeys()).hasSize(2).containsOnly(key(1));
         assertThat(service.reservations()).isEqualTo(1); // the service deduplicated on the key
         assertThat(out).isEqualTo("[{\"reservation\":1}]");
     }
@@ -390,6 +391,41 @@ class HttpCallTest {
                         "2:replayed:ok:4xx", // a 404 is a response like any other
                         "3:live:timeout:none");
         assertThat(seen).allMatch(c -> c.endpoint().equals("svc"));
+    }
+
+    @Test
+    void aJournalOfAnotherInputIsClearedOrRefusedAsTheInputChangePolicySays() {
+        GuestModule guest = HttpGuest.command(List.of(Call.of("svc", "POST", "/reserve")));
+        SnapshotStore dying = new CrashingStore(new LocalSnapshotStore(dir, false), seq -> seq == 1, true);
+        assertThat(SANDBOX.run(guest, attempt(dying, 1)).outcome()).isInstanceOf(Outcome.Failure.class);
+        byte[] changed = "{\"order\":\"A-2\"}".getBytes(StandardCharsets.UTF_8);
+        CheckpointPolicy failing = CheckpointPolicy.DEFAULT.withOnInputChange(CheckpointPolicy.InputChange.FAIL);
+
+        InvocationResult refused = SANDBOX.run(
+                guest,
+                Invocation.of(changed)
+                        .withEndpoints(endpoints)
+                        .withCheckpoints(new CheckpointContext(new LocalSnapshotStore(dir, false), TASK, 2, failing)));
+        assertThat(refused.outcome()).isInstanceOfSatisfying(Outcome.Failure.class, f -> {
+            assertThat(f.kind()).isEqualTo(FailureKind.CHECKPOINT);
+            assertThat(f.reason()).contains("host call 1", "another input", "onInputChange: fail");
+        });
+        assertThat(service.requests("/reserve")).isEqualTo(1);
+
+        InvocationResult restarted = SANDBOX.run(
+                guest,
+                Invocation.of(changed)
+                        .withEndpoints(endpoints)
+                        .withCheckpoints(new CheckpointContext(
+                                new LocalSnapshotStore(dir, false), TASK, 3, CheckpointPolicy.DEFAULT)));
+        // the other input's call was not replayed, and this one has a key of its own
+        assertThat(output(restarted)).isEqualTo("[{\"reservation\":2}]");
+        assertThat(service.idempotencyKeys())
+                .containsExactly(key(1), StoreCallJournal.idempotencyKey(TASK, Digest.of(changed), 1));
+    }
+
+    private static String key(long sequence) {
+        return StoreCallJournal.idempotencyKey(TASK, Digest.of(INPUT), sequence);
     }
 
     private static String error(int code) {

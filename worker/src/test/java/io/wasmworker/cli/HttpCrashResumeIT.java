@@ -2,6 +2,7 @@ package io.wasmworker.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.StoreCallJournal;
 import io.wasmworker.testing.Guests;
 import io.wasmworker.testing.HttpGuest;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HttpCrashResumeIT {
     private static final String INPUT = "{\"order\":\"A-1\"}";
+    private static final Digest INPUT_DIGEST = Digest.of(INPUT.getBytes(StandardCharsets.UTF_8));
     /** Two reservations: step 0 makes call 1, step 1 reads it, step 2 makes call 2, step 3 reads it. */
     private static final List<Call> CALLS = List.of(
             Call.of("inventory", "POST", "/reserve").withBody("{\"sku\":\"X\",\"quantity\":2}"),
@@ -72,7 +74,8 @@ class HttpCrashResumeIT {
                 .isEqualTo(2);
         assertThat(service.idempotencyKeys())
                 .containsExactly(
-                        StoreCallJournal.idempotencyKey("order-1", 1), StoreCallJournal.idempotencyKey("order-1", 2));
+                        StoreCallJournal.idempotencyKey("order-1", INPUT_DIGEST, 1),
+                        StoreCallJournal.idempotencyKey("order-1", INPUT_DIGEST, 2));
     }
 
     @Test
@@ -98,7 +101,7 @@ class HttpCrashResumeIT {
         assertThat(resumed.exit()).as(resumed.err()).isZero();
         assertThat(resumed.out()).isEqualTo(uninterrupted);
         assertThat(service.requests("/reserve")).as("call 2 was sent again").isEqualTo(3);
-        String key2 = StoreCallJournal.idempotencyKey("order-3", 2);
+        String key2 = StoreCallJournal.idempotencyKey("order-3", INPUT_DIGEST, 2);
         assertThat(service.idempotencyKeys()).filteredOn(key2::equals).hasSize(2);
         assertThat(service.reservations())
                 .as("a deduplicating service saw one effect per call")
