@@ -36,7 +36,7 @@ RUST_GUESTS=(order-pricing primes-rust)
 # Checkpointing guests (ABI.md, "Checkpoints"). Asyncify guests are commands that call
 # wasm_worker.checkpoint mid-call; they are linked like the others and then rewritten by
 # wasm-opt (ASYNCIFY below). Step guests are reactors (no _start) exporting ww_step.
-C_ASYNCIFY_GUESTS=(ckpt-async-c)
+C_ASYNCIFY_GUESTS=(ckpt-async-c ckpt-http-async-c)
 C_STEP_GUESTS=(ckpt-step-c)
 RUST_ASYNCIFY_GUESTS=(ckpt-async-rust)
 RUST_STEP_GUESTS=(ckpt-step-rust) # cdylib crates

@@ -424,6 +424,45 @@ class HttpCallTest {
                 .containsExactly(key(1), StoreCallJournal.idempotencyKey(TASK, Digest.of(changed), 1));
     }
 
+    @Test
+    void anAsyncifyGuestResumesAfterItsCheckpointAndReplaysTheCallMadeSince() throws IOException {
+        GuestModule guest = io.wasmworker.testing.Guests.module("ckpt-http-async-c");
+        byte[] lines = "{\"lines\":3}".getBytes(StandardCharsets.UTF_8);
+        String uninterrupted;
+        try (LoopbackService other = new LoopbackService()) {
+            uninterrupted = output(SANDBOX.run(guest, Invocation.of(lines).withEndpoints(inventory(other.uri()))));
+        }
+        assertThat(uninterrupted).isEqualTo("[{\"reservation\":1},{\"reservation\":2},{\"reservation\":3}]");
+        // checkpoint 1 follows call 1; the worker dies once call 2 is recorded, before the guest sees it
+        LocalSnapshotStore local = new LocalSnapshotStore(dir, false);
+        SnapshotStore dying = new CrashingStore(local, seq -> seq == 2, true);
+        InvocationResult first = SANDBOX.run(
+                guest,
+                Invocation.of(lines)
+                        .withEndpoints(inventory(service.uri()))
+                        .withCheckpoints(new CheckpointContext(dying, TASK, 1, CheckpointPolicy.DEFAULT)));
+        assertThat(first.outcome()).isInstanceOf(Outcome.Failure.class);
+        assertThat(local.latest(TASK).orElseThrow().sequence()).isEqualTo(1);
+        assertThat(local.recordedCall(TASK, 1, 1 << 20)).isEmpty(); // covered by checkpoint 1
+
+        InvocationResult resumed = SANDBOX.run(
+                guest,
+                Invocation.of(lines)
+                        .withEndpoints(inventory(service.uri()))
+                        .withCheckpoints(new CheckpointContext(local, TASK, 2, CheckpointPolicy.DEFAULT)));
+
+        assertThat(output(resumed)).isEqualTo(uninterrupted);
+        assertThat(resumed.metrics().resumedFromSequence()).isEqualTo(1);
+        assertThat(new String(resumed.stderrTail(), StandardCharsets.UTF_8))
+                .contains("resumed after line 1", "line 2", "line 3")
+                .doesNotContainPattern("(?m)^line 1$"); // line 1 was not redone
+        assertThat(service.requests("/reserve")).isEqualTo(3); // call 2 replayed, not sent again
+    }
+
+    private static HttpEndpoints inventory(URI uri) {
+        return HttpEndpoints.of(List.of(HttpEndpoint.of("inventory", uri, Set.of("GET", "POST"), List.of("/"))));
+    }
+
     private static String key(long sequence) {
         return StoreCallJournal.idempotencyKey(TASK, Digest.of(INPUT), sequence);
     }
