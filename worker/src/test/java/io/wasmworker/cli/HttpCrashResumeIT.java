@@ -108,6 +108,22 @@ class HttpCrashResumeIT {
                 .isEqualTo(2);
     }
 
+    @Test
+    void anAsyncifyGuestKilledAfterACallResumesFromItsCheckpointAndReplaysTheCall() throws Exception {
+        Path guest = Guests.path("ckpt-http-async-c");
+        String uninterrupted = uninterrupted(guest);
+        assertThat(uninterrupted).isEqualTo("[{\"reservation\":1},{\"reservation\":2},{\"reservation\":3}]\n");
+
+        // checkpoint 1 follows call 1; killed once call 2 is recorded
+        killAt("call-recorded:2", guest, "order-4");
+        Proc resumed = run(guest, checkpointing("order-4", 2));
+
+        assertThat(resumed.exit()).as(resumed.err()).isZero();
+        assertThat(resumed.out()).isEqualTo(uninterrupted);
+        assertThat(resumed.err()).contains("resumed after line 1");
+        assertThat(service.requests("/reserve")).isEqualTo(3);
+    }
+
     /** The output of a run against a service of its own (its reservation numbers start at 1 too). */
     private String uninterrupted(Path guest) throws Exception {
         LoopbackService own = new LoopbackService();
