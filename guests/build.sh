@@ -32,7 +32,7 @@ GO_BIN=${GUEST_GO:-/usr/lib/go-1.23/bin/go}
 
 # Plain WASI commands.
 C_GUESTS=(
-    echo greet primes
+    echo greet primes stock-reservation
     hostile-spin hostile-memory-bomb hostile-recursion hostile-trap
     hostile-output-flood hostile-stderr-flood hostile-invalid-json hostile-exit-code
     hostile-ckpt-plain
@@ -43,10 +43,12 @@ RUST_GUESTS=(order-pricing primes-rust)
 # Checkpointing guests (ABI.md, "Checkpoints"). Asyncify guests are commands that call
 # wasm_worker.checkpoint mid-call; they are linked like the others and then rewritten by
 # wasm-opt (ASYNCIFY below). Step guests are reactors (no _start) exporting ww_step.
-C_ASYNCIFY_GUESTS=(ckpt-async-c)
+C_ASYNCIFY_GUESTS=(ckpt-async-c ckpt-http-async-c)
 C_STEP_GUESTS=(ckpt-step-c)
 RUST_ASYNCIFY_GUESTS=(ckpt-async-rust)
 RUST_STEP_GUESTS=(ckpt-step-rust) # cdylib crates
+# Commands that call HTTP endpoints through the host (ABI.md, "Calling HTTP services").
+RUST_HTTP_GUESTS=(stock-reservation-rust)
 
 # AssemblyScript, Zig and Go guests (guests/README.md, "Writing a guest in ..."). Go
 # guests cannot checkpoint (ABI.md, "Go"), so Go has only commands.
@@ -206,6 +208,11 @@ build_rust() { # build_rust <out dir>
     done
     for name in "${RUST_STEP_GUESTS[@]}"; do
         cp "$release/${name//-/_}.wasm" "$1/$name.wasm" # a cdylib's file name has underscores
+    done
+    # A run of their own too: only they get the "http" feature.
+    cargo_build "${RUST_HTTP_GUESTS[@]}"
+    for name in "${RUST_HTTP_GUESTS[@]}"; do
+        cp "$release/$name.wasm" "$1/$name.wasm"
     done
 }
 

@@ -179,13 +179,15 @@ public final class Checkpointer {
                 ? "a stdin position of " + h.stdinPosition() + " in an input of " + input.length + " bytes"
                 : h.hostCalls() < 0
                         ? "a negative host-call count"
-                        : h.steps() < 0
-                                ? "a negative step count"
-                                : !isAddressOrNone(h.asyncifyBuffer())
-                                        ? "an impossible asyncify buffer address"
-                                        : !isAddressOrNone(h.entryStackPointer())
-                                                ? "an impossible stack pointer"
-                                                : null;
+                        : h.durableCalls() < 0 || (h.responsePending() && h.durableCalls() == 0)
+                                ? "an impossible count of journaled host calls"
+                                : h.steps() < 0
+                                        ? "a negative step count"
+                                        : !isAddressOrNone(h.asyncifyBuffer())
+                                                ? "an impossible asyncify buffer address"
+                                                : !isAddressOrNone(h.entryStackPointer())
+                                                        ? "an impossible stack pointer"
+                                                        : null;
         if (what != null) {
             throw new CorruptSnapshotException("the checkpoint of task '" + context.taskKey() + "' has " + what);
         }
@@ -228,6 +230,7 @@ public final class Checkpointer {
         context.store().publish(context.taskKey(), generation, manifest);
         context.published().accept(manifest);
 
+        dropCoveredCalls(host);
         generation++;
         sequence = next;
         chain = List.copyOf(newChain);
@@ -242,6 +245,27 @@ public final class Checkpointer {
         writtenBytes += ref.size();
         writtenNanos += System.nanoTime() - start;
         TestHooks.point("after-checkpoint", next);
+    }
+
+    /**
+     * A resumed attempt starts from this checkpoint, so it never replays the calls made before it (but a
+     * pending response, which the restore takes back from the journal).
+     */
+    private void dropCoveredCalls(HostState host) {
+        long covered = host.durableCalls() - (host.responsePending() ? 1 : 0);
+        if (covered < 1) {
+            return;
+        }
+        try {
+            context.store().dropCalls(context.taskKey(), covered);
+        } catch (RuntimeException e) {
+            // never read again: a leftover costs space only, and goes when the task finishes
+            LOG.warn(
+                    "task {}: cannot drop the journal entries its checkpoint {} covers: {}",
+                    context.taskKey(),
+                    sequence + 1,
+                    e.toString());
+        }
     }
 
     public long sequence() {

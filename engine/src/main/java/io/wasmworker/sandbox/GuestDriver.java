@@ -13,6 +13,7 @@ import io.wasmworker.host.GuestClock;
 import io.wasmworker.host.GuestIo;
 import io.wasmworker.host.GuestRandom;
 import io.wasmworker.host.HostCallCounter;
+import io.wasmworker.host.HttpCalls;
 import io.wasmworker.host.LimitedMemory;
 import io.wasmworker.module.GuestStyle;
 
@@ -30,7 +31,8 @@ abstract class GuestDriver {
             GuestRandom random,
             Checkpointer checkpointer,
             CheckpointPolicy policy,
-            RunControl control) {}
+            RunControl control,
+            HttpCalls http) {}
 
     /** Thrown after a checkpoint when the caller asked the run to suspend there. */
     static final class Suspended extends RuntimeException {
@@ -101,7 +103,9 @@ abstract class GuestDriver {
                 run.random().state(),
                 entryStackPointer,
                 asyncifyBuffer,
-                steps);
+                steps,
+                run.http().sequence(),
+                run.http().responsePending());
     }
 
     protected final ExportFunction export(String name) {

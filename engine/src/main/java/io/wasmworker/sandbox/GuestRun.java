@@ -16,15 +16,19 @@ import io.wasmworker.checkpoint.Checkpointer;
 import io.wasmworker.checkpoint.GuestSnapshot;
 import io.wasmworker.checkpoint.HostState;
 import io.wasmworker.checkpoint.StateCapture;
+import io.wasmworker.checkpoint.StoreCallJournal;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import io.wasmworker.checkpoint.store.StaleGenerationException;
+import io.wasmworker.host.CallJournal;
 import io.wasmworker.host.GuestClock;
 import io.wasmworker.host.GuestIo;
 import io.wasmworker.host.GuestRandom;
 import io.wasmworker.host.HostCallCounter;
+import io.wasmworker.host.HttpCalls;
 import io.wasmworker.host.LimitedMemory;
 import io.wasmworker.host.LimitedTable;
 import io.wasmworker.host.MemoryBudget;
+import io.wasmworker.host.NonDeterminismException;
 import io.wasmworker.host.WasiHost;
 import io.wasmworker.module.GuestModule;
 import java.util.ArrayList;
@@ -131,7 +135,8 @@ final class GuestRun {
                     random,
                     checkpointer,
                     context == null ? CheckpointPolicy.DEFAULT : context.policy(),
-                    control);
+                    control,
+                    new HttpCalls(invocation.endpoints(), journal(context), budget));
             outcome = instantiateAndDrive(run, budget);
         } catch (Throwable t) {
             // The instance, its memory and tables (and the driver holding them) were reachable only from
@@ -165,6 +170,14 @@ final class GuestRun {
     }
 
     /**
+     * The task's journal of host calls, under a task key (any guest: a plain command's retry starts
+     * over and replays the calls its task made); none without one.
+     */
+    private CallJournal journal(CheckpointContext context) {
+        return context == null ? CallJournal.NONE : new StoreCallJournal(context, invocation.input());
+    }
+
+    /**
      * A fresh instance, restored from the task's checkpoint if it has one, driven to its end. Everything
      * that references the instance lives in this frame only.
      */
@@ -175,6 +188,7 @@ final class GuestRun {
         try (WasiPreview1 wasi = WasiHost.newWasi(AbiV1.environment(invocation.task()))) {
             List<HostFunction> functions = new ArrayList<>(WasiHost.functions(wasi, io, run.clock(), run.random()));
             functions.add(driver.checkpointImport());
+            functions.addAll(run.http().functions());
             Instance instance = Instance.builder(module.wasm())
                     .withMachineFactory(module.machineFactory())
                     .withImportValues(ImportValues.builder()
@@ -203,6 +217,7 @@ final class GuestRun {
                     run.calls().restore(restored.hostCalls());
                     run.clock().restore(restored.clockState());
                     run.random().restore(restored.randomState());
+                    run.http().restore(restored.durableCalls(), restored.responsePending());
                     resumedFrom = last.sequence();
                 }
             } else if (invocation.checkpoints() != null) {
@@ -236,6 +251,9 @@ final class GuestRun {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof GuestIo.OutputLimitExceeded) {
                 return new Outcome.Failure(FailureKind.OUTPUT_LIMIT, c.getMessage());
+            }
+            if (c instanceof NonDeterminismException) {
+                return new Outcome.Failure(FailureKind.NON_DETERMINISM, c.getMessage());
             }
             if (c instanceof LimitedMemory.MemoryLimitException) {
                 return new Outcome.Failure(FailureKind.MEMORY_LIMIT, c.getMessage());

@@ -177,6 +177,7 @@ public final class TaskRunner {
                 .withLimits(task.binding().limits())
                 .withTask(task.metadata())
                 .withControl(control)
+                .withEndpoints(task.binding().endpoints().observedBy(call -> observer.hostCall(task, call)))
                 .withCheckpoints(new CheckpointContext(
                         snapshots,
                         task.key().value(),

@@ -32,6 +32,38 @@ class SnapshotCodecTest {
     private final SplittableRandom random = new SplittableRandom(7);
 
     @Test
+    void journaledCallsAreKeptBehindAFlagSoOtherSnapshotsStayAsTheyWere() {
+        HostState plain = new HostState(0, new byte[0], 5, 0, 0, -1, -1, 2);
+        HostState journaled = new HostState(0, new byte[0], 5, 0, 0, -1, -1, 2, 7, true);
+
+        byte[] plainBytes = SnapshotCodec.encode(snapshot(plain));
+        byte[] journaledBytes = SnapshotCodec.encode(snapshot(journaled));
+
+        assertThat(plainBytes[7]).isZero(); // readable by workers from before journaled calls
+        assertThat(journaledBytes[7]).isEqualTo((byte) 1);
+        assertThat(journaledBytes).hasSize(plainBytes.length + 9);
+        assertThat(SnapshotCodec.decode(journaledBytes, "test").host())
+                .usingRecursiveComparison()
+                .isEqualTo(journaled);
+        assertThat(SnapshotCodec.decode(plainBytes, "test").host().durableCalls())
+                .isZero();
+    }
+
+    private static GuestSnapshot snapshot(HostState host) {
+        return new GuestSnapshot(
+                "sha256:" + "ab".repeat(32),
+                "t",
+                1,
+                1,
+                0,
+                1,
+                SnapshotPages.withCapacity(0),
+                List.of(),
+                List.of(),
+                host);
+    }
+
+    @Test
     void roundTripKeepsEveryPageAndField() {
         SnapshotPages pages = SnapshotPages.withCapacity(2);
         pages.add(0, compressible(), 0, PAGE);

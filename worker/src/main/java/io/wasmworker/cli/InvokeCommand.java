@@ -7,6 +7,8 @@ import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.CheckpointContext;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.host.HttpEndpoint;
+import io.wasmworker.host.HttpEndpoints;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
@@ -19,13 +21,17 @@ import io.wasmworker.sandbox.Sandbox;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -142,6 +148,16 @@ final class InvokeCommand implements Callable<Integer> {
     Duration every;
 
     @Option(
+            names = "--endpoint",
+            paramLabel = "NAME=URL",
+            description = {
+                "An HTTP endpoint the guest may call by NAME (repeatable): any path under URL, methods GET,",
+                "HEAD, POST, PUT, PATCH and DELETE, the default timeouts and sizes (the daemon's",
+                "configuration sets each; see config/README.md)."
+            })
+    Map<String, String> endpoints = new LinkedHashMap<>();
+
+    @Option(
             names = "--report",
             paramLabel = "FORMAT",
             defaultValue = "text",
@@ -174,7 +190,8 @@ final class InvokeCommand implements Callable<Integer> {
         GuestModule guest = resolve(artifacts, modules, loader.limits().maxModuleBytes(), err);
         SnapshotStore checkpoints = null;
 
-        Invocation invocation = Invocation.of(inputBytes).withLimits(limits).withTask(metadata);
+        Invocation invocation =
+                Invocation.of(inputBytes).withLimits(limits).withTask(metadata).withEndpoints(endpoints());
         if (seed != null) {
             invocation = invocation.deterministic(seed);
         }
@@ -203,13 +220,14 @@ final class InvokeCommand implements Callable<Integer> {
                 err.println();
             }
         }
-        if (checkpoints != null
-                && !(result.outcome() instanceof Outcome.Failure)
-                && checkpoints.latest(taskKey).isPresent()) {
+        if (checkpoints != null && !(result.outcome() instanceof Outcome.Failure)) {
             // the task is done (as the daemon does once the orchestrator accepted): the next run with
-            // this key starts afresh instead of resuming a finished computation
+            // this key starts afresh instead of resuming a finished computation or replaying its calls
+            boolean hadCheckpoint = checkpoints.latest(taskKey).isPresent();
             checkpoints.delete(taskKey);
-            err.println("wasm-worker: task '" + taskKey + "' finished; its checkpoints were removed");
+            if (hadCheckpoint) {
+                err.println("wasm-worker: task '" + taskKey + "' finished; its checkpoints were removed");
+            }
         }
         err.println(
                 report.equals("json")
@@ -217,6 +235,19 @@ final class InvokeCommand implements Callable<Integer> {
                         : "wasm-worker: " + result.report());
         err.flush();
         return ExitCodes.of(result.outcome());
+    }
+
+    private HttpEndpoints endpoints() {
+        List<HttpEndpoint> list = new ArrayList<>();
+        endpoints.forEach((name, url) -> {
+            try {
+                list.add(HttpEndpoint.of(
+                        name, URI.create(url), Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"), List.of("/")));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--endpoint " + name + "=" + url + ": " + e.getMessage(), e);
+            }
+        });
+        return HttpEndpoints.of(list);
     }
 
     private GuestModule resolve(ArtifactStore artifacts, ModuleCache modules, int maxModuleBytes, PrintWriter err)

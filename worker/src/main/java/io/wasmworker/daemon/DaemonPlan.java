@@ -10,6 +10,7 @@ import io.wasmworker.artifact.ArtifactException;
 import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.daemon.config.ConfigException;
+import io.wasmworker.daemon.config.Endpoints;
 import io.wasmworker.daemon.config.Located;
 import io.wasmworker.daemon.config.SnapshotEncryption;
 import io.wasmworker.daemon.config.Suggestions;
@@ -241,7 +242,13 @@ public record DaemonPlan(
             checkpointing.put(artifact, module.style().canCheckpoint());
             WorkerConfig.Artifact settings =
                     perArtifact.getOrDefault(ref.value(), new WorkerConfig.Artifact(null, null));
-            return new TaskBinding(artifact, limits(settings.limits()), policy(settings.checkpoint()));
+            return new TaskBinding(
+                    artifact,
+                    limits(settings.limits()),
+                    policy(settings.checkpoint()),
+                    Endpoints.of(
+                            settings.endpoints(),
+                            Path.of(source).toAbsolutePath().getParent()));
         }
 
         /** {@code "; did you mean 'x'?"} for the closest name bound in the store, if one is close. */

@@ -10,6 +10,8 @@ import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.checkpoint.store.Blobs;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.checkpoint.store.Manifest;
+import io.wasmworker.host.HttpCallObserver;
+import io.wasmworker.host.HttpCalls;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.sandbox.Sandbox;
@@ -26,6 +28,37 @@ import org.junit.jupiter.api.io.TempDir;
 class TaskMetricsTest {
     @TempDir
     Path dir;
+
+    @Test
+    void hostCallsAreCountedByEndpointModeResultAndStatusClass() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        TaskMetrics metrics = new TaskMetrics(registry);
+
+        metrics.hostCall(null, new HttpCallObserver.Call("inventory", 1, false, HttpCalls.OK, 201, 5_000_000));
+        metrics.hostCall(null, new HttpCallObserver.Call("inventory", 1, true, HttpCalls.OK, 201, 1_000));
+        metrics.hostCall(null, new HttpCallObserver.Call("inventory", 2, false, HttpCalls.TIMEOUT, 0, 9_000_000));
+
+        assertThat(registry.get("wasm_worker_host_calls")
+                        .tags("endpoint", "inventory", "mode", "live", "result", "ok", "status", "2xx")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(registry.get("wasm_worker_host_calls")
+                        .tags("mode", "replayed")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(registry.get("wasm_worker_host_calls")
+                        .tags("result", "timeout", "status", "none")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(registry.get("wasm_worker_host_call_duration")
+                        .tags("endpoint", "inventory", "mode", "live")
+                        .timer()
+                        .count())
+                .isEqualTo(2);
+    }
 
     @Test
     void aDiscardedCheckpointIsCountedBySourceAndQueue() {

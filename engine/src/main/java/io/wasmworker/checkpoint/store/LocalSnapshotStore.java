@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/manifest.json
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/blobs/&lt;blob name&gt;
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/attempts
+ * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/journal/&lt;20-digit call sequence&gt;.call
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/finished      (the tombstone of a finished task: alone in its directory)
  * &lt;root&gt;/locks/&lt;00..ff&gt;.lock
  * </pre>
@@ -53,6 +54,8 @@ public final class LocalSnapshotStore implements SnapshotStore {
     private static final String BLOBS = "blobs";
     private static final String ATTEMPTS = "attempts";
     private static final String FINISHED = "finished";
+    private static final String JOURNAL = "journal";
+    private static final Pattern JOURNAL_ENTRY = Pattern.compile("(\\d{20})\\.call");
     private static final Pattern TASK_DIR = Pattern.compile("[0-9a-f]{64}");
     /** A manifest names at most {@code Checkpointer.MAX_CHAIN} blobs and a task key: far below this. */
     static final int MAX_MANIFEST_BYTES = 4 << 20;
@@ -178,6 +181,91 @@ public final class LocalSnapshotStore implements SnapshotStore {
             throw new CorruptSnapshotException(
                     "cannot read blob " + blobName + " of task '" + taskKey + "' from " + file + ": " + e, e);
         }
+    }
+
+    @Override
+    public byte[] recordCall(String taskKey, long sequence, byte[] entry) {
+        Objects.requireNonNull(entry, "entry");
+        Path taskDir = taskDir(taskKey);
+        Path target = journalFile(taskDir, sequence);
+        String refusal = "cannot record host call " + sequence + " of it";
+        if (isFinished(taskDir)) {
+            throw StaleGenerationException.finished(taskKey, refusal);
+        }
+        try {
+            files.createDirectories(target.getParent());
+            if (files.createIfAbsent(target, entry)) {
+                if (isFinished(taskDir)) { // finished while we wrote: as for a blob, nothing stays behind
+                    removeFinishedLeftovers(taskKey, taskDir);
+                    throw StaleGenerationException.finished(taskKey, refusal);
+                }
+                return entry;
+            }
+        } catch (IOException e) {
+            if (isFinished(taskDir)) {
+                throw StaleGenerationException.finished(taskKey, refusal);
+            }
+            throw new UncheckedIOException(
+                    "cannot record host call " + sequence + " of task '" + taskKey + "' in " + target + ": " + e, e);
+        }
+        // another writer recorded it first: its entry is the one that counts
+        return recordedCall(taskKey, sequence, Long.MAX_VALUE)
+                .orElseThrow(() -> new CorruptSnapshotException("journal entry " + target + " of task '" + taskKey
+                        + "' existed a moment ago and is gone (removed while being recorded?)"));
+    }
+
+    @Override
+    public Optional<byte[]> recordedCall(String taskKey, long sequence, long maxBytes) {
+        Path file = journalFile(taskDir(taskKey), sequence);
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
+            long size = channel.size();
+            if (size > maxBytes || size > Integer.MAX_VALUE - 8) { // before reading any of it
+                throw new CorruptSnapshotException("journal entry " + sequence + " of task '" + taskKey
+                        + "' is damaged: " + size + " bytes, more than the " + maxBytes + " an entry can have ("
+                        + file + ")");
+            }
+            ByteBuffer bytes = ByteBuffer.allocate((int) size);
+            while (bytes.hasRemaining() && channel.read(bytes) >= 0) {
+                // read it whole
+            }
+            if (bytes.hasRemaining()) {
+                throw new CorruptSnapshotException(
+                        "journal entry " + sequence + " of task '" + taskKey + "' shrank while read (" + file + ")");
+            }
+            return Optional.of(bytes.array());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new CorruptSnapshotException(
+                    "cannot read journal entry " + sequence + " of task '" + taskKey + "' from " + file + ": " + e, e);
+        }
+    }
+
+    @Override
+    public void dropCalls(String taskKey, long throughSequence) {
+        Path dir = taskDir(taskKey).resolve(JOURNAL);
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+            for (Path file : stream) {
+                var m = JOURNAL_ENTRY.matcher(file.getFileName().toString());
+                if (m.matches() && Long.parseLong(m.group(1)) <= throughSequence) {
+                    Files.deleteIfExists(file);
+                }
+            }
+        } catch (IOException e) {
+            // entries a checkpoint covers are never read again: a leftover costs space only, and goes
+            // with the task's checkpoints when it finishes
+            LOG.warn("cannot drop the journal entries of task '{}' in {}: {}", taskKey, dir, e.toString());
+        }
+    }
+
+    private static Path journalFile(Path taskDir, long sequence) {
+        if (sequence < 1) {
+            throw new IllegalArgumentException("host call sequence numbers start at 1, got " + sequence);
+        }
+        return taskDir.resolve(JOURNAL).resolve(String.format("%020d.call", sequence));
     }
 
     @Override
@@ -675,6 +763,7 @@ public final class LocalSnapshotStore implements SnapshotStore {
                 }
                 DurableFiles.deleteStaleTemps(dir, STALE_TEMP_AGE);
                 DurableFiles.deleteStaleTemps(dir.resolve(BLOBS), STALE_TEMP_AGE);
+                DurableFiles.deleteStaleTemps(dir.resolve(JOURNAL), STALE_TEMP_AGE);
             }
         } catch (IOException e) {
             LOG.warn("cannot clean temp files under {}: {}", tasks, e.toString());

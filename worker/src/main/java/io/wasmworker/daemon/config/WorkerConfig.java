@@ -42,8 +42,43 @@ public record WorkerConfig(
     /** The metrics and health endpoint. */
     public record Http(String host, Integer port) {}
 
-    /** Limits and checkpoint policy of one artifact (by name or digest), for every task that runs it. */
-    public record Artifact(Limits limits, Checkpoint checkpoint) {}
+    /**
+     * Limits, checkpoint policy and HTTP endpoints of one artifact (by name or digest), for every task
+     * that runs it.
+     */
+    public record Artifact(Limits limits, Checkpoint checkpoint, Map<String, Endpoint> endpoints) {
+        public Artifact {
+            endpoints = endpoints == null ? Map.of() : Map.copyOf(endpoints);
+        }
+
+        public Artifact(Limits limits, Checkpoint checkpoint) {
+            this(limits, checkpoint, null);
+        }
+    }
+
+    /**
+     * An HTTP service the artifact's guests may call ({@code wasm_worker.http_request}); see
+     * config/README.md. {@code headers} values usually come from {@code ${ENV}}; {@code headerFiles}
+     * name files whose contents are the values (secrets mounted as files).
+     */
+    public record Endpoint(
+            String url,
+            List<String> methods,
+            List<String> paths,
+            Map<String, String> headers,
+            Map<String, String> headerFiles,
+            Duration connectTimeout,
+            Duration timeout,
+            ByteSize maxRequest,
+            ByteSize maxResponse) {
+        public Endpoint {
+            require(url, "url");
+            methods = methods == null ? List.of("GET") : List.copyOf(methods);
+            paths = paths == null ? List.of("/") : List.copyOf(paths);
+            headers = headers == null ? Map.of() : Map.copyOf(headers);
+            headerFiles = headerFiles == null ? Map.of() : Map.copyOf(headerFiles);
+        }
+    }
 
     public record Limits(ByteSize maxMemory, Duration timeout, ByteSize maxInput, ByteSize maxOutput) {}
 
