@@ -112,9 +112,9 @@ final class InvokeCommand implements Callable<Integer> {
 
     @Option(
             names = "--snapshots",
-            paramLabel = "DIR",
-            description = "Snapshot store directory (default: <home>/snapshots). Used with --task-key.")
-    Path snapshots;
+            paramLabel = "LOCATION",
+            description = {StoreOptions.SNAPSHOTS_HELP, "Used with --task-key."})
+    String snapshots;
 
     @Option(
             names = "--attempt",
@@ -211,6 +211,9 @@ final class InvokeCommand implements Callable<Integer> {
                         ? new ObjectMapper().writeValueAsString(result.metrics())
                         : "wasm-worker: " + result.report());
         err.flush();
+        if (checkpoints != null) {
+            checkpoints.close();
+        }
         return ExitCodes.of(result.outcome());
     }
 

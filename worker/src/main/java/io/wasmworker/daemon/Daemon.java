@@ -5,7 +5,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.wasmworker.adapter.camunda.CamundaAdapter;
 import io.wasmworker.adapter.temporal.TaskQueueSettings;
 import io.wasmworker.adapter.temporal.TemporalAdapter;
-import io.wasmworker.checkpoint.store.LocalSnapshotStore;
+import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.checkpoint.store.SnapshotStores;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.TaskRunner;
 import org.slf4j.Logger;
@@ -22,7 +23,7 @@ public final class Daemon implements AutoCloseable {
     private final DaemonPlan plan;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Sandbox sandbox = new Sandbox();
-    private final LocalSnapshotStore snapshots;
+    private final SnapshotStore snapshots;
     private final TaskRunner runner;
     private CamundaAdapter camunda;
     private TemporalAdapter temporal;
@@ -33,7 +34,7 @@ public final class Daemon implements AutoCloseable {
     public Daemon(DaemonPlan plan) {
         this.plan = plan;
         // the plan's cache: the modules it compiled while checking the configuration are reused
-        this.snapshots = new LocalSnapshotStore(plan.snapshotsDir(), plan.fsync());
+        this.snapshots = SnapshotStores.open(plan.snapshots(), plan.fsync(), plan.s3());
         this.runner =
                 new TaskRunner(plan.modules().store(), plan.modules(), snapshots, sandbox, new TaskMetrics(registry));
     }
@@ -45,7 +46,7 @@ public final class Daemon implements AutoCloseable {
                 "metrics on http://{}:{}/metrics, health on /health/live and /health/ready",
                 plan.httpHost(),
                 http.port());
-        LOG.info("artifacts in {}, snapshots in {}", plan.artifactsDir(), plan.snapshotsDir());
+        LOG.info("artifacts in {}, snapshots in {}", plan.artifactsDir(), snapshots.describe());
         if (plan.camunda() != null) {
             camunda = new CamundaAdapter(plan.camunda(), runner, plan.shutdownGrace());
             camunda.start();
@@ -118,6 +119,7 @@ public final class Daemon implements AutoCloseable {
             http.close();
             http = null;
         }
+        snapshots.close();
         LOG.info("stopped");
     }
 }

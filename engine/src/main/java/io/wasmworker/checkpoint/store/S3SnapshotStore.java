@@ -66,7 +66,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * store, the task and what was being done: the attempt fails as {@code checkpoint}, never as a fresh
  * start.
  */
-public final class S3SnapshotStore implements SnapshotStore, AutoCloseable {
+public final class S3SnapshotStore implements SnapshotStore {
     private static final Logger LOG = LoggerFactory.getLogger(S3SnapshotStore.class);
     private static final String TASKS = "tasks";
     private static final String MANIFEST = "manifest.json";

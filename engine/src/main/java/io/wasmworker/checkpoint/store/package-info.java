@@ -1,5 +1,6 @@
 /**
  * Where checkpoints are kept between attempts: the SnapshotStore contract (data before metadata,
- * fenced publish, loud failures) and its local implementation.
+ * fenced publish, loud failures) and its implementations: a local directory, and S3 for workers that
+ * share no disk.
  */
 package io.wasmworker.checkpoint.store;
