@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -160,7 +161,7 @@ public final class S3SnapshotStore implements SnapshotStore {
                             + where(key) + ")"),
                     taskKey,
                     "read back blob " + blobName);
-            if (existing.isPresent() && !java.util.Arrays.equals(existing.get().bytes, data)) {
+            if (existing.isPresent() && !Arrays.equals(existing.get().bytes, data)) {
                 throw new IllegalStateException("blob " + blobName + " of task '" + taskKey
                         + "' already exists with different content; blobs are immutable (" + where(key) + ")");
             }
@@ -383,7 +384,7 @@ public final class S3SnapshotStore implements SnapshotStore {
         removeAllBut(taskKey, name, null);
     }
 
-    /** Everything of the task but {@code keep} (if not null), the manifest first. */
+    /** Everything of the task but {@code keep} (if not null), the manifest first; {@code taskKey} (if known) for errors. */
     private int removeAllBut(String taskKey, String name, String keep) {
         String keepKey = keep == null ? null : key(name, keep);
         int removed = 0;
@@ -502,14 +503,13 @@ public final class S3SnapshotStore implements SnapshotStore {
 
     /** {tasks removed, blobs removed}, or null when its manifest is damaged (then nothing is touched). */
     private int[] collectTask(TaskObjects task, Instant cutoff) {
-        String what = "task " + task.name;
         if (task.has(FINISHED)) {
             if (task.get(FINISHED).lastModified().isBefore(cutoff)) {
-                removeAllBut(what, task.name, null);
+                removeAllBut(null, task.name, null);
                 return new int[] {1, 0};
             }
             // what a crash while finishing (or a zombie) left beside the tombstone
-            return new int[] {0, task.objects.size() > 1 ? removeAllBut(what, task.name, FINISHED) : 0};
+            return new int[] {0, task.objects.size() > 1 ? removeAllBut(null, task.name, FINISHED) : 0};
         }
         Optional<Manifest> manifest;
         try {
@@ -524,7 +524,7 @@ public final class S3SnapshotStore implements SnapshotStore {
             return null;
         }
         if (task.objects.stream().allMatch(o -> o.lastModified().isBefore(cutoff))) {
-            removeAllBut(what, task.name, null);
+            removeAllBut(null, task.name, null);
             return new int[] {1, 0};
         }
         Set<String> named = manifest.map(
