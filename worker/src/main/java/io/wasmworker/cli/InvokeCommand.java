@@ -118,9 +118,9 @@ final class InvokeCommand implements Callable<Integer> {
 
     @Option(
             names = "--snapshots",
-            paramLabel = "DIR",
-            description = "Snapshot store directory (default: <home>/snapshots). Used with --task-key.")
-    Path snapshots;
+            paramLabel = "LOCATION",
+            description = {StoreOptions.SNAPSHOTS_HELP, "Used with --task-key."})
+    String snapshots;
 
     /** Used with --task-key: the snapshot store's keys, when it is encrypted. */
     @Mixin
@@ -234,6 +234,9 @@ final class InvokeCommand implements Callable<Integer> {
                         ? new ObjectMapper().writeValueAsString(result.metrics())
                         : "wasm-worker: " + result.report());
         err.flush();
+        if (checkpoints != null) {
+            checkpoints.close();
+        }
         return ExitCodes.of(result.outcome());
     }
 

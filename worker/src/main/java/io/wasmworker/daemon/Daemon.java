@@ -6,8 +6,8 @@ import io.wasmworker.adapter.camunda.CamundaAdapter;
 import io.wasmworker.adapter.temporal.TaskQueueSettings;
 import io.wasmworker.adapter.temporal.TemporalAdapter;
 import io.wasmworker.checkpoint.store.EncryptingSnapshotStore;
-import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.checkpoint.store.SnapshotStores;
 import io.wasmworker.daemon.config.SnapshotEncryption;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.TaskRunner;
@@ -44,7 +44,7 @@ public final class Daemon implements AutoCloseable {
 
     /** The snapshot store, sealing snapshots at rest when {@code stores.encryption} is configured. */
     static SnapshotStore snapshotStore(DaemonPlan plan) {
-        SnapshotStore store = new LocalSnapshotStore(plan.snapshotsDir(), plan.fsync());
+        SnapshotStore store = SnapshotStores.open(plan.snapshots(), plan.fsync(), plan.s3());
         SnapshotEncryption encryption = plan.snapshotEncryption();
         return encryption == null
                 ? store
@@ -131,6 +131,7 @@ public final class Daemon implements AutoCloseable {
             http.close();
             http = null;
         }
+        snapshots.close();
         jvmMeters.close();
         LOG.info("stopped");
     }

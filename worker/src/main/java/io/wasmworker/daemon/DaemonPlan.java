@@ -18,6 +18,8 @@ import io.wasmworker.daemon.config.WorkerConfig;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.InvalidModuleException;
 import io.wasmworker.module.ModuleCache;
+import io.wasmworker.s3.S3Location;
+import io.wasmworker.s3.S3Settings;
 import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.task.TaskBinding;
 import java.net.InetAddress;
@@ -40,7 +42,8 @@ public record DaemonPlan(
         Path home,
         Path artifactsDir,
         ModuleCache modules,
-        Path snapshotsDir,
+        String snapshots,
+        S3Settings s3,
         boolean fsync,
         SnapshotEncryption snapshotEncryption,
         SnapshotCollector.Schedule snapshotGc,
@@ -87,9 +90,7 @@ public record DaemonPlan(
         Path artifactsDir = stores.artifacts() == null
                 ? home.resolve("artifacts")
                 : base.resolve(stores.artifacts()).normalize();
-        Path snapshotsDir = stores.snapshots() == null
-                ? home.resolve("snapshots")
-                : base.resolve(stores.snapshots()).normalize();
+        String snapshots = snapshotsLocation(source, stores, base, home);
         ModuleCache cache = modules.apply(artifactsDir);
         Bindings bindings = new Bindings(source, config.artifacts(), cache, new HashMap<>());
         List<HeapBudget.Claim> claims = new ArrayList<>();
@@ -206,7 +207,8 @@ public record DaemonPlan(
                 home,
                 artifactsDir,
                 cache,
-                snapshotsDir,
+                snapshots,
+                stores.s3Settings(),
                 stores.fsync() == null || stores.fsync(),
                 SnapshotEncryption.of(source, config),
                 snapshotGc(source, stores.gc(), SnapshotCollector.floor(waits)),
@@ -319,6 +321,25 @@ public record DaemonPlan(
      * The collection of leftovers, null when {@code enabled: false}. The default age is raised to the
      * floor the configuration implies; an age set below it is an error naming the floor.
      */
+    /**
+     * Where snapshots live: {@code s3://BUCKET/PREFIX} as written (checked here, so a bad one fails at
+     * start-up naming the field), else a directory, relative to the configuration file.
+     */
+    private static String snapshotsLocation(String source, WorkerConfig.Stores stores, Path base, Path home) {
+        String location = stores.snapshots();
+        if (location == null) {
+            return home.resolve("snapshots").toString();
+        }
+        if (S3Location.isS3(location)) {
+            try {
+                return S3Location.parse(location).toString();
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(source + ": stores.snapshots: " + e.getMessage());
+            }
+        }
+        return base.resolve(location).normalize().toString();
+    }
+
     private static SnapshotCollector.Schedule snapshotGc(String source, WorkerConfig.Gc gc, Duration floor) {
         WorkerConfig.Gc g = gc == null ? new WorkerConfig.Gc(null, null, null, null) : gc;
         if (!or(g.enabled(), true)) {

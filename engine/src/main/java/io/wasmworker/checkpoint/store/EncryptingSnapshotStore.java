@@ -211,6 +211,11 @@ public final class EncryptingSnapshotStore implements SnapshotStore {
     }
 
     @Override
+    public void close() {
+        store.close();
+    }
+
+    @Override
     public String describe() {
         return store.describe() + " (encrypted"
                 + keys.current().map(id -> ", sealing with key '" + id + "'").orElse(", read only") + ")";

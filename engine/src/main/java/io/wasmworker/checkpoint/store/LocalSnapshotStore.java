@@ -3,9 +3,6 @@ package io.wasmworker.checkpoint.store;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
@@ -270,7 +267,7 @@ public final class LocalSnapshotStore implements SnapshotStore {
 
     @Override
     public void publish(String taskKey, long expectedGeneration, Manifest manifest) {
-        checkPublishable(taskKey, expectedGeneration, manifest);
+        TaskNames.checkPublishable(taskKey, expectedGeneration, manifest);
         byte[] encoded = ManifestCodec.encode(manifest);
         String name = storageName(taskKey);
         Path dir = tasks.resolve(name);
@@ -639,24 +636,9 @@ public final class LocalSnapshotStore implements SnapshotStore {
         return describe();
     }
 
-    /**
-     * The task's directory name: hex SHA-256 of the key's UTF-8 bytes. Keys that are not valid Unicode
-     * (a lone surrogate) are refused, since lenient encoding would map different keys to the same bytes.
-     */
+    /** The task's directory name (see {@link TaskNames#storageName}). */
     static String storageName(String taskKey) {
-        Objects.requireNonNull(taskKey, "taskKey");
-        try {
-            ByteBuffer utf8 = StandardCharsets.UTF_8
-                    .newEncoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .encode(CharBuffer.wrap(taskKey));
-            byte[] bytes = new byte[utf8.remaining()];
-            utf8.get(bytes);
-            return Blobs.sha256Hex(bytes);
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("task key is not valid Unicode text (unpaired surrogate?)", e);
-        }
+        return TaskNames.storageName(taskKey);
     }
 
     private Path taskDir(String taskKey) {
@@ -678,22 +660,6 @@ public final class LocalSnapshotStore implements SnapshotStore {
                     + MAX_MANIFEST_BYTES + " bytes, which no manifest is");
         }
         return Optional.of(ManifestCodec.decode(bytes, file.toString()));
-    }
-
-    private static void checkPublishable(String taskKey, long expectedGeneration, Manifest manifest) {
-        Objects.requireNonNull(taskKey, "taskKey");
-        Objects.requireNonNull(manifest, "manifest");
-        if (expectedGeneration < 0) {
-            throw new IllegalArgumentException("expected generation must be >= 0, got " + expectedGeneration);
-        }
-        if (manifest.generation() != expectedGeneration + 1) {
-            throw new IllegalArgumentException("manifest " + manifest.reference() + " cannot follow generation "
-                    + expectedGeneration + "; its generation must be " + (expectedGeneration + 1));
-        }
-        if (!taskKey.equals(manifest.taskKey())) {
-            throw new IllegalArgumentException(
-                    "manifest for task '" + manifest.taskKey() + "' cannot be published as task '" + taskKey + "'");
-        }
     }
 
     /** Data before metadata: every blob the manifest names must already be complete on disk. */

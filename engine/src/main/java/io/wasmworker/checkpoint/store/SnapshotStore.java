@@ -6,7 +6,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Where checkpoints live. The contract every implementation (local directory, S3) keeps:
+ * Where checkpoints live. The contract every implementation ({@link LocalSnapshotStore}, {@link
+ * S3SnapshotStore}; {@link SnapshotStores#open} opens either from a location) keeps:
  *
  * <ul>
  *   <li><b>Data before metadata.</b> Snapshot blobs are immutable and written completely
@@ -43,7 +44,7 @@ import java.util.Set;
  *       its journal alone.</li>
  * </ul>
  */
-public interface SnapshotStore {
+public interface SnapshotStore extends AutoCloseable {
 
     /** The task's current manifest, or empty when the task has never checkpointed. */
     Optional<Manifest> latest(String taskKey);
@@ -216,4 +217,8 @@ public interface SnapshotStore {
 
     /** A short, human-readable description, e.g. {@code local:/var/lib/wasm-worker/snapshots}. */
     String describe();
+
+    /** Releases what the store holds open (an S3 store's connections); the local store holds nothing. */
+    @Override
+    default void close() {}
 }

@@ -1,6 +1,7 @@
 package io.wasmworker.daemon.config;
 
 import io.wasmworker.checkpoint.CheckpointPolicy;
+import io.wasmworker.s3.S3Settings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -27,8 +28,19 @@ public record WorkerConfig(
         }
     }
 
-    /** Where artifacts and snapshots live (default: under {@code home}). */
-    public record Stores(String artifacts, String snapshots, Boolean fsync, Gc gc, Encryption encryption) {}
+    /**
+     * Where artifacts and snapshots live (default: under {@code home}); {@code snapshots} may be a
+     * directory or {@code s3://BUCKET/PREFIX}.
+     */
+    public record Stores(String artifacts, String snapshots, Boolean fsync, Gc gc, Encryption encryption) {
+        /**
+         * How the stores reach S3: the AWS SDK's standard settings (AWS_ENDPOINT_URL, AWS_REGION,
+         * credentials). The one place a {@code stores.s3} section of the file would be applied.
+         */
+        public S3Settings s3Settings() {
+            return S3Settings.defaults();
+        }
+    }
 
     /**
      * Snapshots sealed at rest (see {@code config/README.md}): the keys, by id, as base64 in
