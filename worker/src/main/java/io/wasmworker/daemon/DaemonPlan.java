@@ -192,8 +192,7 @@ public record DaemonPlan(
                             or(t.namespace(), "default"),
                             t.identity(),
                             tls,
-                            or(t.connectTimeout(), Duration.ofSeconds(10)),
-                            or(config.shutdownGrace(), DEFAULT_GRACE)));
+                            t.connectTimeout()));
         }
         HeapBudget.admit(source, claims, maxHeapBytes, or(config.allowHeapOvercommit(), false));
 

@@ -68,7 +68,8 @@ class TaskExecutionTest {
                 TopicSettings.of("greet", binding).withLockDuration(lock),
                 worker.runner,
                 "w1",
-                ReportRetry.DEFAULT);
+                ReportRetry.DEFAULT,
+                () -> false);
     }
 
     @Test
