@@ -62,7 +62,7 @@ class DaemonIT {
         CompletableFuture<TemporalService> t = CompletableFuture.supplyAsync(TemporalService::start);
         camunda = CamundaEngine.start();
         camunda.deploy(
-                Path.of("../../config/examples/order-process.bpmn"), Path.of("../../config/examples/long-work.bpmn"));
+                Path.of("../config/examples/order-process.bpmn"), Path.of("../config/examples/long-work.bpmn"));
         temporal = t.join();
         // the workflow side, as a user's application would host it
         workflows = WorkerFactory.newInstance(temporal.newClient());

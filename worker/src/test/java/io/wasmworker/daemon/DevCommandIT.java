@@ -20,7 +20,7 @@ class DevCommandIT {
                         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                         "-Dwasmworker.testbed.jar=" + System.getProperty("wasmworker.testbed.jar"),
                         "-Dwasmworker.guests.dir=" + System.getProperty("wasmworker.guests.dir"),
-                        "-Dwasmworker.examples.dir=../../config/examples",
+                        "-Dwasmworker.examples.dir=../config/examples",
                         "-jar",
                         Path.of("target", "wasm-worker-all.jar").toString(),
                         "dev",

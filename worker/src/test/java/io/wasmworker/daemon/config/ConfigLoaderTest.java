@@ -37,7 +37,7 @@ class ConfigLoaderTest {
 
     @Test
     void theExampleConfigurationLoads() {
-        WorkerConfig config = ConfigLoader.withEnvironment(Map.of()).load(Path.of("../../config/examples/worker.yaml"));
+        WorkerConfig config = ConfigLoader.withEnvironment(Map.of()).load(Path.of("../config/examples/worker.yaml"));
         assertThat(config.camunda().topics()).hasSize(1);
         WorkerConfig.Topic topic = config.camunda().topics().get(0);
         assertThat(topic.artifact().value()).isEqualTo("order-pricing");
