@@ -102,9 +102,7 @@ public final class Checkpointer {
             GuestSnapshot s = SnapshotCodec.decode(bytes, where);
             GuestSnapshot previous = snapshots.isEmpty() ? null : snapshots.get(snapshots.size() - 1);
             boolean linked = previous == null ? s.isFull() : s.baseSequence() == previous.sequence();
-            if (!linked
-                    || !s.artifact().equals(artifact.toString())
-                    || !s.taskKey().equals(context.taskKey())) {
+            if (!linked || !s.artifact().equals(artifact) || !s.taskKey().equals(context.taskKey())) {
                 throw new CorruptSnapshotException(where + " does not continue its chain (sequence " + s.sequence()
                         + ", base " + s.baseSequence() + ")");
             }
@@ -194,17 +192,15 @@ public final class Checkpointer {
         long start = System.nanoTime();
         boolean full = chain.isEmpty() || chain.size() >= MAX_CHAIN || chainDeltaBytes > lastFullBytes;
         long next = sequence + 1;
-        GuestSnapshot snapshot = new GuestSnapshot(
-                artifact.toString(),
-                context.taskKey(),
-                context.attempt(),
-                next,
-                full ? 0 : sequence,
-                memory.pages(),
-                StateCapture.pages(memory, full),
-                StateCapture.globals(instance),
-                StateCapture.tables(instance),
-                host);
+        GuestSnapshot snapshot = GuestSnapshot.builder(artifact, context.taskKey())
+                .attempt(context.attempt())
+                .sequence(next)
+                .baseSequence(full ? 0 : sequence)
+                .memory(memory.pages(), StateCapture.pages(memory, full))
+                .globals(StateCapture.globals(instance))
+                .tables(StateCapture.tables(instance))
+                .host(host)
+                .build();
         byte[] bytes = SnapshotCodec.encode(snapshot);
         String sha256 = Blobs.sha256Hex(bytes); // once: it names the blob and goes into the manifest
         String name = String.format("%010d-%s.snap", next, sha256.substring(0, 16));

@@ -148,20 +148,19 @@ final class GuestRun {
                             + ") and then failed: " + f.reason());
         }
         long wall = System.nanoTime() - start;
-        var metrics = new InvocationMetrics(
-                wall,
-                budget.memoryBytes(),
-                calls.count(),
-                invocation.input().length,
-                io.stdoutLength(),
-                io.stderrTotal(),
-                outcome.label(),
-                checkpointer == null ? 0 : checkpointer.written(),
-                checkpointer == null ? 0 : checkpointer.writtenBytes(),
-                checkpointer == null ? 0 : checkpointer.writtenNanos(),
-                resumedFrom,
-                checkpointer == null ? null : checkpointer.reference());
-        return new InvocationResult(outcome, io.stdout(), io.stderrTail(), metrics);
+        var metrics = InvocationMetrics.builder(outcome.label())
+                .wallNanos(wall)
+                .peakMemoryBytes(budget.memoryBytes())
+                .hostCalls(calls.count())
+                .inputBytes(invocation.input().length)
+                .outputBytes(io.stdoutLength())
+                .stderrBytes(io.stderrTotal())
+                .resumedFromSequence(resumedFrom);
+        if (checkpointer != null) {
+            metrics.checkpoints(checkpointer.written(), checkpointer.writtenBytes(), checkpointer.writtenNanos())
+                    .checkpointReference(checkpointer.reference());
+        }
+        return new InvocationResult(outcome, io.stdout(), io.stderrTail(), metrics.build());
     }
 
     /**

@@ -241,17 +241,7 @@ class CheckpointIdentityTest {
                 s -> with(s, s.globals(), s.tables(), host(s.host(), s.host().stdinPosition(), -7)),
                 s -> with(s, s.globals(), s.tables(), host(s.host(), s.host().stdinPosition(), 1L << 40)),
                 s -> with(s, s.globals(), s.tables(), host(s.host(), s.host().stdinPosition(), 1L << 31)),
-                s -> new GuestSnapshot(
-                        s.artifact(),
-                        s.taskKey(),
-                        s.attempt(),
-                        s.sequence(),
-                        s.baseSequence(),
-                        0,
-                        SnapshotPages.withCapacity(0),
-                        s.globals(),
-                        s.tables(),
-                        s.host()));
+                s -> s.toBuilder().memory(0, SnapshotPages.withCapacity(0)).build());
         GuestModule m = checkpointed();
         Manifest original = store.latest(KEY).orElseThrow();
         GuestSnapshot last = lastLink(original);
@@ -280,17 +270,7 @@ class CheckpointIdentityTest {
             List<GuestSnapshot.GlobalValue> globals,
             List<GuestSnapshot.TableRefs> tables,
             HostState host) {
-        return new GuestSnapshot(
-                s.artifact(),
-                s.taskKey(),
-                s.attempt(),
-                s.sequence(),
-                s.baseSequence(),
-                s.totalPages(),
-                s.pages(),
-                globals,
-                tables,
-                host);
+        return s.toBuilder().globals(globals).tables(tables).host(host).build();
     }
 
     private static HostState host(HostState h, int stdinPosition, long asyncifyBuffer) {
