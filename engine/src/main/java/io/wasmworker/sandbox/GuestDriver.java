@@ -92,6 +92,10 @@ abstract class GuestDriver {
 
     protected abstract int onCheckpointCall(int buf, int len);
 
+    /**
+     * The host side the guest has seen so far, for a checkpoint; {@link #restoreHost} puts it back.
+     * The two are kept side by side: what one saves, the other restores.
+     */
     protected final HostState hostState(long entryStackPointer, long asyncifyBuffer, long steps) {
         return new HostState(
                 run.io().stdinPosition(),
@@ -102,6 +106,18 @@ abstract class GuestDriver {
                 entryStackPointer,
                 asyncifyBuffer,
                 steps);
+    }
+
+    /**
+     * Puts back the host side a checkpoint saved ({@link #hostState}), before the guest resumes: its
+     * stdin position and output so far, the host-call count, the clock and the random stream. (The
+     * driver's own part, the stack pointer, asyncify buffer and steps, it reads in {@link #run}.)
+     */
+    final void restoreHost(HostState saved) {
+        run.io().restore(saved.stdinPosition(), saved.stdout());
+        run.calls().restore(saved.hostCalls());
+        run.clock().restore(saved.clockState());
+        run.random().restore(saved.randomState());
     }
 
     protected final ExportFunction export(String name) {

@@ -198,10 +198,7 @@ final class GuestRun {
                 if (chain.isPresent()) {
                     GuestSnapshot last = StateCapture.apply(chain.get(), instance, memory[0]);
                     restored = last.host();
-                    io.restore(restored.stdinPosition(), restored.stdout());
-                    run.calls().restore(restored.hostCalls());
-                    run.clock().restore(restored.clockState());
-                    run.random().restore(restored.randomState());
+                    driver.restoreHost(restored);
                     resumedFrom = last.sequence();
                 }
             } else if (invocation.checkpoints() != null) {
