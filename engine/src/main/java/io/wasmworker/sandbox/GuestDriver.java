@@ -81,14 +81,15 @@ abstract class GuestDriver {
         this.instance = instance;
         this.memory = memory;
         try {
-            run(restored);
+            driveFrom(restored);
             return 0;
         } catch (WasiExitException e) {
             return e.exitCode();
         }
     }
 
-    protected abstract void run(HostState restored);
+    /** Drives the guest from the start, or on from {@code restored}, in its style. */
+    protected abstract void driveFrom(HostState restored);
 
     protected abstract int onCheckpointCall(int buf, int len);
 
@@ -111,7 +112,7 @@ abstract class GuestDriver {
     /**
      * Puts back the host side a checkpoint saved ({@link #hostState}), before the guest resumes: its
      * stdin position and output so far, the host-call count, the clock and the random stream. (The
-     * driver's own part, the stack pointer, asyncify buffer and steps, it reads in {@link #run}.)
+     * driver's own part, the stack pointer, asyncify buffer and steps, it reads in {@link #driveFrom}.)
      */
     final void restoreHost(HostState saved) {
         run.io().restore(saved.stdinPosition(), saved.stdout());
@@ -131,7 +132,7 @@ abstract class GuestDriver {
         }
 
         @Override
-        protected void run(HostState restored) {
+        protected void driveFrom(HostState restored) {
             export("_start").apply();
         }
 

@@ -91,15 +91,15 @@ final class GuestRun {
         }
     }
 
-    /** Runs the guest to its end on the calling thread. */
-    InvocationResult run() {
+    /** Executes the guest to its end on the calling thread. */
+    InvocationResult execute() {
         synchronized (this) {
             thread = Thread.currentThread();
             running = true;
         }
         control.attach(this);
         try {
-            return execute();
+            return driveAndMeasure();
         } finally {
             synchronized (this) {
                 running = false;
@@ -110,7 +110,7 @@ final class GuestRun {
         }
     }
 
-    private InvocationResult execute() {
+    private InvocationResult driveAndMeasure() {
         GuestLimits limits = invocation.limits();
         GuestIo io = new GuestIo(invocation.input(), limits.maxOutputBytes(), limits.maxStderrBytes());
         HostCallCounter calls = new HostCallCounter();

@@ -83,7 +83,7 @@ class CheckpointIdentityTest {
     }
 
     private InvocationResult run(GuestModule m, byte[] input, int attempt) {
-        return SANDBOX.run(m, invocation(input, attempt, CheckpointPolicy.DEFAULT));
+        return SANDBOX.invoke(m, invocation(input, attempt, CheckpointPolicy.DEFAULT));
     }
 
     /** A first attempt that leaves the task's checkpoint after step 4 (the guest finished; nobody removed it). */
@@ -173,7 +173,8 @@ class CheckpointIdentityTest {
     void aRetryWithAnotherInputFailsWhenThePolicySaysSo() {
         GuestModule m = checkpointed();
         CheckpointPolicy failOnChange = CheckpointPolicy.DEFAULT.withOnInputChange(CheckpointPolicy.InputChange.FAIL);
-        Outcome.Failure f = failure(SANDBOX.run(m, invocation(OTHER_INPUT, 2, failOnChange)), FailureKind.CHECKPOINT);
+        Outcome.Failure f =
+                failure(SANDBOX.invoke(m, invocation(OTHER_INPUT, 2, failOnChange)), FailureKind.CHECKPOINT);
         assertThat(f.reason())
                 .contains(Digest.of(INPUT).toString())
                 .contains(Digest.of(OTHER_INPUT).toString());

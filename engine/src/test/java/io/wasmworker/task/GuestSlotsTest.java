@@ -45,7 +45,7 @@ class GuestSlotsTest {
             throws InterruptedException {
         CompletableFuture<InvocationResult> result = new CompletableFuture<>();
         GuestSlots.Slot slot = pool.take(control);
-        slot.handOver(() -> result.complete(SANDBOX.run(module, invocation.withControl(control))));
+        slot.handOver(() -> result.complete(SANDBOX.invoke(module, invocation.withControl(control))));
         return result;
     }
 
@@ -163,8 +163,8 @@ class GuestSlotsTest {
             CompletableFuture<InvocationResult> result = new CompletableFuture<>();
             Thread waiting = new Thread(() -> {
                 try (GuestSlots.Slot slot = pool.take(control)) {
-                    result.complete(
-                            slot.runGuest(() -> SANDBOX.run(ENDLESS, endless().withControl(control))));
+                    result.complete(slot.runGuest(
+                            () -> SANDBOX.invoke(ENDLESS, endless().withControl(control))));
                 } catch (Throwable t) {
                     result.completeExceptionally(t);
                 }

@@ -61,8 +61,7 @@ class DaemonIT {
     static void orchestrators() {
         CompletableFuture<TemporalService> t = CompletableFuture.supplyAsync(TemporalService::start);
         camunda = CamundaEngine.start();
-        camunda.deploy(
-                Path.of("../config/examples/order-process.bpmn"), Path.of("../config/examples/long-work.bpmn"));
+        camunda.deploy(Path.of("../config/examples/order-process.bpmn"), Path.of("../config/examples/long-work.bpmn"));
         temporal = t.join();
         // the workflow side, as a user's application would host it
         workflows = WorkerFactory.newInstance(temporal.newClient());
@@ -503,7 +502,7 @@ class DaemonIT {
     private static JsonNode uninterrupted() throws IOException {
         byte[] wasm = Guests.bytes("ckpt-step-rust");
         try (Sandbox sandbox = new Sandbox()) {
-            return JSON.readTree(sandbox.run(
+            return JSON.readTree(sandbox.invoke(
                             new ModuleLoader().load(Digest.of(wasm), wasm),
                             Invocation.of(JSON.writeValueAsBytes(LONG_WORK)))
                     .stdout());

@@ -97,7 +97,7 @@ final class TaskExecution {
     }
 
     /** On a sandbox thread; never throws, whatever happens (an Error included): the task is reported. */
-    void run() {
+    void process() {
         MDC.put("task", key.value());
         try {
             if (lockLost) {
@@ -113,7 +113,7 @@ final class TaskExecution {
                         task.getId());
                 return;
             }
-            runAttempt();
+            attemptAndReport();
         } catch (Throwable e) {
             internalFailure(e);
         } finally {
@@ -148,7 +148,7 @@ final class TaskExecution {
         }
     }
 
-    private void runAttempt() {
+    private void attemptAndReport() {
         attempt = runner.openCounted(key, topic.binding());
         budget = budget();
         if (budget.exhausted()) {
@@ -174,7 +174,7 @@ final class TaskExecution {
                     0);
             return;
         }
-        InvocationResult result = attempt.run(input, metadata(), control, null);
+        InvocationResult result = attempt.invoke(input, metadata(), control, null);
         report(result);
     }
 

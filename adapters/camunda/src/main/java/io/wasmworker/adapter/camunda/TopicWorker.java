@@ -133,7 +133,7 @@ final class TopicWorker {
             if (!closing) {
                 slot.handOver(() -> {
                     try {
-                        execution.run();
+                        execution.process();
                     } finally {
                         forget(execution);
                     }

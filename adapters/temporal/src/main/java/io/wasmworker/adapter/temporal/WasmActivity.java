@@ -106,7 +106,7 @@ final class WasmActivity implements DynamicActivity {
                     heartbeats.beat(); // the details now name the checkpoint even if this attempt never makes one
                 }
                 Heartbeats beats = heartbeats;
-                result = slot.runGuest(() -> attempt.run(
+                result = slot.runGuest(() -> attempt.invoke(
                         input, TemporalTask.metadata(info), control, ref -> checkpointed(info, beats, ref)));
             } finally {
                 heartbeats.close();

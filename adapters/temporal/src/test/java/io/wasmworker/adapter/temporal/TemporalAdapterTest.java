@@ -298,7 +298,7 @@ class TemporalAdapterTest {
                         TaskKey.of("uninterrupted-" + UUID.randomUUID()),
                         TaskBinding.of(ArtifactRef.parse("ckpt-step-c")),
                         1)
-                .run(JSON.writeValueAsBytes(input), Map.of(), null, null);
+                .invoke(JSON.writeValueAsBytes(input), Map.of(), null, null);
         assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
         return new String(r.stdout(), StandardCharsets.UTF_8);
     }
