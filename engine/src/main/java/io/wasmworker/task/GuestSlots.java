@@ -25,12 +25,14 @@ import org.slf4j.LoggerFactory;
  * {@value Sandbox#DEFAULT_STACK_BYTES}-byte stack, so the recursion limit is the same on every JDK and a
  * guest never pins a virtual thread's carrier) or, for measurements, on the caller's thread.
  *
- * <p>{@link #close()} stops all pools at once: every running guest is asked to stop at its next
+ * <p>{@link #stop()} stops all pools at once: every running guest is asked to stop at its next
  * checkpoint (its task is given back and resumes elsewhere); the tasks get the shutdown grace to end;
  * the guests still running then (those that cannot checkpoint) are cancelled and get {@value
- * #CANCEL_WAIT_SECONDS} s more; then the threads stop. A task taking a slot while the slots stop is
- * suspended at once, so it goes no further than a checkpoint. The adapter stops taking work before,
- * and reports what it is told after: its orchestrator's part of the shutdown stays with it.
+ * #CANCEL_WAIT_SECONDS} s more. A task taking a slot after that is suspended at once, so it goes no
+ * further than a checkpoint. {@link #close()} stops, then stops the threads. The adapter stops taking
+ * work before, and reports what it is told after: its orchestrator's part of the shutdown stays with
+ * it (an adapter whose orchestrator may still hand a task over after the stop, as Temporal's SDK may,
+ * closes the slots only once its SDK has stopped).
  */
 public final class GuestSlots implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GuestSlots.class);
@@ -46,6 +48,7 @@ public final class GuestSlots implements AutoCloseable {
     private final Set<RunControl> running = ConcurrentHashMap.newKeySet();
 
     private volatile boolean stopping;
+    private boolean stopped;
     private boolean closed;
 
     /**
@@ -86,7 +89,7 @@ public final class GuestSlots implements AutoCloseable {
         return pool;
     }
 
-    /** Whether {@link #close()} has begun: a guest stopped now was stopped for the shutdown. */
+    /** Whether {@link #stop()} has begun: a guest stopped now was stopped for the shutdown. */
     public boolean stopping() {
         return stopping;
     }
@@ -96,18 +99,30 @@ public final class GuestSlots implements AutoCloseable {
         return pools.stream().mapToInt(Pool::busy).sum();
     }
 
-    /**
-     * Suspend, grace, cancel (see the class comment); returns once every task has ended or the waits
-     * are over, and the threads are stopped. Idempotent. Interrupted, it cancels what still runs and
-     * returns with the interrupt flag set.
-     */
+    /** {@link #stop()}, then the pools' threads stop: a task handed over after that is refused. Idempotent. */
     @Override
     public void close() {
+        stop();
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
+        }
+        pools.forEach(Pool::threadsDown);
+    }
+
+    /**
+     * Suspend, grace, cancel (see the class comment); returns once every task has ended or the waits
+     * are over. Idempotent. Interrupted, it cancels what still runs and returns with the interrupt
+     * flag set.
+     */
+    public void stop() {
+        synchronized (this) {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
             stopping = true;
         }
         running.forEach(RunControl::suspend);
@@ -138,8 +153,6 @@ public final class GuestSlots implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             cancelAll("the worker's shutdown was interrupted");
-        } finally {
-            pools.forEach(Pool::threadsDown);
         }
     }
 
@@ -230,7 +243,7 @@ public final class GuestSlots implements AutoCloseable {
 
     /**
      * One task's slot, from {@linkplain Pool#take taking} it to {@link #close()}: while it is held,
-     * {@link GuestSlots#close()} suspends or cancels the task's guest through its control.
+     * {@link GuestSlots#stop()} suspends or cancels the task's guest through its control.
      */
     public final class Slot implements AutoCloseable {
         private final Pool pool;

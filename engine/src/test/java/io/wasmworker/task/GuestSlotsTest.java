@@ -140,14 +140,20 @@ class GuestSlotsTest {
     }
 
     @Test
-    void aSlotTakenWhileTheSlotsStopSuspendsItsGuestAtOnce() throws Exception {
+    void aSlotTakenAfterTheStopSuspendsItsGuestAtOnceAndStillGetsAThreadUntilClose() throws Exception {
         GuestSlots slots = new GuestSlots("test", Duration.ZERO);
-        GuestSlots.Pool pool = slots.pool("topic", 1);
-        slots.close();
+        GuestSlots.Pool pool = slots.pool("queue", 1);
+        slots.stop();
         assertThat(slots.stopping()).isTrue();
         RunControl control = new RunControl();
         try (GuestSlots.Slot slot = pool.take(control)) {
             assertThat(control.suspendRequested()).isTrue();
+            assertThat(slot.runGuest(() -> Thread.currentThread().getName()))
+                    .as("an activity the SDK handed over during its shutdown still runs on a sandbox thread")
+                    .startsWith("guest-");
+        }
+        slots.close();
+        try (GuestSlots.Slot slot = pool.take(new RunControl())) {
             assertThatThrownBy(() -> slot.handOver(() -> {}))
                     .as("the pool's threads are stopped")
                     .isInstanceOf(java.util.concurrent.RejectedExecutionException.class);

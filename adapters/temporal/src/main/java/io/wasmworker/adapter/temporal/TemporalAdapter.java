@@ -208,7 +208,7 @@ public final class TemporalAdapter implements AutoCloseable {
     }
 
     /**
-     * Graceful shutdown: stop polling; then the guest slots stop ({@link GuestSlots#close()}): every
+     * Graceful shutdown: stop polling; then the guest slots stop ({@link GuestSlots#stop()}): every
      * running guest is asked to stop at its next checkpoint (it keeps heartbeating meanwhile, and its
      * attempt fails retryably naming the checkpoint, which the retry resumes), and after the shutdown
      * grace the guests that have not stopped (those that cannot checkpoint) are cancelled; then the
@@ -222,13 +222,15 @@ public final class TemporalAdapter implements AutoCloseable {
         if (factory != null) {
             factory.shutdown();
         }
-        slots.close();
+        slots.stop();
         if (factory != null) {
-            // the attempts whose guests stopped report their outcome
+            // the attempts whose guests stopped report their outcome; one the SDK handed over just as
+            // polling stopped takes its slot now, suspended at once, and still gets a sandbox thread
             factory.awaitTermination(CANCEL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             factory.shutdownNow();
             factory.awaitTermination(5, TimeUnit.SECONDS);
         }
+        slots.close();
         if (heartbeatScheduler != null) {
             heartbeatScheduler.shutdownNow();
         }

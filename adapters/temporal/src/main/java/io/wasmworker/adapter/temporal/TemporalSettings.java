@@ -12,9 +12,12 @@ import java.time.Duration;
  * @param identity       the worker identity shown in Temporal's UI and history (null: {@code pid@host},
  *                       as the SDK would choose)
  * @param tls            null for plain gRPC
- * @param connectTimeout how long start-up waits for the service before failing
+ * @param connectTimeout how long start-up waits for the service before failing (null: {@link
+ *                       #DEFAULT_CONNECT_TIMEOUT})
  */
 public record TemporalSettings(String target, String namespace, String identity, Tls tls, Duration connectTimeout) {
+    /** How long start-up waits for the service when nobody says otherwise. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
     public TemporalSettings {
         requireText(target, "target");
@@ -24,9 +27,6 @@ public record TemporalSettings(String target, String namespace, String identity,
             throw new IllegalArgumentException("connectTimeout must be positive, got " + connectTimeout);
         }
     }
-
-    /** How long start-up waits for the service when nobody says otherwise. */
-    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
     /** Plain gRPC, default identity, {@link #DEFAULT_CONNECT_TIMEOUT} to connect. */
     public static TemporalSettings of(String target, String namespace) {
