@@ -102,9 +102,7 @@ public final class Checkpointer {
             GuestSnapshot s = SnapshotCodec.decode(bytes, where);
             GuestSnapshot previous = snapshots.isEmpty() ? null : snapshots.get(snapshots.size() - 1);
             boolean linked = previous == null ? s.isFull() : s.baseSequence() == previous.sequence();
-            if (!linked
-                    || !s.artifact().equals(artifact.toString())
-                    || !s.taskKey().equals(context.taskKey())) {
+            if (!linked || !s.artifact().equals(artifact) || !s.taskKey().equals(context.taskKey())) {
                 throw new CorruptSnapshotException(where + " does not continue its chain (sequence " + s.sequence()
                         + ", base " + s.baseSequence() + ")");
             }
@@ -203,17 +201,15 @@ public final class Checkpointer {
         boolean full = chain.isEmpty() || chain.size() >= MAX_CHAIN || chainDeltaBytes > lastFullBytes;
         long next = sequence + 1;
         // no variable keeps the snapshot's page copies: they can go while the store seals or writes the bytes
-        byte[] bytes = SnapshotCodec.encode(new GuestSnapshot(
-                artifact.toString(),
-                context.taskKey(),
-                context.attempt(),
-                next,
-                full ? 0 : sequence,
-                memory.pages(),
-                StateCapture.pages(memory, full),
-                StateCapture.globals(instance),
-                StateCapture.tables(instance),
-                host));
+        byte[] bytes = SnapshotCodec.encode(GuestSnapshot.builder(artifact, context.taskKey())
+                .attempt(context.attempt())
+                .sequence(next)
+                .baseSequence(full ? 0 : sequence)
+                .memory(memory.pages(), StateCapture.pages(memory, full))
+                .globals(StateCapture.globals(instance))
+                .tables(StateCapture.tables(instance))
+                .host(host)
+                .build());
         Manifest.BlobRef ref = context.store().writeSnapshot(context.taskKey(), next, bytes);
         List<Manifest.BlobRef> newChain = new ArrayList<>(full ? List.of() : chain);
         newChain.add(ref);

@@ -3,6 +3,7 @@ package io.wasmworker.checkpoint;
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdException;
+import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -83,7 +84,7 @@ public final class SnapshotCodec {
             }
         }
 
-        byte[] artifact = utf8(s.artifact());
+        byte[] artifact = utf8(s.artifact().toString());
         byte[] taskKey = utf8(s.taskKey());
         HostState h = s.host();
         long size = HEADER
@@ -180,7 +181,13 @@ public final class SnapshotCodec {
         }
         ByteBuffer in = ByteBuffer.wrap(bytes, HEADER, bytes.length - TRAILER - HEADER);
         try {
-            String artifact = readString(in);
+            String artifactText = readString(in);
+            Digest artifact;
+            try {
+                artifact = Digest.parse(artifactText);
+            } catch (IllegalArgumentException e) {
+                throw new CorruptSnapshotException(where + " names no module digest: " + e.getMessage());
+            }
             String taskKey = readString(in);
             int attempt = in.getInt();
             long sequence = in.getLong();
@@ -240,8 +247,15 @@ public final class SnapshotCodec {
             if (in.hasRemaining()) {
                 throw new CorruptSnapshotException(where + " has " + in.remaining() + " unexpected trailing bytes");
             }
-            return new GuestSnapshot(
-                    artifact, taskKey, attempt, sequence, base, totalPages, pages, globals, tables, host);
+            return GuestSnapshot.builder(artifact, taskKey)
+                    .attempt(attempt)
+                    .sequence(sequence)
+                    .baseSequence(base)
+                    .memory(totalPages, pages)
+                    .globals(globals)
+                    .tables(tables)
+                    .host(host)
+                    .build();
         } catch (BufferUnderflowException e) {
             throw new CorruptSnapshotException(where + " ends early: its contents are inconsistent", e);
         }

@@ -83,17 +83,22 @@ abstract class GuestDriver {
         this.instance = instance;
         this.memory = memory;
         try {
-            run(restored);
+            driveFrom(restored);
             return 0;
         } catch (WasiExitException e) {
             return e.exitCode();
         }
     }
 
-    protected abstract void run(HostState restored);
+    /** Drives the guest from the start, or on from {@code restored}, in its style. */
+    protected abstract void driveFrom(HostState restored);
 
     protected abstract int onCheckpointCall(int buf, int len);
 
+    /**
+     * The host side the guest has seen so far, for a checkpoint; {@link #restoreHost} puts it back.
+     * The two are kept side by side: what one saves, the other restores.
+     */
     protected final HostState hostState(long entryStackPointer, long asyncifyBuffer, long steps) {
         return new HostState(
                 run.io().stdinPosition(),
@@ -108,6 +113,20 @@ abstract class GuestDriver {
                 run.http().responsePending());
     }
 
+    /**
+     * Puts back the host side a checkpoint saved ({@link #hostState}), before the guest resumes: its
+     * stdin position and output so far, the host-call count, the clock, the random stream and the
+     * durable-call sequence. (The
+     * driver's own part, the stack pointer, asyncify buffer and steps, it reads in {@link #driveFrom}.)
+     */
+    final void restoreHost(HostState saved) {
+        run.io().restore(saved.stdinPosition(), saved.stdout());
+        run.calls().restore(saved.hostCalls());
+        run.clock().restore(saved.clockState());
+        run.random().restore(saved.randomState());
+        run.http().restore(saved.durableCalls(), saved.responsePending());
+    }
+
     protected final ExportFunction export(String name) {
         return instance.export(name);
     }
@@ -119,7 +138,7 @@ abstract class GuestDriver {
         }
 
         @Override
-        protected void run(HostState restored) {
+        protected void driveFrom(HostState restored) {
             export("_start").apply();
         }
 

@@ -95,15 +95,15 @@ final class GuestRun {
         }
     }
 
-    /** Runs the guest to its end on the calling thread. */
-    InvocationResult run() {
+    /** Executes the guest to its end on the calling thread. */
+    InvocationResult execute() {
         synchronized (this) {
             thread = Thread.currentThread();
             running = true;
         }
         control.attach(this);
         try {
-            return execute();
+            return driveAndMeasure();
         } finally {
             synchronized (this) {
                 running = false;
@@ -114,7 +114,7 @@ final class GuestRun {
         }
     }
 
-    private InvocationResult execute() {
+    private InvocationResult driveAndMeasure() {
         GuestLimits limits = invocation.limits();
         GuestIo io = new GuestIo(invocation.input(), limits.maxOutputBytes(), limits.maxStderrBytes());
         HostCallCounter calls = new HostCallCounter();
@@ -153,20 +153,19 @@ final class GuestRun {
                             + ") and then failed: " + f.reason());
         }
         long wall = System.nanoTime() - start;
-        var metrics = new InvocationMetrics(
-                wall,
-                budget.memoryBytes(),
-                calls.count(),
-                invocation.input().length,
-                io.stdoutLength(),
-                io.stderrTotal(),
-                outcome.label(),
-                checkpointer == null ? 0 : checkpointer.written(),
-                checkpointer == null ? 0 : checkpointer.writtenBytes(),
-                checkpointer == null ? 0 : checkpointer.writtenNanos(),
-                resumedFrom,
-                checkpointer == null ? null : checkpointer.reference());
-        return new InvocationResult(outcome, io.stdout(), io.stderrTail(), metrics);
+        var metrics = InvocationMetrics.builder(outcome.label())
+                .wallNanos(wall)
+                .peakMemoryBytes(budget.memoryBytes())
+                .hostCalls(calls.count())
+                .inputBytes(invocation.input().length)
+                .outputBytes(io.stdoutLength())
+                .stderrBytes(io.stderrTotal())
+                .resumedFromSequence(resumedFrom);
+        if (checkpointer != null) {
+            metrics.checkpoints(checkpointer.written(), checkpointer.writtenBytes(), checkpointer.writtenNanos())
+                    .checkpointReference(checkpointer.reference());
+        }
+        return new InvocationResult(outcome, io.stdout(), io.stderrTail(), metrics.build());
     }
 
     /**
@@ -213,11 +212,7 @@ final class GuestRun {
                 if (chain.isPresent()) {
                     GuestSnapshot last = StateCapture.apply(chain.get(), instance, memory[0]);
                     restored = last.host();
-                    io.restore(restored.stdinPosition(), restored.stdout());
-                    run.calls().restore(restored.hostCalls());
-                    run.clock().restore(restored.clockState());
-                    run.random().restore(restored.randomState());
-                    run.http().restore(restored.durableCalls(), restored.responsePending());
+                    driver.restoreHost(restored);
                     resumedFrom = last.sequence();
                 }
             } else if (invocation.checkpoints() != null) {

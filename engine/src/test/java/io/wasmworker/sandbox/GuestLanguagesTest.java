@@ -28,7 +28,7 @@ class GuestLanguagesTest {
     }
 
     private static InvocationResult run(String guest, String input, GuestLimits limits) {
-        return SANDBOX.run(
+        return SANDBOX.invoke(
                 Guests.module(guest),
                 Invocation.of(input.getBytes(StandardCharsets.UTF_8)).withLimits(limits));
     }

@@ -107,7 +107,7 @@ class HttpCallTest {
                 Call.of("svc", "GET", "/echo").withHeaders("X-Trace: t-1\n"), Call.of("svc", "GET", "/price/X")));
         LocalSnapshotStore store = new LocalSnapshotStore(dir, false);
 
-        String out = output(SANDBOX.run(guest, attempt(store, 1)));
+        String out = output(SANDBOX.invoke(guest, attempt(store, 1)));
 
         String key = key(1);
         assertThat(out)
@@ -132,7 +132,7 @@ class HttpCallTest {
                 Call.of("svc", "GET", "/price/%2e%2e/admin"),
                 Call.of("svc", "POST", "/reserve").withBody("x".repeat(1025))));
 
-        String out = output(SANDBOX.run(guest, invocation()));
+        String out = output(SANDBOX.invoke(guest, invocation()));
 
         assertThat(out)
                 .isEqualTo("[" + error(HttpCalls.UNKNOWN_ENDPOINT) + "," + error(HttpCalls.NOT_ALLOWED) + ","
@@ -148,7 +148,7 @@ class HttpCallTest {
     void aGuestWithoutEndpointsGetsUnknownEndpoint() {
         GuestModule guest = HttpGuest.command(List.of(Call.of("svc", "GET", "/price/X")));
 
-        assertThat(output(SANDBOX.run(guest, Invocation.of(INPUT))))
+        assertThat(output(SANDBOX.invoke(guest, Invocation.of(INPUT))))
                 .isEqualTo("[" + error(HttpCalls.UNKNOWN_ENDPOINT) + "]");
     }
 
@@ -157,7 +157,7 @@ class HttpCallTest {
         GuestModule guest = HttpGuest.command(List.of(
                 Call.of("svc", "GET", "/big"), Call.of("svc", "GET", "/price/X").withBodyCapacity(4)));
 
-        String out = output(SANDBOX.run(guest, invocation()));
+        String out = output(SANDBOX.invoke(guest, invocation()));
 
         assertThat(out)
                 .isEqualTo("[" + error(HttpCalls.RESPONSE_TOO_LARGE) + "," + error(HttpCalls.BUFFER_TOO_SMALL) + "]");
@@ -169,7 +169,7 @@ class HttpCallTest {
         GuestModule guest = HttpGuest.command(List.of(Call.of("svc", "GET", "/slow")));
 
         long start = System.nanoTime();
-        String out = output(SANDBOX.run(guest, invocation()));
+        String out = output(SANDBOX.invoke(guest, invocation()));
 
         assertThat(out).isEqualTo("[" + error(HttpCalls.TIMEOUT) + "]");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
@@ -179,7 +179,7 @@ class HttpCallTest {
     void aServiceThatIsDownIsUnavailable() {
         GuestModule guest = HttpGuest.command(List.of(Call.of("down", "GET", "/x")));
 
-        assertThat(output(SANDBOX.run(guest, invocation()))).isEqualTo("[" + error(HttpCalls.UNAVAILABLE) + "]");
+        assertThat(output(SANDBOX.invoke(guest, invocation()))).isEqualTo("[" + error(HttpCalls.UNAVAILABLE) + "]");
     }
 
     @Test
@@ -197,7 +197,7 @@ class HttpCallTest {
                 4096)));
 
         long start = System.nanoTime();
-        InvocationResult r = SANDBOX.run(
+        InvocationResult r = SANDBOX.invoke(
                 guest,
                 Invocation.of(INPUT)
                         .withEndpoints(patient)
@@ -224,7 +224,7 @@ class HttpCallTest {
                 1024,
                 1L << 20)));
 
-        String out = output(SANDBOX.run(
+        String out = output(SANDBOX.invoke(
                 guest,
                 Invocation.of(INPUT)
                         .withEndpoints(huge)
@@ -241,16 +241,16 @@ class HttpCallTest {
         String uninterrupted;
         try (LoopbackService other = new LoopbackService()) {
             uninterrupted =
-                    output(SANDBOX.run(guest, Invocation.of(INPUT).withEndpoints(endpoints(other.uri(), 4096))));
+                    output(SANDBOX.invoke(guest, Invocation.of(INPUT).withEndpoints(endpoints(other.uri(), 4096))));
         }
         // the worker dies right after recording call 1, before the guest sees its response
         SnapshotStore dying = new CrashingStore(new LocalSnapshotStore(dir, false), seq -> seq == 1, true);
 
-        InvocationResult first = SANDBOX.run(guest, attempt(dying, 1));
+        InvocationResult first = SANDBOX.invoke(guest, attempt(dying, 1));
         assertThat(first.outcome()).isInstanceOf(Outcome.Failure.class);
         assertThat(service.requests("/reserve")).isEqualTo(1);
 
-        InvocationResult second = SANDBOX.run(guest, attempt(new LocalSnapshotStore(dir, false), 2));
+        InvocationResult second = SANDBOX.invoke(guest, attempt(new LocalSnapshotStore(dir, false), 2));
 
         assertThat(output(second)).isEqualTo(uninterrupted).contains("{\"reservation\":1}");
         assertThat(service.requests("/reserve")).isEqualTo(1); // replayed, not sent again
@@ -263,8 +263,8 @@ class HttpCallTest {
         // the call is made, but the worker dies before it is recorded
         SnapshotStore dying = new CrashingStore(new LocalSnapshotStore(dir, false), seq -> seq == 1, false);
 
-        assertThat(SANDBOX.run(guest, attempt(dying, 1)).outcome()).isInstanceOf(Outcome.Failure.class);
-        String out = output(SANDBOX.run(guest, attempt(new LocalSnapshotStore(dir, false), 2)));
+        assertThat(SANDBOX.invoke(guest, attempt(dying, 1)).outcome()).isInstanceOf(Outcome.Failure.class);
+        String out = output(SANDBOX.invoke(guest, attempt(new LocalSnapshotStore(dir, false), 2)));
 
         assertThat(service.requests("/reserve")).isEqualTo(2);
         assertThat(service.idempotencyKeys()).hasSize(2).containsOnly(key(1));
@@ -277,9 +277,9 @@ class HttpCallTest {
         GuestModule guest =
                 HttpGuest.command(List.of(Call.of("svc", "POST", "/reserve").withRandomBody()));
         SnapshotStore dying = new CrashingStore(new LocalSnapshotStore(dir, false), seq -> seq == 1, true);
-        assertThat(SANDBOX.run(guest, attempt(dying, 1)).outcome()).isInstanceOf(Outcome.Failure.class);
+        assertThat(SANDBOX.invoke(guest, attempt(dying, 1)).outcome()).isInstanceOf(Outcome.Failure.class);
 
-        InvocationResult second = SANDBOX.run(guest, attempt(new LocalSnapshotStore(dir, false), 2));
+        InvocationResult second = SANDBOX.invoke(guest, attempt(new LocalSnapshotStore(dir, false), 2));
 
         assertThat(second.outcome()).isInstanceOfSatisfying(Outcome.Failure.class, f -> {
             assertThat(f.kind()).isEqualTo(FailureKind.NON_DETERMINISM);
@@ -293,10 +293,10 @@ class HttpCallTest {
         GuestModule guest =
                 HttpGuest.command(List.of(Call.of("svc", "POST", "/reserve").withRandomBody()));
         SnapshotStore dying = new CrashingStore(new LocalSnapshotStore(dir, false), seq -> seq == 1, true);
-        assertThat(SANDBOX.run(guest, attempt(dying, 1).deterministic(7)).outcome())
+        assertThat(SANDBOX.invoke(guest, attempt(dying, 1).deterministic(7)).outcome())
                 .isInstanceOf(Outcome.Failure.class);
 
-        String out = output(SANDBOX.run(
+        String out = output(SANDBOX.invoke(
                 guest, attempt(new LocalSnapshotStore(dir, false), 2).deterministic(7)));
 
         assertThat(out).isEqualTo("[{\"reservation\":1}]");
@@ -310,19 +310,19 @@ class HttpCallTest {
         String uninterrupted;
         try (LoopbackService other = new LoopbackService()) {
             uninterrupted =
-                    output(SANDBOX.run(guest, Invocation.of(INPUT).withEndpoints(endpoints(other.uri(), 4096))));
+                    output(SANDBOX.invoke(guest, Invocation.of(INPUT).withEndpoints(endpoints(other.uri(), 4096))));
         }
         assertThat(uninterrupted).isEqualTo("[{\"reservation\":1},{\"sku\":\"X\",\"price\":12}]");
         // checkpoints after every step; the worker dies publishing the second (after step 2: call 1 read)
         LocalSnapshotStore local = new LocalSnapshotStore(dir, false);
         SnapshotStore dying = new FailingPublishStore(local, 2);
 
-        assertThat(SANDBOX.run(guest, attempt(dying, 1)).outcome()).isInstanceOf(Outcome.Failure.class);
+        assertThat(SANDBOX.invoke(guest, attempt(dying, 1)).outcome()).isInstanceOf(Outcome.Failure.class);
         Manifest checkpoint = local.latest(TASK).orElseThrow();
         assertThat(checkpoint.sequence()).isEqualTo(1); // taken with call 1's response pending
         assertThat(local.recordedCall(TASK, 1, 1 << 20)).isPresent(); // kept: the checkpoint needs it
 
-        InvocationResult resumed = SANDBOX.run(guest, attempt(local, 2));
+        InvocationResult resumed = SANDBOX.invoke(guest, attempt(local, 2));
 
         assertThat(output(resumed)).isEqualTo(uninterrupted);
         assertThat(resumed.metrics().resumedFromSequence()).isEqualTo(1);
@@ -345,12 +345,12 @@ class HttpCallTest {
         SnapshotStore dying = new CrashingStore(new LocalSnapshotStore(dir, false), seq -> seq == 2, true);
         CheckpointContext context = new CheckpointContext(dying, TASK, 1, CheckpointPolicy.DEFAULT);
 
-        InvocationResult first =
-                SANDBOX.run(guest, Invocation.of(order).withEndpoints(inventory).withCheckpoints(context));
+        InvocationResult first = SANDBOX.invoke(
+                guest, Invocation.of(order).withEndpoints(inventory).withCheckpoints(context));
         assertThat(first.outcome()).isInstanceOf(Outcome.Failure.class);
         assertThat(service.reservations()).isEqualTo(1);
 
-        InvocationResult second = SANDBOX.run(
+        InvocationResult second = SANDBOX.invoke(
                 guest,
                 Invocation.of(order)
                         .withEndpoints(inventory)
@@ -362,7 +362,7 @@ class HttpCallTest {
         assertThat(service.requests("/reserve")).isEqualTo(1);
         assertThat(service.requests("/stock/X-1")).isEqualTo(1);
 
-        InvocationResult tooMany = SANDBOX.run(
+        InvocationResult tooMany = SANDBOX.invoke(
                 guest,
                 Invocation.of("{\"sku\":\"X-1\",\"quantity\":9}".getBytes(StandardCharsets.UTF_8))
                         .withEndpoints(inventory));
@@ -378,9 +378,9 @@ class HttpCallTest {
         List<HttpCallObserver.Call> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
         endpoints = endpoints.observedBy(seen::add);
         SnapshotStore dying = new CrashingStore(new LocalSnapshotStore(dir, false), seq -> seq == 2, true);
-        assertThat(SANDBOX.run(guest, attempt(dying, 1)).outcome()).isInstanceOf(Outcome.Failure.class);
+        assertThat(SANDBOX.invoke(guest, attempt(dying, 1)).outcome()).isInstanceOf(Outcome.Failure.class);
 
-        output(SANDBOX.run(guest, attempt(new LocalSnapshotStore(dir, false), 2)));
+        output(SANDBOX.invoke(guest, attempt(new LocalSnapshotStore(dir, false), 2)));
 
         assertThat(seen)
                 .extracting(c -> c.sequence() + ":" + (c.replayed() ? "replayed" : "live") + ":" + c.resultLabel() + ":"
@@ -397,11 +397,11 @@ class HttpCallTest {
     void aJournalOfAnotherInputIsClearedOrRefusedAsTheInputChangePolicySays() {
         GuestModule guest = HttpGuest.command(List.of(Call.of("svc", "POST", "/reserve")));
         SnapshotStore dying = new CrashingStore(new LocalSnapshotStore(dir, false), seq -> seq == 1, true);
-        assertThat(SANDBOX.run(guest, attempt(dying, 1)).outcome()).isInstanceOf(Outcome.Failure.class);
+        assertThat(SANDBOX.invoke(guest, attempt(dying, 1)).outcome()).isInstanceOf(Outcome.Failure.class);
         byte[] changed = "{\"order\":\"A-2\"}".getBytes(StandardCharsets.UTF_8);
         CheckpointPolicy failing = CheckpointPolicy.DEFAULT.withOnInputChange(CheckpointPolicy.InputChange.FAIL);
 
-        InvocationResult refused = SANDBOX.run(
+        InvocationResult refused = SANDBOX.invoke(
                 guest,
                 Invocation.of(changed)
                         .withEndpoints(endpoints)
@@ -412,7 +412,7 @@ class HttpCallTest {
         });
         assertThat(service.requests("/reserve")).isEqualTo(1);
 
-        InvocationResult restarted = SANDBOX.run(
+        InvocationResult restarted = SANDBOX.invoke(
                 guest,
                 Invocation.of(changed)
                         .withEndpoints(endpoints)
@@ -430,13 +430,13 @@ class HttpCallTest {
         byte[] lines = "{\"lines\":3}".getBytes(StandardCharsets.UTF_8);
         String uninterrupted;
         try (LoopbackService other = new LoopbackService()) {
-            uninterrupted = output(SANDBOX.run(guest, Invocation.of(lines).withEndpoints(inventory(other.uri()))));
+            uninterrupted = output(SANDBOX.invoke(guest, Invocation.of(lines).withEndpoints(inventory(other.uri()))));
         }
         assertThat(uninterrupted).isEqualTo("[{\"reservation\":1},{\"reservation\":2},{\"reservation\":3}]");
         // checkpoint 1 follows call 1; the worker dies once call 2 is recorded, before the guest sees it
         LocalSnapshotStore local = new LocalSnapshotStore(dir, false);
         SnapshotStore dying = new CrashingStore(local, seq -> seq == 2, true);
-        InvocationResult first = SANDBOX.run(
+        InvocationResult first = SANDBOX.invoke(
                 guest,
                 Invocation.of(lines)
                         .withEndpoints(inventory(service.uri()))
@@ -445,7 +445,7 @@ class HttpCallTest {
         assertThat(local.latest(TASK).orElseThrow().sequence()).isEqualTo(1);
         assertThat(local.recordedCall(TASK, 1, 1 << 20)).isEmpty(); // covered by checkpoint 1
 
-        InvocationResult resumed = SANDBOX.run(
+        InvocationResult resumed = SANDBOX.invoke(
                 guest,
                 Invocation.of(lines)
                         .withEndpoints(inventory(service.uri()))

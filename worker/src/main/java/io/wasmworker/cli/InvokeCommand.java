@@ -206,7 +206,7 @@ final class InvokeCommand implements Callable<Integer> {
         }
         InvocationResult result;
         try (Sandbox sandbox = new Sandbox()) {
-            result = sandbox.run(guest, invocation);
+            result = sandbox.invoke(guest, invocation);
         }
         if (result.stdout().length > 0 && !(result.outcome() instanceof io.wasmworker.sandbox.Outcome.Failure)) {
             String text = new String(result.stdout(), StandardCharsets.UTF_8);

@@ -60,11 +60,14 @@ public final class Daemon implements AutoCloseable {
                 http.port());
         LOG.info("artifacts in {}, snapshots in {}", plan.artifactsDir(), snapshots.describe());
         if (plan.camunda() != null) {
-            camunda = new CamundaAdapter(plan.camunda(), runner, plan.shutdownGrace());
-            camunda.start();
+            camunda = CamundaAdapter.builder(plan.camunda(), runner)
+                    .shutdownGrace(plan.shutdownGrace())
+                    .build()
+                    .start();
         }
         if (plan.temporal() != null) {
-            TemporalAdapter.Builder builder = TemporalAdapter.builder(plan.temporal(), runner);
+            TemporalAdapter.Builder builder =
+                    TemporalAdapter.builder(plan.temporal(), runner).shutdownGrace(plan.shutdownGrace());
             for (TaskQueueSettings queue : plan.taskQueues()) {
                 builder.queue(queue);
             }

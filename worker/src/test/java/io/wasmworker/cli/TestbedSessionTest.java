@@ -95,7 +95,7 @@ class TestbedSessionTest {
     @Test
     void devWithoutATestBedJarSaysWhereToGetOne() {
         java.io.StringWriter err = new java.io.StringWriter();
-        int exit = Main.run(
+        int exit = Main.execute(
                 new String[] {"dev", "--home", dir.toString()},
                 new java.io.PrintWriter(new java.io.StringWriter()),
                 new java.io.PrintWriter(err, true));

@@ -73,7 +73,8 @@ class TaskMetricsTest {
                     new LocalSnapshotStore(dir.resolve("snapshots"), false),
                     sandbox);
             task = runner.open(TaskKey.of("camunda:1"), TaskBinding.of(ArtifactRef.parse("logic")), 2);
-            task.run(new byte[0], Map.of("SOURCE", "camunda", "TOPIC", "pricing"), null, null); // the name is unbound
+            task.invoke(
+                    new byte[0], Map.of("SOURCE", "camunda", "TOPIC", "pricing"), null, null); // the name is unbound
         }
         Manifest stale = new Manifest(
                 "camunda:1",

@@ -383,13 +383,13 @@ class S3SnapshotStoreTest extends SnapshotStoreContract {
         byte[] input = bytes("{}");
         try (Sandbox sandbox = new Sandbox();
                 S3SnapshotStore s3Store = new S3SnapshotStore(location, bounded)) {
-            String uninterrupted = output(sandbox.run(guest, Invocation.of(input)));
+            String uninterrupted = output(sandbox.invoke(guest, Invocation.of(input)));
 
             SnapshotStore stopsAfterTwo = new GatewayStoppingStore(s3Store, 2);
             long start = System.nanoTime();
             InvocationResult first;
             try {
-                first = sandbox.run(
+                first = sandbox.invoke(
                         guest,
                         Invocation.of(input)
                                 .withCheckpoints(
@@ -408,7 +408,7 @@ class S3SnapshotStoreTest extends SnapshotStoreContract {
             Manifest kept = s3Store.latest(KEY).orElseThrow();
             assertThat(kept.sequence()).as("nothing published is lost").isEqualTo(2);
 
-            InvocationResult second = sandbox.run(
+            InvocationResult second = sandbox.invoke(
                     guest,
                     Invocation.of(input)
                             .withCheckpoints(new CheckpointContext(s3Store, KEY, 2, CheckpointPolicy.DEFAULT)));

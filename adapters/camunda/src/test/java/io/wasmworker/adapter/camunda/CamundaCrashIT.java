@@ -48,7 +48,7 @@ class CamundaCrashIT {
     private static JsonNode uninterrupted(String guest) throws IOException {
         byte[] wasm = Files.readAllBytes(Worker.guestPath(guest));
         try (Sandbox sandbox = new Sandbox()) {
-            return JSON.readTree(sandbox.run(
+            return JSON.readTree(sandbox.invoke(
                             new ModuleLoader().load(Digest.of(wasm), wasm),
                             Invocation.of(INPUT.getBytes(StandardCharsets.UTF_8)))
                     .stdout());

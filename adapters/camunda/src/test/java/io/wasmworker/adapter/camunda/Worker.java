@@ -63,17 +63,18 @@ final class Worker implements AutoCloseable {
     }
 
     Worker start(String restUrl, Duration grace, TopicSettings... topics) {
-        adapter = new CamundaAdapter(
-                new CamundaSettings(
-                        restUrl,
-                        "test-worker-" + ProcessHandle.current().pid(),
-                        null,
-                        null,
-                        Duration.ofSeconds(5),
-                        List.of(topics)),
-                runner,
-                grace);
-        adapter.start();
+        adapter = CamundaAdapter.builder(
+                        new CamundaSettings(
+                                restUrl,
+                                "test-worker-" + ProcessHandle.current().pid(),
+                                null,
+                                null,
+                                Duration.ofSeconds(5),
+                                List.of(topics)),
+                        runner)
+                .shutdownGrace(grace)
+                .build()
+                .start();
         return this;
     }
 
