@@ -88,13 +88,13 @@ final class ArtifactsCommand implements Runnable {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            for (LocalArtifactStore.Entry e : store.artifacts().inventory()) {
+            for (ArtifactStore.Entry e : store.artifacts().inventory()) {
                 String names = e.names().isEmpty() ? "" : "  " + String.join(",", e.names());
                 if (e.ok()) {
                     out.println(e.digest().orElseThrow() + names);
                 } else {
                     // one damaged entry is reported and the listing carries on
-                    out.println("DAMAGED " + e.digest().map(Digest::toString).orElse(e.file()) + names + "  "
+                    out.println("DAMAGED " + e.digest().map(Digest::toString).orElse(e.where()) + names + "  "
                             + e.problem());
                 }
             }
