@@ -1,8 +1,12 @@
 package io.wasmworker.artifact;
 
+import io.wasmworker.s3.S3Location;
+import io.wasmworker.s3.S3Settings;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Content-addressed storage of WebAssembly modules. Every {@link #get} verifies that the bytes hash
@@ -11,12 +15,25 @@ import java.util.Optional;
  * Two implementations keep this contract (and run the same contract tests): {@link LocalArtifactStore}
  * (a directory) and {@link S3ArtifactStore} (a bucket and prefix).
  */
-public interface ArtifactStore {
+public interface ArtifactStore extends AutoCloseable {
     /**
      * The largest module a store keeps by default: the module loader's size bound too
      * ({@code ModuleLimits.maxModuleBytes}), so the store holds nothing the loader would refuse by size.
      */
     int DEFAULT_MAX_BYTES = 32 << 20;
+
+    /**
+     * The store at {@code location}: {@code s3://BUCKET/PREFIX} (reached with the settings {@code s3}
+     * supplies, asked for only then) or a local directory.
+     *
+     * @throws IllegalArgumentException for a malformed S3 location, naming what is wrong
+     */
+    static ArtifactStore at(String location, Supplier<S3Settings> s3) {
+        if (S3Location.isS3(location)) {
+            return S3ArtifactStore.open(S3Location.parse(location), s3.get());
+        }
+        return new LocalArtifactStore(Path.of(location));
+    }
 
     /** Stores the bytes (idempotent) and returns their digest. */
     Digest put(byte[] bytes);
@@ -48,6 +65,10 @@ public interface ArtifactStore {
 
     /** Where the store is, for logs and messages: a directory or {@code s3://bucket/prefix}. */
     String location();
+
+    /** Releases what the store holds open (an S3 client); a local store holds nothing. */
+    @Override
+    default void close() {}
 
     /**
      * One entry of {@link #inventory()}.

@@ -46,7 +46,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * Every request is bounded by the client's {@link S3Settings}; a store error is an
  * {@link ArtifactException} naming the object.
  */
-public final class S3ArtifactStore implements ArtifactStore, AutoCloseable {
+public final class S3ArtifactStore implements ArtifactStore {
     /** A name object is a digest, a version and a little JSON. */
     private static final int MAX_NAME_OBJECT_BYTES = 1024;
     /** Rebinding a name retries this often when another writer bound it in between. */

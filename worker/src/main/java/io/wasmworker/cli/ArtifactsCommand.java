@@ -17,11 +17,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code wasm-worker artifacts put|ls|get}: the local artifact store. */
+/** {@code wasm-worker artifacts put|ls|get}: the artifact store (a directory or S3). */
 @Command(
         name = "artifacts",
         mixinStandardHelpOptions = true,
-        description = "Manages the local content-addressed artifact store.",
+        description = "Manages the content-addressed artifact store (a directory or s3://BUCKET/PREFIX).",
         subcommands = {ArtifactsCommand.Put.class, ArtifactsCommand.Ls.class, ArtifactsCommand.Get.class})
 final class ArtifactsCommand implements Runnable {
     @Spec
@@ -43,6 +43,9 @@ final class ArtifactsCommand implements Runnable {
         @Mixin
         StoreOptions store;
 
+        @Mixin
+        ArtifactStoreOption artifactStore;
+
         @Parameters(paramLabel = "FILE", arity = "1..*", description = "The .wasm files.")
         List<Path> files = new ArrayList<>();
 
@@ -57,9 +60,15 @@ final class ArtifactsCommand implements Runnable {
             if (name != null) {
                 ArtifactRef.checkName(name);
             }
-            LocalArtifactStore artifacts = store.artifacts();
             ModuleLoader loader = new ModuleLoader();
             PrintWriter out = spec.commandLine().getOut();
+            try (ArtifactStore artifacts = artifactStore.open(store)) {
+                put(artifacts, loader, out);
+            }
+            return ExitCodes.SUCCESS;
+        }
+
+        private void put(ArtifactStore artifacts, ModuleLoader loader, PrintWriter out) throws IOException {
             for (Path file : files) {
                 // the loader's module size limit, or the store's if that is smaller: nothing larger could run
                 byte[] bytes = LocalArtifactStore.readBounded(
@@ -73,7 +82,6 @@ final class ArtifactsCommand implements Runnable {
                     out.println(digest + "  " + file);
                 }
             }
-            return ExitCodes.SUCCESS;
         }
     }
 
@@ -85,10 +93,17 @@ final class ArtifactsCommand implements Runnable {
         @Mixin
         StoreOptions store;
 
+        @Mixin
+        ArtifactStoreOption artifactStore;
+
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            for (ArtifactStore.Entry e : store.artifacts().inventory()) {
+            List<ArtifactStore.Entry> entries;
+            try (ArtifactStore artifacts = artifactStore.open(store)) {
+                entries = artifacts.inventory();
+            }
+            for (ArtifactStore.Entry e : entries) {
                 String names = e.names().isEmpty() ? "" : "  " + String.join(",", e.names());
                 if (e.ok()) {
                     out.println(e.digest().orElseThrow() + names);
@@ -113,6 +128,9 @@ final class ArtifactsCommand implements Runnable {
         @Mixin
         StoreOptions store;
 
+        @Mixin
+        ArtifactStoreOption artifactStore;
+
         @Parameters(index = "0", paramLabel = "DIGEST|NAME")
         String ref;
 
@@ -125,9 +143,11 @@ final class ArtifactsCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            ArtifactStore artifacts = store.artifacts();
-            Digest digest = artifacts.resolve(ArtifactRef.parse(ref));
-            Files.write(output, artifacts.get(digest));
+            Digest digest;
+            try (ArtifactStore artifacts = artifactStore.open(store)) {
+                digest = artifacts.resolve(ArtifactRef.parse(ref));
+                Files.write(output, artifacts.get(digest));
+            }
             spec.commandLine().getOut().println(digest + "  " + output);
             return ExitCodes.SUCCESS;
         }

@@ -48,6 +48,9 @@ final class InvokeCommand implements Callable<Integer> {
     @Mixin
     StoreOptions store;
 
+    @Mixin
+    ArtifactStoreOption artifactStore;
+
     @Parameters(
             index = "0",
             paramLabel = "MODULE",
@@ -164,10 +167,15 @@ final class InvokeCommand implements Callable<Integer> {
         }
         metadata.putAll(task);
 
-        ArtifactStore artifacts = store.artifacts();
         ModuleLoader loader = new ModuleLoader();
-        ModuleCache modules = new ModuleCache(artifacts, loader, 4);
-        GuestModule guest = resolve(artifacts, modules, loader.limits().maxModuleBytes(), err);
+        GuestModule guest;
+        try (ArtifactStore artifacts = artifactStore.open(store)) {
+            guest = resolve(
+                    artifacts,
+                    new ModuleCache(artifacts, loader, 4),
+                    loader.limits().maxModuleBytes(),
+                    err);
+        }
         SnapshotStore checkpoints = null;
 
         Invocation invocation = Invocation.of(inputBytes).withLimits(limits).withTask(metadata);

@@ -1,6 +1,5 @@
 package io.wasmworker.cli;
 
-import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -19,10 +18,6 @@ final class StoreOptions {
         }
         String env = System.getenv("WASM_WORKER_HOME");
         return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".wasm-worker");
-    }
-
-    LocalArtifactStore artifacts() {
-        return new LocalArtifactStore(home().resolve("artifacts"));
     }
 
     /** The local snapshot store: {@code dir} if given, else {@code <home>/snapshots}. */

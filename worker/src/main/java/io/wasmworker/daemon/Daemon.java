@@ -45,7 +45,7 @@ public final class Daemon implements AutoCloseable {
                 "metrics on http://{}:{}/metrics, health on /health/live and /health/ready",
                 plan.httpHost(),
                 http.port());
-        LOG.info("artifacts in {}, snapshots in {}", plan.artifactsDir(), plan.snapshotsDir());
+        LOG.info("artifacts in {}, snapshots in {}", plan.artifacts(), plan.snapshotsDir());
         if (plan.camunda() != null) {
             camunda = new CamundaAdapter(plan.camunda(), runner, plan.shutdownGrace());
             camunda.start();
@@ -114,6 +114,7 @@ public final class Daemon implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         sandbox.close();
+        plan.modules().store().close();
         if (http != null) {
             http.close();
             http = null;

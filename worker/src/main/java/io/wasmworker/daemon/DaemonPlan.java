@@ -8,6 +8,7 @@ import io.wasmworker.adapter.temporal.TaskQueueSettings;
 import io.wasmworker.adapter.temporal.TemporalSettings;
 import io.wasmworker.artifact.ArtifactException;
 import io.wasmworker.artifact.ArtifactRef;
+import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.daemon.config.ConfigException;
 import io.wasmworker.daemon.config.Located;
@@ -16,6 +17,7 @@ import io.wasmworker.daemon.config.WorkerConfig;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.InvalidModuleException;
 import io.wasmworker.module.ModuleCache;
+import io.wasmworker.s3.S3Location;
 import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.task.TaskBinding;
 import java.net.InetAddress;
@@ -36,7 +38,7 @@ import java.util.function.Function;
  */
 public record DaemonPlan(
         Path home,
-        Path artifactsDir,
+        String artifacts,
         ModuleCache modules,
         Path snapshotsDir,
         boolean fsync,
@@ -54,10 +56,11 @@ public record DaemonPlan(
     /**
      * @param source      the configuration file, for error messages
      * @param defaultHome the home directory when the file names none
-     * @param modules     opens the artifact store directory and its module cache
+     * @param modules     the module cache over the artifact store the configuration names (opened here:
+     *                    a directory or {@code s3://BUCKET/PREFIX})
      */
     public static DaemonPlan of(
-            String source, WorkerConfig config, Path defaultHome, Function<Path, ModuleCache> modules) {
+            String source, WorkerConfig config, Path defaultHome, Function<ArtifactStore, ModuleCache> modules) {
         return of(
                 source,
                 config,
@@ -72,7 +75,7 @@ public record DaemonPlan(
             String source,
             WorkerConfig config,
             Path defaultHome,
-            Function<Path, ModuleCache> modules,
+            Function<ArtifactStore, ModuleCache> modules,
             long maxHeapBytes,
             int cores) {
         Path base = Path.of(source).toAbsolutePath().getParent();
@@ -80,14 +83,17 @@ public record DaemonPlan(
                 ? defaultHome
                 : base.resolve(config.home()).normalize();
         WorkerConfig.Stores stores =
-                config.stores() == null ? new WorkerConfig.Stores(null, null, null, null) : config.stores();
-        Path artifactsDir = stores.artifacts() == null
-                ? home.resolve("artifacts")
-                : base.resolve(stores.artifacts()).normalize();
+                config.stores() == null ? new WorkerConfig.Stores(null, null, null, null, null) : config.stores();
+        String artifacts = stores.artifacts() == null
+                ? home.resolve("artifacts").toString()
+                : S3Location.isS3(stores.artifacts())
+                        ? stores.artifacts()
+                        : base.resolve(stores.artifacts()).normalize().toString();
         Path snapshotsDir = stores.snapshots() == null
                 ? home.resolve("snapshots")
                 : base.resolve(stores.snapshots()).normalize();
-        ModuleCache cache = modules.apply(artifactsDir);
+        ModuleCache cache =
+                modules.apply(settings(source, "stores.artifacts", () -> ArtifactStore.at(artifacts, config::s3)));
         Bindings bindings = new Bindings(source, config.artifacts(), cache, new HashMap<>());
         List<HeapBudget.Claim> claims = new ArrayList<>();
         List<Duration> waits = new ArrayList<>(); // locks, guest timeouts, backoffs: what the gc age must exceed
@@ -201,7 +207,7 @@ public record DaemonPlan(
         waits.add(or(config.shutdownGrace(), DEFAULT_GRACE));
         return new DaemonPlan(
                 home,
-                artifactsDir,
+                artifacts,
                 cache,
                 snapshotsDir,
                 stores.fsync() == null || stores.fsync(),
@@ -337,7 +343,7 @@ public record DaemonPlan(
     private static <T> T settings(String source, String field, java.util.function.Supplier<T> build) {
         try {
             return build.get();
-        } catch (IllegalArgumentException | NullPointerException e) {
+        } catch (IllegalArgumentException | NullPointerException | ArtifactException e) {
             throw new ConfigException(source + ": " + field + ": " + e.getMessage());
         }
     }

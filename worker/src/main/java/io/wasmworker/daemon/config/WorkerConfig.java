@@ -1,6 +1,8 @@
 package io.wasmworker.daemon.config;
 
 import io.wasmworker.checkpoint.CheckpointPolicy;
+import io.wasmworker.s3.S3Settings;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -27,8 +29,50 @@ public record WorkerConfig(
         }
     }
 
-    /** Where artifacts and snapshots live (default: under {@code home}). */
-    public record Stores(String artifacts, String snapshots, Boolean fsync, Gc gc) {}
+    /** This configuration with its artifact store at {@code location} (e.g. from {@code run --artifacts}). */
+    public WorkerConfig withArtifactStore(String location) {
+        Stores s = stores == null ? new Stores(null, null, null, null, null) : stores;
+        return new WorkerConfig(
+                home,
+                new Stores(location, s.snapshots(), s.fsync(), s.gc(), s.s3()),
+                shutdownGrace,
+                http,
+                artifacts,
+                camunda,
+                temporal,
+                allowHeapOvercommit);
+    }
+
+    /**
+     * How the stores on S3 reach it: unset values come from the AWS SDK's standard settings (see
+     * {@link S3Settings}). Checked by {@code ConfigChecks} before {@link #s3()} builds the settings.
+     */
+    public S3Settings s3() {
+        S3 s3 = stores == null || stores.s3() == null ? new S3(null, null, null, null, null) : stores.s3();
+        S3Settings.Builder settings = S3Settings.builder().region(s3.region()).pathStyle(s3.pathStyle());
+        if (s3.endpoint() != null) {
+            settings.endpoint(URI.create(s3.endpoint()));
+        }
+        if (s3.accessKeyId() != null && s3.secretAccessKey() != null) {
+            settings.credentials(s3.accessKeyId(), s3.secretAccessKey());
+        }
+        return settings.build();
+    }
+
+    /**
+     * Where artifacts and snapshots live (default: under {@code home}): each a directory or
+     * {@code s3://BUCKET/PREFIX}.
+     */
+    public record Stores(String artifacts, String snapshots, Boolean fsync, Gc gc, S3 s3) {}
+
+    /** The S3 server of the stores on S3; each value unset falls back to the AWS SDK's standard settings. */
+    public record S3(String endpoint, String region, Boolean pathStyle, String accessKeyId, String secretAccessKey) {
+        @Override
+        public String toString() {
+            return "S3[endpoint=" + endpoint + ", region=" + region + ", pathStyle=" + pathStyle + ", accessKeyId="
+                    + accessKeyId + ", secretAccessKey=" + (secretAccessKey == null ? null : "(hidden)") + "]";
+        }
+    }
 
     /** The daemon's collection of snapshot-store leftovers (see {@code config/README.md}). */
     public record Gc(Boolean enabled, Duration olderThan, Duration every, Integer maxPerSweep) {}

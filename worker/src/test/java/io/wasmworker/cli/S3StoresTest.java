@@ -1,0 +1,150 @@
+package io.wasmworker.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.wasmworker.artifact.Digest;
+import io.wasmworker.daemon.DaemonPlan;
+import io.wasmworker.daemon.config.ConfigException;
+import io.wasmworker.testing.Guests;
+import io.wasmworker.testing.Rgw;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The worker's stores on S3 (a real Ceph RGW), end to end: {@code --artifacts s3://...} on the CLI
+ * with the server from the AWS SDK's standard settings, and {@code stores.artifacts} with
+ * {@code stores.s3} in the configuration.
+ */
+class S3StoresTest {
+    /** The SDK's system-property forms of AWS_ENDPOINT_URL, AWS_REGION and the credentials. */
+    private static final Map<String, String> SDK_SETTINGS = Map.of(
+            "aws.endpointUrl",
+            Rgw.shared().endpoint().toString(),
+            "aws.region",
+            "us-east-1",
+            "aws.accessKeyId",
+            Rgw.ACCESS_KEY,
+            "aws.secretAccessKey",
+            Rgw.SECRET_KEY);
+
+    private static String bucket;
+
+    @TempDir
+    Path home;
+
+    @BeforeAll
+    static void server() {
+        bucket = Rgw.shared().newBucket("s3-stores-cli");
+        SDK_SETTINGS.forEach(System::setProperty);
+    }
+
+    @AfterAll
+    static void clear() {
+        SDK_SETTINGS.keySet().forEach(System::clearProperty);
+    }
+
+    record Run(int exit, String out, String err) {}
+
+    private Run cli(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.add("--home");
+        all.add(home.toString());
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = Main.run(all.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void theArtifactCommandsAndInvokeWorkOnAnS3Location() throws Exception {
+        String store = "s3://" + bucket + "/cli";
+        Digest echo = Digest.of(Guests.bytes("echo"));
+        Run put = cli("artifacts", "put", Guests.path("echo").toString(), "--name", "echo", "--artifacts", store);
+        assertThat(put.exit()).as(put.err()).isZero();
+        assertThat(put.out()).contains(echo + "  ").contains("(name: echo)");
+        assertThat(Rgw.shared()
+                        .client()
+                        .headObject(b -> b.bucket(bucket).key("cli/blobs/sha256/" + echo.hex()))
+                        .contentLength())
+                .isEqualTo(Guests.bytes("echo").length);
+        assertThat(home.resolve("artifacts")).doesNotExist(); // nothing went to the local store
+
+        Run ls = cli("artifacts", "ls", "--artifacts", store);
+        assertThat(ls.out()).isEqualTo(echo + "  echo\n");
+
+        Path copy = home.resolve("copy.wasm");
+        Run get = cli("artifacts", "get", "echo", "-o", copy.toString(), "--artifacts", store);
+        assertThat(get.exit()).as(get.err()).isZero();
+        assertThat(Files.readAllBytes(copy)).isEqualTo(Guests.bytes("echo"));
+
+        Run invoke = cli("invoke", "echo", "--input", "{\"a\":1}", "--artifacts", store);
+        assertThat(invoke.exit()).as(invoke.err()).isZero();
+        assertThat(invoke.err()).contains("artifact name 'echo' resolved to " + echo);
+        assertThat(invoke.out()).contains("\"a\":1");
+
+        Run missing = cli("invoke", "ech0", "--artifacts", store);
+        assertThat(missing.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(missing.err()).contains("no artifact is named 'ech0' in the artifact store " + store);
+    }
+
+    @Test
+    void aMalformedS3LocationIsAUsageErrorNamingIt() {
+        Run run = cli("artifacts", "ls", "--artifacts", "s3://No_Such/x");
+        assertThat(run.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.err()).contains("invalid S3 location 's3://No_Such/x'");
+    }
+
+    @Test
+    void theDaemonTakesItsArtifactStoreAndServerFromTheConfigurationOrTheCommandLine() throws Exception {
+        String store = "s3://" + bucket + "/daemon";
+        cli("artifacts", "put", Guests.path("order-pricing").toString(), "--name", "pricing", "--artifacts", store);
+        String camunda = """
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: price, artifact: pricing } ]
+                """;
+        Path config = Files.writeString(
+                home.resolve("worker.yaml"),
+                """
+                stores:
+                  artifacts: %s
+                  s3:
+                    endpoint: %s
+                    region: us-east-1
+                    accessKeyId: %s
+                    secretAccessKey: %s
+                """.formatted(store, Rgw.shared().endpoint(), Rgw.ACCESS_KEY, Rgw.SECRET_KEY) + camunda);
+        DaemonPlan plan = RunCommand.plan(config, home, null);
+        assertThat(plan.artifacts()).isEqualTo(store);
+        assertThat(plan.camunda().topics().get(0).binding().artifact().toString())
+                .isEqualTo("pricing");
+        plan.modules().store().close();
+
+        // the configuration's credentials are the ones used (the system properties hold the right ones)
+        Path wrong = Files.writeString(
+                home.resolve("wrong.yaml"), Files.readString(config).replace(Rgw.SECRET_KEY, "not-the-secret"));
+        assertThatThrownBy(() -> RunCommand.plan(wrong, home, null))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("camunda.topics[0].artifact")
+                .hasMessageContaining("s3://" + bucket + "/daemon/names/pricing");
+
+        // --artifacts replaces stores.artifacts; without stores.s3 the SDK's settings reach the server
+        Path plain = Files.writeString(home.resolve("plain.yaml"), camunda);
+        assertThatThrownBy(() -> RunCommand.plan(plain, home, null))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("no artifact is named 'pricing'");
+        DaemonPlan overridden = RunCommand.plan(plain, home, store);
+        assertThat(overridden.artifacts()).isEqualTo(store);
+        overridden.modules().store().close();
+    }
+}
