@@ -25,6 +25,7 @@ import io.wasmworker.host.HostCallCounter;
 import io.wasmworker.host.LimitedMemory;
 import io.wasmworker.host.LimitedTable;
 import io.wasmworker.host.MemoryBudget;
+import io.wasmworker.host.StdinSource;
 import io.wasmworker.host.WasiHost;
 import io.wasmworker.module.GuestModule;
 import java.util.ArrayList;
@@ -101,6 +102,9 @@ final class GuestRun {
         try {
             return execute();
         } finally {
+            if (invocation.stdin() != null) {
+                invocation.stdin().close();
+            }
             synchronized (this) {
                 running = false;
                 if (stopRequested || cancelRequested) {
@@ -112,13 +116,15 @@ final class GuestRun {
 
     private InvocationResult execute() {
         GuestLimits limits = invocation.limits();
-        GuestIo io = new GuestIo(invocation.input(), limits.maxOutputBytes(), limits.maxStderrBytes());
+        GuestIo io = invocation.stdin() == null
+                ? new GuestIo(invocation.input(), limits.maxOutputBytes(), limits.maxStderrBytes())
+                : new GuestIo(invocation.stdin(), limits.maxOutputBytes(), limits.maxStderrBytes());
         HostCallCounter calls = new HostCallCounter();
         GuestClock clock = invocation.clock().get();
         GuestRandom random = invocation.random().get();
         CheckpointContext context = invocation.checkpoints();
         Checkpointer checkpointer = context != null && module.style().canCheckpoint()
-                ? new Checkpointer(context, module.digest(), invocation.input())
+                ? new Checkpointer(context, module.digest(), invocation.inputIdentity(), invocation.stdinLength())
                 : null;
         MemoryBudget budget = new MemoryBudget(limits.maxMemoryBytes());
         long start = System.nanoTime();
@@ -152,7 +158,7 @@ final class GuestRun {
                 wall,
                 budget.memoryBytes(),
                 calls.count(),
-                invocation.input().length,
+                io.stdinLength(),
                 io.stdoutLength(),
                 io.stderrTotal(),
                 outcome.label(),
@@ -206,7 +212,7 @@ final class GuestRun {
                     resumedFrom = last.sequence();
                 }
             } else if (invocation.checkpoints() != null) {
-                Checkpointer.refuseToReplace(invocation.checkpoints(), module.digest(), invocation.input());
+                Checkpointer.refuseToReplace(invocation.checkpoints(), module.digest(), invocation.inputIdentity());
             }
             int exitCode = driver.drive(instance, memory[0], restored);
             return OutcomeDecoder.decode(exitCode, io.stdout());
@@ -236,6 +242,9 @@ final class GuestRun {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof GuestIo.OutputLimitExceeded) {
                 return new Outcome.Failure(FailureKind.OUTPUT_LIMIT, c.getMessage());
+            }
+            if (c instanceof StdinSource.Unavailable) {
+                return new Outcome.Failure(FailureKind.INVALID_INPUT, c.getMessage());
             }
             if (c instanceof LimitedMemory.MemoryLimitException) {
                 return new Outcome.Failure(FailureKind.MEMORY_LIMIT, c.getMessage());

@@ -3,11 +3,15 @@ package io.wasmworker.sandbox;
 import io.wasmworker.checkpoint.CheckpointContext;
 import io.wasmworker.host.GuestClock;
 import io.wasmworker.host.GuestRandom;
+import io.wasmworker.host.StdinSource;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * One request to run a guest: its input, its limits, the task metadata it sees (as
+ * One request to run a guest: its input (and, when the input references a large payload, the
+ * {@link StdinSource} the guest reads instead: {@link #withStdin}), its limits, the task metadata it sees (as
  * {@code WASM_WORKER_TASK_*} variables), where its time and randomness come from, and (optionally)
  * where it checkpoints, and (optionally) the caller's {@link RunControl} over it.
  */
@@ -18,22 +22,23 @@ public record Invocation(
         Supplier<GuestClock> clock,
         Supplier<GuestRandom> random,
         CheckpointContext checkpoints,
-        RunControl control) {
+        RunControl control,
+        StdinSource stdin) {
 
     /** The default deterministic epoch: 2025-01-01T00:00:00Z. */
     public static final long DETERMINISTIC_EPOCH_NANOS = 1_735_689_600_000_000_000L;
 
     public static Invocation of(byte[] input) {
         return new Invocation(
-                input, GuestLimits.DEFAULTS, Map.of(), GuestClock::system, GuestRandom::secure, null, null);
+                input, GuestLimits.DEFAULTS, Map.of(), GuestClock::system, GuestRandom::secure, null, null, null);
     }
 
     public Invocation withLimits(GuestLimits l) {
-        return new Invocation(input, l, task, clock, random, checkpoints, control);
+        return new Invocation(input, l, task, clock, random, checkpoints, control, stdin);
     }
 
     public Invocation withTask(Map<String, String> t) {
-        return new Invocation(input, limits, Map.copyOf(t), clock, random, checkpoints, control);
+        return new Invocation(input, limits, Map.copyOf(t), clock, random, checkpoints, control, stdin);
     }
 
     /**
@@ -48,16 +53,45 @@ public record Invocation(
                 () -> GuestClock.virtual(DETERMINISTIC_EPOCH_NANOS, 1_000_000L),
                 () -> GuestRandom.seeded(seed),
                 checkpoints,
-                control);
+                control,
+                stdin);
     }
 
     /** Checkpoints under this context, resuming from the task's last checkpoint if there is one. */
     public Invocation withCheckpoints(CheckpointContext context) {
-        return new Invocation(input, limits, task, clock, random, context, control);
+        return new Invocation(input, limits, task, clock, random, context, control, stdin);
+    }
+
+    /**
+     * The guest reads {@code source} as its stdin instead of {@link #input()} (which still is what the
+     * caller was given, checked against the input limit, e.g. a JSON object referencing the payload).
+     * The run closes the source when it ends.
+     */
+    public Invocation withStdin(StdinSource source) {
+        return new Invocation(input, limits, task, clock, random, checkpoints, control, source);
+    }
+
+    /** The length of the guest's stdin: the streamed source's, else the input's. */
+    public long stdinLength() {
+        return stdin == null ? input.length : stdin.length();
+    }
+
+    /**
+     * What a checkpoint of this run belongs to: the input, and with a streamed stdin also what
+     * identifies the streamed bytes (a payload changed between attempts is another input).
+     */
+    public byte[] inputIdentity() {
+        if (stdin == null) {
+            return input;
+        }
+        ByteArrayOutputStream identity = new ByteArrayOutputStream();
+        identity.writeBytes(input);
+        identity.writeBytes(("\n--- streamed stdin: " + stdin.identity()).getBytes(StandardCharsets.UTF_8));
+        return identity.toByteArray();
     }
 
     /** Lets the caller suspend or cancel the run while it is in progress. */
     public Invocation withControl(RunControl c) {
-        return new Invocation(input, limits, task, clock, random, checkpoints, c);
+        return new Invocation(input, limits, task, clock, random, checkpoints, c, stdin);
     }
 }

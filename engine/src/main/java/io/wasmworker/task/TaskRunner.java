@@ -13,6 +13,8 @@ import io.wasmworker.checkpoint.store.SnapshotStore;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.InvalidModuleException;
 import io.wasmworker.module.ModuleCache;
+import io.wasmworker.payload.PayloadException;
+import io.wasmworker.payload.Payloads;
 import io.wasmworker.sandbox.FailureKind;
 import io.wasmworker.sandbox.GuestText;
 import io.wasmworker.sandbox.Invocation;
@@ -49,6 +51,8 @@ public final class TaskRunner {
     private final SnapshotStore snapshots;
     private final Sandbox sandbox;
     private final TaskObserver observer;
+    /** Large payloads by reference; null: references are ordinary input, outputs are never offloaded. */
+    private final Payloads payloads;
     /** Task key to the number of its runs under way here (two copies of one task may overlap briefly). */
     private final Map<String, Integer> running = new ConcurrentHashMap<>();
 
@@ -62,11 +66,26 @@ public final class TaskRunner {
             SnapshotStore snapshots,
             Sandbox sandbox,
             TaskObserver observer) {
+        this(artifacts, modules, snapshots, sandbox, observer, null);
+    }
+
+    /**
+     * @param payloads streams referenced payloads into the guests' stdin and offloads large outputs;
+     *                 null: none
+     */
+    public TaskRunner(
+            ArtifactStore artifacts,
+            ModuleCache modules,
+            SnapshotStore snapshots,
+            Sandbox sandbox,
+            TaskObserver observer,
+            Payloads payloads) {
         this.artifacts = artifacts;
         this.modules = modules;
         this.snapshots = snapshots;
         this.sandbox = sandbox;
         this.observer = observer;
+        this.payloads = payloads;
     }
 
     /** The store the attempts read and write checkpoints in. */
@@ -185,7 +204,58 @@ public final class TaskRunner {
                         onCheckpoint,
                         discarded -> observeDiscarded(task, discarded),
                         task.knownLatest()));
-        return sandbox.run(module, invocation);
+        if (payloads != null && input.length <= task.binding().limits().maxInputBytes()) {
+            try {
+                var stdin = payloads.stdinFor(input);
+                if (stdin.isPresent()) {
+                    invocation = invocation.withStdin(stdin.get());
+                }
+            } catch (PayloadException e) {
+                return notRun(input, new Outcome.Failure(FailureKind.INVALID_INPUT, e.getMessage()));
+            }
+        }
+        InvocationResult result = sandbox.run(module, invocation);
+        return payloads == null ? result : offload(task, result);
+    }
+
+    /**
+     * A success's large output values written to the payload store and replaced by references. If
+     * they cannot be written, the attempt fails (retryably: the orchestrator gets nothing it cannot
+     * read); a checkpointing task's retry resumes from its last checkpoint.
+     */
+    private InvocationResult offload(TaskAttempt task, InvocationResult result) {
+        if (!(result.outcome() instanceof Outcome.Success success)) {
+            return result;
+        }
+        try {
+            return payloads.offload(success.output(), result.stdout())
+                    .map(o -> new InvocationResult(
+                            new Outcome.Success(o.output()), o.json(), result.stderrTail(), result.metrics()))
+                    .orElse(result);
+        } catch (PayloadException e) {
+            Outcome failure = new Outcome.Failure(
+                    FailureKind.INTERNAL,
+                    "task " + task.key() + ": the guest succeeded, but its output could not be stored: "
+                            + e.getMessage());
+            InvocationMetrics m = result.metrics();
+            return new InvocationResult(
+                    failure,
+                    new byte[0],
+                    result.stderrTail(),
+                    new InvocationMetrics(
+                            m.wallNanos(),
+                            m.peakMemoryBytes(),
+                            m.hostCalls(),
+                            m.inputBytes(),
+                            m.outputBytes(),
+                            m.stderrBytes(),
+                            failure.label(),
+                            m.checkpoints(),
+                            m.checkpointBytes(),
+                            m.checkpointNanos(),
+                            m.resumedFromSequence(),
+                            m.checkpointReference()));
+        }
     }
 
     private static InvocationResult notRun(byte[] input, Outcome failure) {

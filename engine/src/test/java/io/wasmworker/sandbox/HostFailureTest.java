@@ -46,6 +46,7 @@ class HostFailureTest {
                 clock,
                 GuestRandom::secure,
                 null,
+                null,
                 null);
     }
 
