@@ -34,8 +34,8 @@ public final class Daemon implements AutoCloseable {
         this.plan = plan;
         // the plan's cache: the modules it compiled while checking the configuration are reused
         this.snapshots = new LocalSnapshotStore(plan.snapshotsDir(), plan.fsync());
-        this.runner =
-                new TaskRunner(plan.modules().store(), plan.modules(), snapshots, sandbox, new TaskMetrics(registry));
+        this.runner = new TaskRunner(
+                plan.modules().store(), plan.modules(), snapshots, sandbox, new TaskMetrics(registry), plan.payloads());
     }
 
     /** Starts the HTTP endpoint, then every configured adapter. */
@@ -46,6 +46,14 @@ public final class Daemon implements AutoCloseable {
                 plan.httpHost(),
                 http.port());
         LOG.info("artifacts in {}, snapshots in {}", plan.artifacts(), plan.snapshotsDir());
+        if (plan.payloads() != null) {
+            LOG.info(
+                    "payloads by reference in {} (streamed input up to {} bytes, output values over {} bytes"
+                            + " offloaded)",
+                    plan.payloads().settings().location(),
+                    plan.payloads().settings().maxStreamedBytes(),
+                    plan.payloads().settings().offloadAbove());
+        }
         if (plan.camunda() != null) {
             camunda = new CamundaAdapter(plan.camunda(), runner, plan.shutdownGrace());
             camunda.start();
@@ -115,6 +123,9 @@ public final class Daemon implements AutoCloseable {
         }
         sandbox.close();
         plan.modules().store().close();
+        if (plan.payloads() != null) {
+            plan.payloads().close();
+        }
         if (http != null) {
             http.close();
             http = null;

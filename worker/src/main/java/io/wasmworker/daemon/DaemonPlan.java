@@ -17,6 +17,8 @@ import io.wasmworker.daemon.config.WorkerConfig;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.InvalidModuleException;
 import io.wasmworker.module.ModuleCache;
+import io.wasmworker.payload.PayloadSettings;
+import io.wasmworker.payload.Payloads;
 import io.wasmworker.s3.S3Location;
 import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.task.TaskBinding;
@@ -40,6 +42,7 @@ public record DaemonPlan(
         Path home,
         String artifacts,
         ModuleCache modules,
+        Payloads payloads,
         Path snapshotsDir,
         boolean fsync,
         SnapshotCollector.Schedule snapshotGc,
@@ -83,7 +86,7 @@ public record DaemonPlan(
                 ? defaultHome
                 : base.resolve(config.home()).normalize();
         WorkerConfig.Stores stores =
-                config.stores() == null ? new WorkerConfig.Stores(null, null, null, null, null) : config.stores();
+                config.stores() == null ? new WorkerConfig.Stores(null, null, null, null, null, null) : config.stores();
         String artifacts = stores.artifacts() == null
                 ? home.resolve("artifacts").toString()
                 : S3Location.isS3(stores.artifacts())
@@ -209,6 +212,7 @@ public record DaemonPlan(
                 home,
                 artifacts,
                 cache,
+                payloads(source, stores.payloads(), config),
                 snapshotsDir,
                 stores.fsync() == null || stores.fsync(),
                 snapshotGc(source, stores.gc(), SnapshotCollector.floor(waits)),
@@ -309,6 +313,25 @@ public record DaemonPlan(
                         or(c.every(), d.every()),
                         or(c.onRequest(), d.onRequest()),
                         or(c.inputChange(), d.onInputChange()));
+    }
+
+    /** Large payloads by reference, null when not configured (references are then ordinary input). */
+    private static Payloads payloads(String source, WorkerConfig.Payloads p, WorkerConfig config) {
+        if (p == null) {
+            return null;
+        }
+        PayloadSettings settings = settings(
+                source,
+                "stores.payloads",
+                () -> new PayloadSettings(
+                        S3Location.parse(p.location()),
+                        p.maxStreamedInput() == null
+                                ? PayloadSettings.DEFAULT_MAX_STREAMED_BYTES
+                                : p.maxStreamedInput().bytes(),
+                        p.offloadAbove() == null
+                                ? PayloadSettings.DEFAULT_OFFLOAD_ABOVE
+                                : p.offloadAbove().bytes()));
+        return Payloads.open(settings, config.s3());
     }
 
     /**

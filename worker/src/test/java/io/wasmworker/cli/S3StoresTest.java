@@ -126,6 +126,7 @@ class S3StoresTest {
                 """.formatted(store, Rgw.shared().endpoint(), Rgw.ACCESS_KEY, Rgw.SECRET_KEY) + camunda);
         DaemonPlan plan = RunCommand.plan(config, home, null);
         assertThat(plan.artifacts()).isEqualTo(store);
+        assertThat(plan.payloads()).isNull();
         assertThat(plan.camunda().topics().get(0).binding().artifact().toString())
                 .isEqualTo("pricing");
         plan.modules().store().close();
@@ -146,5 +147,39 @@ class S3StoresTest {
         DaemonPlan overridden = RunCommand.plan(plain, home, store);
         assertThat(overridden.artifacts()).isEqualTo(store);
         overridden.modules().store().close();
+    }
+
+    @Test
+    void payloadsByReferenceAreConfiguredUnderStores() throws Exception {
+        String store = "s3://" + bucket + "/with-payloads";
+        cli("artifacts", "put", Guests.path("echo").toString(), "--name", "echo", "--artifacts", store);
+        Path config = Files.writeString(home.resolve("payloads.yaml"), """
+                stores:
+                  artifacts: %s
+                  payloads:
+                    location: s3://%s/payloads
+                    maxStreamedInput: 256MiB
+                    offloadAbove: 64KiB
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: t, artifact: echo } ]
+                """.formatted(store, bucket));
+        DaemonPlan plan = RunCommand.plan(config, home, null);
+        assertThat(plan.payloads().settings().location().toString()).isEqualTo("s3://" + bucket + "/payloads");
+        assertThat(plan.payloads().settings().maxStreamedBytes()).isEqualTo(256L << 20);
+        assertThat(plan.payloads().settings().offloadAbove()).isEqualTo(64L << 10);
+        // the payloads reach the server through the SDK's settings: a reference streams
+        Rgw.shared()
+                .client()
+                .putObject(
+                        b -> b.bucket(bucket).key("payloads/p"),
+                        software.amazon.awssdk.core.sync.RequestBody.fromString("{\"x\":1}"));
+        assertThat(plan.payloads()
+                        .stdinFor(("{\"$ref\":\"s3://" + bucket + "/payloads/p\"}").getBytes())
+                        .orElseThrow()
+                        .length())
+                .isEqualTo(7);
+        plan.payloads().close();
+        plan.modules().store().close();
     }
 }

@@ -1,5 +1,6 @@
 package io.wasmworker.daemon.config;
 
+import io.wasmworker.payload.PayloadSettings;
 import io.wasmworker.s3.S3Location;
 import io.wasmworker.sandbox.GuestLimits;
 import java.net.URI;
@@ -59,6 +60,7 @@ final class ConfigChecks {
             c.location("stores.artifacts", config.stores().artifacts());
             c.location("stores.snapshots", config.stores().snapshots());
             c.s3("stores.s3", config.stores().s3());
+            c.payloads("stores.payloads", config.stores().payloads());
         }
         if (config.stores() != null && config.stores().gc() != null) {
             WorkerConfig.Gc gc = config.stores().gc();
@@ -131,6 +133,19 @@ final class ConfigChecks {
             throw new ConfigException(at.where(path) + "'" + value + "' is neither a directory nor an S3 location:"
                     + " write a directory or s3://BUCKET/PREFIX");
         }
+    }
+
+    private void payloads(String path, WorkerConfig.Payloads payloads) {
+        if (payloads == null) {
+            return;
+        }
+        if (!S3Location.isS3(payloads.location())) {
+            throw new ConfigException(at.where(path + ".location") + "'" + payloads.location()
+                    + "' is not an S3 location: payloads by reference live in S3, write s3://BUCKET/PREFIX");
+        }
+        location(path + ".location", payloads.location());
+        size(path + ".maxStreamedInput", payloads.maxStreamedInput(), 1, PayloadSettings.MAX_STREAMED_BYTES);
+        size(path + ".offloadAbove", payloads.offloadAbove(), 0, MAX_DOCUMENT);
     }
 
     private void s3(String path, WorkerConfig.S3 s3) {

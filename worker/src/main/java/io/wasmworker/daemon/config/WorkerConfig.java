@@ -31,10 +31,10 @@ public record WorkerConfig(
 
     /** This configuration with its artifact store at {@code location} (e.g. from {@code run --artifacts}). */
     public WorkerConfig withArtifactStore(String location) {
-        Stores s = stores == null ? new Stores(null, null, null, null, null) : stores;
+        Stores s = stores == null ? new Stores(null, null, null, null, null, null) : stores;
         return new WorkerConfig(
                 home,
-                new Stores(location, s.snapshots(), s.fsync(), s.gc(), s.s3()),
+                new Stores(location, s.snapshots(), s.fsync(), s.gc(), s.s3(), s.payloads()),
                 shutdownGrace,
                 http,
                 artifacts,
@@ -63,7 +63,20 @@ public record WorkerConfig(
      * Where artifacts and snapshots live (default: under {@code home}): each a directory or
      * {@code s3://BUCKET/PREFIX}.
      */
-    public record Stores(String artifacts, String snapshots, Boolean fsync, Gc gc, S3 s3) {}
+    public record Stores(String artifacts, String snapshots, Boolean fsync, Gc gc, S3 s3, Payloads payloads) {}
+
+    /**
+     * Large payloads by reference (see {@code config/README.md}): where references may point and
+     * large outputs go ({@code s3://BUCKET/PREFIX}), the most a task's references may stream, and the
+     * size above which an output value is offloaded ({@code 0}: never).
+     */
+    public record Payloads(String location, ByteSize maxStreamedInput, ByteSize offloadAbove) {
+        public Payloads {
+            if (location == null || location.isBlank()) {
+                throw new IllegalArgumentException("missing required field 'location'");
+            }
+        }
+    }
 
     /** The S3 server of the stores on S3; each value unset falls back to the AWS SDK's standard settings. */
     public record S3(String endpoint, String region, Boolean pathStyle, String accessKeyId, String secretAccessKey) {

@@ -259,6 +259,18 @@ class ConfigLoaderTest {
                 """ + CAMUNDA, ":3:", "stores.s3.region", "'EU Central' is not a region name");
         fails("""
                 stores:
+                  payloads: { location: /var/payloads }
+                """ + CAMUNDA, ":2:", "stores.payloads.location", "not an S3 location");
+        fails("""
+                stores:
+                  payloads: { location: "s3://pay/x", maxStreamedInput: 3GiB }
+                """ + CAMUNDA, "stores.payloads.maxStreamedInput", "3GiB is out of range");
+        fails("""
+                stores:
+                  payloads: { offloadAbove: 1MiB }
+                """ + CAMUNDA, "stores.payloads", "missing required field 'location'");
+        fails("""
+                stores:
                   s3:
                     accessKeyId: worker
                 """ + CAMUNDA, ":3:", "stores.s3.accessKeyId", "needs stores.s3.secretAccessKey as well");
