@@ -98,6 +98,38 @@ class S3StoresTest {
     }
 
     @Test
+    void invokeStreamsReferencedPayloadsWithPayloads() {
+        Rgw.shared()
+                .client()
+                .putObject(
+                        b -> b.bucket(bucket).key("cli-payloads/doc"),
+                        software.amazon.awssdk.core.sync.RequestBody.fromString("{\"lines\":[1,2]}"));
+        String input = "{\"doc\":{\"$ref\":\"s3://" + bucket + "/cli-payloads/doc\"}}";
+        Run run = cli(
+                "invoke",
+                Guests.path("echo").toString(),
+                "--input",
+                input,
+                "--payloads",
+                "s3://" + bucket + "/cli-payloads");
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).isEqualTo("{\"doc\":{\"lines\":[1,2]}}\n");
+
+        Run outside = cli(
+                "invoke",
+                Guests.path("echo").toString(),
+                "--input",
+                input,
+                "--payloads",
+                "s3://" + bucket + "/elsewhere");
+        assertThat(outside.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(outside.err()).contains("outside the payload location s3://" + bucket + "/elsewhere");
+
+        Run without = cli("invoke", Guests.path("echo").toString(), "--input", input);
+        assertThat(without.out()).contains("$ref"); // no payload location: ordinary input
+    }
+
+    @Test
     void aMalformedS3LocationIsAUsageErrorNamingIt() {
         Run run = cli("artifacts", "ls", "--artifacts", "s3://No_Such/x");
         assertThat(run.exit()).isEqualTo(ExitCodes.USAGE);
