@@ -90,6 +90,9 @@ public final class Payloads implements AutoCloseable {
         for (int i = 0; i < spans.size(); i++) {
             PayloadRef ref = allowed(uris.get(i));
             HeadObjectResponse head = head(ref);
+            if (head.contentLength() == null || head.eTag() == null) {
+                throw new PayloadException("the S3 server gave no length or ETag for the input's payload " + ref);
+            }
             long length = head.contentLength();
             segments.add(new ReferencedStdin.Literal(Arrays.copyOfRange(input, at, spans.get(i)[0])));
             segments.add(new ReferencedStdin.Referenced(ref, length, head.eTag()));

@@ -81,6 +81,11 @@ public record Invocation(
      * identifies the streamed bytes (a payload changed between attempts is another input).
      */
     public byte[] inputIdentity() {
+        return inputIdentity(input, stdin);
+    }
+
+    /** {@link #inputIdentity()} of an input and the stdin streamed instead of it (null: none). */
+    public static byte[] inputIdentity(byte[] input, StdinSource stdin) {
         if (stdin == null) {
             return input;
         }

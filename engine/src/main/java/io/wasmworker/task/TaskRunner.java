@@ -10,6 +10,7 @@ import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.host.StdinSource;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.InvalidModuleException;
 import io.wasmworker.module.ModuleCache;
@@ -176,9 +177,18 @@ public final class TaskRunner {
 
     private InvocationResult execute(
             TaskAttempt task, byte[] input, RunControl control, Consumer<Manifest> onCheckpoint) {
+        // first the payloads the input references: what they are is part of the input a checkpoint belongs to
+        StdinSource stdin = null;
+        if (payloads != null && input.length <= task.binding().limits().maxInputBytes()) {
+            try {
+                stdin = payloads.stdinFor(input).orElse(null);
+            } catch (PayloadException e) {
+                return notRun(input, new Outcome.Failure(FailureKind.INVALID_INPUT, e.getMessage()));
+            }
+        }
         GuestModule module;
         try {
-            module = modules.get(digestFor(task, input));
+            module = modules.get(digestFor(task, Invocation.inputIdentity(input, stdin)));
         } catch (ArtifactException | InvalidModuleException e) {
             return notRun(
                     input,
@@ -204,15 +214,8 @@ public final class TaskRunner {
                         onCheckpoint,
                         discarded -> observeDiscarded(task, discarded),
                         task.knownLatest()));
-        if (payloads != null && input.length <= task.binding().limits().maxInputBytes()) {
-            try {
-                var stdin = payloads.stdinFor(input);
-                if (stdin.isPresent()) {
-                    invocation = invocation.withStdin(stdin.get());
-                }
-            } catch (PayloadException e) {
-                return notRun(input, new Outcome.Failure(FailureKind.INVALID_INPUT, e.getMessage()));
-            }
+        if (stdin != null) {
+            invocation = invocation.withStdin(stdin);
         }
         InvocationResult result = sandbox.run(module, invocation);
         return payloads == null ? result : offload(task, result);
@@ -270,7 +273,7 @@ public final class TaskRunner {
      * of another module is then refused loudly by the sandbox. A checkpoint of another input that the
      * policy discards does not hold the task on its version: the fresh start runs what is bound now.
      */
-    private Digest digestFor(TaskAttempt task, byte[] input) {
+    private Digest digestFor(TaskAttempt task, byte[] inputIdentity) {
         ArtifactRef ref = task.binding().artifact();
         if (ref.digest().isPresent()) {
             return ref.digest().get();
@@ -279,7 +282,7 @@ public final class TaskRunner {
         boolean discarded = checkpoint.isPresent()
                 && checkpoint.get().input() != null
                 && task.binding().checkpoints().onInputChange() == CheckpointPolicy.InputChange.RESTART
-                && !checkpoint.get().input().equals(Digest.of(input));
+                && !checkpoint.get().input().equals(Digest.of(inputIdentity));
         if (checkpoint.isPresent() && !discarded) {
             Digest started = checkpoint.get().artifact();
             LOG.debug("task {} resumes on {}, the module its checkpoint belongs to", task.key(), started);

@@ -299,6 +299,31 @@ class PayloadsTest {
     }
 
     @Test
+    void aTaskWithAStreamedInputFinishesOnTheModuleItsCheckpointBelongsToAfterItsNameIsRebound() {
+        int length = 16 * CHUNK;
+        upload("payloads/rebound", payload(7, length));
+        byte[] first = Guests.wat(STREAM_HASHER);
+        byte[] second = Guests.wat(STREAM_HASHER.replace("(i32.const 7))", "(i32.const 8))"));
+        artifacts.bindName("hasher", artifacts.put(first));
+        TaskBinding named = new TaskBinding(
+                ArtifactRef.parse("hasher"), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
+        String input = ref("payloads/rebound");
+        RunControl control = new RunControl();
+        AtomicInteger checkpoints = new AtomicInteger();
+        InvocationResult suspended = run(runner, named, "rebound", 1, input, control, () -> {
+            if (checkpoints.incrementAndGet() == 4) {
+                control.suspend();
+            }
+        });
+        assertThat(failure(suspended).kind()).isEqualTo(FailureKind.SUSPENDED);
+
+        artifacts.bindName("hasher", artifacts.put(second)); // a new version deployed mid-task
+        InvocationResult resumed = run(runner, named, "rebound", 2, input, null, null);
+        assertThat(resumed.metrics().resumedFromSequence()).isGreaterThanOrEqualTo(4);
+        assertThat(output(resumed).get("v").asLong()).isEqualTo(expectedHash(7, length));
+    }
+
+    @Test
     void aPayloadReplacedBetweenAttemptsIsAnotherInputAndIsNeverResumedMidway() {
         int length = 32 * CHUNK;
         upload("payloads/changing", payload(2, length));
