@@ -163,8 +163,20 @@ public final class S3ArtifactStore implements ArtifactStore {
         }
         String key = names.key(name);
         for (int attempt = 0; attempt < MAX_BIND_ATTEMPTS; attempt++) {
-            Optional<Binding> current = binding(name);
+            Optional<Binding> current;
+            String etag;
+            try {
+                current = binding(name);
+                etag = current.map(Binding::etag).orElse(null);
+            } catch (DamagedName e) {
+                // binding the name again is the repair: replace the damaged object as it is now
+                current = Optional.empty();
+                etag = head(key, "artifact name '" + name + "'")
+                        .map(HeadObjectResponse::eTag)
+                        .orElse(null);
+            }
             long version = current.map(b -> b.version() + 1).orElse(1L);
+            String expected = etag;
             ObjectNode json =
                     JSON.createObjectNode().put("digest", digest.toString()).put("version", version);
             RequestBody body = RequestBody.fromString(json + "\n", StandardCharsets.UTF_8);
@@ -172,8 +184,8 @@ public final class S3ArtifactStore implements ArtifactStore {
                 s3.putObject(
                         b -> {
                             b.bucket(location.bucket()).key(key).contentType("application/json");
-                            if (current.isPresent()) {
-                                b.ifMatch(S3Conditions.ifMatch(current.get().etag()));
+                            if (expected != null) {
+                                b.ifMatch(S3Conditions.ifMatch(expected));
                             } else {
                                 b.ifNoneMatch("*");
                             }
@@ -246,10 +258,17 @@ public final class S3ArtifactStore implements ArtifactStore {
     }
 
     private ArtifactException damagedName(String name, String key, String why, Throwable cause) {
-        return new ArtifactException(
+        return new DamagedName(
                 "artifact name object " + where(key) + " is damaged: " + why
                         + "; bind the name again with `wasm-worker artifacts put FILE --name " + name + "`",
                 cause);
+    }
+
+    /** A name object that holds no binding (which binding the name again repairs). */
+    private static final class DamagedName extends ArtifactException {
+        DamagedName(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     @Override

@@ -178,6 +178,18 @@ abstract class ArtifactStoreContract {
     }
 
     @Test
+    void bindingADamagedNameAgainRepairsIt() throws Exception {
+        var store = open();
+        Digest d = store.put(MODULE);
+        overwriteName(store, "pricing", "password=hunter2\n".getBytes());
+        store.bindName("pricing", d);
+        assertThat(store.lookupName("pricing")).contains(d);
+        overwriteName(store, "pricing", new byte[1 << 20]);
+        store.bindName("pricing", d);
+        assertThat(store.lookupName("pricing")).contains(d);
+    }
+
+    @Test
     void oneStrayOrDamagedEntryIsListedAsSuchAndTheRestStillAre() throws Exception {
         var store = open();
         Digest good = store.put(MODULE);

@@ -12,7 +12,8 @@ final class ArtifactStoreOption {
             names = "--artifacts",
             paramLabel = "LOCATION",
             description = {
-                "The artifact store: a directory or s3://BUCKET/PREFIX (default: <home>/artifacts).",
+                "The artifact store: a directory or s3://BUCKET/PREFIX (default: <home>/artifacts; for run,"
+                        + " stores.artifacts of the configuration, which this replaces).",
                 "On S3, endpoint, region and credentials come from the AWS SDK's settings"
                         + " (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID and"
                         + " AWS_SECRET_ACCESS_KEY, AWS_PROFILE, instance roles)."
