@@ -35,6 +35,7 @@ class ArchitectureTest {
         "io.wasmworker.sandbox..",
         "io.wasmworker.checkpoint..",
         "io.wasmworker.s3..",
+        "io.wasmworker.payload..",
         "io.wasmworker.task.."
     };
 

@@ -22,28 +22,24 @@ import java.util.stream.Stream;
  * store's size limit is stored or read: a file is refused by its size before it is read.
  */
 public final class LocalArtifactStore implements ArtifactStore {
-    /**
-     * The largest module the store keeps, by default. Kept apart from the module loader's own size
-     * bound (worker/module), which should be at most this.
-     */
-    public static final long DEFAULT_MAX_ARTIFACT_BYTES = 64L << 20;
-
     private static final String SUFFIX = ".wasm";
     /** A name file holds a digest and a newline. */
     private static final int MAX_NAME_FILE_BYTES = 1024;
 
     private final Path blobs;
     private final Path names;
+    private final Path root;
     private final long maxBytes;
 
     public LocalArtifactStore(Path root) {
-        this(root, DEFAULT_MAX_ARTIFACT_BYTES);
+        this(root, DEFAULT_MAX_BYTES);
     }
 
     public LocalArtifactStore(Path root, long maxBytes) {
         if (maxBytes < 1 || maxBytes > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("artifact size limit must be between 1 byte and 2 GiB, got " + maxBytes);
         }
+        this.root = root;
         this.blobs = root.resolve("blobs").resolve("sha256");
         this.names = root.resolve("names");
         this.maxBytes = maxBytes;
@@ -55,8 +51,14 @@ public final class LocalArtifactStore implements ArtifactStore {
         }
     }
 
+    @Override
     public long maxBytes() {
         return maxBytes;
+    }
+
+    @Override
+    public String location() {
+        return root.toString();
     }
 
     /**
@@ -140,11 +142,7 @@ public final class LocalArtifactStore implements ArtifactStore {
                 .toList();
     }
 
-    /**
-     * Every stored file and name, for {@code artifacts ls}: each digest with its names, verified;
-     * a stray, damaged or unreadable file is an entry with its problem (never its contents), and
-     * never stops the listing.
-     */
+    @Override
     public List<Entry> inventory() {
         Map<String, Digest> bound = new TreeMap<>();
         List<Entry> entries = new ArrayList<>();
@@ -190,20 +188,6 @@ public final class LocalArtifactStore implements ArtifactStore {
             }
         });
         return entries;
-    }
-
-    /**
-     * One entry of {@link #inventory()}.
-     *
-     * @param digest  the artifact, when the file is named like one
-     * @param names   the names bound to it (or the damaged name)
-     * @param file    where it is
-     * @param problem what is wrong with it, or null
-     */
-    public record Entry(Optional<Digest> digest, List<String> names, String file, String problem) {
-        public boolean ok() {
-            return problem == null;
-        }
     }
 
     private static Optional<Digest> digestOf(String fileName) {

@@ -30,6 +30,7 @@ public final class Checkpointer {
     private final CheckpointContext context;
     private final Digest artifact;
     private final byte[] input;
+    private final long stdinLength;
     private Digest inputDigest;
 
     private long generation;
@@ -47,9 +48,20 @@ public final class Checkpointer {
      * @param input    the run's input: a checkpoint belongs to one input, and records its digest
      */
     public Checkpointer(CheckpointContext context, Digest artifact, byte[] input) {
+        this(context, artifact, input, input.length);
+    }
+
+    /**
+     * For a run whose stdin is streamed rather than {@code input} itself.
+     *
+     * @param input       what identifies the run's input (the input and the streamed bytes' identity)
+     * @param stdinLength the length of the stdin the guest reads
+     */
+    public Checkpointer(CheckpointContext context, Digest artifact, byte[] input, long stdinLength) {
         this.context = context;
         this.artifact = artifact;
         this.input = input;
+        this.stdinLength = stdinLength;
     }
 
     /** Computed when first needed: a run that neither resumes nor checkpoints never hashes its input. */
@@ -173,8 +185,8 @@ public final class Checkpointer {
 
     /** What the restorer hands to the host as is must fit this run (the snapshot is checksummed, not trusted). */
     private void checkHostState(HostState h) {
-        String what = h.stdinPosition() < 0 || h.stdinPosition() > input.length
-                ? "a stdin position of " + h.stdinPosition() + " in an input of " + input.length + " bytes"
+        String what = h.stdinPosition() < 0 || h.stdinPosition() > stdinLength
+                ? "a stdin position of " + h.stdinPosition() + " in an input of " + stdinLength + " bytes"
                 : h.hostCalls() < 0
                         ? "a negative host-call count"
                         : h.durableCalls() < 0 || (h.responsePending() && h.durableCalls() == 0)

@@ -1,14 +1,24 @@
 package io.wasmworker.host;
 
+import com.dylibso.chicory.runtime.Memory;
 import java.util.Arrays;
 
 /**
- * The host side of a guest's standard streams: stdin served from a byte array, stdout collected up
- * to a hard limit (a flood is stopped at the first write that would pass it), stderr kept as a
- * bounded tail. Positions are explicit fields because they are guest-visible state.
+ * The host side of a guest's standard streams: stdin served from a byte array or streamed from a
+ * {@link StdinSource} through one small buffer, stdout collected up to a hard limit (a flood is
+ * stopped at the first write that would pass it), stderr kept as a bounded tail. Positions are
+ * explicit fields because they are guest-visible state.
  */
 public final class GuestIo {
+    /** The buffer a streamed stdin is copied through, whatever its length. */
+    static final int STREAM_CHUNK = 64 * 1024;
+
+    /** Stdin in memory; null when it is streamed from {@link #source}. */
     private final byte[] stdin;
+
+    private final StdinSource source;
+    private final int stdinLength;
+    private byte[] chunk;
     private int stdinPosition;
 
     private final int stdoutLimit;
@@ -20,7 +30,18 @@ public final class GuestIo {
     private long stderrTotal;
 
     public GuestIo(byte[] stdin, int maxStdoutBytes, int maxStderrTailBytes) {
+        this(stdin, null, stdin.length, maxStdoutBytes, maxStderrTailBytes);
+    }
+
+    /** Stdin streamed from {@code source}, of at most 2 GiB (a checkpoint saves the position as 32 bits). */
+    public GuestIo(StdinSource source, int maxStdoutBytes, int maxStderrTailBytes) {
+        this(null, source, checkedLength(source), maxStdoutBytes, maxStderrTailBytes);
+    }
+
+    private GuestIo(byte[] stdin, StdinSource source, int stdinLength, int maxStdoutBytes, int maxStderrTailBytes) {
         this.stdin = stdin;
+        this.source = source;
+        this.stdinLength = stdinLength;
         this.stdoutLimit = maxStdoutBytes;
         this.stdoutBuffer = new byte[0]; // both buffers grow on first use: most runs write little
         this.stderrCapacity = maxStderrTailBytes;
@@ -33,14 +54,19 @@ public final class GuestIo {
         }
     }
 
+    private static int checkedLength(StdinSource source) {
+        long length = source.length();
+        if (length < 0 || length > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(
+                    "a streamed stdin of " + length + " bytes: at most 2 GiB - 1 is possible");
+        }
+        return (int) length;
+    }
+
     // ---- stdin ----
 
     public int stdinRemaining() {
-        return stdin.length - stdinPosition;
-    }
-
-    public byte[] stdinBytes() {
-        return stdin;
+        return stdinLength - stdinPosition;
     }
 
     public int stdinPosition() {
@@ -48,24 +74,50 @@ public final class GuestIo {
     }
 
     public int stdinLength() {
-        return stdin.length;
+        return stdinLength;
     }
 
     /** Puts back the state a checkpoint saved: the read position and the output so far. */
     public void restore(int position, byte[] output) {
-        if (position < 0 || position > stdin.length) {
+        if (position < 0 || position > stdinLength) {
             throw new IllegalArgumentException(
-                    "stdin position " + position + " is outside the input of " + stdin.length + " bytes");
+                    "stdin position " + position + " is outside the input of " + stdinLength + " bytes");
         }
         stdinPosition = position;
+        if (source != null) {
+            source.seek(position);
+        }
         stdoutLength = 0;
         appendStdout(output);
     }
 
-    /** Advances the read position after the caller copied {@code n} bytes from {@link #stdinBytes()}. */
-    public void consumeStdin(int n) {
+    /**
+     * Copies the next {@code n} bytes of stdin (at most {@link #stdinRemaining()}) into the guest's
+     * memory at {@code address} and advances the position. A streamed stdin goes through one buffer of
+     * {@link #STREAM_CHUNK} bytes, so the host holds no more of it than that.
+     *
+     * @throws StdinSource.Unavailable when a streamed stdin cannot be read
+     */
+    public void copyStdin(Memory memory, int address, int n) {
         if (n < 0 || n > stdinRemaining()) {
-            throw new IllegalArgumentException("cannot consume " + n + " stdin bytes");
+            throw new IllegalArgumentException("cannot read " + n + " stdin bytes");
+        }
+        if (stdin != null) {
+            memory.write(address, stdin, stdinPosition, n);
+            stdinPosition += n;
+            return;
+        }
+        if (chunk == null) {
+            chunk = new byte[STREAM_CHUNK];
+        }
+        for (int done = 0; done < n; ) {
+            int got = source.read(chunk, 0, Math.min(chunk.length, n - done));
+            if (got <= 0) {
+                throw new StdinSource.Unavailable(
+                        "the streamed input ended at byte " + (stdinPosition + done) + " of " + stdinLength, null);
+            }
+            memory.write(address + done, chunk, 0, got);
+            done += got;
         }
         stdinPosition += n;
     }

@@ -21,8 +21,8 @@ import java.util.Map;
  * sockets, no host environment, argv {@code ["guest"]}. Chicory's implementation serves the
  * harmless calls; the calls that touch host state or could be abused are ours:
  * <ul>
- *   <li>{@code fd_read}: stdin from memory, never allocating what the guest asks for (Chicory's
- *       allocates the requested length before any check);</li>
+ *   <li>{@code fd_read}: stdin from memory or streamed ({@link StdinSource}), never allocating what the
+ *       guest asks for (Chicory's allocates the requested length before any check);</li>
  *   <li>{@code fd_write}: stdout with a hard limit checked before copying, stderr as a tail;</li>
  *   <li>{@code clock_time_get}, {@code random_get}: injectable, so runs can be deterministic.</li>
  * </ul>
@@ -128,8 +128,7 @@ public final class WasiHost {
             long len = Integer.toUnsignedLong(memory.readInt(iovs + i * 8 + 4));
             int n = (int) Math.min(len, io.stdinRemaining());
             checkBounds(memory, base, n);
-            memory.write(base, io.stdinBytes(), io.stdinPosition(), n);
-            io.consumeStdin(n);
+            io.copyStdin(memory, base, n);
             total += n;
         }
         memory.writeI32(nreadPtr, (int) total);

@@ -1,5 +1,6 @@
 package io.wasmworker.module;
 
+import io.wasmworker.artifact.ArtifactStore;
 import java.time.Duration;
 
 /**
@@ -169,7 +170,8 @@ public final class ModuleLimits {
     /** Limits with the defaults below; each {@code withX} overrides one. */
     public static final class Builder {
         // The defaults, in one place. Browsers' shared limits in brackets where ours are tighter.
-        private int maxModuleBytes = 32 << 20; // [1 GiB] Chicory's parsed form is far larger than the bytes
+        // [1 GiB] Chicory's parsed form is far larger than the bytes; the artifact stores keep no larger module
+        private int maxModuleBytes = ArtifactStore.DEFAULT_MAX_BYTES;
         private int maxTypes = 100_000; // [1,000,000]
         private int maxFunctionParams = 1_000;
         private int maxFunctionResults = 1_000;

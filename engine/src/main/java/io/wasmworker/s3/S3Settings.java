@@ -70,17 +70,21 @@ public record S3Settings(
     }
 
     /**
-     * The endpoint to use: the explicit one, else the SDK's environment variables (read here too,
-     * because whether one is set decides path-style addressing).
+     * The endpoint to use: the explicit one, else the SDK's settings (read here too, because whether
+     * one is set decides path-style addressing): as the SDK orders them, the system properties
+     * {@code aws.endpointUrlS3} and {@code aws.endpointUrl}, then the environment variables
+     * AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL, the service-specific one first.
      */
     public Optional<URI> effectiveEndpoint(Map<String, String> env) {
         if (endpoint.isPresent()) {
             return endpoint;
         }
-        for (String name : new String[] {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}) {
-            String value = env.get(name);
-            if (value != null && !value.isBlank()) {
-                return Optional.of(URI.create(value.trim()));
+        String[][] settings = {{"aws.endpointUrlS3", "AWS_ENDPOINT_URL_S3"}, {"aws.endpointUrl", "AWS_ENDPOINT_URL"}};
+        for (String[] setting : settings) {
+            for (String value : new String[] {System.getProperty(setting[0]), env.get(setting[1])}) {
+                if (value != null && !value.isBlank()) {
+                    return Optional.of(URI.create(value.trim()));
+                }
             }
         }
         return Optional.empty();

@@ -29,6 +29,7 @@ import io.wasmworker.host.LimitedMemory;
 import io.wasmworker.host.LimitedTable;
 import io.wasmworker.host.MemoryBudget;
 import io.wasmworker.host.NonDeterminismException;
+import io.wasmworker.host.StdinSource;
 import io.wasmworker.host.WasiHost;
 import io.wasmworker.module.GuestModule;
 import java.util.ArrayList;
@@ -105,6 +106,9 @@ final class GuestRun {
         try {
             return driveAndMeasure();
         } finally {
+            if (invocation.stdin() != null) {
+                invocation.stdin().close();
+            }
             synchronized (this) {
                 running = false;
                 if (stopRequested || cancelRequested) {
@@ -116,13 +120,15 @@ final class GuestRun {
 
     private InvocationResult driveAndMeasure() {
         GuestLimits limits = invocation.limits();
-        GuestIo io = new GuestIo(invocation.input(), limits.maxOutputBytes(), limits.maxStderrBytes());
+        GuestIo io = invocation.stdin() == null
+                ? new GuestIo(invocation.input(), limits.maxOutputBytes(), limits.maxStderrBytes())
+                : new GuestIo(invocation.stdin(), limits.maxOutputBytes(), limits.maxStderrBytes());
         HostCallCounter calls = new HostCallCounter();
         GuestClock clock = invocation.clock().get();
         GuestRandom random = invocation.random().get();
         CheckpointContext context = invocation.checkpoints();
         Checkpointer checkpointer = context != null && module.style().canCheckpoint()
-                ? new Checkpointer(context, module.digest(), invocation.input())
+                ? new Checkpointer(context, module.digest(), invocation.inputIdentity(), invocation.stdinLength())
                 : null;
         MemoryBudget budget = new MemoryBudget(limits.maxMemoryBytes());
         long start = System.nanoTime();
@@ -157,7 +163,7 @@ final class GuestRun {
                 .wallNanos(wall)
                 .peakMemoryBytes(budget.memoryBytes())
                 .hostCalls(calls.count())
-                .inputBytes(invocation.input().length)
+                .inputBytes(io.stdinLength())
                 .outputBytes(io.stdoutLength())
                 .stderrBytes(io.stderrTotal())
                 .resumedFromSequence(resumedFrom);
@@ -173,7 +179,7 @@ final class GuestRun {
      * over and replays the calls its task made); none without one.
      */
     private CallJournal journal(CheckpointContext context) {
-        return context == null ? CallJournal.NONE : new StoreCallJournal(context, invocation.input());
+        return context == null ? CallJournal.NONE : new StoreCallJournal(context, invocation.inputIdentity());
     }
 
     /**
@@ -216,7 +222,7 @@ final class GuestRun {
                     resumedFrom = last.sequence();
                 }
             } else if (invocation.checkpoints() != null) {
-                Checkpointer.refuseToReplace(invocation.checkpoints(), module.digest(), invocation.input());
+                Checkpointer.refuseToReplace(invocation.checkpoints(), module.digest(), invocation.inputIdentity());
             }
             int exitCode = driver.drive(instance, memory[0], restored);
             return OutcomeDecoder.decode(exitCode, io.stdout());
@@ -249,6 +255,9 @@ final class GuestRun {
             }
             if (c instanceof NonDeterminismException) {
                 return new Outcome.Failure(FailureKind.NON_DETERMINISM, c.getMessage());
+            }
+            if (c instanceof StdinSource.Unavailable) {
+                return new Outcome.Failure(FailureKind.INVALID_INPUT, c.getMessage());
             }
             if (c instanceof LimitedMemory.MemoryLimitException) {
                 return new Outcome.Failure(FailureKind.MEMORY_LIMIT, c.getMessage());

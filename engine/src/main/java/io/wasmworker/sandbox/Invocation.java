@@ -4,14 +4,18 @@ import io.wasmworker.checkpoint.CheckpointContext;
 import io.wasmworker.host.GuestClock;
 import io.wasmworker.host.GuestRandom;
 import io.wasmworker.host.HttpEndpoints;
+import io.wasmworker.host.StdinSource;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * One request to run a guest: its input, its limits, the task metadata it sees (as
- * {@code WASM_WORKER_TASK_*} variables), where its time and randomness come from, and (optionally)
- * where it checkpoints, (optionally) the caller's {@link RunControl} over it, and the HTTP endpoints
- * it may call.
+ * One request to run a guest: its input (and, when the input references a large payload, the
+ * {@link StdinSource} the guest reads instead: {@link #withStdin}), its limits, the task metadata it
+ * sees (as {@code WASM_WORKER_TASK_*} variables), where its time and randomness come from, and
+ * (optionally) where it checkpoints, (optionally) the caller's {@link RunControl} over it, and the HTTP
+ * endpoints it may call.
  */
 public record Invocation(
         byte[] input,
@@ -21,7 +25,8 @@ public record Invocation(
         Supplier<GuestRandom> random,
         CheckpointContext checkpoints,
         RunControl control,
-        HttpEndpoints endpoints) {
+        HttpEndpoints endpoints,
+        StdinSource stdin) {
 
     public Invocation {
         if (endpoints == null) {
@@ -37,7 +42,7 @@ public record Invocation(
             Supplier<GuestRandom> random,
             CheckpointContext checkpoints,
             RunControl control) {
-        this(input, limits, task, clock, random, checkpoints, control, HttpEndpoints.NONE);
+        this(input, limits, task, clock, random, checkpoints, control, HttpEndpoints.NONE, null);
     }
 
     /** The default deterministic epoch: 2025-01-01T00:00:00Z. */
@@ -49,11 +54,11 @@ public record Invocation(
     }
 
     public Invocation withLimits(GuestLimits l) {
-        return new Invocation(input, l, task, clock, random, checkpoints, control, endpoints);
+        return new Invocation(input, l, task, clock, random, checkpoints, control, endpoints, stdin);
     }
 
     public Invocation withTask(Map<String, String> t) {
-        return new Invocation(input, limits, Map.copyOf(t), clock, random, checkpoints, control, endpoints);
+        return new Invocation(input, limits, Map.copyOf(t), clock, random, checkpoints, control, endpoints, stdin);
     }
 
     /**
@@ -69,21 +74,55 @@ public record Invocation(
                 () -> GuestRandom.seeded(seed),
                 checkpoints,
                 control,
-                endpoints);
+                endpoints,
+                stdin);
     }
 
     /** Checkpoints under this context, resuming from the task's last checkpoint if there is one. */
     public Invocation withCheckpoints(CheckpointContext context) {
-        return new Invocation(input, limits, task, clock, random, context, control, endpoints);
+        return new Invocation(input, limits, task, clock, random, context, control, endpoints, stdin);
     }
 
     /** Lets the caller suspend or cancel the run while it is in progress. */
     public Invocation withControl(RunControl c) {
-        return new Invocation(input, limits, task, clock, random, checkpoints, c, endpoints);
+        return new Invocation(input, limits, task, clock, random, checkpoints, c, endpoints, stdin);
     }
 
     /** The HTTP endpoints the guest may call through the host ({@code wasm_worker.http_request}). */
     public Invocation withEndpoints(HttpEndpoints e) {
-        return new Invocation(input, limits, task, clock, random, checkpoints, control, e);
+        return new Invocation(input, limits, task, clock, random, checkpoints, control, e, stdin);
+    }
+
+    /**
+     * The guest reads {@code source} as its stdin instead of {@link #input()} (which still is what the
+     * caller was given, checked against the input limit, e.g. a JSON object referencing the payload).
+     * The run closes the source when it ends.
+     */
+    public Invocation withStdin(StdinSource source) {
+        return new Invocation(input, limits, task, clock, random, checkpoints, control, endpoints, source);
+    }
+
+    /** The length of the guest's stdin: the streamed source's, else the input's. */
+    public long stdinLength() {
+        return stdin == null ? input.length : stdin.length();
+    }
+
+    /**
+     * What a checkpoint of this run belongs to: the input, and with a streamed stdin also what
+     * identifies the streamed bytes (a payload changed between attempts is another input).
+     */
+    public byte[] inputIdentity() {
+        return inputIdentity(input, stdin);
+    }
+
+    /** {@link #inputIdentity()} of an input and the stdin streamed instead of it (null: none). */
+    public static byte[] inputIdentity(byte[] input, StdinSource stdin) {
+        if (stdin == null) {
+            return input;
+        }
+        ByteArrayOutputStream identity = new ByteArrayOutputStream();
+        identity.writeBytes(input);
+        identity.writeBytes(("\n--- streamed stdin: " + stdin.identity()).getBytes(StandardCharsets.UTF_8));
+        return identity.toByteArray();
     }
 }

@@ -36,6 +36,21 @@ public record InvocationMetrics(
     }
 
     /** Metrics ending in {@code outcome}; every count starts at 0 and the reference at none. */
+    /** The same measurements under another outcome (e.g. a success whose output could not be stored). */
+    public InvocationMetrics withOutcome(String newOutcome) {
+        return builder(newOutcome)
+                .wallNanos(wallNanos)
+                .peakMemoryBytes(peakMemoryBytes)
+                .hostCalls(hostCalls)
+                .inputBytes(inputBytes)
+                .outputBytes(outputBytes)
+                .stderrBytes(stderrBytes)
+                .checkpoints(checkpoints, checkpointBytes, checkpointNanos)
+                .resumedFromSequence(resumedFromSequence)
+                .checkpointReference(checkpointReference)
+                .build();
+    }
+
     public static Builder builder(String outcome) {
         return new Builder(outcome);
     }

@@ -10,9 +10,12 @@ import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.host.StdinSource;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.InvalidModuleException;
 import io.wasmworker.module.ModuleCache;
+import io.wasmworker.payload.PayloadException;
+import io.wasmworker.payload.Payloads;
 import io.wasmworker.sandbox.FailureKind;
 import io.wasmworker.sandbox.GuestText;
 import io.wasmworker.sandbox.Invocation;
@@ -49,6 +52,8 @@ public final class TaskRunner {
     private final SnapshotStore snapshots;
     private final Sandbox sandbox;
     private final TaskObserver observer;
+    /** Large payloads by reference; null: references are ordinary input, outputs are never offloaded. */
+    private final Payloads payloads;
     /** Task key to the number of its runs under way here (two copies of one task may overlap briefly). */
     private final Map<String, Integer> running = new ConcurrentHashMap<>();
 
@@ -62,11 +67,26 @@ public final class TaskRunner {
             SnapshotStore snapshots,
             Sandbox sandbox,
             TaskObserver observer) {
+        this(artifacts, modules, snapshots, sandbox, observer, null);
+    }
+
+    /**
+     * @param payloads streams referenced payloads into the guests' stdin and offloads large outputs;
+     *                 null: none
+     */
+    public TaskRunner(
+            ArtifactStore artifacts,
+            ModuleCache modules,
+            SnapshotStore snapshots,
+            Sandbox sandbox,
+            TaskObserver observer,
+            Payloads payloads) {
         this.artifacts = artifacts;
         this.modules = modules;
         this.snapshots = snapshots;
         this.sandbox = sandbox;
         this.observer = observer;
+        this.payloads = payloads;
     }
 
     /** The store the attempts read and write checkpoints in. */
@@ -157,9 +177,18 @@ public final class TaskRunner {
 
     private InvocationResult resolveAndInvoke(
             TaskAttempt task, byte[] input, RunControl control, Consumer<Manifest> onCheckpoint) {
+        // first the payloads the input references: what they are is part of the input a checkpoint belongs to
+        StdinSource stdin = null;
+        if (payloads != null && input.length <= task.binding().limits().maxInputBytes()) {
+            try {
+                stdin = payloads.stdinFor(input).orElse(null);
+            } catch (PayloadException e) {
+                return notRun(input, new Outcome.Failure(FailureKind.INVALID_INPUT, e.getMessage()));
+            }
+        }
         GuestModule module;
         try {
-            module = modules.get(digestFor(task, input));
+            module = modules.get(digestFor(task, Invocation.inputIdentity(input, stdin)));
         } catch (ArtifactException | InvalidModuleException e) {
             return notRun(
                     input,
@@ -186,7 +215,35 @@ public final class TaskRunner {
                         onCheckpoint,
                         discarded -> observeDiscarded(task, discarded),
                         task.knownLatest()));
-        return sandbox.invoke(module, invocation);
+        if (stdin != null) {
+            invocation = invocation.withStdin(stdin);
+        }
+        InvocationResult result = sandbox.invoke(module, invocation);
+        return payloads == null ? result : offload(task, result);
+    }
+
+    /**
+     * A success's large output values written to the payload store and replaced by references. If
+     * they cannot be written, the attempt fails (retryably: the orchestrator gets nothing it cannot
+     * read); a checkpointing task's retry resumes from its last checkpoint.
+     */
+    private InvocationResult offload(TaskAttempt task, InvocationResult result) {
+        if (!(result.outcome() instanceof Outcome.Success success)) {
+            return result;
+        }
+        try {
+            return payloads.offload(success.output(), result.stdout())
+                    .map(o -> new InvocationResult(
+                            new Outcome.Success(o.output()), o.json(), result.stderrTail(), result.metrics()))
+                    .orElse(result);
+        } catch (PayloadException e) {
+            Outcome failure = new Outcome.Failure(
+                    FailureKind.INTERNAL,
+                    "task " + task.key() + ": the guest succeeded, but its output could not be stored: "
+                            + e.getMessage());
+            return new InvocationResult(
+                    failure, new byte[0], result.stderrTail(), result.metrics().withOutcome(failure.label()));
+        }
     }
 
     private static InvocationResult notRun(byte[] input, Outcome failure) {
@@ -201,7 +258,7 @@ public final class TaskRunner {
      * of another module is then refused loudly by the sandbox. A checkpoint of another input that the
      * policy discards does not hold the task on its version: the fresh start runs what is bound now.
      */
-    private Digest digestFor(TaskAttempt task, byte[] input) {
+    private Digest digestFor(TaskAttempt task, byte[] inputIdentity) {
         ArtifactRef ref = task.binding().artifact();
         if (ref.digest().isPresent()) {
             return ref.digest().get();
@@ -210,7 +267,7 @@ public final class TaskRunner {
         boolean discarded = checkpoint.isPresent()
                 && checkpoint.get().input() != null
                 && task.binding().checkpoints().onInputChange() == CheckpointPolicy.InputChange.RESTART
-                && !checkpoint.get().input().equals(Digest.of(input));
+                && !checkpoint.get().input().equals(Digest.of(inputIdentity));
         if (checkpoint.isPresent() && !discarded) {
             Digest started = checkpoint.get().artifact();
             LOG.debug("task {} resumes on {}, the module its checkpoint belongs to", task.key(), started);

@@ -17,11 +17,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code wasm-worker artifacts put|build|ls|get}: the local artifact store. */
+/** {@code wasm-worker artifacts put|build|ls|get}: the artifact store (a directory or S3). */
 @Command(
         name = "artifacts",
         mixinStandardHelpOptions = true,
-        description = "Manages the local content-addressed artifact store.",
+        description = "Manages the content-addressed artifact store (a directory or s3://BUCKET/PREFIX).",
         subcommands = {
             ArtifactsCommand.Put.class,
             ArtifactsCommand.Build.class,
@@ -48,6 +48,9 @@ final class ArtifactsCommand implements Runnable {
         @Mixin
         StoreOptions store;
 
+        @Mixin
+        ArtifactStoreOption artifactStore;
+
         @Parameters(paramLabel = "FILE", arity = "1..*", description = "The .wasm files.")
         List<Path> files = new ArrayList<>();
 
@@ -62,9 +65,15 @@ final class ArtifactsCommand implements Runnable {
             if (name != null) {
                 ArtifactRef.checkName(name);
             }
-            LocalArtifactStore artifacts = store.artifacts();
             ModuleLoader loader = new ModuleLoader();
             PrintWriter out = spec.commandLine().getOut();
+            try (ArtifactStore artifacts = artifactStore.open(store)) {
+                put(artifacts, loader, out);
+            }
+            return ExitCodes.SUCCESS;
+        }
+
+        private void put(ArtifactStore artifacts, ModuleLoader loader, PrintWriter out) throws IOException {
             for (Path file : files) {
                 // the loader's module size limit, or the store's if that is smaller: nothing larger could run
                 byte[] bytes = LocalArtifactStore.readBounded(
@@ -78,7 +87,6 @@ final class ArtifactsCommand implements Runnable {
                     out.println(digest + "  " + file);
                 }
             }
-            return ExitCodes.SUCCESS;
         }
     }
 
@@ -94,6 +102,9 @@ final class ArtifactsCommand implements Runnable {
 
         @Mixin
         StoreOptions store;
+
+        @Mixin
+        ArtifactStoreOption artifactStore;
 
         @Parameters(
                 index = "0",
@@ -112,21 +123,22 @@ final class ArtifactsCommand implements Runnable {
             }
             GuestProject project = GuestProject.detect(dir);
             GuestBuild.Result built = new GuestBuild(System.getenv()).build(project);
-            LocalArtifactStore artifacts = store.artifacts();
             ModuleLoader loader = new ModuleLoader();
-            long limit = Math.min(artifacts.maxBytes(), loader.limits().maxModuleBytes());
-            if (built.module().length > limit) {
-                throw new IllegalArgumentException("the module built from " + dir + " has " + built.module().length
-                        + " bytes, more than the limit of " + limit);
+            try (ArtifactStore artifacts = artifactStore.open(store)) {
+                long limit = Math.min(artifacts.maxBytes(), loader.limits().maxModuleBytes());
+                if (built.module().length > limit) {
+                    throw new IllegalArgumentException("the module built from " + dir + " has " + built.module().length
+                            + " bytes, more than the limit of " + limit);
+                }
+                loader.load(Digest.of(built.module()), built.module()); // refuse what could never run, with the reason
+                Digest digest = artifacts.put(built.module());
+                String what = GuestBuild.name(project) + (built.asyncified() ? ", asyncify" : "");
+                if (name != null) {
+                    artifacts.bindName(name, digest);
+                    what += ", name: " + name;
+                }
+                spec.commandLine().getOut().println(digest + "  " + dir + "  (" + what + ")");
             }
-            loader.load(Digest.of(built.module()), built.module()); // refuse what could never run, with the reason
-            Digest digest = artifacts.put(built.module());
-            String what = GuestBuild.name(project) + (built.asyncified() ? ", asyncify" : "");
-            if (name != null) {
-                artifacts.bindName(name, digest);
-                what += ", name: " + name;
-            }
-            spec.commandLine().getOut().println(digest + "  " + dir + "  (" + what + ")");
             return ExitCodes.SUCCESS;
         }
     }
@@ -139,16 +151,23 @@ final class ArtifactsCommand implements Runnable {
         @Mixin
         StoreOptions store;
 
+        @Mixin
+        ArtifactStoreOption artifactStore;
+
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            for (LocalArtifactStore.Entry e : store.artifacts().inventory()) {
+            List<ArtifactStore.Entry> entries;
+            try (ArtifactStore artifacts = artifactStore.open(store)) {
+                entries = artifacts.inventory();
+            }
+            for (ArtifactStore.Entry e : entries) {
                 String names = e.names().isEmpty() ? "" : "  " + String.join(",", e.names());
                 if (e.ok()) {
                     out.println(e.digest().orElseThrow() + names);
                 } else {
                     // one damaged entry is reported and the listing carries on
-                    out.println("DAMAGED " + e.digest().map(Digest::toString).orElse(e.file()) + names + "  "
+                    out.println("DAMAGED " + e.digest().map(Digest::toString).orElse(e.where()) + names + "  "
                             + e.problem());
                 }
             }
@@ -167,6 +186,9 @@ final class ArtifactsCommand implements Runnable {
         @Mixin
         StoreOptions store;
 
+        @Mixin
+        ArtifactStoreOption artifactStore;
+
         @Parameters(index = "0", paramLabel = "DIGEST|NAME")
         String ref;
 
@@ -179,9 +201,11 @@ final class ArtifactsCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            ArtifactStore artifacts = store.artifacts();
-            Digest digest = artifacts.resolve(ArtifactRef.parse(ref));
-            Files.write(output, artifacts.get(digest));
+            Digest digest;
+            try (ArtifactStore artifacts = artifactStore.open(store)) {
+                digest = artifacts.resolve(ArtifactRef.parse(ref));
+                Files.write(output, artifacts.get(digest));
+            }
             spec.commandLine().getOut().println(digest + "  " + output);
             return ExitCodes.SUCCESS;
         }

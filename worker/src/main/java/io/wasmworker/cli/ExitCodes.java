@@ -32,6 +32,7 @@ final class ExitCodes {
                 || e instanceof InvalidModuleException
                 || e instanceof io.wasmworker.checkpoint.store.CorruptSnapshotException
                 || e instanceof IllegalArgumentException
+                || e instanceof io.wasmworker.payload.PayloadException
                 || e instanceof io.wasmworker.daemon.config.ConfigException) {
             return e.getMessage();
         }

@@ -12,6 +12,10 @@ import io.wasmworker.host.HttpEndpoints;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
+import io.wasmworker.payload.PayloadSettings;
+import io.wasmworker.payload.Payloads;
+import io.wasmworker.s3.S3Location;
+import io.wasmworker.s3.S3Settings;
 import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.sandbox.GuestText;
 import io.wasmworker.sandbox.Invocation;
@@ -53,6 +57,9 @@ final class InvokeCommand implements Callable<Integer> {
 
     @Mixin
     StoreOptions store;
+
+    @Mixin
+    ArtifactStoreOption artifactStore;
 
     @Parameters(
             index = "0",
@@ -127,6 +134,16 @@ final class InvokeCommand implements Callable<Integer> {
     SnapshotKeyOptions snapshotKeys;
 
     @Option(
+            names = "--payloads",
+            paramLabel = "s3://BUCKET/PREFIX",
+            description = {
+                "Large payloads by reference: input values {\"$ref\":\"s3://BUCKET/PREFIX/...\"} are streamed"
+                        + " from S3 into the guest's stdin in their place, and output values over 1MiB are written"
+                        + " there and printed as such references (guests/ABI.md). S3 as for --artifacts."
+            })
+    String payloads;
+
+    @Option(
             names = "--attempt",
             paramLabel = "N",
             defaultValue = "1",
@@ -184,10 +201,15 @@ final class InvokeCommand implements Callable<Integer> {
         }
         metadata.putAll(task);
 
-        ArtifactStore artifacts = store.artifacts();
         ModuleLoader loader = new ModuleLoader();
-        ModuleCache modules = new ModuleCache(artifacts, loader, 4);
-        GuestModule guest = resolve(artifacts, modules, loader.limits().maxModuleBytes(), err);
+        GuestModule guest;
+        try (ArtifactStore artifacts = artifactStore.open(store)) {
+            guest = resolve(
+                    artifacts,
+                    new ModuleCache(artifacts, loader, 4),
+                    loader.limits().maxModuleBytes(),
+                    err);
+        }
         SnapshotStore checkpoints = null;
 
         Invocation invocation =
@@ -205,8 +227,25 @@ final class InvokeCommand implements Callable<Integer> {
                     + " needs --task-key: checkpoints are kept per task");
         }
         InvocationResult result;
-        try (Sandbox sandbox = new Sandbox()) {
+        try (Sandbox sandbox = new Sandbox();
+                Payloads references = payloads == null
+                        ? null
+                        : Payloads.open(PayloadSettings.at(S3Location.parse(payloads)), S3Settings.defaults())) {
+            if (references != null && inputBytes.length <= limits.maxInputBytes()) {
+                var stdin = references.stdinFor(inputBytes); // a PayloadException is a usage error naming the reference
+                if (stdin.isPresent()) {
+                    invocation = invocation.withStdin(stdin.get());
+                }
+            }
             result = sandbox.invoke(guest, invocation);
+            if (references != null && result.outcome() instanceof Outcome.Success success) {
+                InvocationResult ran = result;
+                result = references
+                        .offload(success.output(), result.stdout())
+                        .map(o -> new InvocationResult(
+                                new Outcome.Success(o.output()), o.json(), ran.stderrTail(), ran.metrics()))
+                        .orElse(result);
+            }
         }
         if (result.stdout().length > 0 && !(result.outcome() instanceof io.wasmworker.sandbox.Outcome.Failure)) {
             String text = new String(result.stdout(), StandardCharsets.UTF_8);

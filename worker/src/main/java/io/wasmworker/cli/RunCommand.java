@@ -1,6 +1,5 @@
 package io.wasmworker.cli;
 
-import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.daemon.Daemon;
 import io.wasmworker.daemon.DaemonPlan;
 import io.wasmworker.daemon.config.ConfigLoader;
@@ -28,12 +27,15 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     StoreOptions store;
 
+    @Mixin
+    ArtifactStoreOption artifactStore;
+
     /** Compiled modules kept by the daemon (each a few hundred KiB to a few MiB of classes). */
     private static final int MAX_COMPILED_MODULES = 64;
 
     @Override
     public Integer call() throws InterruptedException {
-        Daemon daemon = new Daemon(plan(config, store.home()));
+        Daemon daemon = new Daemon(plan(config, store.home(), artifactStore.forConfig()));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
@@ -47,13 +49,20 @@ final class RunCommand implements Callable<Integer> {
         return ExitCodes.SUCCESS;
     }
 
-    /** Loads and checks the configuration; any problem is a {@code ConfigException} naming where. */
-    static DaemonPlan plan(Path file, Path defaultHome) {
+    /**
+     * Loads and checks the configuration; any problem is a {@code ConfigException} naming where.
+     *
+     * @param artifacts the artifact store given on the command line (replacing {@code stores.artifacts}), or null
+     */
+    static DaemonPlan plan(Path file, Path defaultHome, String artifacts) {
         WorkerConfig config = ConfigLoader.withSystemEnvironment().load(file);
+        if (artifacts != null) {
+            config = config.withArtifactStore(artifacts);
+        }
         return DaemonPlan.of(
                 file.toString(),
                 config,
                 defaultHome,
-                dir -> new ModuleCache(new LocalArtifactStore(dir), new ModuleLoader(), MAX_COMPILED_MODULES));
+                store -> new ModuleCache(store, new ModuleLoader(), MAX_COMPILED_MODULES));
     }
 }

@@ -1,6 +1,5 @@
 package io.wasmworker.cli;
 
-import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.store.SnapshotStore;
 import io.wasmworker.checkpoint.store.SnapshotStores;
 import io.wasmworker.s3.S3Settings;
@@ -21,10 +20,6 @@ final class StoreOptions {
         }
         String env = System.getenv("WASM_WORKER_HOME");
         return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".wasm-worker");
-    }
-
-    LocalArtifactStore artifacts() {
-        return new LocalArtifactStore(home().resolve("artifacts"));
     }
 
     /** What {@code --snapshots LOCATION} says, for every command that takes it. */

@@ -38,8 +38,8 @@ public final class Daemon implements AutoCloseable {
         this.plan = plan;
         // the plan's cache: the modules it compiled while checking the configuration are reused
         this.snapshots = snapshotStore(plan);
-        this.runner =
-                new TaskRunner(plan.modules().store(), plan.modules(), snapshots, sandbox, new TaskMetrics(registry));
+        this.runner = new TaskRunner(
+                plan.modules().store(), plan.modules(), snapshots, sandbox, new TaskMetrics(registry), plan.payloads());
     }
 
     /** The snapshot store, sealing snapshots at rest when {@code stores.encryption} is configured. */
@@ -58,7 +58,15 @@ public final class Daemon implements AutoCloseable {
                 "metrics on http://{}:{}/metrics, health on /health/live and /health/ready",
                 plan.httpHost(),
                 http.port());
-        LOG.info("artifacts in {}, snapshots in {}", plan.artifactsDir(), snapshots.describe());
+        LOG.info("artifacts in {}, snapshots in {}", plan.artifacts(), snapshots.describe());
+        if (plan.payloads() != null) {
+            LOG.info(
+                    "payloads by reference in {} (streamed input up to {} bytes, output values over {} bytes"
+                            + " offloaded)",
+                    plan.payloads().settings().location(),
+                    plan.payloads().settings().maxStreamedBytes(),
+                    plan.payloads().settings().offloadAbove());
+        }
         if (plan.camunda() != null) {
             camunda = CamundaAdapter.builder(plan.camunda(), runner)
                     .shutdownGrace(plan.shutdownGrace())
@@ -130,6 +138,10 @@ public final class Daemon implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         sandbox.close();
+        plan.modules().store().close();
+        if (plan.payloads() != null) {
+            plan.payloads().close();
+        }
         if (http != null) {
             http.close();
             http = null;

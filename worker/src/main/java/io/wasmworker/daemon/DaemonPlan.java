@@ -8,6 +8,7 @@ import io.wasmworker.adapter.temporal.TaskQueueSettings;
 import io.wasmworker.adapter.temporal.TemporalSettings;
 import io.wasmworker.artifact.ArtifactException;
 import io.wasmworker.artifact.ArtifactRef;
+import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.daemon.config.ConfigException;
 import io.wasmworker.daemon.config.Endpoints;
@@ -18,6 +19,8 @@ import io.wasmworker.daemon.config.WorkerConfig;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.InvalidModuleException;
 import io.wasmworker.module.ModuleCache;
+import io.wasmworker.payload.PayloadSettings;
+import io.wasmworker.payload.Payloads;
 import io.wasmworker.s3.S3Location;
 import io.wasmworker.s3.S3Settings;
 import io.wasmworker.sandbox.GuestLimits;
@@ -40,8 +43,9 @@ import java.util.function.Function;
  */
 public record DaemonPlan(
         Path home,
-        Path artifactsDir,
+        String artifacts,
         ModuleCache modules,
+        Payloads payloads,
         String snapshots,
         S3Settings s3,
         boolean fsync,
@@ -61,10 +65,11 @@ public record DaemonPlan(
     /**
      * @param source      the configuration file, for error messages
      * @param defaultHome the home directory when the file names none
-     * @param modules     opens the artifact store directory and its module cache
+     * @param modules     the module cache over the artifact store the configuration names (opened here:
+     *                    a directory or {@code s3://BUCKET/PREFIX})
      */
     public static DaemonPlan of(
-            String source, WorkerConfig config, Path defaultHome, Function<Path, ModuleCache> modules) {
+            String source, WorkerConfig config, Path defaultHome, Function<ArtifactStore, ModuleCache> modules) {
         return of(
                 source,
                 config,
@@ -79,20 +84,24 @@ public record DaemonPlan(
             String source,
             WorkerConfig config,
             Path defaultHome,
-            Function<Path, ModuleCache> modules,
+            Function<ArtifactStore, ModuleCache> modules,
             long maxHeapBytes,
             int cores) {
         Path base = Path.of(source).toAbsolutePath().getParent();
         Path home = config.home() == null
                 ? defaultHome
                 : base.resolve(config.home()).normalize();
-        WorkerConfig.Stores stores =
-                config.stores() == null ? new WorkerConfig.Stores(null, null, null, null, null) : config.stores();
-        Path artifactsDir = stores.artifacts() == null
-                ? home.resolve("artifacts")
-                : base.resolve(stores.artifacts()).normalize();
+        WorkerConfig.Stores stores = config.stores() == null
+                ? new WorkerConfig.Stores(null, null, null, null, null, null, null)
+                : config.stores();
+        String artifacts = stores.artifacts() == null
+                ? home.resolve("artifacts").toString()
+                : S3Location.isS3(stores.artifacts())
+                        ? stores.artifacts()
+                        : base.resolve(stores.artifacts()).normalize().toString();
         String snapshots = snapshotsLocation(source, stores, base, home);
-        ModuleCache cache = modules.apply(artifactsDir);
+        ModuleCache cache =
+                modules.apply(settings(source, "stores.artifacts", () -> ArtifactStore.at(artifacts, config::s3)));
         Bindings bindings = new Bindings(source, config.artifacts(), cache, new HashMap<>());
         List<HeapBudget.Claim> claims = new ArrayList<>();
         List<Duration> waits = new ArrayList<>(); // locks, guest timeouts, backoffs: what the gc age must exceed
@@ -197,8 +206,9 @@ public record DaemonPlan(
         HeapBudget.admit(source, claims, maxHeapBytes, or(config.allowHeapOvercommit(), false));
 
         WorkerConfig.Http http = config.http() == null ? new WorkerConfig.Http(null, null) : config.http();
-        Builder plan = builder(home, artifactsDir, cache, snapshots)
-                .s3(stores.s3Settings())
+        Builder plan = builder(home, artifacts, cache, snapshots)
+                .s3(config.s3())
+                .payloads(payloads(source, stores.payloads(), config))
                 .snapshotEncryption(SnapshotEncryption.of(source, config))
                 .fsync(stores.fsync())
                 .shutdownGrace(config.shutdownGrace())
@@ -212,8 +222,8 @@ public record DaemonPlan(
     }
 
     /** A plan over these stores; everything else starts at its default (see {@link Builder}). */
-    static Builder builder(Path home, Path artifactsDir, ModuleCache modules, String snapshots) {
-        return new Builder(home, artifactsDir, modules, snapshots);
+    static Builder builder(Path home, String artifacts, ModuleCache modules, String snapshots) {
+        return new Builder(home, artifacts, modules, snapshots);
     }
 
     /**
@@ -222,9 +232,10 @@ public record DaemonPlan(
      */
     static final class Builder {
         private final Path home;
-        private final Path artifactsDir;
+        private final String artifacts;
         private final ModuleCache modules;
         private final String snapshots;
+        private Payloads payloads;
         private S3Settings s3 = S3Settings.defaults();
         private SnapshotEncryption snapshotEncryption;
         private boolean fsync = true;
@@ -236,11 +247,17 @@ public record DaemonPlan(
         private TemporalSettings temporal;
         private List<TaskQueueSettings> taskQueues = List.of();
 
-        private Builder(Path home, Path artifactsDir, ModuleCache modules, String snapshots) {
+        private Builder(Path home, String artifacts, ModuleCache modules, String snapshots) {
             this.home = home;
-            this.artifactsDir = artifactsDir;
+            this.artifacts = artifacts;
             this.modules = modules;
             this.snapshots = snapshots;
+        }
+
+        /** Large payloads by reference; null: none. */
+        Builder payloads(Payloads references) {
+            payloads = references;
+            return this;
         }
 
         /** How the stores reach S3 (default: the AWS SDK's standard settings). */
@@ -308,8 +325,9 @@ public record DaemonPlan(
         DaemonPlan build() {
             return new DaemonPlan(
                     home,
-                    artifactsDir,
+                    artifacts,
                     modules,
+                    payloads,
                     snapshots,
                     s3,
                     fsync,
@@ -421,6 +439,25 @@ public record DaemonPlan(
                         or(c.inputChange(), d.onInputChange()));
     }
 
+    /** Large payloads by reference, null when not configured (references are then ordinary input). */
+    private static Payloads payloads(String source, WorkerConfig.Payloads p, WorkerConfig config) {
+        if (p == null) {
+            return null;
+        }
+        PayloadSettings settings = settings(
+                source,
+                "stores.payloads",
+                () -> new PayloadSettings(
+                        S3Location.parse(p.location()),
+                        p.maxStreamedInput() == null
+                                ? PayloadSettings.DEFAULT_MAX_STREAMED_BYTES
+                                : p.maxStreamedInput().bytes(),
+                        p.offloadAbove() == null
+                                ? PayloadSettings.DEFAULT_OFFLOAD_ABOVE
+                                : p.offloadAbove().bytes()));
+        return Payloads.open(settings, config.s3());
+    }
+
     /**
      * The collection of leftovers, null when {@code enabled: false}. The default age is raised to the
      * floor the configuration implies; an age set below it is an error naming the floor.
@@ -472,7 +509,7 @@ public record DaemonPlan(
     private static <T> T settings(String source, String field, java.util.function.Supplier<T> build) {
         try {
             return build.get();
-        } catch (IllegalArgumentException | NullPointerException e) {
+        } catch (IllegalArgumentException | NullPointerException | ArtifactException e) {
             throw new ConfigException(source + ": " + field + ": " + e.getMessage());
         }
     }

@@ -1,12 +1,17 @@
 package io.wasmworker.daemon.config;
 
 import io.wasmworker.host.HttpEndpoint;
+import io.wasmworker.payload.PayloadSettings;
+import io.wasmworker.s3.S3Location;
 import io.wasmworker.sandbox.GuestLimits;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * What the binding cannot see: values out of range, and per-artifact settings no topic or activity
@@ -41,6 +46,8 @@ final class ConfigChecks {
     static final Duration MIN_GC_EVERY = Duration.ofSeconds(1);
     static final Duration MAX_GC_EVERY = Duration.ofDays(30);
     static final int MAX_GC_PER_SWEEP = 1_000_000;
+    /** AWS region names (us-east-1, eu-central-2, ...), and what S3-compatible servers accept. */
+    private static final Pattern REGION = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
     private final Positions at;
 
@@ -51,6 +58,12 @@ final class ConfigChecks {
     static void check(WorkerConfig config, Positions positions) {
         ConfigChecks c = new ConfigChecks(positions);
         c.duration("shutdownGrace", config.shutdownGrace(), Duration.ZERO, MAX_SHUTDOWN_GRACE);
+        if (config.stores() != null) {
+            c.location("stores.artifacts", config.stores().artifacts());
+            c.location("stores.snapshots", config.stores().snapshots());
+            c.s3("stores.s3", config.stores().s3());
+            c.payloads("stores.payloads", config.stores().payloads());
+        }
         if (config.stores() != null && config.stores().gc() != null) {
             WorkerConfig.Gc gc = config.stores().gc();
             c.duration("stores.gc.olderThan", gc.olderThan(), MIN_GC_AGE, MAX_GC_AGE);
@@ -122,6 +135,83 @@ final class ConfigChecks {
                 throw new ConfigException(at.where(path + ".checkpoint.onInputChange") + "'" + onInputChange
                         + "' is not one of: restart, fail");
             }
+        }
+    }
+
+    /** A store location: a directory, or an S3 location that must parse. */
+    private void location(String path, String value) {
+        if (value == null) {
+            return;
+        }
+        if (value.isBlank()) {
+            throw new ConfigException(at.where(path) + "is empty: write a directory or s3://BUCKET/PREFIX");
+        }
+        if (S3Location.isS3(value)) {
+            try {
+                S3Location.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(at.where(path) + e.getMessage());
+            }
+        } else if (value.matches("(?i)[a-z][a-z0-9+.-]*://.*")) {
+            throw new ConfigException(at.where(path) + "'" + value + "' is neither a directory nor an S3 location:"
+                    + " write a directory or s3://BUCKET/PREFIX");
+        }
+    }
+
+    private void payloads(String path, WorkerConfig.Payloads payloads) {
+        if (payloads == null) {
+            return;
+        }
+        if (!S3Location.isS3(payloads.location())) {
+            throw new ConfigException(at.where(path + ".location") + "'" + payloads.location()
+                    + "' is not an S3 location: payloads by reference live in S3, write s3://BUCKET/PREFIX");
+        }
+        location(path + ".location", payloads.location());
+        size(path + ".maxStreamedInput", payloads.maxStreamedInput(), 1, PayloadSettings.MAX_STREAMED_BYTES);
+        size(path + ".offloadAbove", payloads.offloadAbove(), 0, MAX_DOCUMENT);
+    }
+
+    private void s3(String path, WorkerConfig.S3 s3) {
+        if (s3 == null) {
+            return;
+        }
+        if (s3.endpoint() != null) {
+            endpoint(path + ".endpoint", s3.endpoint());
+        }
+        if (s3.region() != null && !REGION.matcher(s3.region()).matches()) {
+            throw new ConfigException(at.where(path + ".region") + "'" + s3.region() + "' is not a region name:"
+                    + " lower-case letters, digits and '-', e.g. us-east-1");
+        }
+        if ((s3.accessKeyId() == null) != (s3.secretAccessKey() == null)) {
+            String missing = s3.accessKeyId() == null ? "accessKeyId" : "secretAccessKey";
+            String given = s3.accessKeyId() == null ? "secretAccessKey" : "accessKeyId";
+            throw new ConfigException(at.where(path + "." + given) + "needs " + path + "." + missing + " as well"
+                    + " (or leave both out for the AWS SDK's credentials: AWS_ACCESS_KEY_ID and"
+                    + " AWS_SECRET_ACCESS_KEY, profiles, instance roles)");
+        }
+        if (s3.accessKeyId() != null
+                && (s3.accessKeyId().isBlank() || s3.secretAccessKey().isBlank())) {
+            String blank = s3.accessKeyId().isBlank() ? "accessKeyId" : "secretAccessKey";
+            throw new ConfigException(at.where(path + "." + blank) + "is empty (is its environment variable set"
+                    + " to an empty value?)");
+        }
+    }
+
+    private void endpoint(String path, String value) {
+        String problem = null;
+        try {
+            URI uri = new URI(value);
+            if (uri.getScheme() == null
+                    || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
+                    || uri.getHost() == null) {
+                problem = "";
+            }
+        } catch (URISyntaxException e) {
+            problem = ": " + e.getReason();
+        }
+        if (problem != null) {
+            throw new ConfigException(at.where(path) + "'" + value + "' is not an http:// or https:// URL with a host"
+                    + problem + " (e.g. http://127.0.0.1:7480 or https://s3.eu-central-1.amazonaws.com)");
         }
     }
 

@@ -2,6 +2,7 @@ package io.wasmworker.daemon.config;
 
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.s3.S3Settings;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -28,25 +29,76 @@ public record WorkerConfig(
         }
     }
 
-    /**
-     * Where artifacts and snapshots live (default: under {@code home}); {@code snapshots} may be a
-     * directory or {@code s3://BUCKET/PREFIX}.
-     */
-    public record Stores(String artifacts, String snapshots, Boolean fsync, Gc gc, Encryption encryption) {
-        /**
-         * How the stores reach S3: the AWS SDK's standard settings (AWS_ENDPOINT_URL, AWS_REGION,
-         * credentials). The one place a {@code stores.s3} section of the file would be applied.
-         */
-        public S3Settings s3Settings() {
-            return S3Settings.defaults();
-        }
+    /** This configuration with its artifact store at {@code location} (e.g. from {@code run --artifacts}). */
+    public WorkerConfig withArtifactStore(String location) {
+        Stores s = stores == null ? new Stores(null, null, null, null, null, null, null) : stores;
+        return new WorkerConfig(
+                home,
+                new Stores(location, s.snapshots(), s.fsync(), s.gc(), s.encryption(), s.s3(), s.payloads()),
+                shutdownGrace,
+                http,
+                artifacts,
+                camunda,
+                temporal,
+                allowHeapOvercommit);
     }
+
+    /**
+     * How the stores on S3 reach it: unset values come from the AWS SDK's standard settings (see
+     * {@link S3Settings}). Checked by {@code ConfigChecks} before {@link #s3()} builds the settings.
+     */
+    public S3Settings s3() {
+        S3 s3 = stores == null || stores.s3() == null ? new S3(null, null, null, null, null) : stores.s3();
+        S3Settings.Builder settings = S3Settings.builder().region(s3.region()).pathStyle(s3.pathStyle());
+        if (s3.endpoint() != null) {
+            settings.endpoint(URI.create(s3.endpoint()));
+        }
+        if (s3.accessKeyId() != null && s3.secretAccessKey() != null) {
+            settings.credentials(s3.accessKeyId(), s3.secretAccessKey());
+        }
+        return settings.build();
+    }
+
+    /**
+     * Where artifacts and snapshots live (default: under {@code home}): each a directory or
+     * {@code s3://BUCKET/PREFIX}.
+     */
+    public record Stores(
+            String artifacts,
+            String snapshots,
+            Boolean fsync,
+            Gc gc,
+            Encryption encryption,
+            S3 s3,
+            Payloads payloads) {}
 
     /**
      * Snapshots sealed at rest (see {@code config/README.md}): the keys, by id, as base64 in
      * {@code keys} (from {@code ${ENV}}) or in {@code keysFile}; {@code current} seals, the others only open.
      */
     public record Encryption(String current, Map<String, String> keys, String keysFile, Boolean allowPlaintext) {}
+
+    /**
+     * Large payloads by reference (see {@code config/README.md}): where references may point and
+     * large outputs go ({@code s3://BUCKET/PREFIX}), the most a task's references may stream, and the
+     * size above which an output value is offloaded ({@code 0}: never).
+     */
+    public record Payloads(String location, ByteSize maxStreamedInput, ByteSize offloadAbove) {
+        public Payloads {
+            if (location == null || location.isBlank()) {
+                throw new IllegalArgumentException("missing required field 'location'");
+            }
+        }
+    }
+
+    /** The S3 server of the stores on S3; each value unset falls back to the AWS SDK's standard settings. */
+    public record S3(String endpoint, String region, Boolean pathStyle, String accessKeyId, String secretAccessKey) {
+        @Override
+        public String toString() {
+            return "S3[endpoint=" + endpoint + ", region=" + region + ", pathStyle=" + pathStyle + ", accessKeyId="
+                    + accessKeyId + ", secretAccessKey=" + (secretAccessKey == null ? null : "(hidden)") + "]";
+        }
+    }
 
     /** The daemon's collection of snapshot-store leftovers (see {@code config/README.md}). */
     public record Gc(Boolean enabled, Duration olderThan, Duration every, Integer maxPerSweep) {}

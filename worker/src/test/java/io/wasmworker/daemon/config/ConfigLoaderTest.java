@@ -199,6 +199,90 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void storesOnS3TakeTheirServerFromTheS3SectionWithSecretsFromTheEnvironment() throws Exception {
+        WorkerConfig config = load("""
+                stores:
+                  artifacts: s3://wasm-artifacts/prod
+                  snapshots: s3://wasm-snapshots
+                  s3:
+                    endpoint: http://127.0.0.1:7480
+                    region: eu-central-1
+                    pathStyle: false
+                    accessKeyId: worker
+                    secretAccessKey: "${SECRET}"
+                """ + CAMUNDA);
+        assertThat(config.stores().artifacts()).isEqualTo("s3://wasm-artifacts/prod");
+        io.wasmworker.s3.S3Settings s3 = config.s3();
+        assertThat(s3.endpoint()).contains(java.net.URI.create("http://127.0.0.1:7480"));
+        assertThat(s3.region()).contains("eu-central-1");
+        assertThat(s3.pathStyle()).contains(false);
+        assertThat(s3.credentials()).contains(new io.wasmworker.s3.S3Settings.Credentials("worker", "s3cret"));
+        assertThat(config.stores().s3().toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void withoutAnS3SectionTheSdksStandardSettingsApply() throws Exception {
+        io.wasmworker.s3.S3Settings s3 = load(CAMUNDA).s3();
+        assertThat(s3.endpoint()).isEmpty();
+        assertThat(s3.region()).isEmpty();
+        assertThat(s3.pathStyle()).isEmpty();
+        assertThat(s3.credentials()).isEmpty();
+    }
+
+    @Test
+    void aWrongStoreLocationOrS3SettingIsNamedWithTheFix() {
+        fails("""
+                stores:
+                  artifacts: s3://Bad_Bucket/x
+                """ + CAMUNDA, ":2:", "stores.artifacts", "invalid S3 bucket name 'Bad_Bucket'");
+        fails("""
+                stores:
+                  snapshots: s3://bucket/../escape
+                """ + CAMUNDA, ":2:", "stores.snapshots", "invalid prefix");
+        fails("""
+                stores:
+                  artifacts: https://bucket.s3.amazonaws.com/x
+                """ + CAMUNDA, ":2:", "stores.artifacts", "neither a directory nor an S3 location");
+        fails("""
+                stores:
+                  s3: { endpont: http://127.0.0.1:7480 }
+                """ + CAMUNDA, ":2:", "stores.s3", "unknown field 'endpont'", "did you mean 'endpoint'?");
+        fails("""
+                stores:
+                  s3:
+                    endpoint: 127.0.0.1:7480
+                """ + CAMUNDA, ":3:", "stores.s3.endpoint", "not an http:// or https:// URL");
+        fails("""
+                stores:
+                  s3:
+                    region: EU Central
+                """ + CAMUNDA, ":3:", "stores.s3.region", "'EU Central' is not a region name");
+        fails("""
+                stores:
+                  payloads: { location: /var/payloads }
+                """ + CAMUNDA, ":2:", "stores.payloads.location", "not an S3 location");
+        fails("""
+                stores:
+                  payloads: { location: "s3://pay/x", maxStreamedInput: 3GiB }
+                """ + CAMUNDA, "stores.payloads.maxStreamedInput", "3GiB is out of range");
+        fails("""
+                stores:
+                  payloads: { offloadAbove: 1MiB }
+                """ + CAMUNDA, "stores.payloads", "missing required field 'location'");
+        fails("""
+                stores:
+                  s3:
+                    accessKeyId: worker
+                """ + CAMUNDA, ":3:", "stores.s3.accessKeyId", "needs stores.s3.secretAccessKey as well");
+        fails("""
+                stores:
+                  s3:
+                    accessKeyId: worker
+                    secretAccessKey: "${NOT_SET}"
+                """ + CAMUNDA, ":4:", "stores.s3.secretAccessKey", "NOT_SET");
+    }
+
+    @Test
     void valuesOutOfRangeAreNamedWithTheAllowedRange() {
         fails("""
                 artifacts:
