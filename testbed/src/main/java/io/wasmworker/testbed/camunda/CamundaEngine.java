@@ -23,27 +23,40 @@ import java.util.UUID;
 import java.util.function.Predicate;
 
 /**
- * A real Camunda 7 engine in its own JVM, and the REST calls tests and {@code dev} make to it:
- * deploy BPMN files, start instances, and read the engine's view (variables, incidents, history).
- * Needs only the JDK and Jackson on the caller's classpath.
+ * A real Camunda 7 engine in its own JVM (Camunda 7.24 or Operaton, see {@link EngineProduct}), and
+ * the REST calls tests and {@code dev} make to it: deploy BPMN files, start instances, and read the
+ * engine's view (variables, incidents, history). Needs only the JDK and Jackson on the caller's
+ * classpath.
  */
 public final class CamundaEngine implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    private final EngineProduct product;
     private final OrchestratorProcess process;
     private final String restUrl;
 
-    private CamundaEngine(OrchestratorProcess process) {
+    private CamundaEngine(EngineProduct product, OrchestratorProcess process) {
+        this.product = product;
         this.process = process;
         this.restUrl = "http://127.0.0.1:" + process.port() + "/engine-rest";
     }
 
-    /** Starts an engine on a free port and waits until its REST API answers (10-30 s here). */
+    /** Starts a Camunda 7.24 engine on a free port and waits until its REST API answers (10-30 s here). */
     public static CamundaEngine start() {
-        return new CamundaEngine(OrchestratorProcess.start(
-                "camunda", List.of("camunda", "--server.port={port}"), Duration.ofMinutes(3), CamundaEngine::answers));
+        return start(EngineProduct.CAMUNDA);
+    }
+
+    /** Starts that engine on a free port and waits until its REST API answers (10-30 s here). */
+    public static CamundaEngine start(EngineProduct product) {
+        return new CamundaEngine(
+                product,
+                OrchestratorProcess.start(
+                        product.id(),
+                        List.of(product.id(), "--server.port={port}"),
+                        Duration.ofMinutes(3),
+                        CamundaEngine::answers));
     }
 
     private static boolean answers(int port) {
@@ -69,7 +82,11 @@ public final class CamundaEngine implements AutoCloseable {
 
     /** Cockpit (user {@code demo}, password {@code demo}). */
     public String cockpitUrl() {
-        return "http://127.0.0.1:" + process.port() + "/camunda/app/cockpit/default/";
+        return "http://127.0.0.1:" + process.port() + product.cockpitPath();
+    }
+
+    public EngineProduct product() {
+        return product;
     }
 
     public OrchestratorProcess process() {
@@ -118,6 +135,15 @@ public final class CamundaEngine implements AutoCloseable {
      * @return the process instance id
      */
     public String startProcess(String key, String businessKey, Map<String, ?> variables) {
+        if (!product.hasJson()) {
+            variables.forEach((name, value) -> {
+                if (value instanceof Map<?, ?> || value instanceof List<?>) {
+                    throw new IllegalArgumentException("variable '" + name + "' would be Json, which the test bed's "
+                            + product + " cannot store (its Spin JSON data format is not served here): pass"
+                            + " primitives, or use an engine with hasJson()");
+                }
+            });
+        }
         ObjectNode request = JSON.createObjectNode();
         if (businessKey != null) {
             request.put("businessKey", businessKey);
@@ -287,5 +313,10 @@ public final class CamundaEngine implements AutoCloseable {
     @Override
     public void close() {
         process.close();
+    }
+
+    @Override
+    public String toString() {
+        return product + " at " + restUrl;
     }
 }

@@ -6,8 +6,14 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 /**
  * A real Camunda 7.24 engine with its REST API at {@code /engine-rest}, on an in-memory H2
  * database (see {@code application.properties}). Tests and {@code dev} deploy BPMN over REST.
+ * Operaton's starters share the jar: their auto-configuration stays off here.
  */
-@SpringBootApplication
+@SpringBootApplication(
+        excludeName = {
+            "org.operaton.bpm.spring.boot.starter.OperatonBpmAutoConfiguration",
+            "org.operaton.bpm.spring.boot.starter.rest.OperatonBpmRestJerseyAutoConfiguration",
+            "org.operaton.bpm.spring.boot.starter.webapp.OperatonBpmWebappAutoConfiguration"
+        })
 public class CamundaEngineApp {
     public static void main(String[] args) {
         SpringApplication.run(CamundaEngineApp.class, args);
