@@ -1,6 +1,7 @@
 package io.wasmworker.daemon;
 
 import io.wasmworker.adapter.camunda.CamundaSettings;
+import io.wasmworker.adapter.camunda.OAuth2ClientCredentials;
 import io.wasmworker.adapter.camunda.RetryBackoff;
 import io.wasmworker.adapter.camunda.TopicSettings;
 import io.wasmworker.adapter.temporal.Concurrency;
@@ -20,6 +21,7 @@ import io.wasmworker.module.ModuleCache;
 import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.task.TaskBinding;
 import java.net.InetAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -143,6 +145,7 @@ public record DaemonPlan(
                             workerId,
                             c.auth() == null ? null : c.auth().username(),
                             c.auth() == null ? null : c.auth().password(),
+                            c.auth() == null ? null : oauth2(c.auth().oauth2()),
                             c.longPoll(),
                             topics));
         }
@@ -343,6 +346,18 @@ public record DaemonPlan(
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new ConfigException(source + ": " + field + ": " + e.getMessage());
         }
+    }
+
+    private static OAuth2ClientCredentials oauth2(WorkerConfig.OAuth2 o) {
+        return o == null
+                ? null
+                : new OAuth2ClientCredentials(
+                        URI.create(o.tokenUrl()),
+                        o.clientId(),
+                        o.clientSecret(),
+                        o.scope(),
+                        o.audience(),
+                        o.refreshBefore());
     }
 
     private static <T> T or(T value, T fallback) {

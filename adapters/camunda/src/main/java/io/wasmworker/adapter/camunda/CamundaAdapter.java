@@ -47,8 +47,10 @@ public final class CamundaAdapter implements AutoCloseable {
                     topic.maxConcurrent(),
                     topic.maxRetries());
         }
+        // one token for all topics of the engine
+        OAuth2TokenSource tokens = settings.oauth2() == null ? null : new OAuth2TokenSource(settings.oauth2());
         for (TopicSettings topic : settings.topics()) {
-            TopicWorker worker = new TopicWorker(settings, topic, runner, locks, ReportRetry.DEFAULT);
+            TopicWorker worker = new TopicWorker(settings, topic, runner, locks, ReportRetry.DEFAULT, tokens);
             worker.start();
             workers.add(worker);
         }

@@ -39,6 +39,7 @@ final class TopicWorker {
     private final TaskRunner runner;
     private final LockKeeper locks;
     private final ReportRetry reportRetry;
+    private final OAuth2TokenSource tokens;
     private final Semaphore slots;
     private final ExecutorService executor;
     /** The latest copy of each task this worker fetched and has not finished, by external task id. */
@@ -59,12 +60,14 @@ final class TopicWorker {
             TopicSettings topic,
             TaskRunner runner,
             LockKeeper locks,
-            ReportRetry reportRetry) {
+            ReportRetry reportRetry,
+            OAuth2TokenSource tokens) {
         this.connection = connection;
         this.topic = topic;
         this.runner = runner;
         this.locks = locks;
         this.reportRetry = reportRetry;
+        this.tokens = tokens;
         this.slots = new Semaphore(topic.maxConcurrent());
         this.executor = Executors.newFixedThreadPool(topic.maxConcurrent(), Sandbox.threadFactory());
     }
@@ -79,6 +82,9 @@ final class TopicWorker {
                 .backoffStrategy(new SlotGate());
         if (connection.username() != null) {
             builder.addInterceptor(new BasicAuthProvider(connection.username(), connection.password()));
+        }
+        if (tokens != null) {
+            builder.addInterceptor(tokens);
         }
         client = builder.build();
         TopicSubscriptionBuilder subscription = client.subscribe(topic.topic())

@@ -61,7 +61,8 @@ class TopicWorkerTest {
                     topic,
                     worker.runner,
                     keeper,
-                    ReportRetry.DEFAULT);
+                    ReportRetry.DEFAULT,
+                    null);
 
             topicWorker.handle(task("broken", true), service()); // must not throw
             topicWorker.handle(task("good", false), service()); // the one slot is still free
