@@ -89,6 +89,7 @@ final class TopicWorker {
         client = builder.build();
         TopicSubscriptionBuilder subscription = client.subscribe(topic.topic())
                 .lockDuration(topic.lockDuration().toMillis())
+                .includeExtensionProperties(true) // the model may carry task settings (ModelSettings)
                 .handler(this::handle);
         if (!topic.variables().isEmpty()) {
             subscription.variables(topic.variables().toArray(String[]::new));

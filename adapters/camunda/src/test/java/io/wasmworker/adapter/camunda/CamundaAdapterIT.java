@@ -259,6 +259,57 @@ class CamundaAdapterIT {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(EngineProduct.class)
+    void theModelPinsTheArtifactAndSetsTheRetriesOverTheTopicsSettings(EngineProduct product) {
+        engine = SharedEngine.get(product);
+        try (Worker worker = new Worker(home)) {
+            worker.guest("greet");
+            worker.start(
+                    engine.restUrl(),
+                    Duration.ofSeconds(5),
+                    TopicSettings.of("pinned", binding(worker.guest("echo"))),
+                    TopicSettings.of("cycle", binding(worker.guest("hostile-trap")))
+                            .withRetries(5, NO_DELAY));
+            String pinned = engine.startProcess("pinned-process", "model-pin", Map.of("name", "Ada"));
+            String cycle = engine.startProcess("cycle-process", "model-cycle", Map.of("x", 1));
+            String bad = engine.startProcess("bad-cycle-process", "model-bad", Map.of("x", 1));
+
+            engine.awaitEnded(pinned, WAIT);
+            assertThat(value(engine.variables(pinned), "greeting").path("value").asText())
+                    .as("the model's guest ran, not the topic's echo")
+                    .isEqualTo("Hello, Ada!");
+
+            engine.awaitIncident(cycle, WAIT);
+            JsonNode failures = engine.get("/history/external-task-log?failureLog=true&sortBy=timestamp&sortOrder=asc"
+                    + "&processInstanceId=" + cycle);
+            assertThat(failures.size())
+                    .as("the model's two retries, not the topic's five")
+                    .isEqualTo(3);
+            assertThat(millisBetween(failures.get(1), failures.get(2)))
+                    .as("the second retry waited the model's 1.5 s")
+                    .isGreaterThanOrEqualTo(1_400);
+
+            JsonNode incident = engine.awaitIncident(bad, WAIT);
+            assertThat(incident.path("incidentMessage").asText())
+                    .startsWith("invalid_model: activity 'BadTask': extension property wasm-worker.retryTimeCycle"
+                            + " 'R3/5M' is not a retry time cycle");
+            assertThat(engine.get("/history/external-task-log?failureLog=true&processInstanceId=" + bad)
+                            .size())
+                    .as("a model error is an incident at once")
+                    .isEqualTo(1);
+        }
+    }
+
+    private static long millisBetween(JsonNode earlier, JsonNode later) {
+        java.time.format.DateTimeFormatter format =
+                java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSZ");
+        return java.time.Duration.between(
+                        java.time.OffsetDateTime.parse(earlier.path("timestamp").asText(), format),
+                        java.time.OffsetDateTime.parse(later.path("timestamp").asText(), format))
+                .toMillis();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
     void aTaskThatKeepsLosingItsLockEndsAsAnIncidentInsteadOfLoopingForever(EngineProduct product) {
         engine = SharedEngine.get(product);
         try (Worker worker = new Worker(home)) {
