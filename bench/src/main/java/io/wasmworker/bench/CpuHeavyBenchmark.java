@@ -55,12 +55,12 @@ public class CpuHeavyBenchmark {
 
     @Benchmark
     public int wasmC() {
-        return check(sandbox.run(primesC, invocation));
+        return check(sandbox.invoke(primesC, invocation));
     }
 
     @Benchmark
     public int wasmRust() {
-        return check(sandbox.run(primesRust, invocation));
+        return check(sandbox.invoke(primesRust, invocation));
     }
 
     @Benchmark

@@ -37,7 +37,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * SampleTime, so JMH prints the percentiles (p0.50, p0.99) of single operations.
  *
  * <ul>
- *   <li>{@code sandboxEcho}: the worker's path, {@link Sandbox#run} on the benchmark thread:
+ *   <li>{@code sandboxEcho}: the worker's path, {@link Sandbox#invoke} on the benchmark thread:
  *       input check, watchdog registration, instantiation with the sandbox's WASI, counted host
  *       functions, {@code LimitedMemory}, private tables, {@code _start}, JSON decoding of stdout,
  *       metrics.</li>
@@ -86,7 +86,7 @@ public class InvocationBenchmark {
 
     @Benchmark
     public Object sandboxEcho() {
-        InvocationResult result = sandbox.run(echo, invocation);
+        InvocationResult result = sandbox.invoke(echo, invocation);
         if (!(result.outcome() instanceof Outcome.Success success)) {
             throw new IllegalStateException("echo did not succeed: " + result.report());
         }

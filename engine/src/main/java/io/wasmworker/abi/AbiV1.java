@@ -17,6 +17,9 @@ import java.util.regex.Pattern;
 public final class AbiV1 {
     public static final int VERSION = 1;
 
+    /** Additions within version 1 (documented, not announced: {@code WASM_WORKER_IMPORTS} lists them). */
+    public static final int MINOR_VERSION = 1;
+
     /** The import module of the host's own functions. */
     public static final String HOST_MODULE = "wasm_worker";
 
@@ -37,8 +40,25 @@ public final class AbiV1 {
 
     private AbiV1() {}
 
-    private static final Map<String, FunctionType> HOST_FUNCTIONS =
-            Map.of(CHECKPOINT_IMPORT, FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I32)));
+    /** Guests call configured HTTP endpoints through the host (ABI 1.1): see {@code guests/ABI.md}. */
+    public static final String HTTP_REQUEST_IMPORT = "http_request";
+
+    public static final String HTTP_RESPONSE_IMPORT = "http_response";
+
+    /** In the order {@code WASM_WORKER_IMPORTS} lists them. */
+    private static final Map<String, FunctionType> HOST_FUNCTIONS = orderedFunctions();
+
+    private static Map<String, FunctionType> orderedFunctions() {
+        Map<String, FunctionType> map = new LinkedHashMap<>();
+        map.put(CHECKPOINT_IMPORT, FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I32)));
+        map.put(
+                HTTP_REQUEST_IMPORT,
+                FunctionType.of(java.util.Collections.nCopies(11, ValType.I32), List.of(ValType.I32)));
+        map.put(
+                HTTP_RESPONSE_IMPORT,
+                FunctionType.of(java.util.Collections.nCopies(4, ValType.I32), List.of(ValType.I32)));
+        return java.util.Collections.unmodifiableMap(map);
+    }
 
     /** The functions this host offers in {@link #HOST_MODULE}. */
     public static Map<String, FunctionType> hostFunctionSignatures() {

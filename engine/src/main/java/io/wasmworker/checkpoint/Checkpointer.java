@@ -102,9 +102,7 @@ public final class Checkpointer {
             GuestSnapshot s = SnapshotCodec.decode(bytes, where);
             GuestSnapshot previous = snapshots.isEmpty() ? null : snapshots.get(snapshots.size() - 1);
             boolean linked = previous == null ? s.isFull() : s.baseSequence() == previous.sequence();
-            if (!linked
-                    || !s.artifact().equals(artifact.toString())
-                    || !s.taskKey().equals(context.taskKey())) {
+            if (!linked || !s.artifact().equals(artifact) || !s.taskKey().equals(context.taskKey())) {
                 throw new CorruptSnapshotException(where + " does not continue its chain (sequence " + s.sequence()
                         + ", base " + s.baseSequence() + ")");
             }
@@ -179,13 +177,15 @@ public final class Checkpointer {
                 ? "a stdin position of " + h.stdinPosition() + " in an input of " + input.length + " bytes"
                 : h.hostCalls() < 0
                         ? "a negative host-call count"
-                        : h.steps() < 0
-                                ? "a negative step count"
-                                : !isAddressOrNone(h.asyncifyBuffer())
-                                        ? "an impossible asyncify buffer address"
-                                        : !isAddressOrNone(h.entryStackPointer())
-                                                ? "an impossible stack pointer"
-                                                : null;
+                        : h.durableCalls() < 0 || (h.responsePending() && h.durableCalls() == 0)
+                                ? "an impossible count of journaled host calls"
+                                : h.steps() < 0
+                                        ? "a negative step count"
+                                        : !isAddressOrNone(h.asyncifyBuffer())
+                                                ? "an impossible asyncify buffer address"
+                                                : !isAddressOrNone(h.entryStackPointer())
+                                                        ? "an impossible stack pointer"
+                                                        : null;
         if (what != null) {
             throw new CorruptSnapshotException("the checkpoint of task '" + context.taskKey() + "' has " + what);
         }
@@ -201,17 +201,15 @@ public final class Checkpointer {
         boolean full = chain.isEmpty() || chain.size() >= MAX_CHAIN || chainDeltaBytes > lastFullBytes;
         long next = sequence + 1;
         // no variable keeps the snapshot's page copies: they can go while the store seals or writes the bytes
-        byte[] bytes = SnapshotCodec.encode(new GuestSnapshot(
-                artifact.toString(),
-                context.taskKey(),
-                context.attempt(),
-                next,
-                full ? 0 : sequence,
-                memory.pages(),
-                StateCapture.pages(memory, full),
-                StateCapture.globals(instance),
-                StateCapture.tables(instance),
-                host));
+        byte[] bytes = SnapshotCodec.encode(GuestSnapshot.builder(artifact, context.taskKey())
+                .attempt(context.attempt())
+                .sequence(next)
+                .baseSequence(full ? 0 : sequence)
+                .memory(memory.pages(), StateCapture.pages(memory, full))
+                .globals(StateCapture.globals(instance))
+                .tables(StateCapture.tables(instance))
+                .host(host)
+                .build());
         Manifest.BlobRef ref = context.store().writeSnapshot(context.taskKey(), next, bytes);
         List<Manifest.BlobRef> newChain = new ArrayList<>(full ? List.of() : chain);
         newChain.add(ref);
@@ -228,6 +226,7 @@ public final class Checkpointer {
         context.store().publish(context.taskKey(), generation, manifest);
         context.published().accept(manifest);
 
+        dropCoveredCalls(host);
         generation++;
         sequence = next;
         chain = List.copyOf(newChain);
@@ -242,6 +241,27 @@ public final class Checkpointer {
         writtenBytes += ref.size();
         writtenNanos += System.nanoTime() - start;
         TestHooks.point("after-checkpoint", next);
+    }
+
+    /**
+     * A resumed attempt starts from this checkpoint, so it never replays the calls made before it (but a
+     * pending response, which the restore takes back from the journal).
+     */
+    private void dropCoveredCalls(HostState host) {
+        long covered = host.durableCalls() - (host.responsePending() ? 1 : 0);
+        if (covered < 1) {
+            return;
+        }
+        try {
+            context.store().dropCalls(context.taskKey(), covered);
+        } catch (RuntimeException e) {
+            // never read again: a leftover costs space only, and goes when the task finishes
+            LOG.warn(
+                    "task {}: cannot drop the journal entries its checkpoint {} covers: {}",
+                    context.taskKey(),
+                    sequence + 1,
+                    e.toString());
+        }
     }
 
     public long sequence() {

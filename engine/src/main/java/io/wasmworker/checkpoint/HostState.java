@@ -13,6 +13,10 @@ package io.wasmworker.checkpoint;
  *                           entry, restored before every rewind; -1 for other guests
  * @param asyncifyBuffer     asyncify guests: the address of the buffer holding the unwound stack; -1 otherwise
  * @param steps              step guests: steps completed
+ * @param durableCalls       journaled host calls ({@code http_request}) so far: the next one's sequence
+ *                           number is this plus one
+ * @param responsePending    whether the last journaled call's response was waiting for {@code
+ *                           http_response} (a restore takes it back from the journal)
  */
 public record HostState(
         int stdinPosition,
@@ -22,4 +26,30 @@ public record HostState(
         long randomState,
         long entryStackPointer,
         long asyncifyBuffer,
-        long steps) {}
+        long steps,
+        long durableCalls,
+        boolean responsePending) {
+
+    /** The state of a guest that has made no journaled host call (and snapshots from before them). */
+    public HostState(
+            int stdinPosition,
+            byte[] stdout,
+            long hostCalls,
+            long clockState,
+            long randomState,
+            long entryStackPointer,
+            long asyncifyBuffer,
+            long steps) {
+        this(
+                stdinPosition,
+                stdout,
+                hostCalls,
+                clockState,
+                randomState,
+                entryStackPointer,
+                asyncifyBuffer,
+                steps,
+                0,
+                false);
+    }
+}

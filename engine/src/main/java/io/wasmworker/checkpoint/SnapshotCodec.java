@@ -3,6 +3,7 @@ package io.wasmworker.checkpoint;
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdException;
+import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -16,7 +17,7 @@ import java.util.zip.CRC32C;
  * The binary snapshot format, version 2 (big-endian):
  *
  * <pre>
- *   "WWSNAP" u8 version u8 flags(0)
+ *   "WWSNAP" u8 version u8 flags (bit 0: journaled host calls follow steps)
  *   str artifact, str taskKey                  (str: u32 length, UTF-8 bytes)
  *   i32 attempt, i64 sequence, i64 baseSequence, i32 totalPages
  *   i32 pageCount, then per page, in ascending page order:
@@ -24,7 +25,7 @@ import java.util.zip.CRC32C;
  *   i32 globalCount, then per global: i32 index, i64 low, i64 high
  *   i32 tableCount, then per table: i32 index, i32 n, n x i32 function index (-1: null)
  *   i32 stdinPosition, i32 stdoutLength, stdout bytes, i64 hostCalls, clockState, randomState,
- *       entryStackPointer, asyncifyBuffer, steps
+ *       entryStackPointer, asyncifyBuffer, steps[, i64 durableCalls, u8 responsePending]
  *   u32 crc32c of every byte before it
  * </pre>
  *
@@ -49,6 +50,11 @@ public final class SnapshotCodec {
     static final int MAX_SNAPSHOT_BYTES = Integer.MAX_VALUE - 16;
     /** A compressed page is kept only if it is at most this long; otherwise the page is stored raw. */
     private static final int WORTH_COMPRESSING = PAGE - PAGE / 8;
+    /**
+     * A flag rather than a new version: snapshots of guests that made no journaled call stay readable
+     * by workers from before journaled calls, and those refuse the others ("unknown flags").
+     */
+    private static final byte FLAG_DURABLE_CALLS = 1;
 
     private SnapshotCodec() {}
 
@@ -78,7 +84,7 @@ public final class SnapshotCodec {
             }
         }
 
-        byte[] artifact = utf8(s.artifact());
+        byte[] artifact = utf8(s.artifact().toString());
         byte[] taskKey = utf8(s.taskKey());
         HostState h = s.host();
         long size = HEADER
@@ -99,6 +105,7 @@ public final class SnapshotCodec {
                 + 4
                 + h.stdout().length
                 + 6 * 8 // host state
+                + (journaled(h) ? 9 : 0)
                 + TRAILER;
         for (GuestSnapshot.TableRefs t : s.tables()) {
             size += 8 + 4L * t.refs().length;
@@ -111,7 +118,8 @@ public final class SnapshotCodec {
         }
         byte[] bytes = new byte[(int) size];
         ByteBuffer out = ByteBuffer.wrap(bytes);
-        out.put(MAGIC).put((byte) VERSION).put((byte) 0);
+        byte flags = journaled(h) ? FLAG_DURABLE_CALLS : 0;
+        out.put(MAGIC).put((byte) VERSION).put(flags);
         out.putInt(artifact.length).put(artifact);
         out.putInt(taskKey.length).put(taskKey);
         out.putInt(s.attempt()).putLong(s.sequence()).putLong(s.baseSequence()).putInt(s.totalPages());
@@ -140,6 +148,9 @@ public final class SnapshotCodec {
                 .putLong(h.entryStackPointer())
                 .putLong(h.asyncifyBuffer())
                 .putLong(h.steps());
+        if (flags != 0) {
+            out.putLong(h.durableCalls()).put((byte) (h.responsePending() ? 1 : 0));
+        }
         out.putInt(crc(bytes));
         if (out.hasRemaining()) {
             throw new IllegalStateException("snapshot size miscounted by " + out.remaining() + " bytes");
@@ -164,12 +175,19 @@ public final class SnapshotCodec {
         if (ByteBuffer.wrap(bytes).getInt(bytes.length - TRAILER) != crc(bytes)) {
             throw new CorruptSnapshotException(where + " fails its checksum (torn or damaged)");
         }
-        if (bytes[MAGIC.length + 1] != 0) {
+        byte flags = bytes[MAGIC.length + 1];
+        if ((flags & ~FLAG_DURABLE_CALLS) != 0) {
             throw new CorruptSnapshotException(where + " has unknown flags " + bytes[MAGIC.length + 1]);
         }
         ByteBuffer in = ByteBuffer.wrap(bytes, HEADER, bytes.length - TRAILER - HEADER);
         try {
-            String artifact = readString(in);
+            String artifactText = readString(in);
+            Digest artifact;
+            try {
+                artifact = Digest.parse(artifactText);
+            } catch (IllegalArgumentException e) {
+                throw new CorruptSnapshotException(where + " names no module digest: " + e.getMessage());
+            }
             String taskKey = readString(in);
             int attempt = in.getInt();
             long sequence = in.getLong();
@@ -223,15 +241,35 @@ public final class SnapshotCodec {
                     in.getLong(),
                     in.getLong(),
                     in.getLong(),
-                    in.getLong());
+                    in.getLong(),
+                    (flags & FLAG_DURABLE_CALLS) != 0 ? in.getLong() : 0,
+                    (flags & FLAG_DURABLE_CALLS) != 0 && pending(in.get(), where));
             if (in.hasRemaining()) {
                 throw new CorruptSnapshotException(where + " has " + in.remaining() + " unexpected trailing bytes");
             }
-            return new GuestSnapshot(
-                    artifact, taskKey, attempt, sequence, base, totalPages, pages, globals, tables, host);
+            return GuestSnapshot.builder(artifact, taskKey)
+                    .attempt(attempt)
+                    .sequence(sequence)
+                    .baseSequence(base)
+                    .memory(totalPages, pages)
+                    .globals(globals)
+                    .tables(tables)
+                    .host(host)
+                    .build();
         } catch (BufferUnderflowException e) {
             throw new CorruptSnapshotException(where + " ends early: its contents are inconsistent", e);
         }
+    }
+
+    private static boolean journaled(HostState h) {
+        return h.durableCalls() != 0 || h.responsePending();
+    }
+
+    private static boolean pending(byte value, String where) {
+        if (value != 0 && value != 1) {
+            throw new CorruptSnapshotException(where + " has an impossible pending-response flag " + value);
+        }
+        return value == 1;
     }
 
     /** A count of items of {@code unit} bytes each, read from the body, must fit in what is left of it. */

@@ -18,6 +18,7 @@ public final class MemoryBudget {
     private final long limitBytes;
     private long memoryBytes;
     private long tableBytes;
+    private long hostBytes;
     private int refusedMemoryGrows;
     private int refusedTableGrows;
     private boolean heapRanOut;
@@ -33,9 +34,9 @@ public final class MemoryBudget {
         return limitBytes;
     }
 
-    /** Bytes charged so far: linear memory plus tables. */
+    /** Bytes charged so far: linear memory, tables and what host calls hold for the guest. */
     public long usedBytes() {
-        return memoryBytes + tableBytes;
+        return memoryBytes + tableBytes + hostBytes;
     }
 
     public long memoryBytes() {
@@ -75,6 +76,19 @@ public final class MemoryBudget {
 
     void refundTable(long bytes) {
         tableBytes -= bytes;
+    }
+
+    /** Charges host memory held for the guest (a host call's request and response) if it fits. */
+    boolean chargeHost(long bytes) {
+        if (!fits(bytes)) {
+            return false;
+        }
+        hostBytes += bytes;
+        return true;
+    }
+
+    void refundHost(long bytes) {
+        hostBytes -= bytes;
     }
 
     void refusedMemoryGrow() {

@@ -311,6 +311,15 @@ public final class ModuleLoader {
         boolean callsCheckpoint = wasm.importSection().stream()
                 .anyMatch(imp ->
                         imp.module().equals(AbiV1.HOST_MODULE) && imp.name().equals(AbiV1.CHECKPOINT_IMPORT));
+        if (callsCheckpoint && Producers.isGo(wasm)) {
+            // Asyncify saves wasm locals, but Go's runtime keeps goroutine stacks in linear memory
+            // and switches them itself; no resume of such a module was shown to be exact.
+            throw new InvalidModuleException("artifact " + digest + " calls " + AbiV1.HOST_MODULE + "."
+                    + AbiV1.CHECKPOINT_IMPORT + " but was built by the Go compiler, and Go guests cannot be"
+                    + " checkpointed (Go's runtime switches goroutine stacks itself, which asyncify cannot capture"
+                    + " exactly). Remove the checkpoint import, or write the checkpointing guest in C, Rust, Zig or"
+                    + " AssemblyScript (guests/ABI.md, \"Go\")");
+        }
         if (step) {
             return GuestStyle.STEP;
         }

@@ -33,7 +33,7 @@ final class AsyncifyDriver extends GuestDriver {
     }
 
     @Override
-    protected void run(HostState restored) {
+    protected void driveFrom(HostState restored) {
         ExportFunction start = export("_start");
         GlobalInstance stackPointer = instance.global(0);
         long entryStackPointer;

@@ -40,6 +40,12 @@ public enum FailureKind {
      */
     ARTIFACT,
     /**
+     * A resumed guest made a journaled host call that differs from the one its task recorded under the
+     * same sequence number: it does not repeat what it did, so its recorded effects cannot stand for
+     * this run's. Retrying will not help until the guest (or its input) is fixed.
+     */
+    NON_DETERMINISM,
+    /**
      * The host itself failed: a bug, or the worker's heap ran out outside the guest's own allocations
      * (over-committed); reported with its cause.
      */

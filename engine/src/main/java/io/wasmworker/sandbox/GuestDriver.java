@@ -13,6 +13,7 @@ import io.wasmworker.host.GuestClock;
 import io.wasmworker.host.GuestIo;
 import io.wasmworker.host.GuestRandom;
 import io.wasmworker.host.HostCallCounter;
+import io.wasmworker.host.HttpCalls;
 import io.wasmworker.host.LimitedMemory;
 import io.wasmworker.module.GuestStyle;
 
@@ -30,7 +31,8 @@ abstract class GuestDriver {
             GuestRandom random,
             Checkpointer checkpointer,
             CheckpointPolicy policy,
-            RunControl control) {}
+            RunControl control,
+            HttpCalls http) {}
 
     /** Thrown after a checkpoint when the caller asked the run to suspend there. */
     static final class Suspended extends RuntimeException {
@@ -81,17 +83,22 @@ abstract class GuestDriver {
         this.instance = instance;
         this.memory = memory;
         try {
-            run(restored);
+            driveFrom(restored);
             return 0;
         } catch (WasiExitException e) {
             return e.exitCode();
         }
     }
 
-    protected abstract void run(HostState restored);
+    /** Drives the guest from the start, or on from {@code restored}, in its style. */
+    protected abstract void driveFrom(HostState restored);
 
     protected abstract int onCheckpointCall(int buf, int len);
 
+    /**
+     * The host side the guest has seen so far, for a checkpoint; {@link #restoreHost} puts it back.
+     * The two are kept side by side: what one saves, the other restores.
+     */
     protected final HostState hostState(long entryStackPointer, long asyncifyBuffer, long steps) {
         return new HostState(
                 run.io().stdinPosition(),
@@ -101,7 +108,23 @@ abstract class GuestDriver {
                 run.random().state(),
                 entryStackPointer,
                 asyncifyBuffer,
-                steps);
+                steps,
+                run.http().sequence(),
+                run.http().responsePending());
+    }
+
+    /**
+     * Puts back the host side a checkpoint saved ({@link #hostState}), before the guest resumes: its
+     * stdin position and output so far, the host-call count, the clock, the random stream and the
+     * durable-call sequence. (The
+     * driver's own part, the stack pointer, asyncify buffer and steps, it reads in {@link #driveFrom}.)
+     */
+    final void restoreHost(HostState saved) {
+        run.io().restore(saved.stdinPosition(), saved.stdout());
+        run.calls().restore(saved.hostCalls());
+        run.clock().restore(saved.clockState());
+        run.random().restore(saved.randomState());
+        run.http().restore(saved.durableCalls(), saved.responsePending());
     }
 
     protected final ExportFunction export(String name) {
@@ -115,7 +138,7 @@ abstract class GuestDriver {
         }
 
         @Override
-        protected void run(HostState restored) {
+        protected void driveFrom(HostState restored) {
             export("_start").apply();
         }
 

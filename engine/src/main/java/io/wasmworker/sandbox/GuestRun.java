@@ -16,15 +16,19 @@ import io.wasmworker.checkpoint.Checkpointer;
 import io.wasmworker.checkpoint.GuestSnapshot;
 import io.wasmworker.checkpoint.HostState;
 import io.wasmworker.checkpoint.StateCapture;
+import io.wasmworker.checkpoint.StoreCallJournal;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import io.wasmworker.checkpoint.store.StaleGenerationException;
+import io.wasmworker.host.CallJournal;
 import io.wasmworker.host.GuestClock;
 import io.wasmworker.host.GuestIo;
 import io.wasmworker.host.GuestRandom;
 import io.wasmworker.host.HostCallCounter;
+import io.wasmworker.host.HttpCalls;
 import io.wasmworker.host.LimitedMemory;
 import io.wasmworker.host.LimitedTable;
 import io.wasmworker.host.MemoryBudget;
+import io.wasmworker.host.NonDeterminismException;
 import io.wasmworker.host.WasiHost;
 import io.wasmworker.module.GuestModule;
 import java.util.ArrayList;
@@ -91,15 +95,15 @@ final class GuestRun {
         }
     }
 
-    /** Runs the guest to its end on the calling thread. */
-    InvocationResult run() {
+    /** Executes the guest to its end on the calling thread. */
+    InvocationResult execute() {
         synchronized (this) {
             thread = Thread.currentThread();
             running = true;
         }
         control.attach(this);
         try {
-            return execute();
+            return driveAndMeasure();
         } finally {
             synchronized (this) {
                 running = false;
@@ -110,7 +114,7 @@ final class GuestRun {
         }
     }
 
-    private InvocationResult execute() {
+    private InvocationResult driveAndMeasure() {
         GuestLimits limits = invocation.limits();
         GuestIo io = new GuestIo(invocation.input(), limits.maxOutputBytes(), limits.maxStderrBytes());
         HostCallCounter calls = new HostCallCounter();
@@ -131,7 +135,8 @@ final class GuestRun {
                     random,
                     checkpointer,
                     context == null ? CheckpointPolicy.DEFAULT : context.policy(),
-                    control);
+                    control,
+                    new HttpCalls(invocation.endpoints(), journal(context), budget));
             outcome = instantiateAndDrive(run, budget);
         } catch (Throwable t) {
             // The instance, its memory and tables (and the driver holding them) were reachable only from
@@ -148,20 +153,27 @@ final class GuestRun {
                             + ") and then failed: " + f.reason());
         }
         long wall = System.nanoTime() - start;
-        var metrics = new InvocationMetrics(
-                wall,
-                budget.memoryBytes(),
-                calls.count(),
-                invocation.input().length,
-                io.stdoutLength(),
-                io.stderrTotal(),
-                outcome.label(),
-                checkpointer == null ? 0 : checkpointer.written(),
-                checkpointer == null ? 0 : checkpointer.writtenBytes(),
-                checkpointer == null ? 0 : checkpointer.writtenNanos(),
-                resumedFrom,
-                checkpointer == null ? null : checkpointer.reference());
-        return new InvocationResult(outcome, io.stdout(), io.stderrTail(), metrics);
+        var metrics = InvocationMetrics.builder(outcome.label())
+                .wallNanos(wall)
+                .peakMemoryBytes(budget.memoryBytes())
+                .hostCalls(calls.count())
+                .inputBytes(invocation.input().length)
+                .outputBytes(io.stdoutLength())
+                .stderrBytes(io.stderrTotal())
+                .resumedFromSequence(resumedFrom);
+        if (checkpointer != null) {
+            metrics.checkpoints(checkpointer.written(), checkpointer.writtenBytes(), checkpointer.writtenNanos())
+                    .checkpointReference(checkpointer.reference());
+        }
+        return new InvocationResult(outcome, io.stdout(), io.stderrTail(), metrics.build());
+    }
+
+    /**
+     * The task's journal of host calls, under a task key (any guest: a plain command's retry starts
+     * over and replays the calls its task made); none without one.
+     */
+    private CallJournal journal(CheckpointContext context) {
+        return context == null ? CallJournal.NONE : new StoreCallJournal(context, invocation.input());
     }
 
     /**
@@ -175,6 +187,7 @@ final class GuestRun {
         try (WasiPreview1 wasi = WasiHost.newWasi(AbiV1.environment(invocation.task()))) {
             List<HostFunction> functions = new ArrayList<>(WasiHost.functions(wasi, io, run.clock(), run.random()));
             functions.add(driver.checkpointImport());
+            functions.addAll(run.http().functions());
             Instance instance = Instance.builder(module.wasm())
                     .withMachineFactory(module.machineFactory())
                     .withImportValues(ImportValues.builder()
@@ -199,10 +212,7 @@ final class GuestRun {
                 if (chain.isPresent()) {
                     GuestSnapshot last = StateCapture.apply(chain.get(), instance, memory[0]);
                     restored = last.host();
-                    io.restore(restored.stdinPosition(), restored.stdout());
-                    run.calls().restore(restored.hostCalls());
-                    run.clock().restore(restored.clockState());
-                    run.random().restore(restored.randomState());
+                    driver.restoreHost(restored);
                     resumedFrom = last.sequence();
                 }
             } else if (invocation.checkpoints() != null) {
@@ -236,6 +246,9 @@ final class GuestRun {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof GuestIo.OutputLimitExceeded) {
                 return new Outcome.Failure(FailureKind.OUTPUT_LIMIT, c.getMessage());
+            }
+            if (c instanceof NonDeterminismException) {
+                return new Outcome.Failure(FailureKind.NON_DETERMINISM, c.getMessage());
             }
             if (c instanceof LimitedMemory.MemoryLimitException) {
                 return new Outcome.Failure(FailureKind.MEMORY_LIMIT, c.getMessage());

@@ -32,6 +32,96 @@ public record InvocationMetrics(
 
     /** Metrics of a run that never started (its input was rejected, or it could not be stopped). */
     public static InvocationMetrics notRun(long wallNanos, long inputBytes, String outcome) {
-        return new InvocationMetrics(wallNanos, 0, 0, inputBytes, 0, 0, outcome, 0, 0, 0, 0, null);
+        return builder(outcome).wallNanos(wallNanos).inputBytes(inputBytes).build();
+    }
+
+    /** Metrics ending in {@code outcome}; every count starts at 0 and the reference at none. */
+    public static Builder builder(String outcome) {
+        return new Builder(outcome);
+    }
+
+    /** The metrics by name: a run sets what it measured. */
+    public static final class Builder {
+        private final String outcome;
+        private long wallNanos;
+        private long peakMemoryBytes;
+        private long hostCalls;
+        private long inputBytes;
+        private long outputBytes;
+        private long stderrBytes;
+        private int checkpoints;
+        private long checkpointBytes;
+        private long checkpointNanos;
+        private long resumedFromSequence;
+        private String checkpointReference;
+
+        private Builder(String outcome) {
+            this.outcome = outcome;
+        }
+
+        public Builder wallNanos(long nanos) {
+            wallNanos = nanos;
+            return this;
+        }
+
+        public Builder peakMemoryBytes(long bytes) {
+            peakMemoryBytes = bytes;
+            return this;
+        }
+
+        public Builder hostCalls(long calls) {
+            hostCalls = calls;
+            return this;
+        }
+
+        public Builder inputBytes(long bytes) {
+            inputBytes = bytes;
+            return this;
+        }
+
+        public Builder outputBytes(long bytes) {
+            outputBytes = bytes;
+            return this;
+        }
+
+        public Builder stderrBytes(long bytes) {
+            stderrBytes = bytes;
+            return this;
+        }
+
+        /** What the run's checkpoints cost: how many, their encoded size, the time taking and storing them. */
+        public Builder checkpoints(int count, long bytes, long nanos) {
+            checkpoints = count;
+            checkpointBytes = bytes;
+            checkpointNanos = nanos;
+            return this;
+        }
+
+        public Builder resumedFromSequence(long sequence) {
+            resumedFromSequence = sequence;
+            return this;
+        }
+
+        /** The task's latest checkpoint ({@code <taskKey>@<generation>}); null: none. */
+        public Builder checkpointReference(String reference) {
+            checkpointReference = reference;
+            return this;
+        }
+
+        public InvocationMetrics build() {
+            return new InvocationMetrics(
+                    wallNanos,
+                    peakMemoryBytes,
+                    hostCalls,
+                    inputBytes,
+                    outputBytes,
+                    stderrBytes,
+                    outcome,
+                    checkpoints,
+                    checkpointBytes,
+                    checkpointNanos,
+                    resumedFromSequence,
+                    checkpointReference);
+        }
     }
 }

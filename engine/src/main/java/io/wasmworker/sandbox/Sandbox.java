@@ -44,10 +44,10 @@ public final class Sandbox implements AutoCloseable {
     }
 
     /**
-     * Runs the guest to its outcome. Never throws, whatever the guest, the module or the host does:
+     * Invokes the guest: runs it to its outcome. Never throws, whatever the guest, the module or the host does:
      * anything thrown (Errors included) becomes a failure naming it.
      */
-    public InvocationResult run(GuestModule module, Invocation invocation) {
+    public InvocationResult invoke(GuestModule module, Invocation invocation) {
         try {
             Outcome rejected = InputCheck.check(invocation);
             String heapRefusal = rejected == null ? HeapCheck.refusal(module.wasm()) : null;
@@ -65,7 +65,7 @@ public final class Sandbox implements AutoCloseable {
             ScheduledFuture<?> deadline =
                     watchdog.schedule(run::stop, invocation.limits().timeout().toNanos(), TimeUnit.NANOSECONDS);
             try {
-                return run.run();
+                return run.execute();
             } finally {
                 deadline.cancel(false);
             }

@@ -21,7 +21,7 @@ final class StepDriver extends GuestDriver {
     }
 
     @Override
-    protected void run(HostState restored) {
+    protected void driveFrom(HostState restored) {
         long steps = 0;
         if (restored != null) {
             steps = restored.steps();

@@ -106,7 +106,7 @@ public final class TaskAttempt {
     }
 
     /**
-     * Runs the task's guest to its outcome, resuming from the task's latest checkpoint if there is one
+     * Invokes the task's guest: runs it to its outcome, resuming from the task's latest checkpoint if there is one
      * (on the module that checkpoint belongs to, when the binding is a name). Once per attempt; never
      * throws for anything a guest, artifact or snapshot does.
      *
@@ -117,7 +117,7 @@ public final class TaskAttempt {
      * @param onCheckpoint told of each published checkpoint, on the guest's thread (heartbeat, lock
      *                     extension); null: nobody
      */
-    public InvocationResult run(
+    public InvocationResult invoke(
             byte[] input, Map<String, String> metadata, RunControl control, Consumer<CheckpointRef> onCheckpoint) {
         if (ran) {
             throw new IllegalStateException("attempt " + number + " of task '" + key + "' has already run");
@@ -128,7 +128,7 @@ public final class TaskAttempt {
         all.putIfAbsent("ATTEMPT", Integer.toString(number));
         this.metadata = Map.copyOf(all); // the one immutable copy the guest's invocation keeps
         Consumer<CheckpointRef> listener = onCheckpoint == null ? ref -> {} : onCheckpoint;
-        InvocationResult result = runner.run(this, input, control == null ? new RunControl() : control, manifest -> {
+        InvocationResult result = runner.invoke(this, input, control == null ? new RunControl() : control, manifest -> {
             CheckpointRef ref = CheckpointRef.of(manifest);
             published = ref;
             listener.accept(ref);

@@ -1,6 +1,7 @@
 package io.wasmworker.task;
 
 import io.wasmworker.checkpoint.DiscardedCheckpoint;
+import io.wasmworker.host.HttpCallObserver;
 import io.wasmworker.sandbox.InvocationResult;
 
 /** Told of every task attempt the {@link TaskRunner} ran (metrics); called on the task's thread, must be quick. */
@@ -15,4 +16,7 @@ public interface TaskObserver {
      * afresh (the policy's {@code onInputChange: restart}). Told before the run; already logged.
      */
     default void checkpointDiscarded(TaskAttempt task, DiscardedCheckpoint discarded) {}
+
+    /** The task's guest made a journaled host call (live or replayed); on the guest's thread, must be quick. */
+    default void hostCall(TaskAttempt task, HttpCallObserver.Call call) {}
 }

@@ -95,16 +95,16 @@ public final class TaskRunner {
         return new TaskAttempt(this, key, binding, beginAttempt(key.value()));
     }
 
-    /** Runs the attempt's guest to its outcome (see {@link TaskAttempt#run}). */
-    InvocationResult run(TaskAttempt task, byte[] input, RunControl control, Consumer<Manifest> onCheckpoint) {
+    /** Invokes the attempt's guest (see {@link TaskAttempt#invoke}). */
+    InvocationResult invoke(TaskAttempt task, byte[] input, RunControl control, Consumer<Manifest> onCheckpoint) {
         String previous = MDC.get("task");
         MDC.put("task", task.key().value()); // every log line about the task carries its key
         running.merge(task.key().value(), 1, Integer::sum);
         try {
             InvocationResult result;
             try {
-                result = execute(task, input, control, onCheckpoint);
-            } catch (Throwable t) { // not even an Error leaves the task boundary: see Sandbox.run
+                result = resolveAndInvoke(task, input, control, onCheckpoint);
+            } catch (Throwable t) { // not even an Error leaves the task boundary: see Sandbox.invoke
                 result = InvocationResult.hostFailure(input.length, t);
                 logQuietly("task " + task.key() + " failed in the host", t);
             }
@@ -155,7 +155,7 @@ public final class TaskRunner {
         }
     }
 
-    private InvocationResult execute(
+    private InvocationResult resolveAndInvoke(
             TaskAttempt task, byte[] input, RunControl control, Consumer<Manifest> onCheckpoint) {
         GuestModule module;
         try {
@@ -177,6 +177,7 @@ public final class TaskRunner {
                 .withLimits(task.binding().limits())
                 .withTask(task.metadata())
                 .withControl(control)
+                .withEndpoints(task.binding().endpoints().observedBy(call -> observer.hostCall(task, call)))
                 .withCheckpoints(new CheckpointContext(
                         snapshots,
                         task.key().value(),
@@ -185,7 +186,7 @@ public final class TaskRunner {
                         onCheckpoint,
                         discarded -> observeDiscarded(task, discarded),
                         task.knownLatest()));
-        return sandbox.run(module, invocation);
+        return sandbox.invoke(module, invocation);
     }
 
     private static InvocationResult notRun(byte[] input, Outcome failure) {

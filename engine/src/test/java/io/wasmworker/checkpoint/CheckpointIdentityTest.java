@@ -83,7 +83,7 @@ class CheckpointIdentityTest {
     }
 
     private InvocationResult run(GuestModule m, byte[] input, int attempt) {
-        return SANDBOX.run(m, invocation(input, attempt, CheckpointPolicy.DEFAULT));
+        return SANDBOX.invoke(m, invocation(input, attempt, CheckpointPolicy.DEFAULT));
     }
 
     /** A first attempt that leaves the task's checkpoint after step 4 (the guest finished; nobody removed it). */
@@ -173,7 +173,8 @@ class CheckpointIdentityTest {
     void aRetryWithAnotherInputFailsWhenThePolicySaysSo() {
         GuestModule m = checkpointed();
         CheckpointPolicy failOnChange = CheckpointPolicy.DEFAULT.withOnInputChange(CheckpointPolicy.InputChange.FAIL);
-        Outcome.Failure f = failure(SANDBOX.run(m, invocation(OTHER_INPUT, 2, failOnChange)), FailureKind.CHECKPOINT);
+        Outcome.Failure f =
+                failure(SANDBOX.invoke(m, invocation(OTHER_INPUT, 2, failOnChange)), FailureKind.CHECKPOINT);
         assertThat(f.reason())
                 .contains(Digest.of(INPUT).toString())
                 .contains(Digest.of(OTHER_INPUT).toString());
@@ -241,17 +242,7 @@ class CheckpointIdentityTest {
                 s -> with(s, s.globals(), s.tables(), host(s.host(), s.host().stdinPosition(), -7)),
                 s -> with(s, s.globals(), s.tables(), host(s.host(), s.host().stdinPosition(), 1L << 40)),
                 s -> with(s, s.globals(), s.tables(), host(s.host(), s.host().stdinPosition(), 1L << 31)),
-                s -> new GuestSnapshot(
-                        s.artifact(),
-                        s.taskKey(),
-                        s.attempt(),
-                        s.sequence(),
-                        s.baseSequence(),
-                        0,
-                        SnapshotPages.withCapacity(0),
-                        s.globals(),
-                        s.tables(),
-                        s.host()));
+                s -> s.toBuilder().memory(0, SnapshotPages.withCapacity(0)).build());
         GuestModule m = checkpointed();
         Manifest original = store.latest(KEY).orElseThrow();
         GuestSnapshot last = lastLink(original);
@@ -280,17 +271,7 @@ class CheckpointIdentityTest {
             List<GuestSnapshot.GlobalValue> globals,
             List<GuestSnapshot.TableRefs> tables,
             HostState host) {
-        return new GuestSnapshot(
-                s.artifact(),
-                s.taskKey(),
-                s.attempt(),
-                s.sequence(),
-                s.baseSequence(),
-                s.totalPages(),
-                s.pages(),
-                globals,
-                tables,
-                host);
+        return s.toBuilder().globals(globals).tables(tables).host(host).build();
     }
 
     private static HostState host(HostState h, int stdinPosition, long asyncifyBuffer) {

@@ -49,12 +49,14 @@ class DeltaChainTest {
         GuestModule m = Guests.watModule(Guests.EMITTING_MODULE_64_PAGES.replace("$IMPORTS", "") + GUEST + "\n)");
         try (Sandbox sandbox = new Sandbox()) {
             Invocation plain = Invocation.of("{}".getBytes(StandardCharsets.UTF_8));
-            String expected = new String(
-                    ((Outcome.Success) sandbox.run(m, plain).outcome()).output().toString());
+            String expected =
+                    new String(((Outcome.Success) sandbox.invoke(m, plain).outcome())
+                            .output()
+                            .toString());
 
             var store = new LocalSnapshotStore(dir);
             var policy = new CheckpointPolicy(1, java.time.Duration.ZERO, false);
-            InvocationResult r = sandbox.run(m, plain.withCheckpoints(new CheckpointContext(store, "t", 1, policy)));
+            InvocationResult r = sandbox.invoke(m, plain.withCheckpoints(new CheckpointContext(store, "t", 1, policy)));
             assertThat(((Outcome.Success) r.outcome()).output().toString()).isEqualTo(expected);
             assertThat(r.metrics().checkpoints()).isEqualTo(19);
 
@@ -67,7 +69,7 @@ class DeltaChainTest {
             }
             // restore the whole chain into a fresh instance and finish the last step
             InvocationResult resumed =
-                    sandbox.run(m, plain.withCheckpoints(new CheckpointContext(store, "t", 2, policy)));
+                    sandbox.invoke(m, plain.withCheckpoints(new CheckpointContext(store, "t", 2, policy)));
             assertThat(resumed.metrics().resumedFromSequence()).isEqualTo(19);
             assertThat(((Outcome.Success) resumed.outcome()).output().toString())
                     .isEqualTo(expected);

@@ -77,7 +77,7 @@ class EncryptedCheckpointTest {
 
     /** Runs attempt 1 until it is suspended after its third checkpoint (sealed with k1). */
     private void interruptedWithK1(GuestModule module) {
-        InvocationResult first = SANDBOX.run(module, attempt(sealed("k1", "k1", K1), 1, new RunControl()));
+        InvocationResult first = SANDBOX.invoke(module, attempt(sealed("k1", "k1", K1), 1, new RunControl()));
         assertThat(first.outcome())
                 .isInstanceOfSatisfying(
                         Outcome.Failure.class, f -> assertThat(f.kind()).isEqualTo(FailureKind.SUSPENDED));
@@ -93,7 +93,7 @@ class EncryptedCheckpointTest {
     void aSealedCheckpointResumesAfterRotationWithExactlyTheUninterruptedOutput(String guest) throws Exception {
         GuestModule module = Guests.module(guest);
         InvocationResult uninterrupted =
-                SANDBOX.run(module, Invocation.of(INPUT).deterministic(7));
+                SANDBOX.invoke(module, Invocation.of(INPUT).deterministic(7));
         assertThat(uninterrupted.outcome()).as(uninterrupted.report()).isInstanceOf(Outcome.Success.class);
 
         interruptedWithK1(module);
@@ -109,7 +109,7 @@ class EncryptedCheckpointTest {
 
         // rotated: k2 seals from now on, k1 still opens the checkpoint taken before
         SnapshotStore rotated = sealed("k2", "k2", K2, "k1", K1);
-        InvocationResult resumed = SANDBOX.run(module, attempt(rotated, 2, new RunControl()));
+        InvocationResult resumed = SANDBOX.invoke(module, attempt(rotated, 2, new RunControl()));
         assertThat(resumed.outcome()).as(resumed.report()).isInstanceOf(Outcome.Success.class);
         assertThat(resumed.metrics().resumedFromSequence()).isEqualTo(3);
         assertThat(resumed.stdout()).isEqualTo(uninterrupted.stdout());
@@ -122,7 +122,7 @@ class EncryptedCheckpointTest {
         GuestModule module = Guests.module("ckpt-step-c");
         interruptedWithK1(module);
 
-        InvocationResult r = SANDBOX.run(module, attempt(sealed("k2", "k2", K2), 2, new RunControl()));
+        InvocationResult r = SANDBOX.invoke(module, attempt(sealed("k2", "k2", K2), 2, new RunControl()));
         Outcome.Failure f = failure(r);
         assertThat(f.kind()).isEqualTo(FailureKind.CHECKPOINT);
         assertThat(f.reason())
@@ -136,7 +136,7 @@ class EncryptedCheckpointTest {
         GuestModule module = Guests.module("ckpt-step-c");
         interruptedWithK1(module);
 
-        InvocationResult r = SANDBOX.run(module, attempt(new LocalSnapshotStore(dir, false), 2, new RunControl()));
+        InvocationResult r = SANDBOX.invoke(module, attempt(new LocalSnapshotStore(dir, false), 2, new RunControl()));
         Outcome.Failure f = failure(r);
         assertThat(f.kind()).isEqualTo(FailureKind.CHECKPOINT);
         assertThat(f.reason())
@@ -162,7 +162,7 @@ class EncryptedCheckpointTest {
         root.put("checksum", "sha256:" + Digest.of(JSON.writeValueAsBytes(root)).hex());
         Files.write(manifest, JSON.writeValueAsBytes(root));
 
-        InvocationResult r = SANDBOX.run(module, attempt(sealed("k1", "k1", K1), 2, new RunControl()));
+        InvocationResult r = SANDBOX.invoke(module, attempt(sealed("k1", "k1", K1), 2, new RunControl()));
         Outcome.Failure f = failure(r);
         assertThat(f.kind()).isEqualTo(FailureKind.CHECKPOINT);
         assertThat(f.reason())

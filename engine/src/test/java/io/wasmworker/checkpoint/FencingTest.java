@@ -33,16 +33,16 @@ class FencingTest {
         var guest = Guests.module("ckpt-step-c");
         try (Sandbox sandbox = new Sandbox()) {
             String expected =
-                    new String(sandbox.run(guest, Invocation.of(INPUT)).stdout(), StandardCharsets.UTF_8);
+                    new String(sandbox.invoke(guest, Invocation.of(INPUT)).stdout(), StandardCharsets.UTF_8);
             var store = new LocalSnapshotStore(dir);
             var policy = new CheckpointPolicy(1, Duration.ZERO, true);
-            var first = CompletableFuture.supplyAsync(() -> sandbox.run(
+            var first = CompletableFuture.supplyAsync(() -> sandbox.invoke(
                     guest, Invocation.of(INPUT).withCheckpoints(new CheckpointContext(store, "task", 1, policy))));
             while (store.latest("task").isEmpty()) {
                 Thread.sleep(1);
             }
             // the second attempt resumes from the first one's latest checkpoint, both keep going
-            InvocationResult second = sandbox.run(
+            InvocationResult second = sandbox.invoke(
                     guest, Invocation.of(INPUT).withCheckpoints(new CheckpointContext(store, "task", 2, policy)));
             List<InvocationResult> results = List.of(first.get(), second);
 

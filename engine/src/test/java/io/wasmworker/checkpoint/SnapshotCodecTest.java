@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
+import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import io.wasmworker.host.LimitedMemory;
 import io.wasmworker.testing.Guests;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
 /** The snapshot format: exact round trips, page forms, and refusal of any damage. */
 class SnapshotCodecTest {
     private static final int PAGE = 65536;
+    private static final Digest ARTIFACT = Digest.parse("sha256:" + "12".repeat(32));
     private static final WasmModule MODULE = Parser.parse(Guests.wat("""
             (module
               (memory (export "memory") 2 8)
@@ -32,6 +34,38 @@ class SnapshotCodecTest {
     private final SplittableRandom random = new SplittableRandom(7);
 
     @Test
+    void journaledCallsAreKeptBehindAFlagSoOtherSnapshotsStayAsTheyWere() {
+        HostState plain = new HostState(0, new byte[0], 5, 0, 0, -1, -1, 2);
+        HostState journaled = new HostState(0, new byte[0], 5, 0, 0, -1, -1, 2, 7, true);
+
+        byte[] plainBytes = SnapshotCodec.encode(snapshot(plain));
+        byte[] journaledBytes = SnapshotCodec.encode(snapshot(journaled));
+
+        assertThat(plainBytes[7]).isZero(); // readable by workers from before journaled calls
+        assertThat(journaledBytes[7]).isEqualTo((byte) 1);
+        assertThat(journaledBytes).hasSize(plainBytes.length + 9);
+        assertThat(SnapshotCodec.decode(journaledBytes, "test").host())
+                .usingRecursiveComparison()
+                .isEqualTo(journaled);
+        assertThat(SnapshotCodec.decode(plainBytes, "test").host().durableCalls())
+                .isZero();
+    }
+
+    private static GuestSnapshot snapshot(HostState host) {
+        return new GuestSnapshot(
+                Digest.parse("sha256:" + "ab".repeat(32)),
+                "t",
+                1,
+                1,
+                0,
+                1,
+                SnapshotPages.withCapacity(0),
+                List.of(),
+                List.of(),
+                host);
+    }
+
+    @Test
     void roundTripKeepsEveryPageAndField() {
         SnapshotPages pages = SnapshotPages.withCapacity(2);
         pages.add(0, compressible(), 0, PAGE);
@@ -39,17 +73,15 @@ class SnapshotCodecTest {
         pages.add(9, incompressible(), 0, PAGE);
         HostState host =
                 new HostState(17, "partial output".getBytes(StandardCharsets.UTF_8), 42, 1234567, -99, 4096, 8192, 3);
-        GuestSnapshot s = new GuestSnapshot(
-                "sha256:" + "ab".repeat(32),
-                "task \u00e9",
-                2,
-                12,
-                11,
-                10,
-                pages,
-                List.of(new GuestSnapshot.GlobalValue(0, 5, 0), new GuestSnapshot.GlobalValue(3, -1, 77)),
-                List.of(new GuestSnapshot.TableRefs(0, new int[] {1, -1, 4})),
-                host);
+        GuestSnapshot s = GuestSnapshot.builder(Digest.parse("sha256:" + "ab".repeat(32)), "task \u00e9")
+                .attempt(2)
+                .sequence(12)
+                .baseSequence(11)
+                .memory(10, pages)
+                .globals(List.of(new GuestSnapshot.GlobalValue(0, 5, 0), new GuestSnapshot.GlobalValue(3, -1, 77)))
+                .tables(List.of(new GuestSnapshot.TableRefs(0, new int[] {1, -1, 4})))
+                .host(host)
+                .build();
 
         GuestSnapshot d = SnapshotCodec.decode(SnapshotCodec.encode(s), "test");
 
@@ -202,17 +234,14 @@ class SnapshotCodecTest {
     }
 
     private GuestSnapshot roundTrip(Instance instance, LimitedMemory memory, boolean full, long sequence, long base) {
-        GuestSnapshot s = new GuestSnapshot(
-                "a",
-                "t",
-                1,
-                sequence,
-                base,
-                memory.pages(),
-                StateCapture.pages(memory, full),
-                StateCapture.globals(instance),
-                StateCapture.tables(instance),
-                host());
+        GuestSnapshot s = GuestSnapshot.builder(ARTIFACT, "t")
+                .sequence(sequence)
+                .baseSequence(base)
+                .memory(memory.pages(), StateCapture.pages(memory, full))
+                .globals(StateCapture.globals(instance))
+                .tables(StateCapture.tables(instance))
+                .host(host())
+                .build();
         return SnapshotCodec.decode(SnapshotCodec.encode(s), "snapshot " + sequence);
     }
 
@@ -224,7 +253,29 @@ class SnapshotCodecTest {
     }
 
     private static GuestSnapshot snapshot(SnapshotPages pages, int totalPages, long base) {
-        return new GuestSnapshot("a", "t", 1, base + 1, base, totalPages, pages, List.of(), List.of(), host());
+        return GuestSnapshot.builder(ARTIFACT, "t")
+                .sequence(base + 1)
+                .baseSequence(base)
+                .memory(totalPages, pages)
+                .host(host())
+                .build();
+    }
+
+    @Test
+    void aSnapshotNamingNoModuleDigestIsCorrupt() {
+        byte[] bytes = SnapshotCodec.encode(
+                GuestSnapshot.builder(ARTIFACT, "t").host(host()).build());
+        String text = new String(bytes, StandardCharsets.ISO_8859_1);
+        int at = text.indexOf("sha256:");
+        bytes[at] = 'x'; // same length, and the checksum made right again: only the digest is wrong
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, bytes.length - 4);
+        ByteBuffer.wrap(bytes).putInt(bytes.length - 4, (int) crc.getValue());
+
+        assertThatThrownBy(() -> SnapshotCodec.decode(bytes, "snapshot 1"))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("snapshot 1 names no module digest")
+                .hasMessageContaining("xha256:");
     }
 
     private static HostState host() {

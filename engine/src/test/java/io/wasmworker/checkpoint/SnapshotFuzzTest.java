@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
+import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import io.wasmworker.checkpoint.store.MutationFuzzer;
 import io.wasmworker.host.LimitedMemory;
@@ -65,39 +66,25 @@ class SnapshotFuzzTest {
         delta.add(2, text, 0, PAGE);
         HostState host = new HostState(0, "{\"partial\":".getBytes(StandardCharsets.UTF_8), 3, 99, 0, -1, -1, 2);
         return List.of(
-                SnapshotCodec.encode(new GuestSnapshot(
-                        "sha256:" + "ab".repeat(32),
-                        "task",
-                        1,
-                        1,
-                        0,
-                        2,
-                        full,
-                        List.of(new GuestSnapshot.GlobalValue(0, 9, 0), new GuestSnapshot.GlobalValue(1, 3, 0)),
-                        List.of(new GuestSnapshot.TableRefs(0, new int[] {0, -1, -1})),
-                        host)),
-                SnapshotCodec.encode(new GuestSnapshot(
-                        "sha256:" + "cd".repeat(32),
-                        "k",
-                        2,
-                        5,
-                        4,
-                        3,
-                        delta,
-                        List.of(new GuestSnapshot.GlobalValue(1, -1, 0)),
-                        List.of(),
-                        host)),
-                SnapshotCodec.encode(new GuestSnapshot(
-                        "sha256:" + "ef".repeat(32),
-                        "",
-                        1,
-                        1,
-                        0,
-                        1,
-                        SnapshotPages.withCapacity(0),
-                        List.of(),
-                        List.of(),
-                        new HostState(0, new byte[0], 0, 0, 0, 0, 0, 0))));
+                SnapshotCodec.encode(GuestSnapshot.builder(Digest.parse("sha256:" + "ab".repeat(32)), "task")
+                        .memory(2, full)
+                        .globals(
+                                List.of(new GuestSnapshot.GlobalValue(0, 9, 0), new GuestSnapshot.GlobalValue(1, 3, 0)))
+                        .tables(List.of(new GuestSnapshot.TableRefs(0, new int[] {0, -1, -1})))
+                        .host(host)
+                        .build()),
+                SnapshotCodec.encode(GuestSnapshot.builder(Digest.parse("sha256:" + "cd".repeat(32)), "k")
+                        .attempt(2)
+                        .sequence(5)
+                        .baseSequence(4)
+                        .memory(3, delta)
+                        .globals(List.of(new GuestSnapshot.GlobalValue(1, -1, 0)))
+                        .host(host)
+                        .build()),
+                SnapshotCodec.encode(GuestSnapshot.builder(Digest.parse("sha256:" + "ef".repeat(32)), "")
+                        .memory(1, SnapshotPages.withCapacity(0))
+                        .host(new HostState(0, new byte[0], 0, 0, 0, 0, 0, 0))
+                        .build()));
     }
 
     private static MutationFuzzer fuzzer() {

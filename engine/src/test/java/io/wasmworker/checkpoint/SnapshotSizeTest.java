@@ -2,7 +2,7 @@ package io.wasmworker.checkpoint;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.List;
+import io.wasmworker.artifact.Digest;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -19,17 +19,10 @@ class SnapshotSizeTest {
         for (int p = 0; p < pages; p++) {
             all.add(p, page, 0, SnapshotPages.PAGE);
         }
-        GuestSnapshot huge = new GuestSnapshot(
-                "sha256:" + "0".repeat(64),
-                "big-task",
-                1,
-                1,
-                0,
-                pages,
-                all,
-                List.of(),
-                List.of(),
-                new HostState(0, new byte[0], 0, 0, 0, -1, -1, 0));
+        GuestSnapshot huge = GuestSnapshot.builder(Digest.parse("sha256:" + "0".repeat(64)), "big-task")
+                .memory(pages, all)
+                .host(new HostState(0, new byte[0], 0, 0, 0, -1, -1, 0))
+                .build();
         assertThatThrownBy(() -> SnapshotCodec.encode(huge))
                 .isInstanceOf(CheckpointException.class)
                 .hasMessageContaining("big-task")

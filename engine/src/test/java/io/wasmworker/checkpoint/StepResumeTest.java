@@ -69,11 +69,11 @@ class StepResumeTest {
     void aStepGuestCheckpointsBetweenStepsAndResumesWhereItStopped() {
         GuestModule m = guest();
         assertThat(m.style()).isEqualTo(GuestStyle.STEP);
-        String uninterrupted = output(SANDBOX.run(m, Invocation.of("{}".getBytes(StandardCharsets.UTF_8))));
+        String uninterrupted = output(SANDBOX.invoke(m, Invocation.of("{}".getBytes(StandardCharsets.UTF_8))));
         assertThat(uninterrupted).isEqualTo("{\"v\":105}"); // 7 * (1+2+3+4+5)
 
         var store = new LocalSnapshotStore(dir);
-        InvocationResult first = SANDBOX.run(m, invocation(store, 1));
+        InvocationResult first = SANDBOX.invoke(m, invocation(store, 1));
         assertThat(output(first)).isEqualTo(uninterrupted);
         assertThat(first.metrics().checkpoints()).isEqualTo(4); // after steps 1-4; step 5 finishes
         Manifest manifest = store.latest("task-1").orElseThrow();
@@ -83,7 +83,7 @@ class StepResumeTest {
         assertThat(manifest.artifact()).isEqualTo(m.digest());
 
         // a retry resumes after step 4: only step 5 runs, and the result is the same
-        InvocationResult retry = SANDBOX.run(m, invocation(store, 2));
+        InvocationResult retry = SANDBOX.invoke(m, invocation(store, 2));
         assertThat(output(retry)).isEqualTo(uninterrupted);
         assertThat(retry.metrics().resumedFromSequence()).isEqualTo(4);
         assertThat(retry.metrics().checkpoints()).isZero();
@@ -93,7 +93,7 @@ class StepResumeTest {
     void aDamagedSnapshotFailsTheAttemptInsteadOfStartingFresh() throws Exception {
         GuestModule m = guest();
         var store = new LocalSnapshotStore(dir);
-        output(SANDBOX.run(m, invocation(store, 1)));
+        output(SANDBOX.invoke(m, invocation(store, 1)));
         Path blob;
         try (Stream<Path> files = Files.walk(dir)) {
             blob = files.filter(p -> p.toString().endsWith(".snap"))
@@ -105,7 +105,7 @@ class StepResumeTest {
         bytes[bytes.length / 2] ^= 0x5a;
         Files.write(blob, bytes);
 
-        InvocationResult r = SANDBOX.run(m, invocation(store, 2));
+        InvocationResult r = SANDBOX.invoke(m, invocation(store, 2));
         assertThat(r.outcome()).isInstanceOfSatisfying(Outcome.Failure.class, f -> {
             assertThat(f.kind()).isEqualTo(FailureKind.CHECKPOINT);
             assertThat(f.reason()).contains("cannot resume").contains("damaged");
@@ -116,9 +116,9 @@ class StepResumeTest {
     @Test
     void aSnapshotIsNeverRestoredIntoAnotherModule() {
         var store = new LocalSnapshotStore(dir);
-        output(SANDBOX.run(guest(), invocation(store, 1)));
+        output(SANDBOX.invoke(guest(), invocation(store, 1)));
         GuestModule other = Guests.emitting(CHECKPOINT_IMPORT, STEP_GUEST.replace("i32.const 7", "i32.const 8"));
-        InvocationResult r = SANDBOX.run(other, invocation(store, 2));
+        InvocationResult r = SANDBOX.invoke(other, invocation(store, 2));
         assertThat(r.outcome()).isInstanceOfSatisfying(Outcome.Failure.class, f -> {
             assertThat(f.kind()).isEqualTo(FailureKind.CHECKPOINT);
             assertThat(f.reason()).contains("refusing to restore it into " + other.digest());
@@ -127,7 +127,7 @@ class StepResumeTest {
 
     @Test
     void withoutATaskKeyCheckpointCallsAreNoOps() {
-        InvocationResult r = SANDBOX.run(
+        InvocationResult r = SANDBOX.invoke(
                 guest(),
                 Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
                         .withLimits(io.wasmworker.sandbox.GuestLimits.DEFAULTS.withTimeout(Duration.ofSeconds(5))));

@@ -290,6 +290,69 @@ class ModuleLoaderTest {
                 "a custom section name at byte 10 declares 4294967295 bytes, but only 1 remain");
     }
 
+    private static final String ASYNCIFY_SHAPED = """
+            (module
+              (import "wasm_worker" "checkpoint" (func (param i32 i32) (result i32)))
+              (global (mut i32) (i32.const 65536))
+              (memory (export "memory") 2)
+              (func (export "_start"))
+              (func (export "asyncify_start_unwind") (param i32))
+              (func (export "asyncify_stop_unwind"))
+              (func (export "asyncify_start_rewind") (param i32))
+              (func (export "asyncify_stop_rewind"))
+              (func (export "asyncify_get_state") (result i32) (i32.const 0)))
+            """;
+
+    /** A wasm name: its length (below 128, one LEB128 byte), then its UTF-8 bytes. */
+    private static byte[] name(String s) {
+        return bytes(s.length(), s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** The module with the "producers" custom section `go build` (Go 1.23) appends. */
+    private static byte[] builtByGo(byte[] module) {
+        byte[] payload = bytes(
+                name("producers"),
+                2, // fields
+                name("language"),
+                1,
+                name("Go"),
+                name("go1.23.5"),
+                name("processed-by"),
+                1,
+                name("Go cmd/compile"),
+                name("go1.23.5"));
+        return bytes(module, 0, payload.length, payload); // custom section id 0; payload.length < 128
+    }
+
+    @Test
+    void aGoModuleCallingCheckpointIsRefusedNamingGoWhetherAsyncifiedOrNot() {
+        byte[] asyncified = Guests.wat(ASYNCIFY_SHAPED);
+        assertThat(loader.load(Digest.of(asyncified), asyncified).digest())
+                .as("the same module not made by Go loads")
+                .isEqualTo(Digest.of(asyncified));
+        assertRefused(builtByGo(asyncified), "was built by the Go compiler, and Go guests cannot be checkpointed");
+        assertRefused(
+                builtByGo(Guests.wat("""
+                        (module
+                          (import "wasm_worker" "checkpoint" (func (param i32 i32) (result i32)))
+                          (memory (export "memory") 1)
+                          (func (export "_start")))
+                        """)),
+                "was built by the Go compiler",
+                "write the checkpointing guest in C, Rust, Zig or AssemblyScript");
+    }
+
+    @Test
+    void aGoModuleThatDoesNotCheckpointLoadsAndAMalformedProducersSectionIsIgnored() {
+        byte[] plain = builtByGo(Guests.wat("(module (memory (export \"memory\") 1) (func (export \"_start\")))"));
+        assertThat(loader.load(Digest.of(plain), plain).digest()).isEqualTo(Digest.of(plain));
+        byte[] malformed = builtByGo(Guests.wat(ASYNCIFY_SHAPED));
+        int language = malformed.length - 60; // the length byte of "language"
+        assertThat(malformed[language]).isEqualTo((byte) 8);
+        malformed[language] = 127; // now longer than the section
+        assertThat(loader.load(Digest.of(malformed), malformed).digest()).isEqualTo(Digest.of(malformed));
+    }
+
     @Test
     void everyExampleGuestStillLoads() throws IOException {
         try (Stream<Path> files = Files.list(Guests.dir())) {

@@ -37,7 +37,7 @@ class ExampleGuestsTest {
     }
 
     private static InvocationResult run(String guest, Invocation invocation) {
-        return SANDBOX.run(Guests.module(guest), invocation);
+        return SANDBOX.invoke(Guests.module(guest), invocation);
     }
 
     private static JsonNode output(InvocationResult r) {

@@ -40,7 +40,7 @@ class GuestHeapLimitTest {
         Invocation invocation =
                 Invocation.of("{}".getBytes(StandardCharsets.UTF_8)).withLimits(limits);
         long before = threads.getCurrentThreadAllocatedBytes();
-        InvocationResult r = SANDBOX.run(m, invocation);
+        InvocationResult r = SANDBOX.invoke(m, invocation);
         return new Measured(r, threads.getCurrentThreadAllocatedBytes() - before);
     }
 

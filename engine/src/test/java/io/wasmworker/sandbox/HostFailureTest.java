@@ -15,7 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Sandbox#run} never throws, not even an Error from the host, and a run that failed that way
+ * {@link Sandbox#invoke} never throws, not even an Error from the host, and a run that failed that way
  * leaves the sandbox as it found it: no pending deadline, no stray interrupt, the next run fine.
  */
 class HostFailureTest {
@@ -83,13 +83,13 @@ class HostFailureTest {
                 .as("the run's deadline was cancelled")
                 .isZero();
         assertThat(Thread.currentThread().isInterrupted()).isFalse();
-        InvocationResult next = SANDBOX.run(EMIT_ONE, Invocation.of("{}".getBytes(StandardCharsets.UTF_8)));
+        InvocationResult next = SANDBOX.invoke(EMIT_ONE, Invocation.of("{}".getBytes(StandardCharsets.UTF_8)));
         assertThat(next.outcome()).as(next.report()).isInstanceOf(Outcome.Success.class);
     }
 
     @Test
     void anErrorFromTheHostBeforeTheGuestStartsIsAFailureNotAThrow() {
-        InvocationResult r = SANDBOX.run(EMIT_ONE, withClock(() -> {
+        InvocationResult r = SANDBOX.invoke(EMIT_ONE, withClock(() -> {
             throw new NoClassDefFoundError("test: a class went missing");
         }));
         Outcome.Failure f = failure(r);
@@ -100,7 +100,7 @@ class HostFailureTest {
 
     @Test
     void anOutOfMemoryErrorOutsideTheGuestsOwnAllocationsIsInternalNotTheGuestsFault() {
-        InvocationResult r = SANDBOX.run(
+        InvocationResult r = SANDBOX.invoke(
                 READS_CLOCK, withClock(() -> throwingClock(() -> new OutOfMemoryError("test: Java heap space"))));
         Outcome.Failure f = failure(r);
         assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
@@ -110,8 +110,8 @@ class HostFailureTest {
 
     @Test
     void anErrorFromAHostFunctionWhileTheGuestRunsIsAFailure() {
-        InvocationResult r =
-                SANDBOX.run(READS_CLOCK, withClock(() -> throwingClock(() -> new AssertionError("test: a host bug"))));
+        InvocationResult r = SANDBOX.invoke(
+                READS_CLOCK, withClock(() -> throwingClock(() -> new AssertionError("test: a host bug"))));
         Outcome.Failure f = failure(r);
         assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
         assertThat(f.reason()).contains("AssertionError: test: a host bug");
@@ -122,14 +122,14 @@ class HostFailureTest {
     void aClosedSandboxReportsAFailureInsteadOfThrowing() {
         Sandbox closed = new Sandbox();
         closed.close();
-        Outcome.Failure f = failure(closed.run(EMIT_ONE, Invocation.of("{}".getBytes(StandardCharsets.UTF_8))));
+        Outcome.Failure f = failure(closed.invoke(EMIT_ONE, Invocation.of("{}".getBytes(StandardCharsets.UTF_8))));
         assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
         assertThat(f.reason()).contains("RejectedExecutionException");
     }
 
     @Test
     void aNullModuleIsAFailureToo() {
-        Outcome.Failure f = failure(SANDBOX.run(null, Invocation.of("{}".getBytes(StandardCharsets.UTF_8))));
+        Outcome.Failure f = failure(SANDBOX.invoke(null, Invocation.of("{}".getBytes(StandardCharsets.UTF_8))));
         assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
         assertThat(f.reason()).contains("NullPointerException");
     }
@@ -164,13 +164,13 @@ class HostFailureTest {
         public static void main(String[] args) {
             var grows = Guests.emitting("", "(func (export \"_start\") (call $emit (memory.grow (i32.const 2047))))");
             try (Sandbox sandbox = new Sandbox()) {
-                InvocationResult first = sandbox.run(
+                InvocationResult first = sandbox.invoke(
                         grows,
                         Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
                                 .withLimits(GuestLimits.DEFAULTS.withMaxMemoryBytes(128L << 20)));
                 System.out.println("first: " + first.outcome().label() + ": "
                         + (first.outcome() instanceof Outcome.Failure f ? f.reason() : ""));
-                InvocationResult next = sandbox.run(EMIT_ONE, Invocation.of("{}".getBytes(StandardCharsets.UTF_8)));
+                InvocationResult next = sandbox.invoke(EMIT_ONE, Invocation.of("{}".getBytes(StandardCharsets.UTF_8)));
                 System.out.println(
                         "next: " + next.outcome().label() + " deadlines left: " + sandbox.pendingDeadlines());
             }

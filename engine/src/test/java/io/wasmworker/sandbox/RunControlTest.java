@@ -48,17 +48,25 @@ class RunControlTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ckpt-step-c", "ckpt-async-rust"})
+    @ValueSource(
+            strings = {
+                "ckpt-step-c",
+                "ckpt-async-rust",
+                "ckpt-async-as",
+                "ckpt-step-as",
+                "ckpt-async-zig",
+                "ckpt-step-zig"
+            })
     void aSuspendedGuestStopsAtItsNextCheckpointAndTheRetryEndsExactlyLikeAnUninterruptedRun(String guest) {
         GuestModule module = Guests.module(guest);
         InvocationResult uninterrupted =
-                SANDBOX.run(module, Invocation.of(INPUT).deterministic(7));
+                SANDBOX.invoke(module, Invocation.of(INPUT).deterministic(7));
         assertThat(uninterrupted.outcome()).as(uninterrupted.report()).isInstanceOf(Outcome.Success.class);
 
         LocalSnapshotStore store = new LocalSnapshotStore(dir, false);
         RunControl control = new RunControl();
         List<Long> published = new CopyOnWriteArrayList<>();
-        InvocationResult suspended = SANDBOX.run(
+        InvocationResult suspended = SANDBOX.invoke(
                 module,
                 checkpointed(store, 1, m -> {
                             published.add(m.sequence());
@@ -76,7 +84,7 @@ class RunControlTest {
         assertThat(failure.reason()).contains("checkpoint 3");
         assertThat(steps(suspended.stderrTail())).containsExactly(1, 2, 3);
 
-        InvocationResult resumed = SANDBOX.run(module, checkpointed(store, 2, m -> {}));
+        InvocationResult resumed = SANDBOX.invoke(module, checkpointed(store, 2, m -> {}));
         assertThat(resumed.outcome()).as(resumed.report()).isInstanceOf(Outcome.Success.class);
         assertThat(resumed.metrics().resumedFromSequence()).isEqualTo(3);
         assertThat(steps(resumed.stderrTail()))
@@ -94,7 +102,7 @@ class RunControlTest {
             later.schedule(
                     () -> control.cancel("the heartbeat says the attempt timed out"), 300, TimeUnit.MILLISECONDS);
             long start = System.nanoTime();
-            InvocationResult r = SANDBOX.run(
+            InvocationResult r = SANDBOX.invoke(
                     Guests.module("hostile-spin"),
                     Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
                             .withLimits(GuestLimits.DEFAULTS.withTimeout(Duration.ofSeconds(20)))
@@ -117,7 +125,7 @@ class RunControlTest {
     void aRunCancelledBeforeItStartsDoesNotRun() {
         RunControl control = new RunControl();
         control.cancel("shutting down");
-        InvocationResult r = SANDBOX.run(
+        InvocationResult r = SANDBOX.invoke(
                 Guests.module("echo"),
                 Invocation.of("{\"a\":1}".getBytes(StandardCharsets.UTF_8)).withControl(control));
         assertThat(r.outcome())
@@ -130,11 +138,11 @@ class RunControlTest {
         GuestModule module = Guests.module("ckpt-step-c");
         LocalSnapshotStore store = new LocalSnapshotStore(dir, false);
         RunControl control = new RunControl();
-        InvocationResult second = SANDBOX.run(
+        InvocationResult second = SANDBOX.invoke(
                 module, checkpointed(store, 2, m -> control.suspend()).withControl(control));
         assertThat(((Outcome.Failure) second.outcome()).kind()).isEqualTo(FailureKind.SUSPENDED);
 
-        InvocationResult zombie = SANDBOX.run(module, checkpointed(store, 1, m -> {}));
+        InvocationResult zombie = SANDBOX.invoke(module, checkpointed(store, 1, m -> {}));
         assertThat(zombie.outcome()).isInstanceOf(Outcome.Failure.class);
         Outcome.Failure failure = (Outcome.Failure) zombie.outcome();
         assertThat(failure.kind()).isEqualTo(FailureKind.CHECKPOINT);

@@ -21,7 +21,7 @@ class SandboxWatTest {
     }
 
     private static InvocationResult run(GuestModule m, Invocation inv) {
-        return SANDBOX.run(m, inv);
+        return SANDBOX.invoke(m, inv);
     }
 
     private static Invocation input(String json) {

@@ -80,7 +80,7 @@ class TaskAttemptTest {
         RunControl control = new RunControl();
         List<CheckpointRef> published = new ArrayList<>();
         TaskAttempt first = runner.openCounted(TaskKey.of("t"), binding);
-        InvocationResult r = first.run(INPUT, Map.of(), control, ref -> {
+        InvocationResult r = first.invoke(INPUT, Map.of(), control, ref -> {
             published.add(ref);
             control.suspend();
         });
@@ -99,7 +99,7 @@ class TaskAttemptTest {
         assertThat(retry.number()).as("counted in the store").isEqualTo(2);
         assertThat(retry.latestCheckpoint()).contains(suspended); // the Temporal adapter's check
         assertThat(retry.checkpointAttempt()).isEqualTo(1); // the Camunda adapter's attempt budget
-        InvocationResult r = retry.run(INPUT, Map.of(), null, null); // the module it resumes on, and the resume
+        InvocationResult r = retry.invoke(INPUT, Map.of(), null, null); // the module it resumes on, and the resume
         assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
         assertThat(r.metrics().resumedFromSequence()).isEqualTo(1);
         assertThat(manifestReads).as("reads of the manifest").hasValue(1);
@@ -119,7 +119,7 @@ class TaskAttemptTest {
         retry.discardCheckpoint();
         assertThat(retry.latestCheckpoint()).isEmpty();
         assertThat(snapshots.latest("t")).isEmpty();
-        InvocationResult r = retry.run(INPUT, Map.of(), null, null);
+        InvocationResult r = retry.invoke(INPUT, Map.of(), null, null);
         assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
         assertThat(r.metrics().resumedFromSequence()).isZero();
     }
@@ -127,7 +127,7 @@ class TaskAttemptTest {
     @Test
     void theGuestSeesOneMetadataMapWithTheKeyAndAttemptAddedUnlessGiven() {
         TaskAttempt attempt = runner.open(TaskKey.of("camunda:42"), binding, 3);
-        attempt.run(INPUT, Map.of("SOURCE", "test", "ID", "42"), null, null);
+        attempt.invoke(INPUT, Map.of("SOURCE", "test", "ID", "42"), null, null);
         assertThat(attempt.metadata())
                 .containsExactlyInAnyOrderEntriesOf(Map.of("SOURCE", "test", "ID", "42", "ATTEMPT", "3"));
         assertThatThrownBy(() -> attempt.metadata().put("X", "y")).isInstanceOf(UnsupportedOperationException.class);
@@ -137,7 +137,7 @@ class TaskAttemptTest {
     void aFinishedPlainTaskLeavesNothingInTheStoreAndACheckpointingOneATombstone() throws Exception {
         artifacts.bindName("plain", artifacts.put(Guests.bytes("greet")));
         TaskAttempt plain = runner.openCounted(TaskKey.of("plain-task"), TaskBinding.of(ArtifactRef.parse("plain")));
-        plain.run("{\"name\":\"Ada\"}".getBytes(StandardCharsets.UTF_8), Map.of(), null, null);
+        plain.invoke("{\"name\":\"Ada\"}".getBytes(StandardCharsets.UTF_8), Map.of(), null, null);
         assertThat(plain.hasCheckpoints()).isFalse();
         plain.finished();
         try (var left = java.nio.file.Files.list(dir.resolve("snapshots").resolve("tasks"))) {
@@ -147,7 +147,7 @@ class TaskAttemptTest {
         }
 
         TaskAttempt checkpointing = runner.openCounted(TaskKey.of("ckpt-task"), binding);
-        checkpointing.run(INPUT, Map.of(), null, null);
+        checkpointing.invoke(INPUT, Map.of(), null, null);
         checkpointing.finished();
         assertThatThrownBy(() -> snapshots.beginAttempt("ckpt-task"))
                 .as("a late attempt of a finished checkpointing task is fenced")
@@ -157,8 +157,8 @@ class TaskAttemptTest {
     @Test
     void anAttemptRunsOnce() {
         TaskAttempt attempt = runner.open(TaskKey.of("once"), TaskBinding.of(ArtifactRef.parse("logic")), 1);
-        attempt.run(INPUT, Map.of(), null, null);
-        assertThatThrownBy(() -> attempt.run(INPUT, Map.of(), null, null))
+        attempt.invoke(INPUT, Map.of(), null, null);
+        assertThatThrownBy(() -> attempt.invoke(INPUT, Map.of(), null, null))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("attempt 1 of task 'once' has already run");
     }
@@ -180,7 +180,7 @@ class TaskAttemptTest {
         }
         TaskAttempt retry = runner.open(TaskKey.of("t"), binding, 2);
         assertThatThrownBy(retry::checkpointAttempt).isInstanceOf(RuntimeException.class);
-        InvocationResult r = retry.run(INPUT, Map.of(), null, null);
+        InvocationResult r = retry.invoke(INPUT, Map.of(), null, null);
         assertThat(r.outcome()).isInstanceOfSatisfying(Outcome.Failure.class, f -> {
             assertThat(f.kind()).isEqualTo(FailureKind.CHECKPOINT);
             assertThat(f.reason()).contains("task 't'");

@@ -71,7 +71,7 @@ class TaskRunnerTest {
             RunControl control,
             java.util.function.Consumer<CheckpointRef> onCheckpoint) {
         return runner.open(TaskKey.of(key), binding, attempt)
-                .run(input.getBytes(StandardCharsets.UTF_8), Map.of("SOURCE", "test"), control, onCheckpoint);
+                .invoke(input.getBytes(StandardCharsets.UTF_8), Map.of("SOURCE", "test"), control, onCheckpoint);
     }
 
     @Test
@@ -134,7 +134,7 @@ class TaskRunnerTest {
                 new CheckpointPolicy(1, Duration.ZERO, true));
         TaskAttempt attempt = runner.open(TaskKey.of("task-9"), binding, 1);
         InvocationResult r =
-                attempt.run("{\"steps\":3,\"work\":1000}".getBytes(StandardCharsets.UTF_8), Map.of(), null, null);
+                attempt.invoke("{\"steps\":3,\"work\":1000}".getBytes(StandardCharsets.UTF_8), Map.of(), null, null);
         assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
         assertThat(r.metrics().checkpoints()).isPositive();
         assertThat(snapshots.latest("task-9")).isPresent();

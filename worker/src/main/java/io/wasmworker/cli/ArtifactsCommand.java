@@ -17,12 +17,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code wasm-worker artifacts put|ls|get}: the local artifact store. */
+/** {@code wasm-worker artifacts put|build|ls|get}: the local artifact store. */
 @Command(
         name = "artifacts",
         mixinStandardHelpOptions = true,
         description = "Manages the local content-addressed artifact store.",
-        subcommands = {ArtifactsCommand.Put.class, ArtifactsCommand.Ls.class, ArtifactsCommand.Get.class})
+        subcommands = {
+            ArtifactsCommand.Put.class,
+            ArtifactsCommand.Build.class,
+            ArtifactsCommand.Ls.class,
+            ArtifactsCommand.Get.class
+        })
 final class ArtifactsCommand implements Runnable {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -73,6 +78,55 @@ final class ArtifactsCommand implements Runnable {
                     out.println(digest + "  " + file);
                 }
             }
+            return ExitCodes.SUCCESS;
+        }
+    }
+
+    @Command(
+            name = "build",
+            mixinStandardHelpOptions = true,
+            description = "Builds a guest project (Rust, AssemblyScript, Zig, Go or C) from source with the installed"
+                    + " toolchain, adds asyncify if it checkpoints mid-call, validates and stores the module; prints"
+                    + " its digest. With --name, binds the name to it.")
+    static final class Build implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        StoreOptions store;
+
+        @Parameters(
+                index = "0",
+                paramLabel = "DIR",
+                description = "The project: a directory with Cargo.toml, package.json + asconfig.json, build.zig,"
+                        + " go.mod, or .c files (see guests/templates).")
+        Path dir;
+
+        @Option(names = "--name", paramLabel = "NAME", description = "Bind this name to the module.")
+        String name;
+
+        @Override
+        public Integer call() throws IOException, InterruptedException {
+            if (name != null) {
+                ArtifactRef.checkName(name);
+            }
+            GuestProject project = GuestProject.detect(dir);
+            GuestBuild.Result built = new GuestBuild(System.getenv()).build(project);
+            LocalArtifactStore artifacts = store.artifacts();
+            ModuleLoader loader = new ModuleLoader();
+            long limit = Math.min(artifacts.maxBytes(), loader.limits().maxModuleBytes());
+            if (built.module().length > limit) {
+                throw new IllegalArgumentException("the module built from " + dir + " has " + built.module().length
+                        + " bytes, more than the limit of " + limit);
+            }
+            loader.load(Digest.of(built.module()), built.module()); // refuse what could never run, with the reason
+            Digest digest = artifacts.put(built.module());
+            String what = GuestBuild.name(project) + (built.asyncified() ? ", asyncify" : "");
+            if (name != null) {
+                artifacts.bindName(name, digest);
+                what += ", name: " + name;
+            }
+            spec.commandLine().getOut().println(digest + "  " + dir + "  (" + what + ")");
             return ExitCodes.SUCCESS;
         }
     }

@@ -7,6 +7,8 @@ import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.CheckpointContext;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.host.HttpEndpoint;
+import io.wasmworker.host.HttpEndpoints;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
@@ -19,13 +21,17 @@ import io.wasmworker.sandbox.Sandbox;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -112,9 +118,9 @@ final class InvokeCommand implements Callable<Integer> {
 
     @Option(
             names = "--snapshots",
-            paramLabel = "DIR",
-            description = "Snapshot store directory (default: <home>/snapshots). Used with --task-key.")
-    Path snapshots;
+            paramLabel = "LOCATION",
+            description = {StoreOptions.SNAPSHOTS_HELP, "Used with --task-key."})
+    String snapshots;
 
     /** Used with --task-key: the snapshot store's keys, when it is encrypted. */
     @Mixin
@@ -140,6 +146,16 @@ final class InvokeCommand implements Callable<Integer> {
             converter = UnitConverters.DurationConverter.class,
             description = "Step guests: checkpoint when this much time has passed since the last one (default: 10s).")
     Duration every;
+
+    @Option(
+            names = "--endpoint",
+            paramLabel = "NAME=URL",
+            description = {
+                "An HTTP endpoint the guest may call by NAME (repeatable): any path under URL, methods GET,",
+                "HEAD, POST, PUT, PATCH and DELETE, the default timeouts and sizes (the daemon's",
+                "configuration sets each; see config/README.md)."
+            })
+    Map<String, String> endpoints = new LinkedHashMap<>();
 
     @Option(
             names = "--report",
@@ -174,7 +190,8 @@ final class InvokeCommand implements Callable<Integer> {
         GuestModule guest = resolve(artifacts, modules, loader.limits().maxModuleBytes(), err);
         SnapshotStore checkpoints = null;
 
-        Invocation invocation = Invocation.of(inputBytes).withLimits(limits).withTask(metadata);
+        Invocation invocation =
+                Invocation.of(inputBytes).withLimits(limits).withTask(metadata).withEndpoints(endpoints());
         if (seed != null) {
             invocation = invocation.deterministic(seed);
         }
@@ -189,7 +206,7 @@ final class InvokeCommand implements Callable<Integer> {
         }
         InvocationResult result;
         try (Sandbox sandbox = new Sandbox()) {
-            result = sandbox.run(guest, invocation);
+            result = sandbox.invoke(guest, invocation);
         }
         if (result.stdout().length > 0 && !(result.outcome() instanceof io.wasmworker.sandbox.Outcome.Failure)) {
             String text = new String(result.stdout(), StandardCharsets.UTF_8);
@@ -203,20 +220,37 @@ final class InvokeCommand implements Callable<Integer> {
                 err.println();
             }
         }
-        if (checkpoints != null
-                && !(result.outcome() instanceof Outcome.Failure)
-                && checkpoints.latest(taskKey).isPresent()) {
+        if (checkpoints != null && !(result.outcome() instanceof Outcome.Failure)) {
             // the task is done (as the daemon does once the orchestrator accepted): the next run with
-            // this key starts afresh instead of resuming a finished computation
+            // this key starts afresh instead of resuming a finished computation or replaying its calls
+            boolean hadCheckpoint = checkpoints.latest(taskKey).isPresent();
             checkpoints.delete(taskKey);
-            err.println("wasm-worker: task '" + taskKey + "' finished; its checkpoints were removed");
+            if (hadCheckpoint) {
+                err.println("wasm-worker: task '" + taskKey + "' finished; its checkpoints were removed");
+            }
         }
         err.println(
                 report.equals("json")
                         ? new ObjectMapper().writeValueAsString(result.metrics())
                         : "wasm-worker: " + result.report());
         err.flush();
+        if (checkpoints != null) {
+            checkpoints.close();
+        }
         return ExitCodes.of(result.outcome());
+    }
+
+    private HttpEndpoints endpoints() {
+        List<HttpEndpoint> list = new ArrayList<>();
+        endpoints.forEach((name, url) -> {
+            try {
+                list.add(HttpEndpoint.of(
+                        name, URI.create(url), Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"), List.of("/")));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--endpoint " + name + "=" + url + ": " + e.getMessage(), e);
+            }
+        });
+        return HttpEndpoints.of(list);
     }
 
     private GuestModule resolve(ArtifactStore artifacts, ModuleCache modules, int maxModuleBytes, PrintWriter err)

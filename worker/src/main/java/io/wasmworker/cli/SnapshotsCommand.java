@@ -6,7 +6,6 @@ import io.wasmworker.checkpoint.store.EncryptingSnapshotStore;
 import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -15,11 +14,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code wasm-worker snapshots ls|inspect|rm|gc}: the local snapshot store. */
+/** {@code wasm-worker snapshots ls|inspect|rm|gc}: the snapshot store (a directory or S3). */
 @Command(
         name = "snapshots",
         mixinStandardHelpOptions = true,
-        description = "Lists, inspects, removes and collects task checkpoints in the local snapshot store.",
+        description =
+                "Lists, inspects, removes and collects task checkpoints in the snapshot store (a directory or S3).",
         subcommands = {
             SnapshotsCommand.Ls.class,
             SnapshotsCommand.Inspect.class,
@@ -40,11 +40,8 @@ final class SnapshotsCommand implements Runnable {
         @Mixin
         StoreOptions store;
 
-        @Option(
-                names = "--snapshots",
-                paramLabel = "DIR",
-                description = "Snapshot store directory (default: <home>/snapshots).")
-        Path snapshots;
+        @Option(names = "--snapshots", paramLabel = "LOCATION", description = StoreOptions.SNAPSHOTS_HELP)
+        String snapshots;
 
         @Mixin
         SnapshotKeyOptions keys;
@@ -73,7 +70,12 @@ final class SnapshotsCommand implements Runnable {
 
         @Override
         public Integer call() {
-            SnapshotStore s = open();
+            try (SnapshotStore s = open()) {
+                return callOn(s);
+            }
+        }
+
+        private Integer callOn(SnapshotStore s) {
             PrintWriter out = spec.commandLine().getOut();
             int unverified = 0;
             for (SnapshotStore.TaskEntry e : s.entries()) {
@@ -118,7 +120,12 @@ final class SnapshotsCommand implements Runnable {
 
         @Override
         public Integer call() {
-            SnapshotStore s = open();
+            try (SnapshotStore s = open()) {
+                return callOn(s);
+            }
+        }
+
+        private Integer callOn(SnapshotStore s) {
             PrintWriter out = spec.commandLine().getOut();
             Manifest m = s.latest(taskKey)
                     .orElseThrow(() -> new IllegalArgumentException(
@@ -184,7 +191,12 @@ final class SnapshotsCommand implements Runnable {
 
         @Override
         public Integer call() {
-            SnapshotStore s = open();
+            try (SnapshotStore s = open()) {
+                return callOn(s);
+            }
+        }
+
+        private Integer callOn(SnapshotStore s) {
             for (String key : taskKeys) {
                 s.delete(key);
                 spec.commandLine().getOut().println("removed " + key);
@@ -229,7 +241,12 @@ final class SnapshotsCommand implements Runnable {
             if (max < 1) {
                 throw new IllegalArgumentException("--max must be 1 or more, got " + max);
             }
-            SnapshotStore s = open();
+            try (SnapshotStore s = open()) {
+                return callOn(s);
+            }
+        }
+
+        private Integer callOn(SnapshotStore s) {
             Instant cutoff = Instant.now().minus(olderThan);
             SnapshotStore.Collected c = s.collect(cutoff, java.util.Set.of(), max);
             PrintWriter out = spec.commandLine().getOut();

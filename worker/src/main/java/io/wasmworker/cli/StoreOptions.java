@@ -1,7 +1,9 @@
 package io.wasmworker.cli;
 
 import io.wasmworker.artifact.LocalArtifactStore;
-import io.wasmworker.checkpoint.store.LocalSnapshotStore;
+import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.checkpoint.store.SnapshotStores;
+import io.wasmworker.s3.S3Settings;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -25,8 +27,18 @@ final class StoreOptions {
         return new LocalArtifactStore(home().resolve("artifacts"));
     }
 
-    /** The local snapshot store: {@code dir} if given, else {@code <home>/snapshots}. */
-    LocalSnapshotStore snapshots(Path dir) {
-        return new LocalSnapshotStore(dir != null ? dir : home().resolve("snapshots"));
+    /** What {@code --snapshots LOCATION} says, for every command that takes it. */
+    static final String SNAPSHOTS_HELP =
+            "Snapshot store: a directory or s3://BUCKET/PREFIX (default: <home>/snapshots)."
+                    + " For S3, endpoint, region and credentials come from the AWS SDK's standard settings"
+                    + " (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profiles).";
+
+    /**
+     * The snapshot store at {@code location} (a directory or {@code s3://BUCKET/PREFIX}) if given, else
+     * {@code <home>/snapshots}. S3 is reached with the SDK's standard settings.
+     */
+    SnapshotStore snapshots(String location) {
+        return SnapshotStores.open(
+                location != null ? location : home().resolve("snapshots").toString(), true, S3Settings.defaults());
     }
 }

@@ -6,8 +6,8 @@ import io.wasmworker.adapter.camunda.CamundaAdapter;
 import io.wasmworker.adapter.temporal.TaskQueueSettings;
 import io.wasmworker.adapter.temporal.TemporalAdapter;
 import io.wasmworker.checkpoint.store.EncryptingSnapshotStore;
-import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.checkpoint.store.SnapshotStores;
 import io.wasmworker.daemon.config.SnapshotEncryption;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.TaskRunner;
@@ -44,7 +44,7 @@ public final class Daemon implements AutoCloseable {
 
     /** The snapshot store, sealing snapshots at rest when {@code stores.encryption} is configured. */
     static SnapshotStore snapshotStore(DaemonPlan plan) {
-        SnapshotStore store = new LocalSnapshotStore(plan.snapshotsDir(), plan.fsync());
+        SnapshotStore store = SnapshotStores.open(plan.snapshots(), plan.fsync(), plan.s3());
         SnapshotEncryption encryption = plan.snapshotEncryption();
         return encryption == null
                 ? store
@@ -60,11 +60,14 @@ public final class Daemon implements AutoCloseable {
                 http.port());
         LOG.info("artifacts in {}, snapshots in {}", plan.artifactsDir(), snapshots.describe());
         if (plan.camunda() != null) {
-            camunda = new CamundaAdapter(plan.camunda(), runner, plan.shutdownGrace());
-            camunda.start();
+            camunda = CamundaAdapter.builder(plan.camunda(), runner)
+                    .shutdownGrace(plan.shutdownGrace())
+                    .build()
+                    .start();
         }
         if (plan.temporal() != null) {
-            TemporalAdapter.Builder builder = TemporalAdapter.builder(plan.temporal(), runner);
+            TemporalAdapter.Builder builder =
+                    TemporalAdapter.builder(plan.temporal(), runner).shutdownGrace(plan.shutdownGrace());
             for (TaskQueueSettings queue : plan.taskQueues()) {
                 builder.queue(queue);
             }
@@ -131,6 +134,7 @@ public final class Daemon implements AutoCloseable {
             http.close();
             http = null;
         }
+        snapshots.close();
         jvmMeters.close();
         LOG.info("stopped");
     }

@@ -11,6 +11,7 @@ import io.wasmworker.artifact.ArtifactException;
 import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.daemon.config.ConfigException;
+import io.wasmworker.daemon.config.Endpoints;
 import io.wasmworker.daemon.config.Located;
 import io.wasmworker.daemon.config.SnapshotEncryption;
 import io.wasmworker.daemon.config.Suggestions;
@@ -18,6 +19,8 @@ import io.wasmworker.daemon.config.WorkerConfig;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.module.InvalidModuleException;
 import io.wasmworker.module.ModuleCache;
+import io.wasmworker.s3.S3Location;
+import io.wasmworker.s3.S3Settings;
 import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.task.TaskBinding;
 import java.net.InetAddress;
@@ -41,7 +44,8 @@ public record DaemonPlan(
         Path home,
         Path artifactsDir,
         ModuleCache modules,
-        Path snapshotsDir,
+        String snapshots,
+        S3Settings s3,
         boolean fsync,
         SnapshotEncryption snapshotEncryption,
         SnapshotCollector.Schedule snapshotGc,
@@ -52,6 +56,7 @@ public record DaemonPlan(
         TemporalSettings temporal,
         List<TaskQueueSettings> taskQueues) {
 
+    public static final String DEFAULT_HTTP_HOST = "127.0.0.1";
     public static final int DEFAULT_HTTP_PORT = 9464;
     public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
 
@@ -88,9 +93,7 @@ public record DaemonPlan(
         Path artifactsDir = stores.artifacts() == null
                 ? home.resolve("artifacts")
                 : base.resolve(stores.artifacts()).normalize();
-        Path snapshotsDir = stores.snapshots() == null
-                ? home.resolve("snapshots")
-                : base.resolve(stores.snapshots()).normalize();
+        String snapshots = snapshotsLocation(source, stores, base, home);
         ModuleCache cache = modules.apply(artifactsDir);
         Bindings bindings = new Bindings(source, config.artifacts(), cache, new HashMap<>());
         List<HeapBudget.Claim> claims = new ArrayList<>();
@@ -113,18 +116,17 @@ public record DaemonPlan(
                 TopicSettings topic = settings(
                         source,
                         field,
-                        () -> new TopicSettings(
-                                t.topic(),
-                                binding,
-                                t.variables(),
-                                or(t.localOutput(), false),
-                                or(t.lockDuration(), TopicSettings.DEFAULT_LOCK),
-                                or(t.maxConcurrent(), 2),
-                                or(t.maxRetries(), 3),
-                                backoff,
-                                t.processDefinitionKey(),
-                                t.tenantIds(),
-                                t.businessKey()));
+                        () -> TopicSettings.builder(t.topic(), binding)
+                                .variables(t.variables())
+                                .localOutput(t.localOutput())
+                                .lockDuration(t.lockDuration())
+                                .maxConcurrent(t.maxConcurrent())
+                                .maxRetries(t.maxRetries())
+                                .backoff(backoff)
+                                .processDefinitionKey(t.processDefinitionKey())
+                                .tenantIds(t.tenantIds())
+                                .businessKey(t.businessKey())
+                                .build());
                 topics.add(topic);
                 waits.addAll(List.of(
                         topic.lockDuration(),
@@ -193,31 +195,136 @@ public record DaemonPlan(
                     source,
                     "temporal",
                     () -> new TemporalSettings(
-                            t.target(),
-                            or(t.namespace(), "default"),
-                            t.identity(),
-                            tls,
-                            or(t.connectTimeout(), Duration.ofSeconds(10)),
-                            or(config.shutdownGrace(), DEFAULT_GRACE)));
+                            t.target(), or(t.namespace(), "default"), t.identity(), tls, t.connectTimeout()));
         }
         HeapBudget.admit(source, claims, maxHeapBytes, or(config.allowHeapOvercommit(), false));
 
         WorkerConfig.Http http = config.http() == null ? new WorkerConfig.Http(null, null) : config.http();
-        waits.add(or(config.shutdownGrace(), DEFAULT_GRACE));
-        return new DaemonPlan(
-                home,
-                artifactsDir,
-                cache,
-                snapshotsDir,
-                stores.fsync() == null || stores.fsync(),
-                SnapshotEncryption.of(source, config),
-                snapshotGc(source, stores.gc(), SnapshotCollector.floor(waits)),
-                or(config.shutdownGrace(), DEFAULT_GRACE),
-                or(http.host(), "127.0.0.1"),
-                or(http.port(), DEFAULT_HTTP_PORT),
-                camunda,
-                temporal,
-                List.copyOf(queues));
+        Builder plan = builder(home, artifactsDir, cache, snapshots)
+                .s3(stores.s3Settings())
+                .snapshotEncryption(SnapshotEncryption.of(source, config))
+                .fsync(stores.fsync())
+                .shutdownGrace(config.shutdownGrace())
+                .httpHost(http.host())
+                .httpPort(http.port())
+                .camunda(camunda)
+                .temporal(temporal, queues);
+        waits.add(plan.shutdownGrace);
+        return plan.snapshotGc(snapshotGc(source, stores.gc(), SnapshotCollector.floor(waits)))
+                .build();
+    }
+
+    /** A plan over these stores; everything else starts at its default (see {@link Builder}). */
+    static Builder builder(Path home, Path artifactsDir, ModuleCache modules, String snapshots) {
+        return new Builder(home, artifactsDir, modules, snapshots);
+    }
+
+    /**
+     * A plan by name, with the daemon's defaults in one place: here. A null argument keeps the default
+     * (a configuration that leaves the field out).
+     */
+    static final class Builder {
+        private final Path home;
+        private final Path artifactsDir;
+        private final ModuleCache modules;
+        private final String snapshots;
+        private S3Settings s3 = S3Settings.defaults();
+        private SnapshotEncryption snapshotEncryption;
+        private boolean fsync = true;
+        private SnapshotCollector.Schedule snapshotGc;
+        private Duration shutdownGrace = DEFAULT_GRACE;
+        private String httpHost = DEFAULT_HTTP_HOST;
+        private int httpPort = DEFAULT_HTTP_PORT;
+        private CamundaSettings camunda;
+        private TemporalSettings temporal;
+        private List<TaskQueueSettings> taskQueues = List.of();
+
+        private Builder(Path home, Path artifactsDir, ModuleCache modules, String snapshots) {
+            this.home = home;
+            this.artifactsDir = artifactsDir;
+            this.modules = modules;
+            this.snapshots = snapshots;
+        }
+
+        /** How the stores reach S3 (default: the AWS SDK's standard settings). */
+        Builder s3(S3Settings settings) {
+            if (settings != null) {
+                s3 = settings;
+            }
+            return this;
+        }
+
+        /** Snapshots sealed at rest; null: in the clear. */
+        Builder snapshotEncryption(SnapshotEncryption encryption) {
+            snapshotEncryption = encryption;
+            return this;
+        }
+
+        /** Whether the snapshot store syncs to disk (default: yes). */
+        Builder fsync(Boolean sync) {
+            if (sync != null) {
+                fsync = sync;
+            }
+            return this;
+        }
+
+        /** The collection of leftovers; null: none. */
+        Builder snapshotGc(SnapshotCollector.Schedule schedule) {
+            snapshotGc = schedule;
+            return this;
+        }
+
+        Builder shutdownGrace(Duration grace) {
+            if (grace != null) {
+                shutdownGrace = grace;
+            }
+            return this;
+        }
+
+        Builder httpHost(String host) {
+            if (host != null) {
+                httpHost = host;
+            }
+            return this;
+        }
+
+        Builder httpPort(Integer port) {
+            if (port != null) {
+                httpPort = port;
+            }
+            return this;
+        }
+
+        /** The Camunda engine and its topics; null: none. */
+        Builder camunda(CamundaSettings settings) {
+            camunda = settings;
+            return this;
+        }
+
+        /** The Temporal service and its task queues; null: none. */
+        Builder temporal(TemporalSettings settings, List<TaskQueueSettings> queues) {
+            temporal = settings;
+            taskQueues = List.copyOf(queues);
+            return this;
+        }
+
+        DaemonPlan build() {
+            return new DaemonPlan(
+                    home,
+                    artifactsDir,
+                    modules,
+                    snapshots,
+                    s3,
+                    fsync,
+                    snapshotEncryption,
+                    snapshotGc,
+                    shutdownGrace,
+                    httpHost,
+                    httpPort,
+                    camunda,
+                    temporal,
+                    taskQueues);
+        }
     }
 
     /**
@@ -244,7 +351,13 @@ public record DaemonPlan(
             checkpointing.put(artifact, module.style().canCheckpoint());
             WorkerConfig.Artifact settings =
                     perArtifact.getOrDefault(ref.value(), new WorkerConfig.Artifact(null, null));
-            return new TaskBinding(artifact, limits(settings.limits()), policy(settings.checkpoint()));
+            return new TaskBinding(
+                    artifact,
+                    limits(settings.limits()),
+                    policy(settings.checkpoint()),
+                    Endpoints.of(
+                            settings.endpoints(),
+                            Path.of(source).toAbsolutePath().getParent()));
         }
 
         /** {@code "; did you mean 'x'?"} for the closest name bound in the store, if one is close. */
@@ -315,6 +428,25 @@ public record DaemonPlan(
      * The collection of leftovers, null when {@code enabled: false}. The default age is raised to the
      * floor the configuration implies; an age set below it is an error naming the floor.
      */
+    /**
+     * Where snapshots live: {@code s3://BUCKET/PREFIX} as written (checked here, so a bad one fails at
+     * start-up naming the field), else a directory, relative to the configuration file.
+     */
+    private static String snapshotsLocation(String source, WorkerConfig.Stores stores, Path base, Path home) {
+        String location = stores.snapshots();
+        if (location == null) {
+            return home.resolve("snapshots").toString();
+        }
+        if (S3Location.isS3(location)) {
+            try {
+                return S3Location.parse(location).toString();
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(source + ": stores.snapshots: " + e.getMessage());
+            }
+        }
+        return base.resolve(location).normalize().toString();
+    }
+
     private static SnapshotCollector.Schedule snapshotGc(String source, WorkerConfig.Gc gc, Duration floor) {
         WorkerConfig.Gc g = gc == null ? new WorkerConfig.Gc(null, null, null, null) : gc;
         if (!or(g.enabled(), true)) {

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.wasmworker.checkpoint.DiscardedCheckpoint;
+import io.wasmworker.host.HttpCallObserver;
 import io.wasmworker.sandbox.InvocationMetrics;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.task.TaskAttempt;
@@ -69,6 +70,31 @@ final class TaskMetrics implements TaskObserver {
                     .register(registry)
                     .increment();
         }
+    }
+
+    @Override
+    public void hostCall(TaskAttempt task, HttpCallObserver.Call call) {
+        String mode = call.replayed() ? "replayed" : "live";
+        Counter.builder("wasm_worker_host_calls")
+                .description("Journaled host calls to HTTP endpoints: live or replayed from the journal, by result"
+                        + " and status class")
+                .tags(
+                        "endpoint",
+                        call.endpoint(),
+                        "mode",
+                        mode,
+                        "result",
+                        call.resultLabel(),
+                        "status",
+                        call.statusClass())
+                .register(registry)
+                .increment();
+        Timer.builder("wasm_worker_host_call_duration")
+                .description("Time in a host call (live: the service and the journal write; replayed: the journal"
+                        + " read)")
+                .tags("endpoint", call.endpoint(), "mode", mode)
+                .register(registry)
+                .record(call.nanos(), TimeUnit.NANOSECONDS);
     }
 
     @Override

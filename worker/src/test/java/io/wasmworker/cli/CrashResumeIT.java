@@ -32,7 +32,11 @@ class CrashResumeIT {
     record Proc(int exit, String out, String err) {}
 
     @ParameterizedTest
-    @ValueSource(strings = {"ckpt-async-c", "ckpt-async-rust", "ckpt-step-c", "ckpt-step-rust"})
+    @ValueSource(
+            strings = {
+                "ckpt-async-c", "ckpt-async-rust", "ckpt-step-c", "ckpt-step-rust",
+                "ckpt-async-as", "ckpt-step-as", "ckpt-async-zig", "ckpt-step-zig"
+            })
     void aKilledWorkerResumesFromItsLastCheckpointWithIdenticalOutput(String guest) throws Exception {
         Proc uninterrupted = run(List.of(), guest, List.of());
         assertThat(uninterrupted.exit()).as(uninterrupted.err()).isZero();

@@ -42,7 +42,7 @@ class EncryptedStoreCliTest {
         all.add(home.toString());
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int exit = Main.run(all.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
+        int exit = Main.execute(all.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
         return new Run(exit, out.toString(), err.toString());
     }
 

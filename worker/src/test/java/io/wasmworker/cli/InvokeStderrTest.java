@@ -36,7 +36,7 @@ class InvokeStderrTest {
         Path wasm = Files.write(home.resolve("spoof.wasm"), Guests.wat(GUEST));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int exit = Main.run(
+        int exit = Main.execute(
                 new String[] {"invoke", wasm.toString(), "--input", "{}", "--home", home.toString()},
                 new PrintWriter(out, true),
                 new PrintWriter(err, true));

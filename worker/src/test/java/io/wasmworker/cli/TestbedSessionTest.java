@@ -76,7 +76,7 @@ class TestbedSessionTest {
     @Test
     void devRefusesAnEngineItDoesNotKnow() {
         java.io.StringWriter err = new java.io.StringWriter();
-        int exit = Main.run(
+        int exit = Main.execute(
                 new String[] {"dev", "--engine", "zeebe", "--home", dir.toString(), "--testbed", jar.toString()},
                 new java.io.PrintWriter(new java.io.StringWriter()),
                 new java.io.PrintWriter(err, true));
@@ -118,7 +118,7 @@ class TestbedSessionTest {
     @Test
     void devWithoutATestBedJarSaysWhereToGetOne() {
         java.io.StringWriter err = new java.io.StringWriter();
-        int exit = Main.run(
+        int exit = Main.execute(
                 new String[] {"dev", "--home", dir.toString()},
                 new java.io.PrintWriter(new java.io.StringWriter()),
                 new java.io.PrintWriter(err, true));

@@ -513,7 +513,7 @@ class DaemonIT {
     private static JsonNode uninterrupted() throws IOException {
         byte[] wasm = Guests.bytes("ckpt-step-rust");
         try (Sandbox sandbox = new Sandbox()) {
-            return JSON.readTree(sandbox.run(
+            return JSON.readTree(sandbox.invoke(
                             new ModuleLoader().load(Digest.of(wasm), wasm),
                             Invocation.of(JSON.writeValueAsBytes(LONG_WORK)))
                     .stdout());

@@ -167,7 +167,7 @@ class DaemonPlanTest {
         assertThat(topic.binding().checkpoints().onInputChange()).isEqualTo(CheckpointPolicy.InputChange.FAIL);
         assertThat(topic.maxRetries()).isEqualTo(1);
         assertThat(topic.lockDuration()).isEqualTo(Duration.ofSeconds(60));
-        assertThat(plan.snapshotsDir()).isEqualTo(home.resolve("snapshots"));
+        assertThat(plan.snapshots()).isEqualTo(home.resolve("snapshots").toString());
         assertThat(plan.httpPort()).isEqualTo(DaemonPlan.DEFAULT_HTTP_PORT);
         assertThat(plan.temporal()).isNull();
     }
@@ -262,5 +262,48 @@ class DaemonPlanTest {
                 .hasMessageContaining("stores.gc.olderThan")
                 .hasMessageContaining("shorter than PT5H")
                 .hasMessageContaining("guest timeout");
+    }
+
+    @Test
+    void snapshotsMayLiveInS3OrInADirectoryBesideTheFile() throws Exception {
+        assertThat(plan("""
+                stores:
+                  snapshots: s3://team-bucket/wasm-worker/snapshots/
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: t, artifact: order-pricing } ]
+                """).snapshots()).isEqualTo("s3://team-bucket/wasm-worker/snapshots");
+        assertThat(plan("""
+                stores:
+                  snapshots: shared/snapshots
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: t, artifact: order-pricing } ]
+                """).snapshots())
+                .isEqualTo(home.resolve("shared/snapshots").toString());
+    }
+
+    @Test
+    void aBadS3LocationIsRefusedNamingTheField() {
+        assertThatThrownBy(() -> plan("""
+                stores:
+                  snapshots: s3://Team_Bucket/snapshots
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: t, artifact: order-pricing } ]
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("stores.snapshots")
+                .hasMessageContaining("invalid S3 bucket name 'Team_Bucket'");
+        assertThatThrownBy(() -> plan("""
+                stores:
+                  snapshots: s3://team-bucket/../elsewhere
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics: [ { topic: t, artifact: order-pricing } ]
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("stores.snapshots")
+                .hasMessageContaining("'..'");
     }
 }

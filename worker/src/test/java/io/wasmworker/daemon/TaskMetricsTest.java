@@ -10,6 +10,8 @@ import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.checkpoint.store.Blobs;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.checkpoint.store.Manifest;
+import io.wasmworker.host.HttpCallObserver;
+import io.wasmworker.host.HttpCalls;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.sandbox.Sandbox;
@@ -28,6 +30,37 @@ class TaskMetricsTest {
     Path dir;
 
     @Test
+    void hostCallsAreCountedByEndpointModeResultAndStatusClass() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        TaskMetrics metrics = new TaskMetrics(registry);
+
+        metrics.hostCall(null, new HttpCallObserver.Call("inventory", 1, false, HttpCalls.OK, 201, 5_000_000));
+        metrics.hostCall(null, new HttpCallObserver.Call("inventory", 1, true, HttpCalls.OK, 201, 1_000));
+        metrics.hostCall(null, new HttpCallObserver.Call("inventory", 2, false, HttpCalls.TIMEOUT, 0, 9_000_000));
+
+        assertThat(registry.get("wasm_worker_host_calls")
+                        .tags("endpoint", "inventory", "mode", "live", "result", "ok", "status", "2xx")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(registry.get("wasm_worker_host_calls")
+                        .tags("mode", "replayed")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(registry.get("wasm_worker_host_calls")
+                        .tags("result", "timeout", "status", "none")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(registry.get("wasm_worker_host_call_duration")
+                        .tags("endpoint", "inventory", "mode", "live")
+                        .timer()
+                        .count())
+                .isEqualTo(2);
+    }
+
+    @Test
     void aDiscardedCheckpointIsCountedBySourceAndQueue() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         TaskMetrics metrics = new TaskMetrics(registry);
@@ -40,7 +73,8 @@ class TaskMetricsTest {
                     new LocalSnapshotStore(dir.resolve("snapshots"), false),
                     sandbox);
             task = runner.open(TaskKey.of("camunda:1"), TaskBinding.of(ArtifactRef.parse("logic")), 2);
-            task.run(new byte[0], Map.of("SOURCE", "camunda", "TOPIC", "pricing"), null, null); // the name is unbound
+            task.invoke(
+                    new byte[0], Map.of("SOURCE", "camunda", "TOPIC", "pricing"), null, null); // the name is unbound
         }
         Manifest stale = new Manifest(
                 "camunda:1",

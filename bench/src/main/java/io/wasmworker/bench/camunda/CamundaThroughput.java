@@ -112,11 +112,13 @@ public final class CamundaThroughput {
                 sandbox);
         TopicSettings topic = TopicSettings.of("bench", TaskBinding.of(ArtifactRef.parse("echo")))
                 .withMaxConcurrent(CONCURRENCY);
-        CamundaAdapter adapter = new CamundaAdapter(
-                new CamundaSettings(engine.restUrl(), "bench-wasm", null, null, Duration.ofSeconds(2), List.of(topic)),
-                runner,
-                Duration.ofSeconds(5));
-        adapter.start();
+        CamundaAdapter adapter = CamundaAdapter.builder(
+                        new CamundaSettings(
+                                engine.restUrl(), "bench-wasm", null, null, Duration.ofSeconds(2), List.of(topic)),
+                        runner)
+                .shutdownGrace(Duration.ofSeconds(5))
+                .build()
+                .start();
         return () -> {
             adapter.close();
             sandbox.close();

@@ -127,6 +127,42 @@ public final class EncryptingSnapshotStore implements SnapshotStore {
                         new Manifest.Seal(keyId, base64.encodeToString(nonce), base64.encodeToString(ciphertext))));
     }
 
+    /**
+     * A journal entry holds what the guest sent and the service answered, so it is sealed like a blob,
+     * bound to its task and call number. With put-if-absent, the entry returned is the first writer's:
+     * opened, as every reader sees it.
+     */
+    @Override
+    public byte[] recordCall(String taskKey, long sequence, byte[] entry) {
+        String name = callName(sequence);
+        return open(taskKey, name, store.recordCall(taskKey, sequence, seal(taskKey, name, entry)));
+    }
+
+    @Override
+    public Optional<byte[]> recordedCall(String taskKey, long sequence, long maxBytes) {
+        long sealedMax = maxBytes > Long.MAX_VALUE - SnapshotCipher.MAX_BLOB_OVERHEAD
+                ? Long.MAX_VALUE
+                : maxBytes + SnapshotCipher.MAX_BLOB_OVERHEAD;
+        String name = callName(sequence);
+        Optional<byte[]> entry =
+                store.recordedCall(taskKey, sequence, sealedMax).map(at -> open(taskKey, name, at));
+        if (entry.isPresent() && entry.get().length > maxBytes) {
+            throw new CorruptSnapshotException("journal entry " + sequence + " of task '" + taskKey + "' is damaged: "
+                    + entry.get().length + " bytes, more than the " + maxBytes + " expected");
+        }
+        return entry;
+    }
+
+    @Override
+    public void dropCalls(String taskKey, long throughSequence) {
+        store.dropCalls(taskKey, throughSequence);
+    }
+
+    /** The name a journal entry is sealed under: an entry cannot pass for another call's or a blob. */
+    private static String callName(long sequence) {
+        return "journal-call-" + sequence;
+    }
+
     @Override
     public int beginAttempt(String taskKey) {
         return store.beginAttempt(taskKey);
@@ -172,6 +208,11 @@ public final class EncryptingSnapshotStore implements SnapshotStore {
     @Override
     public Collected collect(Instant cutoff, Set<String> running, int maxEntries) {
         return store.collect(cutoff, running, maxEntries);
+    }
+
+    @Override
+    public void close() {
+        store.close();
     }
 
     @Override

@@ -3,9 +3,6 @@ package io.wasmworker.checkpoint.store;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
@@ -38,6 +35,7 @@ import org.slf4j.LoggerFactory;
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/manifest.json
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/blobs/&lt;blob name&gt;
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/attempts
+ * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/journal/&lt;20-digit call sequence&gt;.call
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/finished      (the tombstone of a finished task: alone in its directory)
  * &lt;root&gt;/locks/&lt;00..ff&gt;.lock
  * </pre>
@@ -53,6 +51,8 @@ public final class LocalSnapshotStore implements SnapshotStore {
     private static final String BLOBS = "blobs";
     private static final String ATTEMPTS = "attempts";
     private static final String FINISHED = "finished";
+    private static final String JOURNAL = "journal";
+    private static final Pattern JOURNAL_ENTRY = Pattern.compile("(\\d{20})\\.call");
     private static final Pattern TASK_DIR = Pattern.compile("[0-9a-f]{64}");
     /** A manifest names at most {@code Checkpointer.MAX_CHAIN} blobs and a task key: far below this. */
     static final int MAX_MANIFEST_BYTES = 4 << 20;
@@ -181,8 +181,93 @@ public final class LocalSnapshotStore implements SnapshotStore {
     }
 
     @Override
+    public byte[] recordCall(String taskKey, long sequence, byte[] entry) {
+        Objects.requireNonNull(entry, "entry");
+        Path taskDir = taskDir(taskKey);
+        Path target = journalFile(taskDir, sequence);
+        String refusal = "cannot record host call " + sequence + " of it";
+        if (isFinished(taskDir)) {
+            throw StaleGenerationException.finished(taskKey, refusal);
+        }
+        try {
+            files.createDirectories(target.getParent());
+            if (files.createIfAbsent(target, entry)) {
+                if (isFinished(taskDir)) { // finished while we wrote: as for a blob, nothing stays behind
+                    removeFinishedLeftovers(taskKey, taskDir);
+                    throw StaleGenerationException.finished(taskKey, refusal);
+                }
+                return entry;
+            }
+        } catch (IOException e) {
+            if (isFinished(taskDir)) {
+                throw StaleGenerationException.finished(taskKey, refusal);
+            }
+            throw new UncheckedIOException(
+                    "cannot record host call " + sequence + " of task '" + taskKey + "' in " + target + ": " + e, e);
+        }
+        // another writer recorded it first: its entry is the one that counts
+        return recordedCall(taskKey, sequence, Long.MAX_VALUE)
+                .orElseThrow(() -> new CorruptSnapshotException("journal entry " + target + " of task '" + taskKey
+                        + "' existed a moment ago and is gone (removed while being recorded?)"));
+    }
+
+    @Override
+    public Optional<byte[]> recordedCall(String taskKey, long sequence, long maxBytes) {
+        Path file = journalFile(taskDir(taskKey), sequence);
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
+            long size = channel.size();
+            if (size > maxBytes || size > Integer.MAX_VALUE - 8) { // before reading any of it
+                throw new CorruptSnapshotException("journal entry " + sequence + " of task '" + taskKey
+                        + "' is damaged: " + size + " bytes, more than the " + maxBytes + " an entry can have ("
+                        + file + ")");
+            }
+            ByteBuffer bytes = ByteBuffer.allocate((int) size);
+            while (bytes.hasRemaining() && channel.read(bytes) >= 0) {
+                // read it whole
+            }
+            if (bytes.hasRemaining()) {
+                throw new CorruptSnapshotException(
+                        "journal entry " + sequence + " of task '" + taskKey + "' shrank while read (" + file + ")");
+            }
+            return Optional.of(bytes.array());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new CorruptSnapshotException(
+                    "cannot read journal entry " + sequence + " of task '" + taskKey + "' from " + file + ": " + e, e);
+        }
+    }
+
+    @Override
+    public void dropCalls(String taskKey, long throughSequence) {
+        Path dir = taskDir(taskKey).resolve(JOURNAL);
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+            for (Path file : stream) {
+                var m = JOURNAL_ENTRY.matcher(file.getFileName().toString());
+                if (m.matches() && Long.parseLong(m.group(1)) <= throughSequence) {
+                    Files.deleteIfExists(file);
+                }
+            }
+        } catch (IOException e) {
+            // entries a checkpoint covers are never read again: a leftover costs space only, and goes
+            // with the task's checkpoints when it finishes
+            LOG.warn("cannot drop the journal entries of task '{}' in {}: {}", taskKey, dir, e.toString());
+        }
+    }
+
+    private static Path journalFile(Path taskDir, long sequence) {
+        if (sequence < 1) {
+            throw new IllegalArgumentException("host call sequence numbers start at 1, got " + sequence);
+        }
+        return taskDir.resolve(JOURNAL).resolve(String.format("%020d.call", sequence));
+    }
+
+    @Override
     public void publish(String taskKey, long expectedGeneration, Manifest manifest) {
-        checkPublishable(taskKey, expectedGeneration, manifest);
+        TaskNames.checkPublishable(taskKey, expectedGeneration, manifest);
         byte[] encoded = ManifestCodec.encode(manifest);
         String name = storageName(taskKey);
         Path dir = tasks.resolve(name);
@@ -551,24 +636,9 @@ public final class LocalSnapshotStore implements SnapshotStore {
         return describe();
     }
 
-    /**
-     * The task's directory name: hex SHA-256 of the key's UTF-8 bytes. Keys that are not valid Unicode
-     * (a lone surrogate) are refused, since lenient encoding would map different keys to the same bytes.
-     */
+    /** The task's directory name (see {@link TaskNames#storageName}). */
     static String storageName(String taskKey) {
-        Objects.requireNonNull(taskKey, "taskKey");
-        try {
-            ByteBuffer utf8 = StandardCharsets.UTF_8
-                    .newEncoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .encode(CharBuffer.wrap(taskKey));
-            byte[] bytes = new byte[utf8.remaining()];
-            utf8.get(bytes);
-            return Blobs.sha256Hex(bytes);
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("task key is not valid Unicode text (unpaired surrogate?)", e);
-        }
+        return TaskNames.storageName(taskKey);
     }
 
     private Path taskDir(String taskKey) {
@@ -590,22 +660,6 @@ public final class LocalSnapshotStore implements SnapshotStore {
                     + MAX_MANIFEST_BYTES + " bytes, which no manifest is");
         }
         return Optional.of(ManifestCodec.decode(bytes, file.toString()));
-    }
-
-    private static void checkPublishable(String taskKey, long expectedGeneration, Manifest manifest) {
-        Objects.requireNonNull(taskKey, "taskKey");
-        Objects.requireNonNull(manifest, "manifest");
-        if (expectedGeneration < 0) {
-            throw new IllegalArgumentException("expected generation must be >= 0, got " + expectedGeneration);
-        }
-        if (manifest.generation() != expectedGeneration + 1) {
-            throw new IllegalArgumentException("manifest " + manifest.reference() + " cannot follow generation "
-                    + expectedGeneration + "; its generation must be " + (expectedGeneration + 1));
-        }
-        if (!taskKey.equals(manifest.taskKey())) {
-            throw new IllegalArgumentException(
-                    "manifest for task '" + manifest.taskKey() + "' cannot be published as task '" + taskKey + "'");
-        }
     }
 
     /** Data before metadata: every blob the manifest names must already be complete on disk. */
@@ -675,6 +729,7 @@ public final class LocalSnapshotStore implements SnapshotStore {
                 }
                 DurableFiles.deleteStaleTemps(dir, STALE_TEMP_AGE);
                 DurableFiles.deleteStaleTemps(dir.resolve(BLOBS), STALE_TEMP_AGE);
+                DurableFiles.deleteStaleTemps(dir.resolve(JOURNAL), STALE_TEMP_AGE);
             }
         } catch (IOException e) {
             LOG.warn("cannot clean temp files under {}: {}", tasks, e.toString());

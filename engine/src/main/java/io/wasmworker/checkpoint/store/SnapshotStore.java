@@ -6,7 +6,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Where checkpoints live. The contract every implementation (local directory, S3) keeps:
+ * Where checkpoints live. The contract every implementation ({@link LocalSnapshotStore}, {@link
+ * S3SnapshotStore}; {@link SnapshotStores#open} opens either from a location) keeps:
  *
  * <ul>
  *   <li><b>Data before metadata.</b> Snapshot blobs are immutable and written completely
@@ -35,9 +36,15 @@ import java.util.Set;
  *       field of a manifest, its {@link Manifest#seal() seal} included. That is what lets {@link
  *       EncryptingSnapshotStore} seal snapshots at rest around any store; an implementation only
  *       needs the task key, generation and chain of a manifest for its own work.</li>
+ *   <li><b>Journal entries are written once.</b> {@link #recordCall} keeps the first entry written
+ *       under a sequence number and hands every later writer that one (the fence: two attempts
+ *       racing on one call see the same response); a finished task refuses them like blobs. The
+ *       journal is part of the task: {@link #finished}, {@link #delete} and {@link #collect} (a task
+ *       removed whole) remove it with the checkpoints, and a collection of a task that stays leaves
+ *       its journal alone.</li>
  * </ul>
  */
-public interface SnapshotStore {
+public interface SnapshotStore extends AutoCloseable {
 
     /** The task's current manifest, or empty when the task has never checkpointed. */
     Optional<Manifest> latest(String taskKey);
@@ -100,6 +107,31 @@ public interface SnapshotStore {
      * the workers sharing the store; it need not survive a power loss.
      */
     int beginAttempt(String taskKey);
+
+    /**
+     * Durably records the journal entry of host call {@code sequence} (opaque bytes, at most a few MiB)
+     * unless the task already has one under that number, and returns the entry the task has now:
+     * {@code entry} itself, or the one recorded first by another writer (put-if-absent: an entry is
+     * never replaced). Durable when this returns (fsync, if enabled).
+     *
+     * @throws StaleGenerationException ({@link StaleGenerationException#taskFinished()}) when the task
+     *     has finished; an entry written while it finished is removed again, as a blob is
+     */
+    byte[] recordCall(String taskKey, long sequence, byte[] entry);
+
+    /**
+     * The journal entry of host call {@code sequence}, exactly as recorded, or empty when there is none.
+     * An entry that cannot be read, or is longer than {@code maxBytes} (checked before it is read, where
+     * the store can tell), throws {@link CorruptSnapshotException}.
+     */
+    Optional<byte[]> recordedCall(String taskKey, long sequence, long maxBytes);
+
+    /**
+     * Removes the task's journal entries numbered {@code throughSequence} and below (a published
+     * checkpoint covers them: no resumed attempt replays them). Idempotent; {@code Long.MAX_VALUE}
+     * clears the journal.
+     */
+    void dropCalls(String taskKey, long throughSequence);
 
     /** Every task key with a readable manifest, sorted; damaged entries are in {@link #entries()}. */
     List<String> taskKeys();
@@ -185,4 +217,8 @@ public interface SnapshotStore {
 
     /** A short, human-readable description, e.g. {@code local:/var/lib/wasm-worker/snapshots}. */
     String describe();
+
+    /** Releases what the store holds open (an S3 store's connections); the local store holds nothing. */
+    @Override
+    default void close() {}
 }

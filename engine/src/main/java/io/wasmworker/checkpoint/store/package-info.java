@@ -1,6 +1,6 @@
 /**
  * Where checkpoints are kept between attempts: the SnapshotStore contract (data before metadata,
- * fenced publish, loud failures), its local implementation, and snapshots sealed at rest around any
- * store (EncryptingSnapshotStore, SnapshotKeys).
+ * fenced publish, loud failures) and its implementations (a local directory, and S3 for workers that
+ * share no disk), and snapshots sealed at rest around any store (EncryptingSnapshotStore, SnapshotKeys).
  */
 package io.wasmworker.checkpoint.store;

@@ -3,8 +3,6 @@ package io.wasmworker.checkpoint.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wasmworker.artifact.Digest;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -15,12 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,6 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+/**
+ * What only the local store does: fsync, temp files, cross-process races through its file locks,
+ * modification times, symbolic links. The contract every store keeps is {@link SnapshotStoreContract}.
+ */
 class LocalSnapshotStoreTest {
     private static final String KEY = "camunda:ext-task-42";
     private static final Digest ARTIFACT = Digest.parse("sha256:" + "ab".repeat(32));
@@ -78,148 +75,10 @@ class LocalSnapshotStoreTest {
         assertThat(new LocalSnapshotStore(root, fsync).latest(KEY)).contains(gen2);
     }
 
-    @Test
-    void manifestFileIsVersionedJsonWithChecksumAndOriginalKey() throws IOException {
-        Manifest.BlobRef full = put(store, KEY, "full", "x");
-        store.publish(KEY, 0, manifest(KEY, 1, 1, full));
-
-        JsonNode json = new ObjectMapper().readTree(manifestFile(KEY).toFile());
-        assertThat(json.get("format").intValue()).isEqualTo(1);
-        assertThat(json.get("taskKey").textValue()).isEqualTo(KEY);
-        assertThat(json.get("generation").longValue()).isEqualTo(1);
-        assertThat(json.get("chain").get(0).get("sha256").textValue()).isEqualTo(full.sha256());
-        assertThat(json.get("checksum").textValue()).matches("sha256:[0-9a-f]{64}");
-    }
-
-    @Test
-    void blobsAreImmutable() {
-        store.putBlob(KEY, "b1", bytes("one"));
-        store.putBlob(KEY, "b1", bytes("one")); // same bytes again: fine
-
-        assertThatThrownBy(() -> store.putBlob(KEY, "b1", bytes("two")))
-                .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("b1")
-                .hasMessageContaining("immutable");
-        assertThat(store.getBlob(KEY, "b1")).isEqualTo(bytes("one"));
-    }
-
-    @ParameterizedTest
-    @ValueSource(
-            strings = {
-                "",
-                ".",
-                "..",
-                "../x",
-                "a/b",
-                "a\\b",
-                ".hidden",
-                "a b",
-                "blob\u00e9",
-                "nul\u0000",
-                "manifest.json/..",
-                "/etc/passwd"
-            })
-    void rejectsUnsafeBlobNames(String name) {
-        assertThatThrownBy(() -> store.putBlob(KEY, name, bytes("x"))).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> store.getBlob(KEY, name)).isInstanceOf(IllegalArgumentException.class);
-    }
-
-    @Test
-    void blobNameLengthLimit() {
-        store.putBlob(KEY, "n".repeat(128), bytes("x"));
-        assertThatThrownBy(() -> store.putBlob(KEY, "n".repeat(129), bytes("x")))
-                .isInstanceOf(IllegalArgumentException.class);
-    }
-
     // ---------------------------------------------------------------- fencing
 
     @Nested
     class Fencing {
-        @Test
-        void secondPublishWithExpectedZeroIsStale() {
-            Manifest.BlobRef a = put(store, KEY, "a", "a");
-            store.publish(KEY, 0, manifest(KEY, 1, 1, a));
-
-            assertThatThrownBy(() -> store.publish(KEY, 0, manifest(KEY, 1, 1, a)))
-                    .isInstanceOfSatisfying(StaleGenerationException.class, e -> {
-                        assertThat(e.expected()).isZero();
-                        assertThat(e.actual()).isEqualTo(1);
-                    });
-        }
-
-        @Test
-        void writerHoldingAnOldGenerationCannotOverwriteANewerOne() {
-            Manifest.BlobRef a = put(store, KEY, "a", "a");
-            store.publish(KEY, 0, manifest(KEY, 1, 1, a));
-            // attempt 2 takes over and publishes generation 2
-            Manifest.BlobRef b = put(store, KEY, "b", "b");
-            Manifest newer = manifest(KEY, 2, 2, b);
-            store.publish(KEY, 1, newer);
-
-            // the zombie attempt 1 still believes generation 1 is current
-            Manifest.BlobRef z = put(store, KEY, "z", "zombie");
-            assertThatThrownBy(() -> store.publish(KEY, 1, manifest(KEY, 2, 2, a, z)))
-                    .isInstanceOfSatisfying(
-                            StaleGenerationException.class,
-                            e -> assertThat(e.actual()).isEqualTo(2));
-            assertThat(store.latest(KEY)).contains(newer);
-        }
-
-        @Test
-        void manifestMustBeTheNextGenerationOfTheSameTask() {
-            Manifest.BlobRef a = put(store, KEY, "a", "a");
-            assertThatThrownBy(() -> store.publish(KEY, 0, manifest(KEY, 2, 1, a)))
-                    .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("must be 1");
-            assertThatThrownBy(() -> store.publish(KEY, 0, manifest("other", 1, 1, a)))
-                    .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("other");
-            assertThat(store.latest(KEY)).isEmpty();
-        }
-
-        @Test
-        void sixteenThreadsRaceForGenerationOneAndExactlyOneWins() throws Exception {
-            int writers = 16;
-            // two store instances on one root: the in-JVM lock must be shared between them
-            LocalSnapshotStore other = new LocalSnapshotStore(root, false);
-            List<Manifest> manifests = new ArrayList<>();
-            for (int i = 0; i < writers; i++) {
-                Manifest.BlobRef ref = put(store, KEY, "full-" + i, "attempt " + i);
-                manifests.add(new Manifest(KEY, 1, ARTIFACT, 1, i + 1, List.of(ref), 1L)); // attempts start at 1
-            }
-            CountDownLatch start = new CountDownLatch(1);
-            ExecutorService pool = Executors.newFixedThreadPool(writers);
-            try {
-                List<Future<Boolean>> results = new ArrayList<>();
-                for (int i = 0; i < writers; i++) {
-                    SnapshotStore s = i % 2 == 0 ? store : other;
-                    Manifest m = manifests.get(i);
-                    results.add(pool.submit(() -> {
-                        start.await();
-                        try {
-                            s.publish(KEY, 0, m);
-                            return true;
-                        } catch (StaleGenerationException e) {
-                            return false;
-                        }
-                    }));
-                }
-                start.countDown();
-                int winners = 0;
-                int winner = -1;
-                for (int i = 0; i < writers; i++) {
-                    if (results.get(i).get(30, TimeUnit.SECONDS)) {
-                        winners++;
-                        winner = i;
-                    }
-                }
-                assertThat(winners).isEqualTo(1);
-                assertThat(store.latest(KEY).orElseThrow().attempt()).isEqualTo(winner + 1);
-            } finally {
-                pool.shutdownNow();
-            }
-        }
-
         @Test
         void childProcessesRaceForGenerationOneAndExactlyOneWins() throws Exception {
             int processes = 4;
@@ -277,152 +136,6 @@ class LocalSnapshotStoreTest {
                     throw new AssertionError("child " + attempt + " exited before it was ready: "
                             + Files.readString(temp.resolve("child-" + attempt + ".err")));
                 }
-            }
-        }
-    }
-
-    // ---------------------------------------------------------------- data before metadata
-
-    @Test
-    void publishRefusesAManifestWhoseBlobIsMissing() {
-        Manifest.BlobRef never = Blobs.ref("never-written", bytes("ghost"));
-        assertThatThrownBy(() -> store.publish(KEY, 0, manifest(KEY, 1, 1, never)))
-                .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("never-written")
-                .hasMessageContaining("missing");
-        assertThat(store.latest(KEY)).isEmpty();
-    }
-
-    @Test
-    void publishRefusesAManifestWhoseBlobHasTheWrongSize() {
-        store.putBlob(KEY, "short", bytes("abc"));
-        Manifest.BlobRef claimed = Blobs.ref("short", bytes("abcdef"));
-        assertThatThrownBy(() -> store.publish(KEY, 0, manifest(KEY, 1, 1, claimed)))
-                .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("short")
-                .hasMessageContaining("3 bytes");
-        assertThat(store.latest(KEY)).isEmpty();
-    }
-
-    // ---------------------------------------------------------------- corruption is loud
-
-    @Nested
-    class Corruption {
-        Manifest.BlobRef full;
-
-        @BeforeEach
-        void publishOne() {
-            full = put(store, KEY, "full", "the snapshot");
-            store.publish(KEY, 0, manifest(KEY, 1, 1, full));
-        }
-
-        @Test
-        void truncatedManifest() throws IOException {
-            byte[] bytes = Files.readAllBytes(manifestFile(KEY));
-            Files.write(manifestFile(KEY), Arrays.copyOf(bytes, bytes.length / 2));
-            assertCorrupt("not valid JSON");
-        }
-
-        @Test
-        void emptyManifest() throws IOException {
-            Files.write(manifestFile(KEY), new byte[0]);
-            assertCorrupt("empty");
-        }
-
-        @Test
-        void editedFieldFailsTheChecksum() throws IOException {
-            String json = Files.readString(manifestFile(KEY));
-            assertThat(json).contains("\"sequence\" : 1,");
-            Files.writeString(manifestFile(KEY), json.replace("\"sequence\" : 1,", "\"sequence\" : 7,"));
-            assertCorrupt("checksum mismatch");
-        }
-
-        @Test
-        void garbageBytes() throws IOException {
-            Files.write(manifestFile(KEY), new byte[] {(byte) 0xff, 0x00, 0x13, 0x37, '{', '{'});
-            assertCorrupt("corrupt");
-        }
-
-        @Test
-        void unknownFormatVersion() throws IOException {
-            String json = Files.readString(manifestFile(KEY));
-            Files.writeString(manifestFile(KEY), json.replace("\"format\" : 1,", "\"format\" : 99,"));
-            assertCorrupt("unsupported manifest format 99");
-        }
-
-        @Test
-        void errorsNameTheFileButNeverQuoteItsContents() throws IOException {
-            for (String content : new String[] {
-                "hunter2-secret-token",
-                "{\"format\": 1, \"hunter2\": 5}",
-                "{\"format\": hunter2}",
-                "{\"format\": 1, \"generation\": 1.5e308, \"x\": \"hunter2\"}"
-            }) {
-                Files.writeString(manifestFile(KEY), content);
-                assertThatThrownBy(() -> store.latest(KEY))
-                        .as(content)
-                        .isInstanceOf(CorruptSnapshotException.class)
-                        .hasMessageContaining(manifestFile(KEY).toString())
-                        .hasMessageNotContaining("hunter2");
-            }
-        }
-
-        @Test
-        void manifestMovedToAnotherTasksDirectory() throws IOException {
-            Path elsewhere = manifestFile("another task");
-            Files.createDirectories(elsewhere.getParent());
-            Files.copy(manifestFile(KEY), elsewhere);
-            assertThatThrownBy(() -> store.latest("another task"))
-                    .isInstanceOf(CorruptSnapshotException.class)
-                    .hasMessageContaining("names task '" + KEY + "'");
-        }
-
-        @Test
-        void publishDoesNotOverwriteACorruptManifest() throws IOException {
-            Files.writeString(manifestFile(KEY), "{\"torn");
-            Manifest.BlobRef next = put(store, KEY, "next", "next");
-            assertThatThrownBy(() -> store.publish(KEY, 0, manifest(KEY, 1, 2, next)))
-                    .isInstanceOf(CorruptSnapshotException.class);
-            assertThatThrownBy(() -> store.publish(KEY, 1, manifest(KEY, 2, 2, next)))
-                    .isInstanceOf(CorruptSnapshotException.class);
-            assertThat(Files.readString(manifestFile(KEY))).isEqualTo("{\"torn");
-        }
-
-        @Test
-        void missingBlob() throws IOException {
-            Files.delete(blobFile(KEY, "full"));
-            assertThatThrownBy(() -> store.getBlob(KEY, "full"))
-                    .isInstanceOf(CorruptSnapshotException.class)
-                    .hasMessageContaining("blob full of task '" + KEY + "' is missing");
-        }
-
-        @Test
-        void damagedBlobFailsVerification() throws IOException {
-            byte[] bytes = Files.readAllBytes(blobFile(KEY, "full"));
-            bytes[0] ^= 1;
-            Files.write(blobFile(KEY, "full"), bytes);
-            assertThatThrownBy(() -> Blobs.readVerified(store, KEY, full))
-                    .isInstanceOf(CorruptSnapshotException.class)
-                    .hasMessageContaining("blob full of task '" + KEY + "' is damaged: sha256");
-
-            Files.write(blobFile(KEY, "full"), bytes("short"));
-            assertThatThrownBy(() -> Blobs.readVerified(store, KEY, full))
-                    .isInstanceOf(CorruptSnapshotException.class)
-                    .hasMessageContaining("5 bytes, but the manifest says 12");
-        }
-
-        private void assertCorrupt(String what) {
-            Path file = manifestFile(KEY);
-            for (SnapshotStore s : List.of(store, new LocalSnapshotStore(root, false))) {
-                assertThatThrownBy(() -> s.latest(KEY))
-                        .isInstanceOf(CorruptSnapshotException.class)
-                        .hasMessageContaining(file.toString())
-                        .hasMessageContaining(what);
-                // listing reports the damaged task instead of failing (or hiding it)
-                assertThat(s.entries()).singleElement().satisfies(e -> {
-                    assertThat(e.manifest()).isEmpty();
-                    assertThat(e.problem()).contains(file.toString()).contains(what);
-                });
             }
         }
     }
@@ -562,49 +275,7 @@ class LocalSnapshotStoreTest {
         }
     }
 
-    @Test
-    void keysThatAreNotUnicodeTextAreRefused() {
-        String loneSurrogate = "broken\ud800key";
-        assertThatThrownBy(() -> store.latest(loneSurrogate)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> store.putBlob(loneSurrogate, "b", bytes("x")))
-                .isInstanceOf(IllegalArgumentException.class);
-    }
-
-    @Test
-    void taskKeysListsOnlyTasksWithAManifest() {
-        store.putBlob("blobs only", "b", bytes("x"));
-        Manifest.BlobRef ref = put(store, KEY, "b", "x");
-        store.publish(KEY, 0, manifest(KEY, 1, 1, ref));
-        assertThat(store.taskKeys()).containsExactly(KEY);
-    }
-
     // ---------------------------------------------------------------- delete, describe
-
-    @Test
-    void deleteRemovesEverything() throws IOException {
-        Manifest.BlobRef a = put(store, KEY, "a", "a");
-        Manifest.BlobRef b = put(store, KEY, "b", "b");
-        store.publish(KEY, 0, manifest(KEY, 1, 1, a, b));
-        Manifest.BlobRef keep = put(store, "other", "a", "other");
-        store.publish("other", 0, manifest("other", 1, 1, keep));
-        Path taskDir = manifestFile(KEY).getParent();
-
-        store.delete(KEY);
-
-        assertThat(taskDir).doesNotExist();
-        assertThat(store.latest(KEY)).isEmpty();
-        assertThat(store.taskKeys()).containsExactly("other");
-        assertThatThrownBy(() -> store.getBlob(KEY, "a")).isInstanceOf(CorruptSnapshotException.class);
-        assertThat(store.getBlob("other", "a")).isEqualTo(bytes("other"));
-
-        store.delete(KEY); // nothing left: no-op
-        store.delete("never existed");
-
-        // a task key can start over after deletion
-        Manifest.BlobRef again = put(store, KEY, "a", "new content is fine now");
-        store.publish(KEY, 0, manifest(KEY, 1, 1, again));
-        assertThat(store.latest(KEY).orElseThrow().generation()).isEqualTo(1);
-    }
 
     @Test
     void deletingATaskWhoseDirectoryIsASymlinkNeverTouchesWhatItPointsAt() throws IOException {

@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class MemorySnapshotStore implements SnapshotStore {
     final Map<String, byte[]> manifests = new ConcurrentHashMap<>();
     final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
+    final Map<String, byte[]> calls = new ConcurrentHashMap<>();
 
     static String blobKey(String taskKey, String blobName) {
         return taskKey + "\u0000" + blobName;
@@ -51,6 +52,28 @@ final class MemorySnapshotStore implements SnapshotStore {
     }
 
     @Override
+    public byte[] recordCall(String taskKey, long sequence, byte[] entry) {
+        return calls.computeIfAbsent(callKey(taskKey, sequence), k -> entry.clone())
+                .clone();
+    }
+
+    @Override
+    public Optional<byte[]> recordedCall(String taskKey, long sequence, long maxBytes) {
+        return Optional.ofNullable(calls.get(callKey(taskKey, sequence))).map(byte[]::clone);
+    }
+
+    @Override
+    public void dropCalls(String taskKey, long throughSequence) {
+        calls.keySet()
+                .removeIf(k -> k.startsWith(taskKey + "\u0000")
+                        && Long.parseLong(k.substring(taskKey.length() + 1)) <= throughSequence);
+    }
+
+    private static String callKey(String taskKey, long sequence) {
+        return taskKey + "\u0000" + sequence;
+    }
+
+    @Override
     public int beginAttempt(String taskKey) {
         throw new UnsupportedOperationException();
     }
@@ -69,6 +92,7 @@ final class MemorySnapshotStore implements SnapshotStore {
     public void delete(String taskKey) {
         manifests.remove(taskKey);
         blobs.keySet().removeIf(k -> k.startsWith(taskKey + "\u0000"));
+        calls.keySet().removeIf(k -> k.startsWith(taskKey + "\u0000"));
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.wasmworker.daemon.config;
 
+import io.wasmworker.host.HttpEndpoint;
 import io.wasmworker.sandbox.GuestLimits;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
@@ -98,6 +100,26 @@ final class ConfigChecks {
             size(path + ".limits.maxInput", limits.maxInput(), 1, MAX_DOCUMENT);
             size(path + ".limits.maxOutput", limits.maxOutput(), 1, MAX_DOCUMENT);
         }
+        settings.endpoints().forEach((name, endpoint) -> {
+            String where = path + ".endpoints." + name;
+            duration(where + ".connectTimeout", endpoint.connectTimeout(), Duration.ofMillis(1), MAX_CONNECT_TIMEOUT);
+            duration(where + ".timeout", endpoint.timeout(), Duration.ofMillis(1), MAX_TIMEOUT);
+            size(where + ".maxRequest", endpoint.maxRequest(), 0, HttpEndpoint.MAX_MESSAGE_BYTES);
+            size(where + ".maxResponse", endpoint.maxResponse(), 0, HttpEndpoint.MAX_MESSAGE_BYTES);
+            try {
+                Endpoints.endpoint(
+                        name, endpoint, Path.of(at.source()).toAbsolutePath().getParent());
+            } catch (IllegalArgumentException e) {
+                // "url: ..." or "headerFiles.X: ...": placed at that field when it has a position
+                String message = e.getMessage();
+                int colon = message.indexOf(": ");
+                String field = colon > 0 && !message.substring(0, colon).contains(" ")
+                        ? where + "." + message.substring(0, colon)
+                        : where;
+                throw new ConfigException(
+                        at.where(field) + (field.equals(where) ? message : message.substring(colon + 2)));
+            }
+        });
         WorkerConfig.Checkpoint checkpoint = settings.checkpoint();
         if (checkpoint != null) {
             integer(path + ".checkpoint.everySteps", checkpoint.everySteps(), 0, Integer.MAX_VALUE);

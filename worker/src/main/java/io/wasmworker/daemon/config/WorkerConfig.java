@@ -1,6 +1,7 @@
 package io.wasmworker.daemon.config;
 
 import io.wasmworker.checkpoint.CheckpointPolicy;
+import io.wasmworker.s3.S3Settings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -27,8 +28,19 @@ public record WorkerConfig(
         }
     }
 
-    /** Where artifacts and snapshots live (default: under {@code home}). */
-    public record Stores(String artifacts, String snapshots, Boolean fsync, Gc gc, Encryption encryption) {}
+    /**
+     * Where artifacts and snapshots live (default: under {@code home}); {@code snapshots} may be a
+     * directory or {@code s3://BUCKET/PREFIX}.
+     */
+    public record Stores(String artifacts, String snapshots, Boolean fsync, Gc gc, Encryption encryption) {
+        /**
+         * How the stores reach S3: the AWS SDK's standard settings (AWS_ENDPOINT_URL, AWS_REGION,
+         * credentials). The one place a {@code stores.s3} section of the file would be applied.
+         */
+        public S3Settings s3Settings() {
+            return S3Settings.defaults();
+        }
+    }
 
     /**
      * Snapshots sealed at rest (see {@code config/README.md}): the keys, by id, as base64 in
@@ -42,8 +54,43 @@ public record WorkerConfig(
     /** The metrics and health endpoint. */
     public record Http(String host, Integer port) {}
 
-    /** Limits and checkpoint policy of one artifact (by name or digest), for every task that runs it. */
-    public record Artifact(Limits limits, Checkpoint checkpoint) {}
+    /**
+     * Limits, checkpoint policy and HTTP endpoints of one artifact (by name or digest), for every task
+     * that runs it.
+     */
+    public record Artifact(Limits limits, Checkpoint checkpoint, Map<String, Endpoint> endpoints) {
+        public Artifact {
+            endpoints = endpoints == null ? Map.of() : Map.copyOf(endpoints);
+        }
+
+        public Artifact(Limits limits, Checkpoint checkpoint) {
+            this(limits, checkpoint, null);
+        }
+    }
+
+    /**
+     * An HTTP service the artifact's guests may call ({@code wasm_worker.http_request}); see
+     * config/README.md. {@code headers} values usually come from {@code ${ENV}}; {@code headerFiles}
+     * name files whose contents are the values (secrets mounted as files).
+     */
+    public record Endpoint(
+            String url,
+            List<String> methods,
+            List<String> paths,
+            Map<String, String> headers,
+            Map<String, String> headerFiles,
+            Duration connectTimeout,
+            Duration timeout,
+            ByteSize maxRequest,
+            ByteSize maxResponse) {
+        public Endpoint {
+            require(url, "url");
+            methods = methods == null ? List.of("GET") : List.copyOf(methods);
+            paths = paths == null ? List.of("/") : List.copyOf(paths);
+            headers = headers == null ? Map.of() : Map.copyOf(headers);
+            headerFiles = headerFiles == null ? Map.of() : Map.copyOf(headerFiles);
+        }
+    }
 
     public record Limits(ByteSize maxMemory, Duration timeout, ByteSize maxInput, ByteSize maxOutput) {}
 

@@ -10,6 +10,7 @@ import io.wasmworker.task.TaskKey;
 import io.wasmworker.task.TaskRunner;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import org.camunda.bpm.client.exception.BadRequestException;
 import org.camunda.bpm.client.exception.NotFoundException;
 import org.camunda.bpm.client.task.ExternalTask;
@@ -34,11 +35,13 @@ final class TaskExecution {
 
     private final String workerId;
     private final ReportRetry reportRetry;
+    /** Whether the worker's shutdown has begun: a guest stopped then was stopped for it. */
+    private final BooleanSupplier shuttingDown;
+
     private final RunControl control = new RunControl();
     /** Another attempt owns the task (lock refused, or this worker fetched it again): report nothing. */
     private volatile boolean lockLost;
 
-    private volatile boolean shuttingDown;
     private LockKeeper.Lease lease;
     private TaskAttempt attempt;
     private AttemptBudget budget;
@@ -53,7 +56,8 @@ final class TaskExecution {
             TopicSettings topic,
             TaskRunner runner,
             String workerId,
-            ReportRetry reportRetry) {
+            ReportRetry reportRetry,
+            BooleanSupplier shuttingDown) {
         this.task = task;
         this.service = service;
         this.topic = topic;
@@ -61,10 +65,16 @@ final class TaskExecution {
         this.key = TaskKey.of("camunda:" + task.getId());
         this.workerId = workerId;
         this.reportRetry = reportRetry;
+        this.shuttingDown = shuttingDown;
     }
 
     String taskId() {
         return task.getId();
+    }
+
+    /** The guest's control: the slot it runs in suspends or cancels it on shutdown. */
+    RunControl control() {
+        return control;
     }
 
     void keepLock(LockKeeper keeper) {
@@ -83,25 +93,13 @@ final class TaskExecution {
         }
     }
 
-    /** Shutdown: the guest stops at its next checkpoint. */
-    void suspend() {
-        shuttingDown = true;
-        control.suspend();
-    }
-
-    /** Shutdown grace is over: the guest stops now. */
-    void cancel() {
-        shuttingDown = true;
-        control.cancel("the worker is shutting down");
-    }
-
     /** Gives the task back untouched (shutdown before it started). */
     void giveBack() {
         report("unlock", () -> service.unlock(task));
     }
 
     /** On a sandbox thread; never throws, whatever happens (an Error included): the task is reported. */
-    void run() {
+    void process() {
         MDC.put("task", key.value());
         try {
             if (lockLost) {
@@ -117,7 +115,7 @@ final class TaskExecution {
                         task.getId());
                 return;
             }
-            runAttempt();
+            attemptAndReport();
         } catch (Throwable e) {
             internalFailure(e);
         } finally {
@@ -152,7 +150,7 @@ final class TaskExecution {
         }
     }
 
-    private void runAttempt() {
+    private void attemptAndReport() {
         String invalidModel = null;
         try {
             model = ModelSettings.of(task.getExtensionProperties());
@@ -194,7 +192,7 @@ final class TaskExecution {
                     0);
             return;
         }
-        InvocationResult result = attempt.run(input, metadata(), control, null);
+        InvocationResult result = attempt.invoke(input, metadata(), control, null);
         report(result);
     }
 
@@ -287,7 +285,7 @@ final class TaskExecution {
             return; // another attempt owns the task; anything we report would be refused or wrong
         }
         boolean stoppedForShutdown =
-                f.kind() == FailureKind.SUSPENDED || (f.kind() == FailureKind.CANCELLED && shuttingDown);
+                f.kind() == FailureKind.SUSPENDED || (f.kind() == FailureKind.CANCELLED && shuttingDown.getAsBoolean());
         if (stoppedForShutdown) {
             // not the guest's fault: give the task back at once, it resumes from its checkpoint elsewhere.
             // The engine does not fence an unlock by worker: make sure the lock is still ours first

@@ -34,14 +34,16 @@ public record TopicSettings(
         List<String> tenantIds,
         String businessKey) {
     public static final Duration DEFAULT_LOCK = Duration.ofSeconds(60);
+    public static final int DEFAULT_MAX_CONCURRENT = 2;
+    public static final int DEFAULT_MAX_RETRIES = 3;
 
     public TopicSettings {
         Objects.requireNonNull(topic, "topic");
         Objects.requireNonNull(binding, "binding");
         variables = List.copyOf(variables);
         tenantIds = List.copyOf(tenantIds);
-        lockDuration = lockDuration == null ? DEFAULT_LOCK : lockDuration;
-        backoff = backoff == null ? RetryBackoff.DEFAULT : backoff;
+        Objects.requireNonNull(lockDuration, "lockDuration");
+        Objects.requireNonNull(backoff, "backoff");
         if (lockDuration.toMillis() < 1000) {
             throw new IllegalArgumentException(
                     "topic '" + topic + "': lock duration must be at least 1s, got " + lockDuration);
@@ -54,74 +56,147 @@ public record TopicSettings(
         }
     }
 
+    /** The topic and its guest; everything else starts at its default (see {@link Builder}). */
+    public static Builder builder(String topic, TaskBinding binding) {
+        return new Builder(topic, binding);
+    }
+
     /** A topic with defaults: all variables, process variables out, 2 concurrent tasks, 3 retries. */
     public static TopicSettings of(String topic, TaskBinding binding) {
-        return new TopicSettings(
-                topic, binding, List.of(), false, DEFAULT_LOCK, 2, 3, RetryBackoff.DEFAULT, null, List.of(), null);
+        return builder(topic, binding).build();
+    }
+
+    /** A builder holding these settings, to change some. */
+    public Builder toBuilder() {
+        return builder(topic, binding)
+                .variables(variables)
+                .localOutput(localOutput)
+                .lockDuration(lockDuration)
+                .maxConcurrent(maxConcurrent)
+                .maxRetries(maxRetries)
+                .backoff(backoff)
+                .processDefinitionKey(processDefinitionKey)
+                .tenantIds(tenantIds)
+                .businessKey(businessKey);
     }
 
     public TopicSettings withRetries(int retries, RetryBackoff retryBackoff) {
-        return new TopicSettings(
-                topic,
-                binding,
-                variables,
-                localOutput,
-                lockDuration,
-                maxConcurrent,
-                retries,
-                retryBackoff,
-                processDefinitionKey,
-                tenantIds,
-                businessKey);
+        return toBuilder().maxRetries(retries).backoff(retryBackoff).build();
     }
 
     public TopicSettings withLockDuration(Duration lock) {
-        return new TopicSettings(
-                topic,
-                binding,
-                variables,
-                localOutput,
-                lock,
-                maxConcurrent,
-                maxRetries,
-                backoff,
-                processDefinitionKey,
-                tenantIds,
-                businessKey);
+        return toBuilder().lockDuration(lock).build();
     }
 
     public TopicSettings withMaxConcurrent(int n) {
-        return new TopicSettings(
-                topic,
-                binding,
-                variables,
-                localOutput,
-                lockDuration,
-                n,
-                maxRetries,
-                backoff,
-                processDefinitionKey,
-                tenantIds,
-                businessKey);
+        return toBuilder().maxConcurrent(n).build();
     }
 
     public TopicSettings withProcessDefinitionKey(String key) {
-        return new TopicSettings(
-                topic,
-                binding,
-                variables,
-                localOutput,
-                lockDuration,
-                maxConcurrent,
-                maxRetries,
-                backoff,
-                key,
-                tenantIds,
-                businessKey);
+        return toBuilder().processDefinitionKey(key).build();
     }
 
     /** Attempts in all: the first plus the retries. */
     public int maxAttempts() {
         return maxRetries + 1;
+    }
+
+    /**
+     * A topic's settings by name, with every default in one place: here. A null argument keeps the
+     * default (a configuration that leaves the field out); {@link #build()} validates.
+     */
+    public static final class Builder {
+        private final String topic;
+        private final TaskBinding binding;
+        private List<String> variables = List.of();
+        private boolean localOutput;
+        private Duration lockDuration = DEFAULT_LOCK;
+        private int maxConcurrent = DEFAULT_MAX_CONCURRENT;
+        private int maxRetries = DEFAULT_MAX_RETRIES;
+        private RetryBackoff backoff = RetryBackoff.DEFAULT;
+        private String processDefinitionKey;
+        private List<String> tenantIds = List.of();
+        private String businessKey;
+
+        private Builder(String topic, TaskBinding binding) {
+            this.topic = topic;
+            this.binding = binding;
+        }
+
+        /** The variables fetched as the guest's input (default: all). */
+        public Builder variables(List<String> names) {
+            if (names != null) {
+                variables = names;
+            }
+            return this;
+        }
+
+        /** Complete with the output as local variables (default: process variables). */
+        public Builder localOutput(Boolean local) {
+            if (local != null) {
+                localOutput = local;
+            }
+            return this;
+        }
+
+        public Builder lockDuration(Duration lock) {
+            if (lock != null) {
+                lockDuration = lock;
+            }
+            return this;
+        }
+
+        public Builder maxConcurrent(Integer n) {
+            if (n != null) {
+                maxConcurrent = n;
+            }
+            return this;
+        }
+
+        public Builder maxRetries(Integer n) {
+            if (n != null) {
+                maxRetries = n;
+            }
+            return this;
+        }
+
+        public Builder backoff(RetryBackoff retryBackoff) {
+            if (retryBackoff != null) {
+                backoff = retryBackoff;
+            }
+            return this;
+        }
+
+        public Builder processDefinitionKey(String key) {
+            processDefinitionKey = key;
+            return this;
+        }
+
+        public Builder tenantIds(List<String> ids) {
+            if (ids != null) {
+                tenantIds = ids;
+            }
+            return this;
+        }
+
+        public Builder businessKey(String key) {
+            businessKey = key;
+            return this;
+        }
+
+        public TopicSettings build() {
+            return new TopicSettings(
+                    topic,
+                    binding,
+                    variables,
+                    localOutput,
+                    lockDuration,
+                    maxConcurrent,
+                    maxRetries,
+                    backoff,
+                    processDefinitionKey,
+                    tenantIds,
+                    businessKey);
+        }
     }
 }

@@ -1,15 +1,11 @@
 package io.wasmworker.adapter.camunda;
 
-import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.task.GuestSlots;
 import io.wasmworker.task.TaskRunner;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.camunda.bpm.client.ExternalTaskClient;
 import org.camunda.bpm.client.ExternalTaskClientBuilder;
@@ -24,7 +20,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves one topic with its own client: fetches (long polling) at most as many tasks as there are
- * free slots for, and runs each on a sandbox thread.
+ * free slots for (its pool of the adapter's {@link GuestSlots}), and runs each on a sandbox thread.
  *
  * <p>The client calls handlers one by one on its fetch thread. The handler waits for a free slot
  * and hands the task to the executor; the client's backoff step, which runs before every fetch,
@@ -39,13 +35,11 @@ final class TopicWorker {
     private final TaskRunner runner;
     private final LockKeeper locks;
     private final ReportRetry reportRetry;
+    private final GuestSlots slots;
+    private final GuestSlots.Pool pool;
     private final OAuth2TokenSource tokens;
-    private final Semaphore slots;
-    private final ExecutorService executor;
     /** The latest copy of each task this worker fetched and has not finished, by external task id. */
     private final Map<String, TaskExecution> fetched = new ConcurrentHashMap<>();
-    /** Tasks holding a slot, by external task id. */
-    private final Map<String, TaskExecution> running = new ConcurrentHashMap<>();
 
     private volatile boolean closing;
     /** Counted down when the fetch thread, closing, has handled its last poll and waits in the gate. */
@@ -61,15 +55,16 @@ final class TopicWorker {
             TaskRunner runner,
             LockKeeper locks,
             ReportRetry reportRetry,
+            GuestSlots slots,
             OAuth2TokenSource tokens) {
         this.connection = connection;
         this.topic = topic;
         this.runner = runner;
         this.locks = locks;
         this.reportRetry = reportRetry;
+        this.slots = slots;
+        this.pool = slots.pool("topic " + topic.topic(), topic.maxConcurrent());
         this.tokens = tokens;
-        this.slots = new Semaphore(topic.maxConcurrent());
-        this.executor = Executors.newFixedThreadPool(topic.maxConcurrent(), Sandbox.threadFactory());
     }
 
     void start() {
@@ -112,7 +107,8 @@ final class TopicWorker {
      */
     void handle(ExternalTask task, ExternalTaskService service) {
         try {
-            dispatch(new TaskExecution(task, service, topic, runner, connection.workerId(), reportRetry));
+            dispatch(new TaskExecution(
+                    task, service, topic, runner, connection.workerId(), reportRetry, slots::stopping));
         } catch (Throwable e) {
             // (not task.getId(): what failed may be the task itself)
             LOG.error(
@@ -136,20 +132,17 @@ final class TopicWorker {
             previous.superseded();
         }
         execution.keepLock(locks);
-        boolean slotTaken = false;
+        GuestSlots.Slot slot = null;
         try {
-            while (!closing && !slotTaken) {
-                slotTaken = slots.tryAcquire(100, TimeUnit.MILLISECONDS);
+            while (!closing && slot == null) {
+                slot = pool.tryTake(execution.control(), 100, TimeUnit.MILLISECONDS);
             }
             if (!closing) {
-                running.put(id, execution);
-                executor.execute(() -> {
+                slot.handOver(() -> {
                     try {
-                        execution.run();
+                        execution.process();
                     } finally {
-                        running.remove(id, execution);
                         forget(execution);
-                        slots.release();
                     }
                 });
                 return;
@@ -163,11 +156,10 @@ final class TopicWorker {
                     id,
                     e);
         }
-        // not handed over (shutdown began, interrupted, or the executor refused): give the task back
-        running.remove(id, execution);
+        // not handed over (shutdown began, interrupted, or the pool refused): give the task back
         forget(execution);
-        if (slotTaken) {
-            slots.release();
+        if (slot != null) {
+            slot.close(); // (a refused hand-over has freed it already: closing twice frees it once)
         }
         execution.giveBack();
     }
@@ -192,7 +184,9 @@ final class TopicWorker {
                         Thread.currentThread().interrupt();
                     }
                     clientStopping.countDown();
-                    client.stop();
+                    if (client != null) {
+                        client.stop();
+                    }
                 },
                 "camunda-client-stop-" + topic.topic());
         stopper.setDaemon(true);
@@ -203,34 +197,6 @@ final class TopicWorker {
     void awaitFetchingStopped(long deadlineNanos) throws InterruptedException {
         if (stopper != null) {
             stopper.join(Math.max(1, (deadlineNanos - System.nanoTime()) / 1_000_000));
-        }
-    }
-
-    /** Asks running guests to stop at their next checkpoint. */
-    void suspendRunning() {
-        running.values().forEach(TaskExecution::suspend);
-    }
-
-    /** Waits for running tasks to end; false if some are still running at the deadline. */
-    boolean awaitIdle(long deadlineNanos) throws InterruptedException {
-        while (!running.isEmpty()) {
-            if (System.nanoTime() > deadlineNanos) {
-                return false;
-            }
-            Thread.sleep(20);
-        }
-        return true;
-    }
-
-    void cancelRunning() {
-        running.values().forEach(TaskExecution::cancel);
-    }
-
-    void closeExecutor(Duration wait) throws InterruptedException {
-        executor.shutdown();
-        if (!executor.awaitTermination(wait.toMillis(), TimeUnit.MILLISECONDS)) {
-            LOG.warn("topic {}: {} tasks did not stop in time", topic.topic(), running.size());
-            executor.shutdownNow();
         }
     }
 
@@ -282,12 +248,11 @@ final class TopicWorker {
                 return errorBackoff;
             }
             try {
-                while (!closing && !slots.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+                while (!closing && !pool.awaitFree(100, TimeUnit.MILLISECONDS)) {
                     // full: no fetch until a guest finishes
                 }
                 if (!closing) {
-                    slots.release(); // only looked; the handler takes the slot for the task
-                    return 0;
+                    return 0; // only looked; the handler takes the slot for the task
                 }
                 // closing, and the last poll is handled (its tasks given back): no further fetch
                 lastPollHandled.countDown();

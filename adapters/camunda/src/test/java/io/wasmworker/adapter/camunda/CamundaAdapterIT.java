@@ -223,7 +223,7 @@ class CamundaAdapterIT {
         InvocationResult uninterrupted;
         try (Sandbox sandbox = new Sandbox()) {
             byte[] wasm = java.nio.file.Files.readAllBytes(Worker.guestPath("ckpt-step-rust"));
-            uninterrupted = sandbox.run(
+            uninterrupted = sandbox.invoke(
                     new ModuleLoader().load(Digest.of(wasm), wasm),
                     Invocation.of(input.getBytes(StandardCharsets.UTF_8)));
         }

@@ -354,7 +354,7 @@ class CamundaChaosIT {
     private static JsonNode uninterrupted() throws IOException {
         byte[] wasm = Files.readAllBytes(Worker.guestPath("ckpt-async-c"));
         try (Sandbox sandbox = new Sandbox()) {
-            return JSON.readTree(sandbox.run(
+            return JSON.readTree(sandbox.invoke(
                             new ModuleLoader().load(Digest.of(wasm), wasm),
                             Invocation.of(INPUT.getBytes(StandardCharsets.UTF_8)))
                     .stdout());

@@ -8,6 +8,7 @@ import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.checkpoint.store.Manifest;
+import io.wasmworker.checkpoint.store.SnapshotStore;
 import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.sandbox.Invocation;
@@ -44,7 +45,7 @@ class CamundaCrashIT {
     private static JsonNode uninterrupted(String guest) throws IOException {
         byte[] wasm = Files.readAllBytes(Worker.guestPath(guest));
         try (Sandbox sandbox = new Sandbox()) {
-            return JSON.readTree(sandbox.run(
+            return JSON.readTree(sandbox.invoke(
                             new ModuleLoader().load(Digest.of(wasm), wasm),
                             Invocation.of(INPUT.getBytes(StandardCharsets.UTF_8)))
                     .stdout());
@@ -269,7 +270,7 @@ class CamundaCrashIT {
         }
     }
 
-    private static void awaitCheckpointInProcess(LocalSnapshotStore store, String key) throws InterruptedException {
+    private static void awaitCheckpointInProcess(SnapshotStore store, String key) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (store.latest(key).isEmpty()) {
             assertThat(System.nanoTime()).as("a first checkpoint of " + key).isLessThan(deadline);

@@ -5,7 +5,6 @@ import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.task.TaskBinding;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 
 /**
  * A worker in a JVM of its own, for the crash test: {@code REST_URL HOME GUEST TOPIC LOCK_MILLIS
@@ -30,19 +29,12 @@ public final class CamundaWorkerMain {
         });
         TaskBinding binding = new TaskBinding(
                 worker.guest(args[2]), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
-        TopicSettings defaults = TopicSettings.of(args[3], binding);
-        TopicSettings topic = new TopicSettings(
-                args[3],
-                binding,
-                List.of(),
-                false,
-                Duration.ofMillis(Long.parseLong(args[4])),
-                Integer.getInteger("wasmworker.maxConcurrent", defaults.maxConcurrent()),
-                args.length > 6 ? Integer.parseInt(args[6]) : defaults.maxRetries(),
-                defaults.backoff(),
-                null,
-                List.of(),
-                args[5]);
+        TopicSettings topic = TopicSettings.builder(args[3], binding)
+                .lockDuration(Duration.ofMillis(Long.parseLong(args[4])))
+                .maxConcurrent(Integer.getInteger("wasmworker.maxConcurrent"))
+                .maxRetries(args.length > 6 ? Integer.parseInt(args[6]) : null)
+                .businessKey(args[5])
+                .build();
         worker.start(args[0], Duration.ofSeconds(5), topic);
         System.out.println("worker started");
         Thread.currentThread().join();

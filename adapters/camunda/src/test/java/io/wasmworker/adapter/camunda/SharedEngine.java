@@ -18,6 +18,11 @@ final class SharedEngine {
 
     private SharedEngine() {}
 
+    /** The Camunda 7.24 engine (for tests about the worker's own stores, which no engine changes). */
+    static CamundaEngine get() {
+        return get(EngineProduct.CAMUNDA);
+    }
+
     static synchronized CamundaEngine get(EngineProduct product) {
         CamundaEngine engine = ENGINES.get(product);
         if (engine == null) {

@@ -68,7 +68,8 @@ class TaskExecutionTest {
                 TopicSettings.of("greet", binding).withLockDuration(lock),
                 worker.runner,
                 "w1",
-                ReportRetry.DEFAULT);
+                ReportRetry.DEFAULT,
+                () -> false);
     }
 
     @Test
@@ -84,7 +85,7 @@ class TaskExecutionTest {
             TaskExecution execution = execution(worker, task("expired"), service, Duration.ofSeconds(1));
             execution.keepLock(keeper);
             Thread.sleep(600); // waited more than half its lock (its worker stalled): it is asked about
-            execution.run();
+            execution.process();
 
             assertThat(calls)
                     .as("asked once whether the task is still ours, then nothing")
@@ -101,7 +102,7 @@ class TaskExecutionTest {
                 LockKeeper keeper = new LockKeeper()) {
             TaskExecution execution = execution(worker, task("fresh"), service(call -> {}));
             execution.keepLock(keeper);
-            execution.run();
+            execution.process();
 
             assertThat(calls)
                     .as("its lock is young: no extension before the run")
@@ -119,7 +120,7 @@ class TaskExecutionTest {
             TaskExecution execution = execution(worker, task("twice"), service(call -> {}));
             current.set(execution);
             execution.keepLock(keeper);
-            execution.run();
+            execution.process();
 
             assertThat(calls).as("the guest ran but nothing was reported").isEmpty();
         }
@@ -132,7 +133,7 @@ class TaskExecutionTest {
             TaskExecution execution = execution(worker, task("waiting"), service(call -> {}));
             execution.keepLock(keeper);
             execution.superseded();
-            execution.run();
+            execution.process();
 
             assertThat(calls).isEmpty();
             assertThat(worker.snapshots.beginAttempt("camunda:waiting"))
@@ -157,7 +158,7 @@ class TaskExecutionTest {
                 }
             }));
             execution.keepLock(keeper);
-            execution.run();
+            execution.process();
             assertThat(calls).containsExactly("complete", "complete", "complete");
 
             calls.clear();
@@ -168,7 +169,7 @@ class TaskExecutionTest {
                 }
             }));
             refused.keepLock(keeper);
-            refused.run();
+            refused.process();
             assertThat(calls).as("a 404 is not sent again").containsExactly("complete");
         }
     }
@@ -183,7 +184,7 @@ class TaskExecutionTest {
                 }
             }));
             execution.keepLock(keeper);
-            execution.run(); // returns: nothing escapes the task boundary
+            execution.process(); // returns: nothing escapes the task boundary
 
             // whether the engine took the completion is unknown: no second report that could contradict
             // it; if it was lost, the lock expires and the task resumes from its checkpoint

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.sandbox.GuestLimits;
+import io.wasmworker.task.GuestSlots;
 import io.wasmworker.task.TaskBinding;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
@@ -52,7 +53,8 @@ class TopicWorkerTest {
     @Test
     void anErrorOnTheFetchThreadLeaksNoSlotAndTheNextTaskRuns() throws Exception {
         try (Worker worker = new Worker(home);
-                LockKeeper keeper = new LockKeeper()) {
+                LockKeeper keeper = new LockKeeper();
+                GuestSlots slots = new GuestSlots("test", Duration.ofSeconds(5))) {
             TaskBinding binding = new TaskBinding(
                     worker.guest("greet"), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
             TopicSettings topic = TopicSettings.of("greet", binding).withMaxConcurrent(1);
@@ -62,6 +64,7 @@ class TopicWorkerTest {
                     worker.runner,
                     keeper,
                     ReportRetry.DEFAULT,
+                    slots,
                     null);
 
             topicWorker.handle(task("broken", true), service()); // must not throw
@@ -72,7 +75,6 @@ class TopicWorkerTest {
                 Thread.sleep(20);
             }
             assertThat(calls).contains("complete:good");
-            topicWorker.closeExecutor(Duration.ofSeconds(5));
         }
     }
 }

@@ -3,8 +3,11 @@ package io.wasmworker.adapter.camunda;
 import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
+import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.checkpoint.store.SnapshotStores;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
+import io.wasmworker.s3.S3Settings;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.TaskObserver;
 import io.wasmworker.task.TaskRunner;
@@ -17,12 +20,13 @@ import java.util.List;
 
 /**
  * A worker in the test JVM: its own artifact and snapshot stores under {@code home} (the snapshot
- * store elsewhere when {@code -Dwasmworker.snapshots.dir} says so: workers sharing one), one adapter.
+ * store elsewhere when {@code -Dwasmworker.snapshots.dir} says so: workers sharing one, a directory or
+ * {@code s3://BUCKET/PREFIX} reached with the AWS SDK's environment variables), one adapter.
  */
 final class Worker implements AutoCloseable {
     final Path home;
     final LocalArtifactStore artifacts;
-    final LocalSnapshotStore snapshots;
+    final SnapshotStore snapshots;
     private final Sandbox sandbox = new Sandbox();
     final TaskRunner runner;
     private CamundaAdapter adapter;
@@ -36,7 +40,9 @@ final class Worker implements AutoCloseable {
         this.home = home;
         this.artifacts = new LocalArtifactStore(home.resolve("artifacts"));
         String shared = System.getProperty("wasmworker.snapshots.dir");
-        this.snapshots = new LocalSnapshotStore(shared != null ? Path.of(shared) : home.resolve("snapshots"), false);
+        this.snapshots = shared != null
+                ? SnapshotStores.open(shared, false, S3Settings.defaults())
+                : new LocalSnapshotStore(home.resolve("snapshots"), false);
         this.runner = new TaskRunner(
                 artifacts, new ModuleCache(artifacts, new ModuleLoader(), 16), snapshots, sandbox, observer);
     }
@@ -62,18 +68,19 @@ final class Worker implements AutoCloseable {
 
     /** A worker that authenticates with OAuth2 client credentials (null: not at all). */
     Worker start(String restUrl, OAuth2ClientCredentials oauth2, Duration grace, TopicSettings... topics) {
-        adapter = new CamundaAdapter(
-                new CamundaSettings(
-                        restUrl,
-                        "test-worker-" + ProcessHandle.current().pid(),
-                        null,
-                        null,
-                        oauth2,
-                        Duration.ofSeconds(5),
-                        List.of(topics)),
-                runner,
-                grace);
-        adapter.start();
+        adapter = CamundaAdapter.builder(
+                        new CamundaSettings(
+                                restUrl,
+                                "test-worker-" + ProcessHandle.current().pid(),
+                                null,
+                                null,
+                                oauth2,
+                                Duration.ofSeconds(5),
+                                List.of(topics)),
+                        runner)
+                .shutdownGrace(grace)
+                .build()
+                .start();
         return this;
     }
 
@@ -87,5 +94,6 @@ final class Worker implements AutoCloseable {
             adapter.close();
         }
         sandbox.close();
+        snapshots.close();
     }
 }

@@ -9,7 +9,8 @@ import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
 import io.wasmworker.module.GuestModule;
-import io.wasmworker.sandbox.RunControl;
+import io.wasmworker.task.AdapterLifecycle;
+import io.wasmworker.task.GuestSlots;
 import io.wasmworker.task.TaskBinding;
 import io.wasmworker.task.TaskRunner;
 import java.io.IOException;
@@ -23,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -33,12 +33,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs guests as Temporal activities: one worker per configured task queue, each with one
- * {@link WasmActivity} that serves every activity type. {@link #start()} checks every binding's
- * artifact and connects; {@link #close()} shuts down gracefully (see there).
+ * {@link WasmActivity} that serves every activity type. Built with {@link #builder}; {@link #start()}
+ * (once) checks every binding's artifact and connects; {@link #close()} shuts down gracefully (see
+ * there).
  */
 public final class TemporalAdapter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TemporalAdapter.class);
-    /** After the grace period and the cancel, how long cancelled guests get to end. */
+    /** Once the guests have stopped, how long their attempts get to report before the SDK is forced down. */
     private static final Duration CANCEL_WAIT = Duration.ofSeconds(10);
 
     private final TemporalSettings settings;
@@ -46,10 +47,9 @@ public final class TemporalAdapter implements AutoCloseable {
     private final TaskRunner runner;
     private final ActivityObserver observer;
     private final GuestThreadMode guestThreadMode;
+    private final GuestSlots slots;
+    private final AdapterLifecycle lifecycle = new AdapterLifecycle("the Temporal adapter");
 
-    private final Set<RunControl> running = ConcurrentHashMap.newKeySet();
-    private final List<GuestThreads> guestThreads = new ArrayList<>();
-    private volatile boolean stopping;
     private ScheduledExecutorService heartbeatScheduler;
     private WorkflowServiceStubs stubs;
     private WorkerFactory factory;
@@ -60,6 +60,7 @@ public final class TemporalAdapter implements AutoCloseable {
         this.runner = b.runner;
         this.observer = b.observer;
         this.guestThreadMode = b.guestThreadMode;
+        this.slots = new GuestSlots("temporal " + settings.target(), b.shutdownGrace);
         if (queues.isEmpty()) {
             throw new IllegalArgumentException("the Temporal adapter has no task queues to serve");
         }
@@ -78,12 +79,21 @@ public final class TemporalAdapter implements AutoCloseable {
 
     /**
      * Loads every bound artifact (a missing or invalid one fails here, naming it), connects to the
-     * service (failing after {@code connectTimeout}), and starts polling.
+     * service (failing after {@code connectTimeout}), and starts polling. Once only: a second call, or
+     * one after {@link #close()} (a failed start closes the adapter), throws.
      */
     public synchronized TemporalAdapter start() {
-        if (factory != null) {
-            throw new IllegalStateException("already started");
+        lifecycle.start();
+        try {
+            connectAndPoll();
+        } catch (RuntimeException | Error e) {
+            close(); // what started stops again
+            throw e;
         }
+        return this;
+    }
+
+    private void connectAndPoll() {
         for (TaskQueueSettings q : queues) {
             q.activities().forEach((type, binding) -> loadArtifact(q, type, binding));
         }
@@ -101,27 +111,25 @@ public final class TemporalAdapter implements AutoCloseable {
         scheduler.setRemoveOnCancelPolicy(true); // a finished attempt's ticker leaves the queue at once
         heartbeatScheduler = scheduler;
         for (TaskQueueSettings q : queues) {
-            int slots = q.effectiveConcurrency();
-            GuestThreads threads = guestThreadMode.sandboxThreads()
-                    ? GuestThreads.sandboxThreads(slots)
-                    : GuestThreads.callerThreads();
-            guestThreads.add(threads);
-            Worker worker = factory.newWorker(q.taskQueue(), workerOptions(slots, identity));
-            worker.registerActivitiesImplementations(
-                    new WasmActivity(q, runner, threads, heartbeatScheduler, observer, running, () -> stopping));
+            int size = q.effectiveConcurrency();
+            GuestSlots.Pool pool = guestThreadMode.sandboxThreads()
+                    ? slots.pool("task queue " + q.taskQueue(), size)
+                    : slots.callerThreadPool("task queue " + q.taskQueue(), size);
+            // the SDK runs at most as many activities as the pool has slots: taking one never waits
+            Worker worker = factory.newWorker(q.taskQueue(), workerOptions(size, identity));
+            worker.registerActivitiesImplementations(new WasmActivity(q, runner, pool, heartbeatScheduler, observer));
             LOG.info(
                     "temporal task queue '{}' in namespace '{}' at {}: activity types {}, {} at once, guests on {}",
                     q.taskQueue(),
                     settings.namespace(),
                     settings.target(),
                     q.typeList(),
-                    slots,
+                    size,
                     guestThreadMode.sandboxThreads() ? "sandbox threads" : "the activity threads");
         }
         try {
             factory.start();
         } catch (UnsupportedOperationException e) {
-            close();
             // the SDK's Java 21 classes live in META-INF/versions/21: a fat jar must say Multi-Release: true
             throw new IllegalStateException(
                     "JDK " + Runtime.version().feature() + " should give the Temporal worker"
@@ -129,7 +137,6 @@ public final class TemporalAdapter implements AutoCloseable {
                             + "): the jar holding temporal-sdk was repackaged without 'Multi-Release: true' in its manifest",
                     e);
         }
-        return this;
     }
 
     private void loadArtifact(TaskQueueSettings q, String type, TaskBinding binding) {
@@ -191,55 +198,46 @@ public final class TemporalAdapter implements AutoCloseable {
 
     /** The client of the adapter's connection (to start workflows from the same process, e.g. `dev`). */
     public synchronized WorkflowClient client() {
-        if (factory == null) {
-            throw new IllegalStateException("not started");
-        }
+        lifecycle.requireStarted("client()");
         return factory.getWorkflowClient();
     }
 
-    /** Activity attempts running now. */
+    /** Activity attempts whose guest runs now. */
     public int runningAttempts() {
-        return running.size();
+        return slots.busy();
     }
 
     /**
-     * Graceful shutdown: stop polling; ask every running guest to stop at its next checkpoint (it
-     * keeps heartbeating meanwhile, and its attempt fails retryably naming the checkpoint, which the
-     * retry resumes); after the shutdown grace, cancel guests that have not stopped (those that
-     * cannot checkpoint); then close the connection.
+     * Graceful shutdown: stop polling; then the guest slots stop ({@link GuestSlots#stop()}): every
+     * running guest is asked to stop at its next checkpoint (it keeps heartbeating meanwhile, and its
+     * attempt fails retryably naming the checkpoint, which the retry resumes), and after the shutdown
+     * grace the guests that have not stopped (those that cannot checkpoint) are cancelled; then the
+     * attempts report and the connection closes. Idempotent.
      */
     @Override
     public synchronized void close() {
-        if (factory == null) {
+        if (!lifecycle.close()) {
             return;
         }
-        stopping = true;
-        factory.shutdown();
-        running.forEach(RunControl::suspend);
-        int busy = running.size();
-        if (busy > 0) {
-            LOG.info(
-                    "stopping: {} running guest(s) will stop at their next checkpoint (grace {})",
-                    busy,
-                    settings.shutdownGrace());
+        if (factory != null) {
+            factory.shutdown();
         }
-        factory.awaitTermination(settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
-        if (!running.isEmpty()) {
-            LOG.warn(
-                    "stopping: {} guest(s) did not reach a checkpoint within {}; cancelling them",
-                    running.size(),
-                    settings.shutdownGrace());
-            running.forEach(c -> c.cancel("the worker is shutting down and the guest reached no checkpoint within "
-                    + settings.shutdownGrace()));
+        slots.stop();
+        if (factory != null) {
+            // the attempts whose guests stopped report their outcome; one the SDK handed over just as
+            // polling stopped takes its slot now, suspended at once, and still gets a sandbox thread
             factory.awaitTermination(CANCEL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            factory.shutdownNow();
+            factory.awaitTermination(5, TimeUnit.SECONDS);
         }
-        factory.shutdownNow();
-        factory.awaitTermination(5, TimeUnit.SECONDS);
-        guestThreads.forEach(GuestThreads::close);
-        heartbeatScheduler.shutdownNow();
-        stubs.shutdownNow();
-        stubs.awaitTermination(5, TimeUnit.SECONDS);
-        factory = null;
+        slots.close();
+        if (heartbeatScheduler != null) {
+            heartbeatScheduler.shutdownNow();
+        }
+        if (stubs != null) {
+            stubs.shutdownNow();
+            stubs.awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
@@ -280,6 +278,7 @@ public final class TemporalAdapter implements AutoCloseable {
         private final List<TaskQueueSettings> queues = new ArrayList<>();
         private ActivityObserver observer = ActivityObserver.NONE;
         private GuestThreadMode guestThreadMode = GuestThreadMode.SANDBOX_THREADS;
+        private Duration shutdownGrace = GuestSlots.DEFAULT_SHUTDOWN_GRACE;
 
         private Builder(TemporalSettings settings, TaskRunner runner) {
             this.settings = Objects.requireNonNull(settings, "settings");
@@ -303,6 +302,12 @@ public final class TemporalAdapter implements AutoCloseable {
         /** Where guests run; {@link GuestThreadMode#SANDBOX_THREADS} unless a benchmark compares the two. */
         public Builder guestThreads(GuestThreadMode mode) {
             this.guestThreadMode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /** How long running guests get to reach a checkpoint or finish on close ({@link GuestSlots#DEFAULT_SHUTDOWN_GRACE}). */
+        public Builder shutdownGrace(Duration grace) {
+            this.shutdownGrace = Objects.requireNonNull(grace, "grace");
             return this;
         }
 

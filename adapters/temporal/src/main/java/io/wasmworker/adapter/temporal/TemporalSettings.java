@@ -2,7 +2,6 @@ package io.wasmworker.adapter.temporal;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * How the worker reaches the Temporal service. Plain values: the daemon's configuration maps onto
@@ -13,41 +12,33 @@ import java.util.Objects;
  * @param identity       the worker identity shown in Temporal's UI and history (null: {@code pid@host},
  *                       as the SDK would choose)
  * @param tls            null for plain gRPC
- * @param connectTimeout how long start-up waits for the service before failing
- * @param shutdownGrace  on close, how long running guests get to reach a checkpoint and stop
- *                       before they are cancelled
+ * @param connectTimeout how long start-up waits for the service before failing (null: {@link
+ *                       #DEFAULT_CONNECT_TIMEOUT})
  */
-public record TemporalSettings(
-        String target, String namespace, String identity, Tls tls, Duration connectTimeout, Duration shutdownGrace) {
+public record TemporalSettings(String target, String namespace, String identity, Tls tls, Duration connectTimeout) {
+    /** How long start-up waits for the service when nobody says otherwise. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
     public TemporalSettings {
         requireText(target, "target");
         requireText(namespace, "namespace");
-        Objects.requireNonNull(connectTimeout, "connectTimeout");
-        Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        connectTimeout = connectTimeout == null ? DEFAULT_CONNECT_TIMEOUT : connectTimeout;
         if (connectTimeout.isNegative() || connectTimeout.isZero()) {
             throw new IllegalArgumentException("connectTimeout must be positive, got " + connectTimeout);
         }
-        if (shutdownGrace.isNegative()) {
-            throw new IllegalArgumentException("shutdownGrace must not be negative, got " + shutdownGrace);
-        }
     }
 
-    /** Plain gRPC, default identity, 10 s to connect, 10 s of shutdown grace. */
+    /** Plain gRPC, default identity, {@link #DEFAULT_CONNECT_TIMEOUT} to connect. */
     public static TemporalSettings of(String target, String namespace) {
-        return new TemporalSettings(target, namespace, null, null, Duration.ofSeconds(10), Duration.ofSeconds(10));
+        return new TemporalSettings(target, namespace, null, null, DEFAULT_CONNECT_TIMEOUT);
     }
 
     public TemporalSettings withIdentity(String newIdentity) {
-        return new TemporalSettings(target, namespace, newIdentity, tls, connectTimeout, shutdownGrace);
-    }
-
-    public TemporalSettings withShutdownGrace(Duration grace) {
-        return new TemporalSettings(target, namespace, identity, tls, connectTimeout, grace);
+        return new TemporalSettings(target, namespace, newIdentity, tls, connectTimeout);
     }
 
     public TemporalSettings withTls(Tls newTls) {
-        return new TemporalSettings(target, namespace, identity, newTls, connectTimeout, shutdownGrace);
+        return new TemporalSettings(target, namespace, identity, newTls, connectTimeout);
     }
 
     /**

@@ -13,14 +13,13 @@ import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.RunControl;
 import io.wasmworker.task.CheckpointRef;
+import io.wasmworker.task.GuestSlots;
 import io.wasmworker.task.TaskAttempt;
 import io.wasmworker.task.TaskBinding;
 import io.wasmworker.task.TaskKey;
 import io.wasmworker.task.TaskRunner;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,27 +34,23 @@ final class WasmActivity implements DynamicActivity {
 
     private final TaskQueueSettings queue;
     private final TaskRunner runner;
-    private final GuestThreads guests;
+    /** The queue's guest slots: the adapter's shutdown suspends or cancels the guests running in them. */
+    private final GuestSlots.Pool slots;
+
     private final ScheduledExecutorService heartbeatScheduler;
     private final ActivityObserver observer;
-    private final Set<RunControl> running;
-    private final BooleanSupplier stopping;
 
     WasmActivity(
             TaskQueueSettings queue,
             TaskRunner runner,
-            GuestThreads guests,
+            GuestSlots.Pool slots,
             ScheduledExecutorService heartbeatScheduler,
-            ActivityObserver observer,
-            Set<RunControl> running,
-            BooleanSupplier stopping) {
+            ActivityObserver observer) {
         this.queue = queue;
         this.runner = runner;
-        this.guests = guests;
+        this.slots = slots;
         this.heartbeatScheduler = heartbeatScheduler;
         this.observer = observer;
-        this.running = running;
-        this.stopping = stopping;
     }
 
     /**
@@ -101,23 +96,21 @@ final class WasmActivity implements DynamicActivity {
         CheckpointRef resumeFrom = resumePoint(context, info, attempt);
 
         RunControl control = new RunControl();
-        running.add(control);
-        if (stopping.getAsBoolean()) {
-            control.suspend(); // picked up while the worker stops: go no further than a checkpoint
-        }
         InvocationResult result;
-        Heartbeats heartbeats = new Heartbeats(context, control, resumeFrom, heartbeatScheduler);
-        try {
-            if (resumeFrom != null) {
-                heartbeats.beat(); // the details now name the checkpoint even if this attempt never makes one
+        Heartbeats heartbeats;
+        // picked up while the worker stops, the slot suspends the guest at once: no further than a checkpoint
+        try (GuestSlots.Slot slot = takeSlot(control)) {
+            heartbeats = new Heartbeats(context, control, resumeFrom, heartbeatScheduler);
+            try {
+                if (resumeFrom != null) {
+                    heartbeats.beat(); // the details now name the checkpoint even if this attempt never makes one
+                }
+                Heartbeats beats = heartbeats;
+                result = slot.runGuest(() -> attempt.invoke(
+                        input, TemporalTask.metadata(info), control, ref -> checkpointed(info, beats, ref)));
+            } finally {
+                heartbeats.close();
             }
-            result = guests.run(
-                    control,
-                    () -> attempt.run(
-                            input, TemporalTask.metadata(info), control, ref -> checkpointed(info, heartbeats, ref)));
-        } finally {
-            heartbeats.close();
-            running.remove(control);
         }
         observer.finished(info, result);
         if (LOG.isDebugEnabled()) {
@@ -153,6 +146,16 @@ final class WasmActivity implements DynamicActivity {
         LOG.warn("activity {} ({}) attempt {} failed: {}", type, taskKey, info.getAttempt(), result.report());
         throw ActivityFailures.failed(
                 type, info.getAttempt(), failure, result, checkpoint == null ? null : checkpoint.toString());
+    }
+
+    /** The SDK runs at most as many activities as the pool has slots, so this never waits. */
+    private GuestSlots.Slot takeSlot(RunControl control) {
+        try {
+            return slots.take(control);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a guest slot (the worker is stopping)", e);
+        }
     }
 
     private void checkpointed(ActivityInfo info, Heartbeats heartbeats, CheckpointRef checkpoint) {

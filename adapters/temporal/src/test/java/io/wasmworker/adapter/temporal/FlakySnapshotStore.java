@@ -67,6 +67,21 @@ final class FlakySnapshotStore implements SnapshotStore {
     }
 
     @Override
+    public byte[] recordCall(String taskKey, long sequence, byte[] entry) {
+        return store.recordCall(taskKey, sequence, entry);
+    }
+
+    @Override
+    public Optional<byte[]> recordedCall(String taskKey, long sequence, long maxBytes) {
+        return store.recordedCall(taskKey, sequence, maxBytes);
+    }
+
+    @Override
+    public void dropCalls(String taskKey, long throughSequence) {
+        store.dropCalls(taskKey, throughSequence);
+    }
+
+    @Override
     public int beginAttempt(String taskKey) {
         return store.beginAttempt(taskKey);
     }

@@ -298,7 +298,7 @@ class TemporalAdapterTest {
                         TaskKey.of("uninterrupted-" + UUID.randomUUID()),
                         TaskBinding.of(ArtifactRef.parse("ckpt-step-c")),
                         1)
-                .run(JSON.writeValueAsBytes(input), Map.of(), null, null);
+                .invoke(JSON.writeValueAsBytes(input), Map.of(), null, null);
         assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
         return new String(r.stdout(), StandardCharsets.UTF_8);
     }
@@ -361,11 +361,11 @@ class TemporalAdapterTest {
         String wf = id("shutdown");
         Map<String, Object> input = Map.of("steps", 8, "work", 100_000_000); // ~0.4 s a step, warm
         Map<String, TaskBinding> bindings = Map.of("slow-steps", steps(Duration.ofSeconds(60)));
-        TemporalSettings settings = TemporalSettings.of(service.target(), TemporalService.NAMESPACE)
-                .withShutdownGrace(Duration.ofSeconds(20));
+        TemporalSettings settings = TemporalSettings.of(service.target(), TemporalService.NAMESPACE);
         // guests on the activity threads here: the suspend works the same without the hand-off
         TemporalAdapter first = TemporalAdapter.builder(settings, runner)
                 .queue(queue, bindings, 1)
+                .shutdownGrace(Duration.ofSeconds(20))
                 .guestThreads(TemporalAdapter.GuestThreadMode.ACTIVITY_THREADS)
                 .observer(observer)
                 .build()
@@ -415,5 +415,20 @@ class TemporalAdapterTest {
         assertThatThrownBy(bad::start)
                 .hasMessageContaining("activity type 'x' on task queue 'never-polled'")
                 .hasMessageContaining("no artifact is named 'no-such-guest'");
+    }
+
+    @Test
+    void startsOnceAndNeverAgainAfterClose() {
+        assertThatThrownBy(adapter::start)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("the Temporal adapter cannot start: it is STARTED");
+        TemporalAdapter closed = TemporalAdapter.builder(TemporalSettings.of(service.target(), "default"), runner)
+                .queue("never-polled", Map.of("x", TaskBinding.of(ArtifactRef.parse("echo"))), 1)
+                .build();
+        closed.close();
+        assertThatThrownBy(closed::start)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("the Temporal adapter cannot start: it is CLOSED");
+        assertThatThrownBy(closed::client).hasMessageContaining("client() needs it STARTED");
     }
 }

@@ -84,7 +84,7 @@ class TemporalChaosIT {
             LocalSnapshotStore scratch = new LocalSnapshotStore(home.resolve("scratch"), false);
             InvocationResult r = Guests.runner(artifacts, scratch, sandbox)
                     .open(TaskKey.of("uninterrupted"), TaskBinding.of(ArtifactRef.parse("ckpt-step-c")), 1)
-                    .run(JSON.writeValueAsBytes(INPUT), Map.of(), null, null);
+                    .invoke(JSON.writeValueAsBytes(INPUT), Map.of(), null, null);
             assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
             uninterrupted = JSON.readTree(new String(r.stdout(), StandardCharsets.UTF_8))
                     .toString();

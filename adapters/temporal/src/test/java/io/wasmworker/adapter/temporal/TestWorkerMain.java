@@ -4,9 +4,11 @@ import io.temporal.activity.ActivityInfo;
 import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.CheckpointPolicy;
-import io.wasmworker.checkpoint.store.LocalSnapshotStore;
+import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.checkpoint.store.SnapshotStores;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
+import io.wasmworker.s3.S3Settings;
 import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Sandbox;
@@ -26,7 +28,9 @@ import java.util.stream.Collectors;
  * {@code FINISHED attempt=A outcome=O resumedFrom=S steps=1,2,.. key=K start=MS end=MS} (start = end less the
  * run's wall time).
  *
- * <p>Arguments: TARGET TASK_QUEUE HOME MAX_CONCURRENT
+ * <p>Arguments: TARGET TASK_QUEUE HOME MAX_CONCURRENT. The snapshot store is {@code HOME/snapshots},
+ * or {@code -Dwasmworker.snapshots.dir} (a directory or {@code s3://BUCKET/PREFIX}, reached with the
+ * AWS SDK's environment variables).
  */
 public final class TestWorkerMain {
     private TestWorkerMain() {}
@@ -37,7 +41,11 @@ public final class TestWorkerMain {
         Path home = Path.of(args[2]);
         int maxConcurrent = Integer.parseInt(args[3]);
         LocalArtifactStore artifacts = new LocalArtifactStore(home.resolve("artifacts"));
-        LocalSnapshotStore snapshots = new LocalSnapshotStore(home.resolve("snapshots"));
+        SnapshotStore snapshots = SnapshotStores.open(
+                System.getProperty(
+                        "wasmworker.snapshots.dir", home.resolve("snapshots").toString()),
+                true,
+                S3Settings.defaults());
         Sandbox sandbox = new Sandbox();
         TaskRunner runner =
                 new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 4), snapshots, sandbox);

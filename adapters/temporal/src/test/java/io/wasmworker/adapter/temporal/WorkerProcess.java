@@ -22,6 +22,13 @@ final class WorkerProcess implements AutoCloseable {
     }
 
     static WorkerProcess start(Path dir, String name, String... args) throws IOException {
+        return start(dir, name, List.of(), java.util.Map.of(), args);
+    }
+
+    /** With JVM options ({@code -Dx=y}) and environment variables of its own. */
+    static WorkerProcess start(
+            Path dir, String name, List<String> jvmOptions, java.util.Map<String, String> env, String... args)
+            throws IOException {
         // failsafe hands the test classpath to the forked JVM in a manifest-only jar; that jar works for -cp too
         String classpath = System.getProperty("java.class.path");
         List<String> command = new ArrayList<>(List.of(
@@ -29,14 +36,15 @@ final class WorkerProcess implements AutoCloseable {
                 "-Xmx256m",
                 "-XX:+UseSerialGC",
                 "-cp",
-                classpath,
-                TestWorkerMain.class.getName()));
+                classpath));
+        command.addAll(jvmOptions);
+        command.add(TestWorkerMain.class.getName());
         command.addAll(List.of(args));
         Path out = dir.resolve(name + ".out");
-        Process process = new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(out.toFile())
-                .start();
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
+        builder.environment().putAll(env);
+        Process process = builder.start();
         WorkerProcess worker = new WorkerProcess(process, out);
         worker.await(l -> l.equals("READY"), Duration.ofSeconds(60));
         return worker;

@@ -1,0 +1,238 @@
+package io.wasmworker.adapter.camunda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wasmworker.artifact.Digest;
+import io.wasmworker.checkpoint.store.S3SnapshotStore;
+import io.wasmworker.module.ModuleLoader;
+import io.wasmworker.s3.S3Location;
+import io.wasmworker.sandbox.Invocation;
+import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.testbed.camunda.CamundaEngine;
+import io.wasmworker.testing.Rgw;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 12's proof for Camunda: resume anywhere. Three worker JVMs with separate homes (no shared
+ * disk: each has its own artifact store) keep their snapshots in S3 (a real Ceph RGW, reached through
+ * the AWS SDK's environment variables), while a seeded controller SIGKILLs and restarts workers and
+ * stops the S3 gateway for a while mid-run. Every task ends once, with exactly the uninterrupted
+ * output and no incident; attempts resumed checkpoints another JVM wrote; nothing of a finished task
+ * is left as a checkpoint in S3, and no worker wrote snapshots to its own disk.
+ *
+ * <p>The seed is {@code -Dchaos.seed} (default 12), printed with the schedule.
+ */
+class CamundaS3ResumeIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int TASKS = 12;
+    private static final int WORKERS = 3;
+    private static final long LOCK_MILLIS = 2_000;
+    private static final int MAX_RETRIES = 6;
+    private static final String INPUT = "{\"steps\":8,\"work\":30000000}";
+    private static final Map<String, Object> VARIABLES = Map.of("steps", 8, "work", 30_000_000);
+    private static final Duration DEADLINE = Duration.ofSeconds(240);
+    private static final Duration OUTAGE = Duration.ofSeconds(4);
+    private static CamundaEngine engine;
+    private static Rgw rgw;
+
+    @TempDir
+    Path home;
+
+    @BeforeAll
+    static void servers() {
+        rgw = Rgw.shared();
+        engine = SharedEngine.get();
+    }
+
+    @Test
+    void killedWorkersOnSeparateDisksResumeEachOthersTasksFromS3() throws Exception {
+        long seed = Long.getLong("chaos.seed", 12);
+        Random random = new Random(seed);
+        JsonNode expected = uninterrupted();
+        String businessKey = "s3-resume-" + System.nanoTime();
+        String location = "s3://" + rgw.newBucket("camunda-s3-resume") + "/wasm-worker/snapshots";
+        long start = System.nanoTime();
+
+        List<Process> all = new ArrayList<>();
+        List<Path> logs = new ArrayList<>();
+        List<Path> homes = new ArrayList<>();
+        List<String> schedule = new ArrayList<>();
+        try {
+            Process[] slots = new Process[WORKERS];
+            for (int i = 0; i < WORKERS; i++) {
+                slots[i] = startWorker(all.size(), businessKey, location, logs, homes);
+                all.add(slots[i]);
+            }
+            Map<String, String> pids = new LinkedHashMap<>(); // process instance -> task key
+            for (int i = 0; i < TASKS; i++) {
+                String pid = engine.startProcess("ckpt-process", businessKey, VARIABLES);
+                pids.put(
+                        pid,
+                        "camunda:" + engine.externalTasks(pid).get(0).path("id").asText());
+            }
+
+            // the controller: kills and restarts, and once an outage of the S3 gateway, while tasks are left
+            int kills = 0;
+            boolean outage = false;
+            while (!allEnded(pids.keySet()) && kills < 5) {
+                assertThat(System.nanoTime() - start)
+                        .as("the chaos ends in time")
+                        .isLessThan(DEADLINE.toNanos());
+                Thread.sleep(2_000 + random.nextInt(1_500));
+                if (kills == 2 && !outage) {
+                    schedule.add("S3 gateway down for " + OUTAGE.toSeconds() + " s");
+                    rgw.stopGateway();
+                    try {
+                        Thread.sleep(OUTAGE.toMillis());
+                    } finally {
+                        rgw.startGateway();
+                    }
+                    outage = true;
+                    continue;
+                }
+                int victim = random.nextInt(WORKERS);
+                schedule.add("kill worker " + victim);
+                slots[victim].destroyForcibly(); // SIGKILL: no unlock, no report, no clean-up
+                slots[victim].waitFor();
+                slots[victim] = startWorker(all.size(), businessKey, location, logs, homes);
+                all.add(slots[victim]);
+                kills++;
+            }
+            System.out.println("s3 resume seed " + seed + ": " + schedule);
+            for (String pid : pids.keySet()) {
+                long left = DEADLINE.toNanos() - (System.nanoTime() - start);
+                assertThat(left)
+                        .as("every task ends in time (schedule %s)", schedule)
+                        .isPositive();
+                engine.awaitEnded(pid, Duration.ofNanos(left));
+            }
+            Thread.sleep(500); // the last tombstones are written right after the engine accepted
+
+            // every task ended once, with the uninterrupted output
+            for (Map.Entry<String, String> e : pids.entrySet()) {
+                String pid = e.getKey();
+                assertThat(engine.historicInstance(pid).path("state").asText())
+                        .as(e.getValue())
+                        .isEqualTo("COMPLETED");
+                assertThat(engine.incidents(pid)).as(e.getValue()).isEmpty();
+                Map<String, JsonNode> vars = engine.variables(pid);
+                assertThat(vars.get("result").path("value").asText())
+                        .as(e.getValue())
+                        .isEqualTo(expected.path("result").asText());
+                assertThat(vars.get("trail").path("value").asText())
+                        .as(e.getValue())
+                        .isEqualTo(expected.path("trail").asText());
+                assertThat(engine.get("/history/external-task-log?successLog=true&processInstanceId=" + pid)
+                                .size())
+                        .as("one completion of " + e.getValue())
+                        .isEqualTo(1);
+            }
+
+            // the checkpoints were in S3 only, and a finished task shows none there
+            for (Path workerHome : homes) {
+                assertThat(workerHome.resolve("snapshots"))
+                        .as("no snapshots on a worker's own disk")
+                        .doesNotExist();
+            }
+            try (S3SnapshotStore store =
+                    new S3SnapshotStore(rgw.client(), S3Location.parse(location), rgw.settings())) {
+                assertThat(store.taskKeys()).as("`snapshots ls`").doesNotContainAnyElementsOf(pids.values());
+                for (String key : pids.values()) {
+                    assertThat(store.latest(key)).as(key).isEmpty();
+                }
+            }
+
+            // the chaos did bite: attempts resumed checkpoints, and the outage failed some as `checkpoint`
+            int resumed = 0;
+            int storeFailures = 0;
+            for (Path log : logs) {
+                String text = Files.readString(log);
+                resumed += count(text, "resumed from checkpoint");
+                storeFailures += count(text, "snapshot store " + location);
+            }
+            assertThat(resumed).as("attempts that resumed a checkpoint from S3").isPositive();
+            System.out.printf(
+                    "s3 resume seed %d: %d tasks in %d s, %d worker JVMs, %d resumed, %d store errors seen%n",
+                    seed, TASKS, (System.nanoTime() - start) / 1_000_000_000, all.size(), resumed, storeFailures);
+        } finally {
+            for (Process p : all) {
+                p.destroyForcibly();
+                p.waitFor();
+            }
+        }
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    private static boolean allEnded(Iterable<String> pids) {
+        for (String pid : pids) {
+            if (!engine.historicInstance(pid).path("state").asText().equals("COMPLETED")
+                    && engine.incidents(pid).isEmpty()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static JsonNode uninterrupted() throws IOException {
+        byte[] wasm = Files.readAllBytes(Worker.guestPath("ckpt-async-c"));
+        try (Sandbox sandbox = new Sandbox()) {
+            return JSON.readTree(sandbox.invoke(
+                            new ModuleLoader().load(Digest.of(wasm), wasm),
+                            Invocation.of(INPUT.getBytes(StandardCharsets.UTF_8)))
+                    .stdout());
+        }
+    }
+
+    /** A worker JVM with a home of its own; S3 is reached through the SDK's standard environment variables. */
+    private Process startWorker(int number, String businessKey, String location, List<Path> logs, List<Path> homes)
+            throws IOException {
+        Path workerHome = Files.createDirectories(home.resolve("worker-" + number));
+        Path log = home.resolve("worker-" + number + ".log");
+        List<String> command = List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "-Dwasmworker.guests.dir=" + Worker.guestPath("x").getParent(),
+                "-Dwasmworker.snapshots.dir=" + location,
+                CamundaWorkerMain.class.getName(),
+                engine.restUrl(),
+                workerHome.toString(),
+                "ckpt-async-c",
+                "long-work",
+                Long.toString(LOCK_MILLIS),
+                businessKey,
+                Integer.toString(MAX_RETRIES));
+        ProcessBuilder pb =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("AWS_ENDPOINT_URL", rgw.endpoint().toString());
+        pb.environment().put("AWS_REGION", "us-east-1");
+        pb.environment().put("AWS_ACCESS_KEY_ID", Rgw.ACCESS_KEY);
+        pb.environment().put("AWS_SECRET_ACCESS_KEY", Rgw.SECRET_KEY);
+        logs.add(log);
+        homes.add(workerHome);
+        return pb.start();
+    }
+}

@@ -1,0 +1,91 @@
+package io.wasmworker.checkpoint.store;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The {@link SnapshotStore} contract for the local directory store. */
+class LocalSnapshotStoreContractTest extends SnapshotStoreContract {
+    @TempDir
+    Path temp;
+
+    Path root;
+
+    @Override
+    SnapshotStore open() {
+        root = temp.resolve("store");
+        return new LocalSnapshotStore(root, false); // fsync on/off does not change behaviour
+    }
+
+    @Override
+    SnapshotStore reopen() {
+        return new LocalSnapshotStore(root, false);
+    }
+
+    private Path dir(String taskKey) {
+        return root.resolve("tasks").resolve(LocalSnapshotStore.storageName(taskKey));
+    }
+
+    @Override
+    void writeRaw(String taskKey, String file, byte[] bytes) {
+        try {
+            Path target = dir(taskKey).resolve(file);
+            Files.createDirectories(target.getParent());
+            Files.write(target, bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    byte[] readRaw(String taskKey, String file) {
+        try {
+            return Files.readAllBytes(dir(taskKey).resolve(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    void deleteRaw(String taskKey, String file) {
+        try {
+            Files.delete(dir(taskKey).resolve(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    List<String> filesOf(String taskKey) {
+        Path dir = dir(taskKey);
+        if (!Files.exists(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> tree = Files.walk(dir)) {
+            return tree.filter(Files::isRegularFile)
+                    .map(p -> dir.relativize(p).toString())
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    String manifestLocation(String taskKey) {
+        return dir(taskKey).resolve("manifest.json").toString();
+    }
+
+    @Override
+    void writeStray(String name, byte[] bytes) {
+        try {
+            Files.write(root.resolve("tasks").resolve(name), bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

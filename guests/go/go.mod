@@ -1,0 +1,3 @@
+module wasmworker.io/guests
+
+go 1.21
