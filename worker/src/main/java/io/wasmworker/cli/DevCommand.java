@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code wasm-worker dev}: everything on localhost with no set-up. Has the test bed (its own jar, in
- * a process of its own: see {@link TestbedSession}) start a Camunda 7 engine and a Temporal service
+ * a process of its own: see {@link TestbedSession}) start a Camunda 7 engine (Camunda 7.24, or
+ * Operaton with {@code --engine operaton}) and a Temporal service
  * with the sample process and workflow, stores the example guests, starts the worker on a generated
  * configuration, and has the test bed drive a few demo instances to completion; then keeps serving
  * until stopped. This jar holds none of the test bed.
@@ -29,10 +31,13 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "dev",
         mixinStandardHelpOptions = true,
-        description = "Start Camunda 7 and Temporal on localhost, deploy the samples, run the worker on them and"
-                + " drive demo instances; then keep running (Ctrl-C stops everything).")
+        description =
+                "Start a Camunda 7 engine (Camunda or Operaton) and Temporal on localhost, deploy the samples, run the worker on them and"
+                        + " drive demo instances; then keep running (Ctrl-C stops everything).")
 final class DevCommand implements Callable<Integer> {
     private static final List<String> GUESTS = List.of("order-pricing", "ckpt-step-rust");
+    /** The engines the test bed runs, by {@code --engine} value: what the user is told they are. */
+    private static final Map<String, String> ENGINES = Map.of("camunda", "Camunda 7", "operaton", "Operaton");
 
     @Spec
     CommandSpec spec;
@@ -42,6 +47,13 @@ final class DevCommand implements Callable<Integer> {
 
     @Mixin
     ArtifactStoreOption artifactStore;
+
+    @Option(
+            names = "--engine",
+            paramLabel = "camunda|operaton",
+            description = "The Camunda 7 engine to start: camunda (Camunda 7.24, the default) or operaton"
+                    + " (Operaton, its open-source successor).")
+    String engine = "camunda";
 
     @Option(names = "--exit-after-demo", description = "Stop once the demo instances are done (for scripts and tests).")
     boolean exitAfterDemo;
@@ -70,14 +82,19 @@ final class DevCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         out = spec.commandLine().getOut();
         Path home = store.home().resolve("dev");
+        String engineName = ENGINES.get(engine);
+        if (engineName == null) {
+            throw new IllegalArgumentException(
+                    "unknown engine '" + engine + "': use --engine camunda or --engine operaton");
+        }
         if (testbed == null) {
             throw new IllegalArgumentException("dev needs the runnable test-bed jar: run it through ./wasm-worker"
                     + " (it builds the test bed), or pass --testbed testbed/target/wasm-worker-testbed-*-exec.jar"
                     + " (built by `./mvnw -pl testbed -am package -DskipTests`)");
         }
         Files.createDirectories(home);
-        say("starting Camunda 7 and Temporal on localhost (each in its own JVM; 10-30 s)...");
-        TestbedSession orchestrators = TestbedSession.start(testbed, examples, home.resolve("testbed.log"));
+        say("starting " + engineName + " and Temporal on localhost (each in its own JVM; 10-30 s)...");
+        TestbedSession orchestrators = TestbedSession.start(testbed, examples, home.resolve("testbed.log"), engine);
         List<AutoCloseable> running = new ArrayList<>(List.of(orchestrators)); // stopped in reverse
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
@@ -94,7 +111,8 @@ final class DevCommand implements Callable<Integer> {
                             stopped.countDown();
                         },
                         "dev-stop"));
-        say("Camunda REST at " + orchestrators.camundaRestUrl() + ", Temporal at " + orchestrators.temporalTarget());
+        say(engineName + " " + orchestrators.engineVersion() + " REST at " + orchestrators.camundaRestUrl()
+                + ", Temporal at " + orchestrators.temporalTarget());
         say("Cockpit at " + orchestrators.cockpitUrl() + " (user demo, password demo)");
 
         String artifactsAt = artifactStore.forConfig();
@@ -118,16 +136,21 @@ final class DevCommand implements Callable<Integer> {
         say("");
         say("the worker keeps serving. Try:");
         say("  curl -s -X POST " + orchestrators.camundaRestUrl() + "/process-definition/key/order-process/start \\");
-        say(
-                "    -H 'Content-Type: application/json' -d '{\"variables\":{\"orderId\":{\"value\":\"B-1\"},"
-                        + "\"customer\":{\"value\":\"{\\\"tier\\\":\\\"silver\\\",\\\"country\\\":\\\"FR\\\"}\",\"type\":\"Json\"},"
-                        + "\"lines\":{\"value\":\"[{\\\"sku\\\":\\\"Y\\\",\\\"quantity\\\":1,\\\"unitPrice\\\":40}]\",\"type\":\"Json\"}}}'");
-        say("  curl -s " + orchestrators.camundaRestUrl() + "/history/variable-instance?variableName=total");
+        if (engine.equals("camunda")) {
+            say(
+                    "    -H 'Content-Type: application/json' -d '{\"variables\":{\"orderId\":{\"value\":\"B-1\"},"
+                            + "\"customer\":{\"value\":\"{\\\"tier\\\":\\\"silver\\\",\\\"country\\\":\\\"FR\\\"}\",\"type\":\"Json\"},"
+                            + "\"lines\":{\"value\":\"[{\\\"sku\\\":\\\"Y\\\",\\\"quantity\\\":1,\\\"unitPrice\\\":40}]\",\"type\":\"Json\"}}}'");
+            say("  curl -s " + orchestrators.camundaRestUrl() + "/history/variable-instance?variableName=total");
+        } else { // the test bed's Operaton has no Json variables (its Spin JSON data format is not installed)
+            say("    -H 'Content-Type: application/json' -d '{\"variables\":{\"orderId\":{\"value\":\"B-1\"}}}'");
+            say("  curl -s " + orchestrators.camundaRestUrl() + "/history/variable-instance?variableName=errorCode");
+        }
         say("  curl -s http://127.0.0.1:" + daemon.httpPort() + "/metrics | grep wasm_worker_tasks");
         say("  Temporal: start workflow type OrderWorkflow on task queue '" + orchestrators.taskQueue() + "' at "
                 + orchestrators.temporalTarget());
         say("  look at the instances in Cockpit: " + orchestrators.cockpitUrl() + " (demo/demo)");
-        say("Ctrl-C stops the worker and both orchestrators.");
+        say("Ctrl-C stops the worker, " + engineName + " and Temporal.");
         if (exitAfterDemo) {
             return ok ? ExitCodes.SUCCESS : ExitCodes.GUEST_FAILURE;
         }

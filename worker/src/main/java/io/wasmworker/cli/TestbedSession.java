@@ -23,10 +23,11 @@ import java.util.regex.Pattern;
 
 /**
  * The test bed's orchestrators for {@code dev}, run from the test bed's own jar in a JVM of their own
- * ({@code java -jar <testbed-exec.jar> dev EXAMPLES_DIR}), so that this jar holds none of the test
- * bed (Spring, Camunda's engine, the Temporal test server, the sample workflows). One line each way:
- * the test bed answers {@code ready camunda=URL cockpit=URL temporal=TARGET queue=NAME} once its
- * orchestrators run with the samples deployed; {@code demo} makes it drive the demo instances, telling
+ * ({@code java -jar <testbed-exec.jar> dev EXAMPLES_DIR ENGINE}), so that this jar holds none of the
+ * test bed (Spring, the engines, the Temporal test server, the sample workflows). One line each way:
+ * the test bed answers {@code ready camunda=URL cockpit=URL temporal=TARGET queue=NAME [version=V]}
+ * once its orchestrators run with the samples deployed (camunda is the engine's REST URL, whichever
+ * engine runs); {@code demo} makes it drive the demo instances, telling
  * each result ({@code say TEXT}) and then {@code demo ok} or {@code demo failed}; closing its stdin
  * stops it and its orchestrators. Anything else it prints goes to its log.
  */
@@ -54,8 +55,16 @@ final class TestbedSession implements AutoCloseable {
         reader.start();
     }
 
-    /** Starts the test bed from {@code jar}, its log in {@code log}, and waits until it is ready. */
+    /** Starts the test bed from {@code jar} with a Camunda 7.24 engine, its log in {@code log}. */
     static TestbedSession start(Path jar, Path examples, Path log) throws IOException {
+        return start(jar, examples, log, "camunda");
+    }
+
+    /**
+     * Starts the test bed from {@code jar} with {@code engine} ({@code camunda} or {@code operaton}),
+     * its log in {@code log}, and waits until it is ready.
+     */
+    static TestbedSession start(Path jar, Path examples, Path log, String engine) throws IOException {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalArgumentException("the test-bed jar " + jar + " does not exist: run `dev` through"
                     + " ./wasm-worker (it builds the test bed), or build it with"
@@ -76,12 +85,14 @@ final class TestbedSession implements AutoCloseable {
                         "-jar",
                         copy.toString(),
                         "dev",
-                        examples.toAbsolutePath().toString()))
+                        examples.toAbsolutePath().toString(),
+                        engine))
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
         TestbedSession session = new TestbedSession(process, log);
         try {
-            String line = session.next(START_TIMEOUT, "start Camunda and Temporal");
+            String engineName = Character.toUpperCase(engine.charAt(0)) + engine.substring(1); // Camunda, Operaton
+            String line = session.next(START_TIMEOUT, "start " + engineName + " and Temporal");
             if (!line.startsWith("ready ")) {
                 throw session.failure("answered '" + line + "' instead of ready");
             }
@@ -112,6 +123,11 @@ final class TestbedSession implements AutoCloseable {
 
     String cockpitUrl() {
         return ready.get("cockpit");
+    }
+
+    /** The version the engine reports (e.g. {@code 7.24.0}, {@code 1.0.3}), or {@code ?}. */
+    String engineVersion() {
+        return ready.getOrDefault("version", "?");
     }
 
     /** {@code 127.0.0.1:<port>} of the Temporal service. */

@@ -1,6 +1,7 @@
 package io.wasmworker.daemon;
 
 import io.wasmworker.adapter.camunda.CamundaSettings;
+import io.wasmworker.adapter.camunda.OAuth2ClientCredentials;
 import io.wasmworker.adapter.camunda.RetryBackoff;
 import io.wasmworker.adapter.camunda.TopicSettings;
 import io.wasmworker.adapter.temporal.Concurrency;
@@ -26,6 +27,7 @@ import io.wasmworker.s3.S3Settings;
 import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.task.TaskBinding;
 import java.net.InetAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -154,6 +156,7 @@ public record DaemonPlan(
                             workerId,
                             c.auth() == null ? null : c.auth().username(),
                             c.auth() == null ? null : c.auth().password(),
+                            c.auth() == null ? null : oauth2(c.auth().oauth2()),
                             c.longPoll(),
                             topics));
         }
@@ -512,6 +515,18 @@ public record DaemonPlan(
         } catch (IllegalArgumentException | NullPointerException | ArtifactException e) {
             throw new ConfigException(source + ": " + field + ": " + e.getMessage());
         }
+    }
+
+    private static OAuth2ClientCredentials oauth2(WorkerConfig.OAuth2 o) {
+        return o == null
+                ? null
+                : new OAuth2ClientCredentials(
+                        URI.create(o.tokenUrl()),
+                        o.clientId(),
+                        o.clientSecret(),
+                        o.scope(),
+                        o.audience(),
+                        o.refreshBefore());
     }
 
     private static <T> T or(T value, T fallback) {

@@ -6,8 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
- * Stands in for the test bed's {@code dev} side in {@link TestbedSessionTest}: {@code dev DIR}, where
- * DIR's file name picks what it does (the protocol is in {@link TestbedSession}).
+ * Stands in for the test bed's {@code dev} side in {@link TestbedSessionTest}: {@code dev DIR ENGINE},
+ * where DIR's file name picks what it does (the protocol is in {@link TestbedSession}); a ready line
+ * names the engine's version as {@code ENGINE-9.9}.
  */
 public final class FakeTestbed {
     private FakeTestbed() {}
@@ -21,7 +22,7 @@ public final class FakeTestbed {
             case "serves" -> {
                 System.out.println("banner of something that prints at start");
                 System.out.println("ready camunda=http://127.0.0.1:1/engine-rest cockpit=http://127.0.0.1:1/camunda"
-                        + " temporal=127.0.0.1:2 queue=orders");
+                        + " temporal=127.0.0.1:2 queue=orders version=" + args[2] + "-9.9");
                 BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
                 for (String line; (line = in.readLine()) != null; ) {
                     System.out.println("say   instance 1 done");

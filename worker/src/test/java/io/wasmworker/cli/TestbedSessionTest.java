@@ -54,11 +54,34 @@ class TestbedSessionTest {
             assertThat(session.cockpitUrl()).isEqualTo("http://127.0.0.1:1/camunda");
             assertThat(session.temporalTarget()).isEqualTo("127.0.0.1:2");
             assertThat(session.taskQueue()).isEqualTo("orders");
+            assertThat(session.engineVersion()).isEqualTo("camunda-9.9");
             assertThat(session.demo(said::add)).isTrue();
         }
         assertThat(said).containsExactly("  instance 1 done", "");
         assertThat(Files.readString(dir.resolve("testbed.log")))
-                .contains("fake test bed: dev " + dir.resolve("serves"));
+                .as("Camunda unless told otherwise")
+                .contains("fake test bed: dev " + dir.resolve("serves") + " camunda");
+    }
+
+    @Test
+    void theEngineAskedForIsPassedToTheTestBed() throws Exception {
+        try (TestbedSession session =
+                TestbedSession.start(jar, dir.resolve("serves"), dir.resolve("testbed.log"), "operaton")) {
+            assertThat(session.engineVersion()).isEqualTo("operaton-9.9");
+        }
+        assertThat(Files.readString(dir.resolve("testbed.log")))
+                .contains("fake test bed: dev " + dir.resolve("serves") + " operaton");
+    }
+
+    @Test
+    void devRefusesAnEngineItDoesNotKnow() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = Main.execute(
+                new String[] {"dev", "--engine", "zeebe", "--home", dir.toString(), "--testbed", jar.toString()},
+                new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(err, true));
+        assertThat(exit).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("unknown engine 'zeebe': use --engine camunda or --engine operaton");
     }
 
     @Test

@@ -47,6 +47,20 @@ class DaemonPlanTest {
     }
 
     @Test
+    void oauth2CredentialsReachTheCamundaSettingsWithTheirDefaults() throws Exception {
+        var camunda = plan("""
+                        camunda:
+                          url: http://camunda/engine-rest
+                          auth: { oauth2: { tokenUrl: "https://login/token", clientId: c, clientSecret: s } }
+                          topics: [ { topic: t, artifact: order-pricing } ]
+                        """).camunda();
+        assertThat(camunda.username()).isNull();
+        assertThat(camunda.oauth2().tokenUrl()).isEqualTo(java.net.URI.create("https://login/token"));
+        assertThat(camunda.oauth2().clientSecret()).isEqualTo("s");
+        assertThat(camunda.oauth2().refreshBefore()).isEqualTo(java.time.Duration.ofSeconds(30));
+    }
+
+    @Test
     void aMisspeltArtifactNameSuggestsTheCloseBoundName() {
         assertThatThrownBy(() -> plan("""
                 camunda:

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.wasmworker.testbed.OrchestratorProcess;
+import io.wasmworker.testbed.auth.BearerTokens;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,33 +24,62 @@ import java.util.UUID;
 import java.util.function.Predicate;
 
 /**
- * A real Camunda 7 engine in its own JVM, and the REST calls tests and {@code dev} make to it:
- * deploy BPMN files, start instances, and read the engine's view (variables, incidents, history).
- * Needs only the JDK and Jackson on the caller's classpath.
+ * A real Camunda 7 engine in its own JVM (Camunda 7.24 or Operaton, see {@link EngineProduct}), and
+ * the REST calls tests and {@code dev} make to it: deploy BPMN files, start instances, and read the
+ * engine's view (variables, incidents, history). Needs only the JDK and Jackson on the caller's
+ * classpath.
  */
 public final class CamundaEngine implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    private final EngineProduct product;
     private final OrchestratorProcess process;
     private final String restUrl;
+    /** The tokens the engine requires, or null when it requires none. */
+    private final BearerTokens tokens;
 
-    private CamundaEngine(OrchestratorProcess process) {
+    private CamundaEngine(EngineProduct product, OrchestratorProcess process, BearerTokens tokens) {
+        this.product = product;
         this.process = process;
         this.restUrl = "http://127.0.0.1:" + process.port() + "/engine-rest";
+        this.tokens = tokens;
     }
 
-    /** Starts an engine on a free port and waits until its REST API answers (10-30 s here). */
+    /** Starts a Camunda 7.24 engine on a free port and waits until its REST API answers (10-30 s here). */
     public static CamundaEngine start() {
-        return new CamundaEngine(OrchestratorProcess.start(
-                "camunda", List.of("camunda", "--server.port={port}"), Duration.ofMinutes(3), CamundaEngine::answers));
+        return start(EngineProduct.CAMUNDA);
     }
 
-    private static boolean answers(int port) {
+    /** Starts that engine on a free port and waits until its REST API answers (10-30 s here). */
+    public static CamundaEngine start(EngineProduct product) {
+        return start(product, null);
+    }
+
+    /**
+     * Starts that engine requiring, on every REST call, a bearer token of {@code tokens} (issued by a
+     * {@link io.wasmworker.testbed.auth.TokenEndpoint}); this launcher's own calls carry one. Requests
+     * without a valid token get 401 and a line {@code bearer refused ...} in the engine's log.
+     */
+    public static CamundaEngine start(EngineProduct product, BearerTokens tokens) {
+        List<String> args = new ArrayList<>(List.of(product.id(), "--server.port={port}"));
+        if (tokens != null) {
+            args.add("--testbed.bearer-key=" + tokens.encodedKey());
+        }
+        return new CamundaEngine(
+                product,
+                OrchestratorProcess.start(product.id(), args, Duration.ofMinutes(3), port -> answers(port, tokens)),
+                tokens);
+    }
+
+    private static boolean answers(int port, BearerTokens tokens) {
         try {
             HttpResponse<String> r = HTTP.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/engine-rest/engine"))
+                    authorized(
+                                    HttpRequest.newBuilder(
+                                            URI.create("http://127.0.0.1:" + port + "/engine-rest/engine")),
+                                    tokens)
                             .timeout(Duration.ofSeconds(2))
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -69,7 +99,11 @@ public final class CamundaEngine implements AutoCloseable {
 
     /** Cockpit (user {@code demo}, password {@code demo}). */
     public String cockpitUrl() {
-        return "http://127.0.0.1:" + process.port() + "/camunda/app/cockpit/default/";
+        return "http://127.0.0.1:" + process.port() + product.cockpitPath();
+    }
+
+    public EngineProduct product() {
+        return product;
     }
 
     public OrchestratorProcess process() {
@@ -118,6 +152,15 @@ public final class CamundaEngine implements AutoCloseable {
      * @return the process instance id
      */
     public String startProcess(String key, String businessKey, Map<String, ?> variables) {
+        if (!product.hasJson()) {
+            variables.forEach((name, value) -> {
+                if (value instanceof Map<?, ?> || value instanceof List<?>) {
+                    throw new IllegalArgumentException("variable '" + name + "' would be Json, which the test bed's "
+                            + product + " cannot store (its Spin JSON data format is not served here): pass"
+                            + " primitives, or use an engine with hasJson()");
+                }
+            });
+        }
         ObjectNode request = JSON.createObjectNode();
         if (businessKey != null) {
             request.put("businessKey", businessKey);
@@ -238,10 +281,17 @@ public final class CamundaEngine implements AutoCloseable {
                 .PUT(HttpRequest.BodyPublishers.ofString(body.toString())));
     }
 
+    private static HttpRequest.Builder authorized(HttpRequest.Builder request, BearerTokens tokens) {
+        return tokens == null
+                ? request
+                : request.header("Authorization", "Bearer " + tokens.mint(Duration.ofMinutes(1)));
+    }
+
     private JsonNode send(HttpRequest.Builder request) {
         try {
-            HttpResponse<String> r =
-                    HTTP.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = HTTP.send(
+                    authorized(request, tokens).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() / 100 != 2) {
                 throw new IllegalStateException("Camunda REST " + r.request().method() + " " + r.uri() + " answered "
                         + r.statusCode() + ": " + r.body());
@@ -287,5 +337,10 @@ public final class CamundaEngine implements AutoCloseable {
     @Override
     public void close() {
         process.close();
+    }
+
+    @Override
+    public String toString() {
+        return product + " at " + restUrl;
     }
 }

@@ -5,6 +5,7 @@ import ch.qos.logback.classic.Logger;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.WorkerFactory;
 import io.wasmworker.testbed.camunda.CamundaEngine;
+import io.wasmworker.testbed.camunda.EngineProduct;
 import io.wasmworker.testbed.temporal.OrderWorkflow;
 import io.wasmworker.testbed.temporal.OrderWorkflowImpl;
 import io.wasmworker.testbed.temporal.TemporalService;
@@ -19,13 +20,14 @@ import java.util.concurrent.CompletableFuture;
 import org.slf4j.LoggerFactory;
 
 /**
- * The test bed's side of {@code wasm-worker dev}, run as {@code testbed dev EXAMPLES_DIR} in a JVM of
- * its own, so that the deployed worker's jar holds none of the test bed: it starts Camunda and
- * Temporal, deploys the sample BPMN files, runs the sample workflows, and drives the demo instances
+ * The test bed's side of {@code wasm-worker dev}, run as {@code testbed dev EXAMPLES_DIR [ENGINE]} in a
+ * JVM of its own, so that the deployed worker's jar holds none of the test bed: it starts a Camunda 7
+ * engine (ENGINE {@code camunda}, the default, or {@code operaton}) and Temporal, deploys the sample BPMN files, runs the sample workflows, and drives the demo instances
  * when asked.
  *
  * <p>The protocol, one line each way (the worker's side is {@code io.wasmworker.cli.TestbedSession}):
- * on stdout {@code ready camunda=URL cockpit=URL temporal=TARGET queue=NAME} once everything runs,
+ * on stdout {@code ready camunda=URL cockpit=URL temporal=TARGET queue=NAME version=V} once everything
+ * runs (camunda is the engine's REST URL whichever engine it is; V the version it reports),
  * {@code say TEXT} for a line to show the user, {@code demo ok} or {@code demo failed} at the end of
  * a demo, {@code error TEXT} before exiting on a failure; on stdin {@code demo} starts the demo, and
  * the end of stdin stops everything (so a worker that dies, even killed, takes its orchestrators along).
@@ -43,15 +45,16 @@ public final class DevSession {
         PrintStream protocol = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         System.setOut(System.err);
         ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
-        if (args.length != 1) {
-            protocol.println("error usage: testbed dev EXAMPLES_DIR");
+        if (args.length < 1 || args.length > 2) {
+            protocol.println("error usage: testbed dev EXAMPLES_DIR [camunda|operaton]");
             System.exit(2);
         }
         DevSession session = new DevSession(protocol);
         Runtime.getRuntime().addShutdownHook(new Thread(session::stop, "testbed-dev-stop"));
         int exit = 0;
         try {
-            session.serve(Path.of(args[0]));
+            EngineProduct product = args.length == 2 ? EngineProduct.of(args[1]) : EngineProduct.CAMUNDA;
+            session.serve(Path.of(args[0]), product);
         } catch (Exception e) {
             e.printStackTrace();
             protocol.println("error " + oneLine(e.toString()));
@@ -61,11 +64,11 @@ public final class DevSession {
         System.exit(exit); // the Temporal client's threads would keep the JVM alive
     }
 
-    private void serve(Path examples) throws Exception {
+    private void serve(Path examples, EngineProduct product) throws Exception {
         CompletableFuture<TemporalService> temporalStart = CompletableFuture.supplyAsync(TemporalService::start);
         CamundaEngine camunda;
         try {
-            camunda = CamundaEngine.start();
+            camunda = CamundaEngine.start(product);
         } catch (RuntimeException e) {
             temporalStart.thenAccept(TemporalService::close);
             throw e;
@@ -81,7 +84,8 @@ public final class DevSession {
         workflows.start();
         running.add(workflows::shutdownNow);
         protocol.println("ready camunda=" + camunda.restUrl() + " cockpit=" + camunda.cockpitUrl() + " temporal="
-                + temporal.target() + " queue=" + OrderWorkflow.TASK_QUEUE);
+                + temporal.target() + " queue=" + OrderWorkflow.TASK_QUEUE + " version="
+                + camunda.get("/version").path("version").asText("?"));
 
         BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String command; (command = commands.readLine()) != null; ) {

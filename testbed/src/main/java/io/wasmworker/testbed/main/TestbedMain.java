@@ -2,12 +2,14 @@ package io.wasmworker.testbed.main;
 
 import io.wasmworker.testbed.camunda.CamundaEngineApp;
 import io.wasmworker.testbed.dev.DevSession;
+import io.wasmworker.testbed.operaton.OperatonEngineApp;
 import io.wasmworker.testbed.temporal.TemporalServerMain;
 import java.util.Arrays;
 
 /**
- * Entry point of the test bed's runnable jar: {@code camunda [spring args]} runs a Camunda 7
- * engine with REST (pass {@code --server.port=N}); {@code temporal PORT} runs the Temporal test
+ * Entry point of the test bed's runnable jar: {@code camunda [spring args]} runs a Camunda 7.24
+ * engine with REST (pass {@code --server.port=N}), {@code operaton [spring args]} an Operaton engine
+ * the same way; {@code temporal PORT} runs the Temporal test
  * server on that port; {@code dev EXAMPLES_DIR} is the test bed's side of {@code wasm-worker dev}
  * (see {@link DevSession}). Each runs in a process of its own, so neither Spring, the engines nor the
  * sample workflows ever share a classpath with the worker.
@@ -17,17 +19,18 @@ public final class TestbedMain {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println(
-                    "usage: testbed camunda --server.port=N | testbed temporal PORT | testbed dev EXAMPLES_DIR");
+            System.err.println("usage: testbed camunda|operaton --server.port=N | testbed temporal PORT"
+                    + " | testbed dev EXAMPLES_DIR [camunda|operaton]");
             System.exit(2);
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         switch (args[0]) {
             case "camunda" -> CamundaEngineApp.main(rest);
+            case "operaton" -> OperatonEngineApp.main(rest);
             case "temporal" -> TemporalServerMain.main(rest);
             case "dev" -> DevSession.main(rest);
             default -> {
-                System.err.println("unknown orchestrator '" + args[0] + "': use camunda, temporal or dev");
+                System.err.println("unknown orchestrator '" + args[0] + "': use camunda, operaton, temporal or dev");
                 System.exit(2);
             }
         }

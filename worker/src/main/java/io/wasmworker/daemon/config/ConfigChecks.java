@@ -78,6 +78,13 @@ final class ConfigChecks {
         if (config.camunda() != null) {
             WorkerConfig.Camunda camunda = config.camunda();
             c.duration("camunda.longPoll", camunda.longPoll(), Duration.ofSeconds(1), MAX_LONG_POLL);
+            if (camunda.auth() != null && camunda.auth().oauth2() != null) {
+                c.duration(
+                        "camunda.auth.oauth2.refreshBefore",
+                        camunda.auth().oauth2().refreshBefore(),
+                        Duration.ZERO,
+                        Duration.ofHours(1));
+            }
             for (int i = 0; i < camunda.topics().size(); i++) {
                 c.topic("camunda.topics[" + i + "]", camunda.topics().get(i));
             }

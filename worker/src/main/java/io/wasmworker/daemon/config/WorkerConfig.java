@@ -170,10 +170,41 @@ public record WorkerConfig(
         }
     }
 
-    public record Auth(String username, String password) {
+    /** Basic auth ({@code username}, {@code password}) or OAuth2 client credentials ({@code oauth2}). */
+    public record Auth(String username, String password, OAuth2 oauth2) {
         public Auth {
-            require(username, "username");
-            require(password, "password");
+            if (oauth2 == null) {
+                require(username, "username");
+                require(password, "password");
+            } else if (username != null || password != null) {
+                throw new IllegalArgumentException(
+                        "choose basic auth (username, password) or oauth2 (client credentials), not both");
+            }
+        }
+    }
+
+    /** OAuth2 client credentials: a bearer token from {@code tokenUrl}, refreshed before it expires. */
+    public record OAuth2(
+            String tokenUrl,
+            String clientId,
+            String clientSecret,
+            String scope,
+            String audience,
+            Duration refreshBefore) {
+        public OAuth2 {
+            require(tokenUrl, "tokenUrl");
+            require(clientId, "clientId");
+            require(clientSecret, "clientSecret");
+            java.net.URI uri;
+            try {
+                uri = new java.net.URI(tokenUrl);
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalArgumentException("tokenUrl '" + tokenUrl + "' is not a URL: " + e.getReason());
+            }
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+                throw new IllegalArgumentException(
+                        "tokenUrl '" + tokenUrl + "' is not an http(s) URL, e.g. https://login.example.com/token");
+            }
         }
     }
 

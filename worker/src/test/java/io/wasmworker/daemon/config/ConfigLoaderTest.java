@@ -66,6 +66,68 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void oauth2ClientCredentialsWithTheSecretFromTheEnvironment() throws Exception {
+        WorkerConfig config = load("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  auth:
+                    oauth2:
+                      tokenUrl: https://login.example.com/realms/bpm/protocol/openid-connect/token
+                      clientId: wasm-worker
+                      clientSecret: "${SECRET}"
+                      scope: engine-rest
+                      refreshBefore: 1m
+                  topics: [ { topic: t, artifact: a } ]
+                """);
+        WorkerConfig.OAuth2 oauth2 = config.camunda().auth().oauth2();
+        assertThat(oauth2.clientSecret()).isEqualTo("s3cret");
+        assertThat(oauth2.clientId()).isEqualTo("wasm-worker");
+        assertThat(oauth2.scope()).isEqualTo("engine-rest");
+        assertThat(oauth2.refreshBefore()).isEqualTo(Duration.ofMinutes(1));
+    }
+
+    @Test
+    void oauth2SettingsAreCheckedWhereTheyAreWritten() {
+        fails("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  auth:
+                    username: worker
+                    password: pw
+                    oauth2: { tokenUrl: "https://login/token", clientId: c, clientSecret: s }
+                  topics: [ { topic: t, artifact: a } ]
+                """, ":3:", "choose basic auth (username, password) or oauth2 (client credentials), not both");
+        fails("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  auth:
+                    oauth2: { tokenUrl: "login/token", clientId: c, clientSecret: s }
+                  topics: [ { topic: t, artifact: a } ]
+                """, ":4:", "tokenUrl 'login/token' is not an http(s) URL");
+        fails("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  auth:
+                    oauth2: { tokenUrl: "https://login/token", clientId: c }
+                  topics: [ { topic: t, artifact: a } ]
+                """, ":4:", "missing required field 'clientSecret'");
+        fails("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  auth:
+                    oauth2: { tokenUrl: "https://login/token", clientId: c, clientSecret: s, refreshBefore: 2h }
+                  topics: [ { topic: t, artifact: a } ]
+                """, "camunda.auth.oauth2.refreshBefore");
+        fails("""
+                camunda:
+                  url: http://camunda/engine-rest
+                  auth:
+                    oauth2: { tokenUrl: "https://login/token", clientId: c, clientSecret: s, scopes: x }
+                  topics: [ { topic: t, artifact: a } ]
+                """, "scopes", "scope");
+    }
+
+    @Test
     void variablesAreReplacedInParsedValuesWhateverTheyHold() throws Exception {
         Map<String, String> env = Map.of(
                 "BACKSLASH", "a\\b\\nc",

@@ -56,8 +56,11 @@ public final class CamundaAdapter implements AutoCloseable {
                         topic.maxConcurrent(),
                         topic.maxRetries());
             }
+            // one token for all topics of the engine
+            OAuth2TokenSource tokens = settings.oauth2() == null ? null : new OAuth2TokenSource(settings.oauth2());
             for (TopicSettings topic : settings.topics()) {
-                TopicWorker worker = new TopicWorker(settings, topic, runner, locks, ReportRetry.DEFAULT, slots);
+                TopicWorker worker =
+                        new TopicWorker(settings, topic, runner, locks, ReportRetry.DEFAULT, slots, tokens);
                 workers.add(worker);
                 worker.start();
             }

@@ -45,6 +45,8 @@ final class TaskExecution {
     private LockKeeper.Lease lease;
     private TaskAttempt attempt;
     private AttemptBudget budget;
+    /** What the model's extension properties set for this task (read at the start of the run). */
+    private ModelSettings model = ModelSettings.NONE;
     /** A report was sent (or tried): a later error must not report the task a second time. */
     private boolean reported;
 
@@ -133,13 +135,13 @@ final class TaskExecution {
             }
             // before the attempt was counted (the store failed, say): the engine's retries as they are
             AttemptBudget b =
-                    budget != null ? budget : AttemptBudget.of(1, task.getRetries(), 0, 0, topic.maxAttempts());
+                    budget != null ? budget : AttemptBudget.of(1, task.getRetries(), 0, 0, model.maxAttempts(topic));
             failWithRetry(
                     FailureReport.of(
                             FailureKind.INTERNAL.label(),
                             "the worker failed while running or reporting " + "the task: " + e,
                             budget != null ? budget.attempt() : 0,
-                            topic.maxAttempts(),
+                            model.maxAttempts(topic),
                             workerId),
                     b);
         } catch (Throwable again) {
@@ -149,7 +151,22 @@ final class TaskExecution {
     }
 
     private void attemptAndReport() {
-        attempt = runner.openCounted(key, topic.binding());
+        String invalidModel = null;
+        try {
+            model = ModelSettings.of(task.getExtensionProperties());
+        } catch (ModelSettings.InvalidModelSettingException e) {
+            invalidModel = "activity '" + task.getActivityId() + "': " + e.getMessage();
+        }
+        attempt = runner.openCounted(key, model.binding(topic.binding()));
+        if (invalidModel != null) {
+            // the model is wrong; a retry cannot fix it: an incident at once
+            fail(
+                    FailureReport.of(
+                            "invalid_model", invalidModel, attempt.number(), model.maxAttempts(topic), workerId),
+                    0,
+                    0);
+            return;
+        }
         budget = budget();
         if (budget.exhausted()) {
             fail(
@@ -157,7 +174,7 @@ final class TaskExecution {
                             "attempts_exhausted",
                             budget.exhaustedReason(),
                             attempt.number(),
-                            topic.maxAttempts(),
+                            model.maxAttempts(topic),
                             workerId),
                     0,
                     0);
@@ -169,7 +186,8 @@ final class TaskExecution {
         } catch (VariableMapper.UnmappableVariableException e) {
             // the model is wrong; a retry cannot fix it: an incident at once
             fail(
-                    FailureReport.of("invalid_input", e.getMessage(), attempt.number(), topic.maxAttempts(), workerId),
+                    FailureReport.of(
+                            "invalid_input", e.getMessage(), attempt.number(), model.maxAttempts(topic), workerId),
                     0,
                     0);
             return;
@@ -196,7 +214,7 @@ final class TaskExecution {
         } catch (RuntimeException e) {
             progressAttempt = 0; // unreadable: the run itself reports the damaged checkpoint
         }
-        return AttemptBudget.of(attempt.number(), retries, reportedAttempt, progressAttempt, topic.maxAttempts());
+        return AttemptBudget.of(attempt.number(), retries, reportedAttempt, progressAttempt, model.maxAttempts(topic));
     }
 
     private Map<String, String> metadata() {
@@ -276,14 +294,15 @@ final class TaskExecution {
             }
             return;
         }
-        failWithRetry(FailureReport.of(f, result, attempt, topic.maxAttempts(), workerId), budget);
+        failWithRetry(FailureReport.of(f, result, attempt, model.maxAttempts(topic), workerId), budget);
     }
 
     /** A failure that spends one attempt of the budget: retried after the backoff, or an incident at the last. */
     private void failWithRetry(FailureReport report, AttemptBudget b) {
         int retries = b.retriesAfterFailure();
         long retryTimeout = retries > 0
-                ? topic.backoff().after(b.failureNumber(topic.maxAttempts())).toMillis()
+                ? model.delayAfter(b.failureNumber(model.maxAttempts(topic)), topic)
+                        .toMillis()
                 : 0;
         fail(report, retries, retryTimeout);
     }

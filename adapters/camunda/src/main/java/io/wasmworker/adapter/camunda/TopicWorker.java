@@ -37,6 +37,7 @@ final class TopicWorker {
     private final ReportRetry reportRetry;
     private final GuestSlots slots;
     private final GuestSlots.Pool pool;
+    private final OAuth2TokenSource tokens;
     /** The latest copy of each task this worker fetched and has not finished, by external task id. */
     private final Map<String, TaskExecution> fetched = new ConcurrentHashMap<>();
 
@@ -54,7 +55,8 @@ final class TopicWorker {
             TaskRunner runner,
             LockKeeper locks,
             ReportRetry reportRetry,
-            GuestSlots slots) {
+            GuestSlots slots,
+            OAuth2TokenSource tokens) {
         this.connection = connection;
         this.topic = topic;
         this.runner = runner;
@@ -62,6 +64,7 @@ final class TopicWorker {
         this.reportRetry = reportRetry;
         this.slots = slots;
         this.pool = slots.pool("topic " + topic.topic(), topic.maxConcurrent());
+        this.tokens = tokens;
     }
 
     void start() {
@@ -75,9 +78,13 @@ final class TopicWorker {
         if (connection.username() != null) {
             builder.addInterceptor(new BasicAuthProvider(connection.username(), connection.password()));
         }
+        if (tokens != null) {
+            builder.addInterceptor(tokens);
+        }
         client = builder.build();
         TopicSubscriptionBuilder subscription = client.subscribe(topic.topic())
                 .lockDuration(topic.lockDuration().toMillis())
+                .includeExtensionProperties(true) // the model may carry task settings (ModelSettings)
                 .handler(this::handle);
         if (!topic.variables().isEmpty()) {
             subscription.variables(topic.variables().toArray(String[]::new));

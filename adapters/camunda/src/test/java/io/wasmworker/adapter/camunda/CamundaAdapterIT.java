@@ -1,6 +1,7 @@
 package io.wasmworker.adapter.camunda;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,6 +15,7 @@ import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.TaskBinding;
 import io.wasmworker.testbed.camunda.CamundaEngine;
+import io.wasmworker.testbed.camunda.EngineProduct;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,24 +24,23 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The adapter against a real Camunda 7.24 engine; every assertion is the engine's view. */
+/**
+ * The adapter against real engines, Camunda 7.24 and Operaton, each test on each; every assertion is
+ * the engine's view. Json variables only where the engine stores them (see {@link EngineProduct#hasJson()}).
+ */
 class CamundaAdapterIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final RetryBackoff NO_DELAY = new RetryBackoff(Duration.ZERO, 1.0, Duration.ZERO);
-    private static CamundaEngine engine;
+    /** The engine of the test under way (one process per product, shared by all tests). */
+    private CamundaEngine engine;
 
     @TempDir
     Path home;
-
-    @BeforeAll
-    static void engine() {
-        engine = SharedEngine.get();
-    }
 
     private static TaskBinding binding(ArtifactRef ref) {
         return new TaskBinding(ref, GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
@@ -50,8 +51,10 @@ class CamundaAdapterIT {
         return variables.get(name);
     }
 
-    @Test
-    void variablesGoInAndComeOutWithTheirTypes() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void variablesGoInAndComeOutWithTheirTypes(EngineProduct product) throws Exception {
+        engine = SharedEngine.get(product);
         try (Worker worker = new Worker(home)) {
             worker.start(
                     engine.restUrl(), Duration.ofSeconds(5), TopicSettings.of("echo", binding(worker.guest("echo"))));
@@ -65,8 +68,11 @@ class CamundaAdapterIT {
             in.put("flag", true);
             in.put("nothing", null);
             in.put("when", Instant.parse("2025-03-04T05:06:07.089Z"));
-            in.put("order", Map.of("lines", List.of(Map.of("sku", "X", "quantity", 2))));
-            in.put("blob", new byte[3200]); // base64 for the guest: 4268 characters
+            in.put("bytes", new byte[] {1, 2, 3});
+            if (product.hasJson()) {
+                in.put("order", Map.of("lines", List.of(Map.of("sku", "X", "quantity", 2))));
+                in.put("blob", new byte[3200]); // base64 for the guest: 4268 characters
+            }
             long start = System.nanoTime();
             String pid = engine.startProcess("echo-process", "types-1", in);
             JsonNode ended = engine.awaitEnded(pid, WAIT);
@@ -89,6 +95,15 @@ class CamundaAdapterIT {
                     .as("dates reach the guest as ISO text")
                     .isEqualTo("String");
             assertThat(value(vars, "when").path("value").asText()).isEqualTo("2025-03-04T05:06:07.089Z");
+            assertThat(value(vars, "bytes").path("value").asText())
+                    .as("bytes reach the guest as base64")
+                    .isEqualTo("AQID");
+            assertThat(worker.snapshots.taskKeys())
+                    .as("checkpoints of finished tasks are removed")
+                    .isEmpty();
+            if (!product.hasJson()) {
+                return;
+            }
             assertThat(value(vars, "order").path("type").asText()).isEqualTo("Json");
             assertThat(JSON.readTree(value(vars, "order").path("value").asText())
                             .path("lines")
@@ -104,14 +119,13 @@ class CamundaAdapterIT {
                                             value(vars, "blob").path("value").asText())
                                     .asText()))
                     .isEqualTo(new byte[3200]);
-            assertThat(worker.snapshots.taskKeys())
-                    .as("checkpoints of finished tasks are removed")
-                    .isEmpty();
         }
     }
 
-    @Test
-    void taskMetadataReachesTheGuest() {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void taskMetadataReachesTheGuest(EngineProduct product) {
+        engine = SharedEngine.get(product);
         try (Worker worker = new Worker(home)) {
             worker.start(
                     engine.restUrl(), Duration.ofSeconds(5), TopicSettings.of("echo", binding(worker.guest("greet"))));
@@ -123,8 +137,28 @@ class CamundaAdapterIT {
         }
     }
 
-    @Test
-    void businessErrorsAreBpmnErrorsCaughtByTheirBoundaryEvents() {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void businessErrorsAreBpmnErrorsCaughtByTheirBoundaryEvents(EngineProduct product) {
+        engine = SharedEngine.get(product);
+        try (Worker worker = new Worker(home)) {
+            worker.start(
+                    engine.restUrl(), Duration.ofSeconds(5), TopicSettings.of("echo", binding(worker.guest("greet"))));
+            String pid = engine.startProcess("echo-process", "greet-nameless", Map.of("nick", "Ada"));
+            engine.awaitEnded(pid, WAIT);
+            assertThat(engine.activityIds(pid)).contains("AnyError", "Failed").doesNotContain("Done");
+            Map<String, JsonNode> vars = engine.variables(pid);
+            assertThat(value(vars, "errorCode").path("value").asText()).isEqualTo("NAME_MISSING");
+            assertThat(value(vars, "errorMessage").path("value").asText()).contains("\"name\"");
+            assertThat(engine.incidents(pid)).isEmpty();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void anOrderIsPricedAndABadCouponEndsAtItsBoundaryEventWithTheDetailsAsVariables(EngineProduct product) {
+        assumeTrue(product.hasJson(), "the order's customer and lines are Json variables");
+        engine = SharedEngine.get(product);
         try (Worker worker = new Worker(home)) {
             worker.start(
                     engine.restUrl(),
@@ -156,8 +190,10 @@ class CamundaAdapterIT {
         }
     }
 
-    @Test
-    void failuresAreRetriedWithBackoffThenBecomeAnIncidentThatSaysWhy() {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void failuresAreRetriedWithBackoffThenBecomeAnIncidentThatSaysWhy(EngineProduct product) {
+        engine = SharedEngine.get(product);
         try (Worker worker = new Worker(home)) {
             TopicSettings topic = TopicSettings.of("flaky", binding(worker.guest("hostile-trap")))
                     .withRetries(2, new RetryBackoff(Duration.ofMillis(200), 2.0, Duration.ofSeconds(1)));
@@ -179,8 +215,10 @@ class CamundaAdapterIT {
         }
     }
 
-    @Test
-    void aFailedAttemptResumesFromItsCheckpointAndEndsLikeAnUninterruptedRun() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void aFailedAttemptResumesFromItsCheckpointAndEndsLikeAnUninterruptedRun(EngineProduct product) throws Exception {
+        engine = SharedEngine.get(product);
         String input = "{\"steps\":8,\"work\":30000000}";
         InvocationResult uninterrupted;
         try (Sandbox sandbox = new Sandbox()) {
@@ -219,8 +257,61 @@ class CamundaAdapterIT {
         }
     }
 
-    @Test
-    void aTaskThatKeepsLosingItsLockEndsAsAnIncidentInsteadOfLoopingForever() {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void theModelPinsTheArtifactAndSetsTheRetriesOverTheTopicsSettings(EngineProduct product) {
+        engine = SharedEngine.get(product);
+        try (Worker worker = new Worker(home)) {
+            worker.guest("greet");
+            worker.start(
+                    engine.restUrl(),
+                    Duration.ofSeconds(5),
+                    TopicSettings.of("pinned", binding(worker.guest("echo"))),
+                    TopicSettings.of("cycle", binding(worker.guest("hostile-trap")))
+                            .withRetries(5, NO_DELAY));
+            String pinned = engine.startProcess("pinned-process", "model-pin", Map.of("name", "Ada"));
+            String cycle = engine.startProcess("cycle-process", "model-cycle", Map.of("x", 1));
+            String bad = engine.startProcess("bad-cycle-process", "model-bad", Map.of("x", 1));
+
+            engine.awaitEnded(pinned, WAIT);
+            assertThat(value(engine.variables(pinned), "greeting").path("value").asText())
+                    .as("the model's guest ran, not the topic's echo")
+                    .isEqualTo("Hello, Ada!");
+
+            engine.awaitIncident(cycle, WAIT);
+            JsonNode failures = engine.get("/history/external-task-log?failureLog=true&sortBy=timestamp&sortOrder=asc"
+                    + "&processInstanceId=" + cycle);
+            assertThat(failures.size())
+                    .as("the model's two retries, not the topic's five")
+                    .isEqualTo(3);
+            assertThat(millisBetween(failures.get(1), failures.get(2)))
+                    .as("the second retry waited the model's 1.5 s")
+                    .isGreaterThanOrEqualTo(1_400);
+
+            JsonNode incident = engine.awaitIncident(bad, WAIT);
+            assertThat(incident.path("incidentMessage").asText())
+                    .startsWith("invalid_model: activity 'BadTask': extension property wasm-worker.retryTimeCycle"
+                            + " 'R3/5M' is not a retry time cycle");
+            assertThat(engine.get("/history/external-task-log?failureLog=true&processInstanceId=" + bad)
+                            .size())
+                    .as("a model error is an incident at once")
+                    .isEqualTo(1);
+        }
+    }
+
+    private static long millisBetween(JsonNode earlier, JsonNode later) {
+        java.time.format.DateTimeFormatter format =
+                java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSZ");
+        return java.time.Duration.between(
+                        java.time.OffsetDateTime.parse(earlier.path("timestamp").asText(), format),
+                        java.time.OffsetDateTime.parse(later.path("timestamp").asText(), format))
+                .toMillis();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void aTaskThatKeepsLosingItsLockEndsAsAnIncidentInsteadOfLoopingForever(EngineProduct product) {
+        engine = SharedEngine.get(product);
         try (Worker worker = new Worker(home)) {
             TopicSettings topic =
                     TopicSettings.of("flaky", binding(worker.guest("echo"))).withRetries(2, NO_DELAY);

@@ -11,6 +11,7 @@ import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.sandbox.Invocation;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.testbed.camunda.CamundaEngine;
+import io.wasmworker.testbed.camunda.EngineProduct;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,9 +29,9 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Issue 17's proof for Camunda: checkpointing tasks on three worker JVMs that share one snapshot
@@ -62,15 +63,11 @@ class CamundaChaosIT {
     private static final Duration DEADLINE = Duration.ofSeconds(150);
     private static final Pattern RUN =
             Pattern.compile("^RUN (\\S+) (\\d+) (\\d+) (\\d+) (\\S+)(?: (.*))?$", Pattern.MULTILINE);
-    private static CamundaEngine engine;
+    /** The engine of the test under way (one process per product, shared by all tests). */
+    private CamundaEngine engine;
 
     @TempDir
     Path home;
-
-    @BeforeAll
-    static void engine() {
-        engine = SharedEngine.get();
-    }
 
     /** One worker JVM: its process and log; {@code killed} once the controller SIGKILLed it mid-run. */
     private static final class WorkerJvm {
@@ -86,8 +83,10 @@ class CamundaChaosIT {
         }
     }
 
-    @Test
-    void pausedAndKilledWorkersRunEachTaskOnceAndLeaveNothingBehind() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void pausedAndKilledWorkersRunEachTaskOnceAndLeaveNothingBehind(EngineProduct product) throws Exception {
+        engine = SharedEngine.get(product);
         long seed = Long.getLong("chaos.seed", 17);
         Random random = new Random(seed);
         JsonNode expected = uninterrupted();
@@ -248,8 +247,10 @@ class CamundaChaosIT {
      * up by the proxy). The tombstone refuses the write: the store keeps only the tombstone, and the
      * zombie's report is not accepted. (With a plain delete, its blob re-created the task's directory.)
      */
-    @Test
-    void aPausedWorkerWakingAfterItsTaskFinishedLeavesNothingInTheStore() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void aPausedWorkerWakingAfterItsTaskFinishedLeavesNothingInTheStore(EngineProduct product) throws Exception {
+        engine = SharedEngine.get(product);
         String businessKey = "zombie-finished-" + System.nanoTime();
         Path snapshotsDir = home.resolve("shared-snapshots");
         LocalSnapshotStore store = new LocalSnapshotStore(snapshotsDir, false);
@@ -319,7 +320,7 @@ class CamundaChaosIT {
         }
     }
 
-    private static JsonNode postRetryingConflicts(String path, JsonNode body) throws InterruptedException {
+    private JsonNode postRetryingConflicts(String path, JsonNode body) throws InterruptedException {
         for (int i = 0; ; i++) {
             try {
                 return engine.post(path, body);
@@ -340,7 +341,7 @@ class CamundaChaosIT {
         return n;
     }
 
-    private static boolean allEnded(Set<String> pids) {
+    private boolean allEnded(Set<String> pids) {
         for (String pid : pids) {
             if (!engine.historicInstance(pid).path("state").asText().equals("COMPLETED")
                     && engine.incidents(pid).isEmpty()) {

@@ -15,6 +15,7 @@ import io.wasmworker.sandbox.Invocation;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.TaskBinding;
 import io.wasmworker.testbed.camunda.CamundaEngine;
+import io.wasmworker.testbed.camunda.EngineProduct;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,24 +27,20 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Workers that die or shut down mid-task lose nothing: the task finishes from its checkpoint. */
 class CamundaCrashIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String INPUT = "{\"steps\":8,\"work\":30000000}";
     private static final Map<String, Object> VARIABLES = Map.of("steps", 8, "work", 30_000_000);
-    private static CamundaEngine engine;
+    /** The engine of the test under way (one process per product, shared by all tests). */
+    private CamundaEngine engine;
 
     @TempDir
     Path home;
-
-    @BeforeAll
-    static void engine() {
-        engine = SharedEngine.get();
-    }
 
     private static JsonNode uninterrupted(String guest) throws IOException {
         byte[] wasm = Files.readAllBytes(Worker.guestPath(guest));
@@ -55,8 +52,10 @@ class CamundaCrashIT {
         }
     }
 
-    @Test
-    void aWorkerKilledMidTaskIsReplacedAndTheTaskFinishesFromItsCheckpoint() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void aWorkerKilledMidTaskIsReplacedAndTheTaskFinishesFromItsCheckpoint(EngineProduct product) throws Exception {
+        engine = SharedEngine.get(product);
         JsonNode expected = uninterrupted("ckpt-async-c");
         String pid = engine.startProcess("ckpt-process", "crash-1", VARIABLES);
         String taskKey =
@@ -101,8 +100,11 @@ class CamundaCrashIT {
         assertThat(engine.incidents(pid)).isEmpty();
     }
 
-    @Test
-    void anAttemptThatLostItsLockAfterAdvancingTheCheckpointDoesNotCountAgainstTheBudget() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void anAttemptThatLostItsLockAfterAdvancingTheCheckpointDoesNotCountAgainstTheBudget(EngineProduct product)
+            throws Exception {
+        engine = SharedEngine.get(product);
         JsonNode expected = uninterrupted("ckpt-async-c");
         String pid = engine.startProcess("ckpt-process", "progress-1", VARIABLES);
         String taskKey =
@@ -138,8 +140,10 @@ class CamundaCrashIT {
         assertThat(Files.readString(secondLog)).contains("attempt 2, resumed from checkpoint");
     }
 
-    @Test
-    void shutdownWithTasksInFlightLosesNone() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void shutdownWithTasksInFlightLosesNone(EngineProduct product) throws Exception {
+        engine = SharedEngine.get(product);
         JsonNode expected = uninterrupted("ckpt-step-rust");
         List<String> pids = new ArrayList<>();
         try (Worker worker = new Worker(home)) {
@@ -191,8 +195,10 @@ class CamundaCrashIT {
         }
     }
 
-    @Test
-    void aWorkerWhoseLockWasTakenStopsItsGuestAndReportsNothing() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void aWorkerWhoseLockWasTakenStopsItsGuestAndReportsNothing(EngineProduct product) throws Exception {
+        engine = SharedEngine.get(product);
         String pid = engine.startProcess("ckpt-process", "zombie-1", Map.of("steps", 8, "work", 60_000_000));
         String taskId = engine.externalTasks(pid).get(0).path("id").asText();
         String key = "camunda:" + taskId;
@@ -251,7 +257,7 @@ class CamundaCrashIT {
         }
     }
 
-    private static JsonNode postRetryingConflicts(String path, JsonNode body) throws InterruptedException {
+    private JsonNode postRetryingConflicts(String path, JsonNode body) throws InterruptedException {
         for (int i = 0; ; i++) {
             try {
                 return engine.post(path, body);

@@ -10,6 +10,7 @@ import io.wasmworker.sandbox.GuestLimits;
 import io.wasmworker.task.TaskBinding;
 import io.wasmworker.task.TaskObserver;
 import io.wasmworker.testbed.camunda.CamundaEngine;
+import io.wasmworker.testbed.camunda.EngineProduct;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,9 +18,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Recovery against a real Camunda 7.24 engine: an operator retries an incident, reports that fail
@@ -30,32 +31,30 @@ class CamundaRecoveryIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final RetryBackoff NO_DELAY = new RetryBackoff(Duration.ZERO, 1.0, Duration.ZERO);
-    private static CamundaEngine engine;
+    /** The engine of the test under way (one process per product, shared by all tests). */
+    private CamundaEngine engine;
 
     @TempDir
     Path home;
-
-    @BeforeAll
-    static void engine() {
-        engine = SharedEngine.get();
-    }
 
     private static TaskBinding binding(ArtifactRef ref) {
         return new TaskBinding(ref, GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
     }
 
-    private static JsonNode failures(String pid) {
+    private JsonNode failures(String pid) {
         return engine.get("/history/external-task-log?failureLog=true&processInstanceId=" + pid);
     }
 
-    private static List<String> failureMessages(String pid) {
+    private List<String> failureMessages(String pid) {
         List<String> messages = new ArrayList<>();
         failures(pid).forEach(f -> messages.add(f.path("errorMessage").asText()));
         return messages;
     }
 
-    @Test
-    void anIncidentRetriedByAnOperatorAfterTheFixRunsTheFixedGuest() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void anIncidentRetriedByAnOperatorAfterTheFixRunsTheFixedGuest(EngineProduct product) throws Exception {
+        engine = SharedEngine.get(product);
         try (Worker worker = new Worker(home)) {
             worker.artifacts.bindName(
                     "operator-fix", worker.artifacts.put(Files.readAllBytes(Worker.guestPath("hostile-trap"))));
@@ -86,8 +85,10 @@ class CamundaRecoveryIT {
         }
     }
 
-    @Test
-    void aCompletionRefusedWithAnOptimisticLockingErrorIsSentAgain() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void aCompletionRefusedWithAnOptimisticLockingErrorIsSentAgain(EngineProduct product) throws Exception {
+        engine = SharedEngine.get(product);
         try (EngineProxy proxy = new EngineProxy(engine.restUrl());
                 Worker worker = new Worker(home)) {
             proxy.failCompletions(1);
@@ -107,8 +108,10 @@ class CamundaRecoveryIT {
         }
     }
 
-    @Test
-    void lockExtensionsNeverOverlapTheTasksOwnReport() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void lockExtensionsNeverOverlapTheTasksOwnReport(EngineProduct product) throws Exception {
+        engine = SharedEngine.get(product);
         try (EngineProxy proxy = new EngineProxy(engine.restUrl());
                 Worker worker = new Worker(home)) {
             // 1 s locks are extended every 500 ms, and each extension is kept under way for 400 ms: a report
@@ -143,8 +146,10 @@ class CamundaRecoveryIT {
         }
     }
 
-    @Test
-    void anErrorAfterTheGuestRanCostsNeitherThatTaskNorTheNextOne() {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(EngineProduct.class)
+    void anErrorAfterTheGuestRanCostsNeitherThatTaskNorTheNextOne(EngineProduct product) {
+        engine = SharedEngine.get(product);
         AtomicInteger runs = new AtomicInteger();
         TaskObserver failsOnce = (task, result) -> {
             if (runs.incrementAndGet() == 1) {

@@ -1,26 +1,36 @@
 package io.wasmworker.adapter.camunda;
 
 import io.wasmworker.testbed.camunda.CamundaEngine;
+import io.wasmworker.testbed.camunda.EngineProduct;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * One real Camunda engine (its own JVM) for the whole test run, with the test processes deployed;
- * killed when the test JVM exits.
+ * One real engine of each product (its own JVM, started when a test first needs it) for the whole
+ * test run, with the test processes deployed; killed when the test JVM exits.
  */
 final class SharedEngine {
-    private static CamundaEngine engine;
+    private static final Map<EngineProduct, CamundaEngine> ENGINES = new EnumMap<>(EngineProduct.class);
 
     private SharedEngine() {}
 
-    static synchronized CamundaEngine get() {
+    /** The Camunda 7.24 engine (for tests about the worker's own stores, which no engine changes). */
+    static CamundaEngine get() {
+        return get(EngineProduct.CAMUNDA);
+    }
+
+    static synchronized CamundaEngine get(EngineProduct product) {
+        CamundaEngine engine = ENGINES.get(product);
         if (engine == null) {
-            CamundaEngine started = CamundaEngine.start();
+            CamundaEngine started = CamundaEngine.start(product);
             Runtime.getRuntime().addShutdownHook(new Thread(started::close));
             started.deploy(bpmnFiles());
             engine = started;
+            ENGINES.put(product, engine);
         }
         return engine;
     }

@@ -64,7 +64,8 @@ class TopicWorkerTest {
                     worker.runner,
                     keeper,
                     ReportRetry.DEFAULT,
-                    slots);
+                    slots,
+                    null);
 
             topicWorker.handle(task("broken", true), service()); // must not throw
             topicWorker.handle(task("good", false), service()); // the one slot is still free

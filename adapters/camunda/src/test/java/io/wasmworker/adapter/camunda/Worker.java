@@ -63,12 +63,18 @@ final class Worker implements AutoCloseable {
     }
 
     Worker start(String restUrl, Duration grace, TopicSettings... topics) {
+        return start(restUrl, null, grace, topics);
+    }
+
+    /** A worker that authenticates with OAuth2 client credentials (null: not at all). */
+    Worker start(String restUrl, OAuth2ClientCredentials oauth2, Duration grace, TopicSettings... topics) {
         adapter = CamundaAdapter.builder(
                         new CamundaSettings(
                                 restUrl,
                                 "test-worker-" + ProcessHandle.current().pid(),
                                 null,
                                 null,
+                                oauth2,
                                 Duration.ofSeconds(5),
                                 List.of(topics)),
                         runner)
