@@ -16,7 +16,10 @@ def load(path):
     out = {}
     for r in runs:
         name = r["benchmark"].rsplit(".", 2)
-        out[name[-2] + "." + name[-1]] = r
+        key = name[-2] + "." + name[-1]
+        if "guest" in r.get("params", {}):  # GuestLanguageBenchmark: one result per guest
+            key += ":" + r["params"]["guest"]
+        out[key] = r
     return out
 
 
@@ -75,7 +78,20 @@ def summarize(path):
             print(f"| `{k}` | {fmt(pct(r, '50.0'))} | {fmt(pct(r, '99.0'))} | {fmt(m['score'])} ± {fmt(m['scoreError'])} | {n} | {forks} |")
         print()
 
-    other = {k: v for k, v in res.items() if not k.startswith("InvocationBenchmark.")}
+    langs = {k: v for k, v in res.items() if k.startswith("GuestLanguageBenchmark.")}
+    if langs:
+        print("| warm invocation (order-pricing) | p0.50 µs | p0.99 µs | mean µs ± 99.9% | p0.50 of each fork µs |")
+        print("|---|---:|---:|---:|---|")
+        for k in sorted(langs):
+            r = langs[k]
+            m = r["primaryMetric"]
+            forks = ", ".join(fmt(x) for x in fork_p50s(r))
+            print(f"| `{k.split(':', 1)[1]}` | {fmt(pct(r, '50.0'))} | {fmt(pct(r, '99.0'))} | "
+                  f"{fmt(m['score'])} ± {fmt(m['scoreError'])} | {forks} |")
+        print()
+
+    other = {k: v for k, v in res.items()
+             if not k.startswith("InvocationBenchmark.") and not k.startswith("GuestLanguageBenchmark.")}
     if other:
         print("| benchmark (n = 2,000,000) | ms/op ± 99.9% | mean of each fork ms/op |")
         print("|---|---:|---|")
@@ -116,6 +132,12 @@ def summarize(path):
         lines.append(f"Rust guest / plain Java: **{fmt(ratio(rs, j), 2)}x** (fastest forks: {fmt(ratio(frs, fj), 2)}x)")
     if c and rs:
         lines.append(f"Rust guest / C guest: {fmt(ratio(rs, c), 2)}x")
+    for k, label in [("wasmAssemblyScript", "AssemblyScript"), ("wasmZig", "Zig"), ("wasmGo", "Go")]:
+        g, fg = score("CpuHeavyBenchmark." + k), fastest("CpuHeavyBenchmark." + k)
+        if g and j:
+            lines.append(f"{label} guest / plain Java: **{fmt(ratio(g, j), 2)}x** "
+                         f"(fastest forks: {fmt(ratio(fg, fj), 2)}x); / C guest: {fmt(ratio(g, c), 2)}x "
+                         f"(fastest forks: {fmt(ratio(fg, fc), 2)}x)")
     b, lm = score("MemoryOverheadBenchmark.byteArrayMemory"), score("MemoryOverheadBenchmark.limitedMemory")
     if b and lm:
         fb = fastest("MemoryOverheadBenchmark.byteArrayMemory")

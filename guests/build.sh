@@ -52,13 +52,13 @@ RUST_HTTP_GUESTS=(stock-reservation-rust)
 
 # AssemblyScript, Zig and Go guests (guests/README.md, "Writing a guest in ..."). Go
 # guests cannot checkpoint (ABI.md, "Go"), so Go has only commands.
-AS_GUESTS=(order-pricing-as hostile-as-grow)
+AS_GUESTS=(order-pricing-as primes-as hostile-as-grow)
 AS_ASYNCIFY_GUESTS=(ckpt-async-as)
 AS_STEP_GUESTS=(ckpt-step-as)
-ZIG_GUESTS=(order-pricing-zig hostile-zig-files)
+ZIG_GUESTS=(order-pricing-zig primes-zig hostile-zig-files)
 ZIG_ASYNCIFY_GUESTS=(ckpt-async-zig)
 ZIG_STEP_GUESTS=(ckpt-step-zig)
-GO_GUESTS=(order-pricing-go hostile-go-spin)
+GO_GUESTS=(order-pricing-go primes-go hostile-go-spin)
 
 # Only wasm_worker.checkpoint can unwind, so asyncify instruments just the functions
 # that can reach it (and, conservatively, those making indirect calls). -O2 cleans up

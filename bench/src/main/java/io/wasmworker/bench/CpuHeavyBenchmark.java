@@ -18,9 +18,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The same sieve of Eratosthenes (count the primes up to n) three ways, side by side: the C guest
- * and the Rust guest through the worker's {@link Sandbox} (fresh instance per operation, as in
- * production; at this size instantiation is noise), and plain Java. Every operation checks the
+ * The same sieve of Eratosthenes (count the primes up to n) six ways, side by side: the C, Rust,
+ * AssemblyScript, Zig and Go guests through the worker's {@link Sandbox} (fresh instance per
+ * operation, as in production; at this size instantiation is noise, except perhaps for Go's 3 MB
+ * module with its runtime), and plain Java. Every operation checks the
  * count, so none of them can be optimised away.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -34,6 +35,9 @@ public class CpuHeavyBenchmark {
     private int expected;
     private GuestModule primesC;
     private GuestModule primesRust;
+    private GuestModule primesAs;
+    private GuestModule primesZig;
+    private GuestModule primesGo;
     private Sandbox sandbox;
     private Invocation invocation;
 
@@ -42,9 +46,12 @@ public class CpuHeavyBenchmark {
         expected = knownCount(n);
         primesC = Guests.load("primes.wasm");
         primesRust = Guests.load("primes-rust.wasm");
+        primesAs = Guests.load("primes-as.wasm");
+        primesZig = Guests.load("primes-zig.wasm");
+        primesGo = Guests.load("primes-go.wasm");
         sandbox = new Sandbox();
         invocation = Invocation.of(Guests.utf8("{\"n\":" + n + "}"));
-        // No warm-up calls of the other two here: they would pollute this fork's JIT profiles.
+        // No warm-up calls of the others here: they would pollute this fork's JIT profiles.
         // Every operation checks its count, so a broken one fails at its first operation.
     }
 
@@ -61,6 +68,21 @@ public class CpuHeavyBenchmark {
     @Benchmark
     public int wasmRust() {
         return check(sandbox.invoke(primesRust, invocation));
+    }
+
+    @Benchmark
+    public int wasmAssemblyScript() {
+        return check(sandbox.invoke(primesAs, invocation));
+    }
+
+    @Benchmark
+    public int wasmZig() {
+        return check(sandbox.invoke(primesZig, invocation));
+    }
+
+    @Benchmark
+    public int wasmGo() {
+        return check(sandbox.invoke(primesGo, invocation));
     }
 
     @Benchmark

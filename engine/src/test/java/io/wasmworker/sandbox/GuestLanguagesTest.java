@@ -13,13 +13,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The AssemblyScript, Zig and Go guests (guests/README.md): each language's order-pricing gives
- * byte for byte the output of the Rust guest, success or business error; each language's
+ * byte for byte the output of the Rust guest, success or business error; each language's primes
+ * guest (the CPU benchmark) answers byte for byte what the C guest answers; each language's
  * checkpointing guests compute what the C guests compute; each hostile guest ends in its outcome.
  */
 class GuestLanguagesTest {
     private static final Sandbox SANDBOX = new Sandbox();
     private static final List<String> ORDER_PRICING =
             List.of("order-pricing-as", "order-pricing-zig", "order-pricing-go");
+    private static final List<String> PRIMES = List.of("primes-rust", "primes-as", "primes-zig", "primes-go");
     private static final GuestLimits LIMITS = GuestLimits.DEFAULTS.withTimeout(Duration.ofSeconds(60));
 
     @AfterAll
@@ -83,6 +85,45 @@ class GuestLanguagesTest {
                     .isEqualTo(rust.outcome().getClass());
             assertThat(stdout(other)).as(guest).isEqualTo(stdout(rust));
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                // the benchmark's n and a few small ones around the edges of the loops
+                "{\"n\":2000000}",
+                "{\"n\":0}",
+                "{\"n\":1}",
+                "{\"n\":2}",
+                "{\"n\":4}",
+                "{\"n\":25}",
+                "{\"n\":65535}",
+                "{\"n\":65536}",
+                "{\"n\":1000000}",
+                // business errors on which the C and Rust guests agree
+                "[1]",
+                "{}",
+                "{\"n\":-1}",
+                "{\"n\":1.5}",
+                "{\"n\":\"7\"}",
+                "{\"n\":1000000001}",
+            })
+    void primesGivesTheCGuestsBytesInEveryLanguage(String input) {
+        InvocationResult c = run("primes", input, LIMITS);
+        assertThat(c.outcome()).as(c.report()).isNotInstanceOf(Outcome.Failure.class);
+        for (String guest : PRIMES) {
+            InvocationResult other = run(guest, input, LIMITS);
+            assertThat(other.outcome().getClass())
+                    .as(guest + ": " + other.report())
+                    .isEqualTo(c.outcome().getClass());
+            assertThat(stdout(other)).as(guest).isEqualTo(stdout(c));
+        }
+    }
+
+    @Test
+    void primesCountsAreRight() {
+        // pi(2,000,000) = 148,933, so the five agreeing above is not five times the same mistake
+        assertThat(stdout(run("primes", "{\"n\":2000000}", LIMITS))).isEqualTo("{\"n\":2000000,\"primes\":148933}");
     }
 
     @Test
