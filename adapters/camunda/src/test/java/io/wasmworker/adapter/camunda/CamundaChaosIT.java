@@ -191,15 +191,16 @@ class CamundaChaosIT {
                 List<String> files = filesOf(snapshotsDir, key);
                 if (!files.equals(List.of("finished"))) {
                     leftovers.add(key);
+                    // a worker killed after the engine accepted its report and before it wrote the
+                    // tombstone leaves the task's last checkpoint behind: a leftover, collected below
                     assertThat(completedByKilled)
                             .as("task %s holds %s, but its worker finished it alive", key, files)
                             .contains(key);
-                    assertThat(store.latest(key))
-                            .as("a finished task shows no checkpoint")
-                            .isEmpty();
                 }
             }
-            assertThat(store.taskKeys()).as("`snapshots ls`").doesNotContainAnyElementsOf(pids.values());
+            Set<String> finishedAlive = new HashSet<>(pids.values());
+            finishedAlive.removeAll(leftovers);
+            assertThat(store.taskKeys()).as("`snapshots ls`").doesNotContainAnyElementsOf(finishedAlive);
             // what a kill left between the engine's acceptance and the tombstone: collected as leftovers
             SnapshotStore.Collected collected = store.collect(Instant.now(), Set.of(), Integer.MAX_VALUE);
             assertThat(collected.damaged()).isEmpty();

@@ -114,16 +114,18 @@ class CamundaRecoveryIT {
         engine = SharedEngine.get(product);
         try (EngineProxy proxy = new EngineProxy(engine.restUrl());
                 Worker worker = new Worker(home)) {
-            // 1 s locks are extended every 500 ms, and each extension is kept under way for 400 ms: a report
-            // sent at a random moment would meet one more often than not
-            proxy.delayExtensions(Duration.ofMillis(400));
+            // 2 s locks are extended every second, and each extension is kept under way for 600 ms: a report
+            // sent at a random moment would meet one more often than not, and an extension still lands
+            // 400 ms before the lock runs out (on a loaded machine 1 s locks left too little: the lock was
+            // lost, not the property tested)
+            proxy.delayExtensions(Duration.ofMillis(600));
             TaskBinding binding = new TaskBinding(
                     worker.guest("ckpt-step-rust"), GuestLimits.DEFAULTS, new CheckpointPolicy(1, Duration.ZERO, true));
             worker.start(
                     proxy.restUrl(),
                     Duration.ofSeconds(5),
                     TopicSettings.of("long-work", binding)
-                            .withLockDuration(Duration.ofSeconds(1))
+                            .withLockDuration(Duration.ofSeconds(2))
                             .withMaxConcurrent(3));
             List<String> pids = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
