@@ -245,7 +245,7 @@ public final class S3SnapshotStore implements SnapshotStore {
             String key = key(name, BLOBS, ref.name());
             long size;
             try {
-                size = s3.headObject(b -> b.bucket(location.bucket()).key(key)).contentLength();
+                size = blobSize(key);
             } catch (S3Exception e) {
                 if (e.statusCode() != 404) {
                     throw storeError(taskKey, "check blob " + ref.name(), e);
@@ -263,6 +263,29 @@ public final class S3SnapshotStore implements SnapshotStore {
             if (size != ref.size()) {
                 throw new IllegalStateException("refusing to publish checkpoint " + manifest.reference() + ": blob "
                         + ref.name() + " has " + size + " bytes, the manifest says " + ref.size());
+            }
+        }
+    }
+
+    /**
+     * The blob's size. Ceph RGW 16 can answer 404 for a moment while other writers rewrite the same
+     * object (racing checkpoint writers put the same blob; seen in a 16-thread race), so a 404 is asked
+     * again a few times before it counts as missing.
+     */
+    private long blobSize(String key) {
+        for (int tries = 1; ; tries++) {
+            try {
+                return s3.headObject(b -> b.bucket(location.bucket()).key(key)).contentLength();
+            } catch (S3Exception e) {
+                if (e.statusCode() != 404 || tries == 4) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(50L * tries);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
             }
         }
     }
