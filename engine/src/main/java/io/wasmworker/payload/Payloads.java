@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.wasmworker.host.StdinSource;
 import io.wasmworker.s3.S3Clients;
 import io.wasmworker.s3.S3Settings;
+import io.wasmworker.sandbox.InvocationResult;
+import io.wasmworker.sandbox.Outcome;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.security.MessageDigest;
@@ -170,6 +172,22 @@ public final class Payloads implements AutoCloseable {
 
     /** An output with large values offloaded: the value for the orchestrator and its JSON text. */
     public record Offloaded(JsonNode output, byte[] json) {}
+
+    /**
+     * A run's result with a success's large output values offloaded ({@link #offload}); any other
+     * result, or a success with nothing to offload, as it is.
+     *
+     * @throws PayloadException when a value cannot be written
+     */
+    public InvocationResult offloaded(InvocationResult result) {
+        if (!(result.outcome() instanceof Outcome.Success success)) {
+            return result;
+        }
+        return offload(success.output(), result.stdout())
+                .map(o -> new InvocationResult(
+                        new Outcome.Success(o.output()), o.json(), result.stderrTail(), result.metrics()))
+                .orElse(result);
+    }
 
     /**
      * The output with each large value written to S3 and replaced by its reference; empty when

@@ -228,14 +228,8 @@ public final class TaskRunner {
      * read); a checkpointing task's retry resumes from its last checkpoint.
      */
     private InvocationResult offload(TaskAttempt task, InvocationResult result) {
-        if (!(result.outcome() instanceof Outcome.Success success)) {
-            return result;
-        }
         try {
-            return payloads.offload(success.output(), result.stdout())
-                    .map(o -> new InvocationResult(
-                            new Outcome.Success(o.output()), o.json(), result.stderrTail(), result.metrics()))
-                    .orElse(result);
+            return payloads.offloaded(result);
         } catch (PayloadException e) {
             Outcome failure = new Outcome.Failure(
                     FailureKind.INTERNAL,

@@ -238,16 +238,11 @@ final class InvokeCommand implements Callable<Integer> {
                 }
             }
             result = sandbox.invoke(guest, invocation);
-            if (references != null && result.outcome() instanceof Outcome.Success success) {
-                InvocationResult ran = result;
-                result = references
-                        .offload(success.output(), result.stdout())
-                        .map(o -> new InvocationResult(
-                                new Outcome.Success(o.output()), o.json(), ran.stderrTail(), ran.metrics()))
-                        .orElse(result);
+            if (references != null) {
+                result = references.offloaded(result);
             }
         }
-        if (result.stdout().length > 0 && !(result.outcome() instanceof io.wasmworker.sandbox.Outcome.Failure)) {
+        if (result.stdout().length > 0 && !(result.outcome() instanceof Outcome.Failure)) {
             String text = new String(result.stdout(), StandardCharsets.UTF_8);
             out.print(text.endsWith("\n") ? text : text + "\n");
             out.flush();
