@@ -46,7 +46,7 @@ public final class Fuzzer {
     private final String name;
     private final List<byte[]> seeds;
     private final List<Mutation> mutations;
-    private Duration budget = Duration.ofSeconds(Long.getLong("wasmworker.fuzz.seconds", 20));
+    private Duration budget = Duration.ofSeconds(Long.getLong("wasmworker.fuzz.seconds", 10));
     private int maxIterations = Integer.MAX_VALUE;
     private long seed = Long.getLong("wasmworker.fuzz.seed", System.nanoTime());
     private int maxFindings = Integer.getInteger("wasmworker.fuzz.maxFindings", 5);

@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  * anything else fails the test with the iteration's seed, and the input is written to
  * {@code target/fuzz-crashers/<name>/} to be kept as a regression input.
  *
- * <p>Budget: {@code -Dwasmworker.fuzz.seconds=N} (default 15 per fuzz test). Seed: {@code
+ * <p>Budget: {@code -Dwasmworker.fuzz.seconds=N} (default 8 per fuzz test). Seed: {@code
  * -Dwasmworker.fuzz.seed=S} (default fixed, so a run is reproducible; a nightly run can vary it).
  */
 public final class MutationFuzzer {
@@ -56,7 +56,7 @@ public final class MutationFuzzer {
     }
 
     public static Duration budget() {
-        return Duration.ofSeconds(Long.getLong("wasmworker.fuzz.seconds", 15));
+        return Duration.ofSeconds(Long.getLong("wasmworker.fuzz.seconds", 8));
     }
 
     /** Runs the fuzzer for the budget; returns the number of inputs tried. */
