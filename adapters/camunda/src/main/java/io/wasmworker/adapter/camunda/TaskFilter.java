@@ -7,14 +7,16 @@ import java.util.Map;
 
 /**
  * Which of a topic's tasks this worker fetches: the conditions of Camunda's fetch-and-lock topic
- * request (and of the official client's subscription builder). Every condition given must hold; an
- * empty list or a null means any.
+ * request (and of the official client's subscription builder). Every condition given must hold (the
+ * variables among themselves: any one); an empty list or a null means any.
  *
  * @param processDefinitionKeys       only tasks of these process definition keys
  * @param processDefinitionIds        only tasks of these process definition ids
- * @param processDefinitionVersionTag only tasks of process definitions with this version tag
- * @param processVariables            only tasks whose process instance has each of these variables
- *                                    equal to the value (String, Integer, Long, Double or Boolean)
+ * @param processDefinitionVersionTag only tasks of process definitions with this version tag (the
+ *                                    engine compares with SQL LIKE: {@code %} and {@code _} match any)
+ * @param processVariables            only tasks whose process instance has at least one of these
+ *                                    variables equal to its value (String, Integer, Long, Double or
+ *                                    Boolean): Camunda 7.24 and Operaton 1.0.3 OR them in the query
  * @param tenantIds                   only tasks of these tenants
  * @param withoutTenantId             only tasks that belong to no tenant (not with {@code tenantIds})
  * @param businessKey                 only tasks of process instances with this business key

@@ -238,7 +238,7 @@ public record TopicSettings(
             return this;
         }
 
-        /** Only tasks whose process has each of these variables equal to the value (default: any). */
+        /** Only tasks whose process has at least one of these variables equal to its value (default: any). */
         public Builder processVariables(Map<String, Object> equal) {
             if (equal != null) {
                 processVariables = equal;
