@@ -127,14 +127,26 @@ public record DaemonPlan(
                         field,
                         () -> TopicSettings.builder(t.topic(), binding)
                                 .variables(t.variables())
+                                .localVariables(t.localVariables())
                                 .localOutput(t.localOutput())
                                 .lockDuration(t.lockDuration())
                                 .maxConcurrent(t.maxConcurrent())
                                 .maxRetries(t.maxRetries())
                                 .backoff(backoff)
-                                .processDefinitionKey(t.processDefinitionKey())
+                                .processDefinitionKeys(t.allProcessDefinitionKeys())
+                                .processDefinitionIds(t.allProcessDefinitionIds())
+                                .processDefinitionVersionTag(t.processDefinitionVersionTag())
+                                .processVariables(t.processVariables())
                                 .tenantIds(t.tenantIds())
+                                .withoutTenantId(t.withoutTenantId())
                                 .businessKey(t.businessKey())
+                                .usePriority(t.usePriority())
+                                .createTimeOrder(
+                                        t.orderByCreateTime() == null
+                                                ? null
+                                                : TopicSettings.CreateTimeOrder.valueOf(
+                                                        t.orderByCreateTime().toUpperCase(java.util.Locale.ROOT)))
+                                .includeExtensionProperties(t.includeExtensionProperties())
                                 .build());
                 topics.add(topic);
                 waits.addAll(List.of(

@@ -3,6 +3,7 @@ package io.wasmworker.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.wasmworker.adapter.camunda.TopicSettings;
 import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.daemon.config.ConfigException;
@@ -170,6 +171,55 @@ class DaemonPlanTest {
         assertThat(plan.snapshots()).isEqualTo(home.resolve("snapshots").toString());
         assertThat(plan.httpPort()).isEqualTo(DaemonPlan.DEFAULT_HTTP_PORT);
         assertThat(plan.temporal()).isNull();
+    }
+
+    @Test
+    void subscriptionOptionsReachTheTopicSettingsAndTheRestKeepTheirDefaults() throws Exception {
+        var topics = plan("""
+                        camunda:
+                          url: http://camunda/engine-rest
+                          topics:
+                            - topic: t
+                              artifact: order-pricing
+                              processDefinitionKeys: [order, refund]
+                              processDefinitionId: "order:3:abc"
+                              processDefinitionVersionTag: v2
+                              processVariables: { region: eu, vip: true, level: 3, big: 9000000000, ratio: 0.5 }
+                              withoutTenantId: true
+                              localVariables: true
+                              includeExtensionProperties: true
+                              usePriority: false
+                              orderByCreateTime: desc
+                            - { topic: u, artifact: order-pricing, processDefinitionKey: order, tenantIds: [acme] }
+                        """).camunda().topics();
+        var all = topics.get(0);
+        assertThat(all.filter().processDefinitionKeys()).containsExactly("order", "refund");
+        assertThat(all.filter().processDefinitionIds()).containsExactly("order:3:abc");
+        assertThat(all.filter().processDefinitionVersionTag()).isEqualTo("v2");
+        assertThat(all.filter().processVariables())
+                .containsExactly(
+                        java.util.Map.entry("region", "eu"),
+                        java.util.Map.entry("vip", true),
+                        java.util.Map.entry("level", 3),
+                        java.util.Map.entry("big", 9_000_000_000L),
+                        java.util.Map.entry("ratio", 0.5));
+        assertThat(all.filter().withoutTenantId()).isTrue();
+        assertThat(all.localVariables()).isTrue();
+        assertThat(all.includeExtensionProperties()).isTrue();
+        assertThat(all.usePriority()).isFalse();
+        assertThat(all.createTimeOrder()).isEqualTo(TopicSettings.CreateTimeOrder.DESC);
+
+        var defaults = topics.get(1);
+        assertThat(defaults.filter().processDefinitionKeys()).containsExactly("order");
+        assertThat(defaults.filter().tenantIds()).containsExactly("acme");
+        assertThat(defaults.filter().processDefinitionIds()).isEmpty();
+        assertThat(defaults.filter().processDefinitionVersionTag()).isNull();
+        assertThat(defaults.filter().processVariables()).isEmpty();
+        assertThat(defaults.filter().withoutTenantId()).isFalse();
+        assertThat(defaults.localVariables()).isFalse();
+        assertThat(defaults.includeExtensionProperties()).isFalse();
+        assertThat(defaults.usePriority()).as("the official client's default").isTrue();
+        assertThat(defaults.createTimeOrder()).isNull();
     }
 
     @Test

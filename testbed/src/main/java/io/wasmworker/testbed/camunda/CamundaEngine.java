@@ -112,11 +112,19 @@ public final class CamundaEngine implements AutoCloseable {
 
     /** Deploys BPMN files (as a modeller saved them) in one deployment. */
     public void deploy(Path... bpmnFiles) {
+        deploy(null, bpmnFiles);
+    }
+
+    /** Deploys BPMN files in one deployment that belongs to a tenant (null: to none). */
+    public void deploy(String tenantId, Path... bpmnFiles) {
         String boundary = "----testbed" + UUID.randomUUID();
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         try {
             part(body, boundary, "deployment-name", null, "testbed".getBytes(StandardCharsets.UTF_8));
             part(body, boundary, "deploy-changed-only", null, "true".getBytes(StandardCharsets.UTF_8));
+            if (tenantId != null) {
+                part(body, boundary, "tenant-id", null, tenantId.getBytes(StandardCharsets.UTF_8));
+            }
             for (Path file : bpmnFiles) {
                 part(
                         body,

@@ -9,6 +9,8 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -234,6 +236,98 @@ final class ConfigChecks {
                     && !(backoff.multiplier() >= 1 && backoff.multiplier() <= MAX_MULTIPLIER)) {
                 throw new ConfigException(at.where(path + ".backoff.multiplier") + backoff.multiplier()
                         + " is out of range: allowed 1 to " + (int) MAX_MULTIPLIER);
+            }
+        }
+        subscription(path, topic);
+    }
+
+    /** The fetch conditions and order: each must be able to match something, and no two contradict. */
+    private void subscription(String path, WorkerConfig.Topic topic) {
+        oneOf(
+                path,
+                "processDefinitionKey",
+                topic.processDefinitionKey(),
+                "processDefinitionKeys",
+                topic.processDefinitionKeys());
+        oneOf(
+                path,
+                "processDefinitionId",
+                topic.processDefinitionId(),
+                "processDefinitionIds",
+                topic.processDefinitionIds());
+        notBlank(path + ".processDefinitionKey", topic.processDefinitionKey());
+        notBlank(path + ".processDefinitionId", topic.processDefinitionId());
+        notBlank(path + ".processDefinitionVersionTag", topic.processDefinitionVersionTag());
+        notBlank(path + ".businessKey", topic.businessKey());
+        names(path + ".processDefinitionKeys", topic.processDefinitionKeys(), "of any process definition");
+        names(path + ".processDefinitionIds", topic.processDefinitionIds(), "of any process definition");
+        names(path + ".tenantIds", topic.tenantIds(), null); // (empty: any tenant, as it always was)
+        if (Boolean.TRUE.equals(topic.withoutTenantId()) && !topic.tenantIds().isEmpty()) {
+            throw new ConfigException(at.where(path + ".withoutTenantId") + "tasks without a tenant and tasks of "
+                    + "tenants " + topic.tenantIds() + " exclude each other, so nothing would be fetched:"
+                    + " keep withoutTenantId or tenantIds");
+        }
+        Map<String, Object> variables = topic.processVariables();
+        if (variables != null && variables.isEmpty()) {
+            throw new ConfigException(at.where(path + ".processVariables")
+                    + "is empty: name at least one variable and its value, or leave it out to fetch tasks"
+                    + " whatever their variables");
+        }
+        if (variables != null) {
+            variables.forEach((name, value) -> {
+                if (!(value instanceof String
+                        || value instanceof Integer
+                        || value instanceof Long
+                        || value instanceof Double
+                        || value instanceof Boolean)) {
+                    String what = value == null
+                            ? "null"
+                            : value instanceof Map<?, ?>
+                                    ? "an object"
+                                    : value instanceof List<?> ? "a list" : "'" + value + "'";
+                    throw new ConfigException(at.where(path + ".processVariables." + name) + what
+                            + " cannot be compared with a variable: write a string, an integer, a number or"
+                            + " true/false (the task is fetched when the process variable equals it)");
+                }
+            });
+        }
+        String order = topic.orderByCreateTime();
+        if (order != null && !(order.equals("asc") || order.equals("desc"))) {
+            throw new ConfigException(at.where(path + ".orderByCreateTime") + "'" + order
+                    + "' is not one of: asc (oldest first), desc (newest first)");
+        }
+    }
+
+    private void oneOf(String path, String one, String value, String many, List<String> values) {
+        if (value != null && values != null) {
+            throw new ConfigException(at.where(path + "." + many) + "give " + one + " or " + many + ", not both"
+                    + " (move '" + value + "' into " + many + ")");
+        }
+    }
+
+    private void notBlank(String path, String value) {
+        if (value != null && value.isBlank()) {
+            throw new ConfigException(at.where(path) + "is empty (is its environment variable set to an empty"
+                    + " value?); leave it out to fetch any");
+        }
+    }
+
+    /**
+     * A list of names: left out means any, so an empty name in it is a mistake, and so is an empty
+     * list unless {@code any} is null (then it means any as well).
+     */
+    private void names(String path, List<String> names, String any) {
+        if (names == null) {
+            return;
+        }
+        if (names.isEmpty() && any != null) {
+            throw new ConfigException(
+                    at.where(path) + "is empty, so nothing would match: leave it out to fetch" + " tasks " + any);
+        }
+        for (int i = 0; i < names.size(); i++) {
+            if (names.get(i) == null || names.get(i).isBlank()) {
+                throw new ConfigException(
+                        at.where(path + "[" + i + "]") + "is empty: write a name, or remove the" + " entry");
             }
         }
     }

@@ -4,6 +4,9 @@ import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.s3.S3Settings;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -208,23 +211,63 @@ public record WorkerConfig(
         }
     }
 
+    /**
+     * One Camunda topic. The fetch conditions ({@code processDefinitionKey} ... {@code businessKey})
+     * and the fetch order are those of Camunda's fetch-and-lock request; lists and maps left out are
+     * null here (any), so that {@code ConfigChecks} can tell an empty one written down from none.
+     */
     public record Topic(
             String topic,
             Located artifact,
             List<String> variables,
+            Boolean localVariables,
             Boolean localOutput,
             Duration lockDuration,
             Integer maxConcurrent,
             Integer maxRetries,
             Backoff backoff,
             String processDefinitionKey,
+            List<String> processDefinitionKeys,
+            String processDefinitionId,
+            List<String> processDefinitionIds,
+            String processDefinitionVersionTag,
+            Map<String, Object> processVariables,
             List<String> tenantIds,
-            String businessKey) {
+            Boolean withoutTenantId,
+            String businessKey,
+            Boolean usePriority,
+            String orderByCreateTime,
+            Boolean includeExtensionProperties) {
         public Topic {
             require(topic, "topic");
             require(artifact, "artifact");
             variables = variables == null ? List.of() : List.copyOf(variables);
-            tenantIds = tenantIds == null ? List.of() : List.copyOf(tenantIds);
+            tenantIds = tenantIds == null ? List.of() : copyOrNull(tenantIds);
+            processDefinitionKeys = copyOrNull(processDefinitionKeys);
+            processDefinitionIds = copyOrNull(processDefinitionIds);
+            // (values may be null, which ConfigChecks names: not Map.copyOf)
+            processVariables = processVariables == null
+                    ? null
+                    : Collections.unmodifiableMap(new LinkedHashMap<>(processVariables));
+        }
+
+        /** {@code processDefinitionKey} and {@code processDefinitionKeys} together (checked: not both). */
+        public List<String> allProcessDefinitionKeys() {
+            return processDefinitionKey != null
+                    ? List.of(processDefinitionKey)
+                    : processDefinitionKeys == null ? List.of() : processDefinitionKeys;
+        }
+
+        /** {@code processDefinitionId} and {@code processDefinitionIds} together (checked: not both). */
+        public List<String> allProcessDefinitionIds() {
+            return processDefinitionId != null
+                    ? List.of(processDefinitionId)
+                    : processDefinitionIds == null ? List.of() : processDefinitionIds;
+        }
+
+        private static List<String> copyOrNull(List<String> list) {
+            // (entries may be null, which ConfigChecks names: not List.copyOf)
+            return list == null ? null : Collections.unmodifiableList(new ArrayList<>(list));
         }
     }
 

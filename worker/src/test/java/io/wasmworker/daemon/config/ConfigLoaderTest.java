@@ -431,6 +431,100 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void subscriptionOptionsAreReadAsWritten() throws Exception {
+        WorkerConfig.Topic topic = load("""
+                        camunda:
+                          url: http://camunda/engine-rest
+                          topics:
+                            - topic: t
+                              artifact: a
+                              processDefinitionKeys: [order, refund]
+                              processDefinitionIds: ["order:1:x"]
+                              processDefinitionVersionTag: "${SECRET}"
+                              processVariables: { region: eu, "order.vip": true, level: 3 }
+                              withoutTenantId: true
+                              localVariables: true
+                              includeExtensionProperties: true
+                              usePriority: false
+                              orderByCreateTime: asc
+                        """).camunda().topics().get(0);
+        assertThat(topic.allProcessDefinitionKeys()).containsExactly("order", "refund");
+        assertThat(topic.allProcessDefinitionIds()).containsExactly("order:1:x");
+        assertThat(topic.processDefinitionVersionTag()).isEqualTo("s3cret");
+        assertThat(topic.processVariables())
+                .containsExactly(Map.entry("region", "eu"), Map.entry("order.vip", true), Map.entry("level", 3));
+        assertThat(topic.withoutTenantId()).isTrue();
+        assertThat(topic.localVariables()).isTrue();
+        assertThat(topic.includeExtensionProperties()).isTrue();
+        assertThat(topic.usePriority()).isFalse();
+        assertThat(topic.orderByCreateTime()).isEqualTo("asc");
+        // left out: null here, the defaults are applied in one place (TopicSettings)
+        WorkerConfig.Topic plain = load(CAMUNDA).camunda().topics().get(0);
+        assertThat(plain.allProcessDefinitionKeys()).isEmpty();
+        assertThat(plain.processVariables()).isNull();
+        assertThat(plain.usePriority()).isNull();
+        assertThat(plain.orderByCreateTime()).isNull();
+        assertThat(load(CAMUNDA.replace("artifact: a", "artifact: a, processDefinitionKey: order"))
+                        .camunda()
+                        .topics()
+                        .get(0)
+                        .allProcessDefinitionKeys())
+                .containsExactly("order");
+    }
+
+    @Test
+    void contradictorySubscriptionOptionsAreNamedWhereTheyAreWritten() {
+        String topic = """
+                camunda:
+                  url: http://camunda/engine-rest
+                  topics:
+                    - topic: t
+                      artifact: a
+                """;
+        fails(
+                topic + "      tenantIds: [acme]\n      withoutTenantId: true\n",
+                ":7:7: camunda.topics[0].withoutTenantId: ",
+                "exclude each other",
+                "keep withoutTenantId or tenantIds");
+        fails(
+                topic + "      processDefinitionKey: order\n      processDefinitionKeys: [refund]\n",
+                ":7:7: camunda.topics[0].processDefinitionKeys: ",
+                "give processDefinitionKey or processDefinitionKeys, not both");
+        fails(
+                topic + "      processDefinitionId: x\n      processDefinitionIds: [y]\n",
+                ":7:7: camunda.topics[0].processDefinitionIds: ",
+                "not both");
+        fails(
+                topic + "      orderByCreateTime: newest\n",
+                ":6:7: camunda.topics[0].orderByCreateTime: ",
+                "'newest' is not one of: asc (oldest first), desc (newest first)");
+        fails(
+                topic + "      processDefinitionKeys: []\n",
+                ":6:7: camunda.topics[0].processDefinitionKeys: ",
+                "is empty, so nothing would match");
+        fails(
+                topic + "      processDefinitionKeys: [order, \"\"]\n",
+                "camunda.topics[0].processDefinitionKeys[1]: ",
+                "is empty: write a name");
+        fails(topic + "      processVariables: {}\n", ":6:7: camunda.topics[0].processVariables: ", "is empty");
+        fails(
+                topic + "      processVariables:\n        region: eu\n        order: { id: 1 }\n",
+                ":8:9: camunda.topics[0].processVariables.order: ",
+                "an object cannot be compared with a variable");
+        fails(
+                topic + "      processVariables: { gone: null }\n",
+                "camunda.topics[0].processVariables.gone: ",
+                "null cannot be compared");
+        fails(
+                topic + "      processDefinitionVersionTag: \"${EMPTY:-}\"\n",
+                ":6:7: camunda.topics[0].processDefinitionVersionTag: ",
+                "is empty");
+        fails(
+                topic + "      withoutTenantID: true\n",
+                "unknown field 'withoutTenantID' (did you mean 'withoutTenantId'?)");
+    }
+
+    @Test
     void settingsForAnArtifactNothingRunsAreAnError() {
         fails(
                 """

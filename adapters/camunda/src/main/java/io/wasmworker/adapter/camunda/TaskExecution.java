@@ -1,6 +1,8 @@
 package io.wasmworker.adapter.camunda;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wasmworker.sandbox.FailureKind;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
@@ -10,6 +12,7 @@ import io.wasmworker.task.TaskKey;
 import io.wasmworker.task.TaskRunner;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import org.camunda.bpm.client.exception.BadRequestException;
 import org.camunda.bpm.client.exception.NotFoundException;
@@ -24,6 +27,7 @@ import org.slf4j.MDC;
  * (resuming from the task's checkpoint), and tells the engine how it ended.
  */
 final class TaskExecution {
+    private static final ObjectMapper EXTENSION_JSON = new ObjectMapper();
     private static final Logger LOG = LoggerFactory.getLogger(TaskExecution.class);
 
     private final ExternalTask task;
@@ -228,7 +232,22 @@ final class TaskExecution {
         put(m, "ACTIVITY_ID", task.getActivityId());
         put(m, "TENANT_ID", task.getTenantId());
         m.put("WORKER_ID", workerId);
+        if (topic.includeExtensionProperties()) {
+            m.put("EXTENSION_PROPERTIES", extensionProperties(task.getExtensionProperties()));
+        }
         return m;
+    }
+
+    /**
+     * The task's extension properties as one JSON object of strings, names in order ({@code {}} when
+     * the model has none): property names are free text, so they cannot each be a variable name.
+     */
+    static String extensionProperties(Map<String, String> properties) {
+        try {
+            return EXTENSION_JSON.writeValueAsString(properties == null ? Map.of() : new TreeMap<>(properties));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a map of strings is always JSON", e);
+        }
     }
 
     private static void put(Map<String, String> m, String key, String value) {

@@ -3,6 +3,7 @@ package io.wasmworker.adapter.camunda;
 import io.wasmworker.task.TaskBinding;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -11,37 +12,55 @@ import java.util.Objects;
  * @param topic                the topic name
  * @param binding              the artifact, its limits and checkpoint policy
  * @param variables            the variables fetched as the guest's input (empty: all)
+ * @param localVariables       fetch only the task's local variables (its input mappings), not the
+ *                             variables of the scopes above it
  * @param localOutput          complete with the output as local variables of the task instead of
  *                             process variables
  * @param lockDuration         how long a fetched task is locked; extended while its guest runs
  * @param maxConcurrent        guests running at once for this topic (and tasks locked at once)
  * @param maxRetries           retries after the first attempt before an incident
  * @param backoff              delay before each retry
- * @param processDefinitionKey only tasks of this process (null: any)
- * @param tenantIds            only tasks of these tenants (empty: any)
- * @param businessKey          only tasks of this business key (null: any)
+ * @param filter               which of the topic's tasks to fetch
+ * @param usePriority          fetch tasks of higher priority first (the engine's task priority)
+ * @param createTimeOrder      then fetch by creation time, oldest or newest first (null: the
+ *                             engine's order)
+ * @param includeExtensionProperties give the guest the task's BPMN extension properties (as
+ *                             {@code WASM_WORKER_TASK_EXTENSION_PROPERTIES}); they are fetched
+ *                             either way, for {@link ModelSettings}
  */
 public record TopicSettings(
         String topic,
         TaskBinding binding,
         List<String> variables,
+        boolean localVariables,
         boolean localOutput,
         Duration lockDuration,
         int maxConcurrent,
         int maxRetries,
         RetryBackoff backoff,
-        String processDefinitionKey,
-        List<String> tenantIds,
-        String businessKey) {
+        TaskFilter filter,
+        boolean usePriority,
+        CreateTimeOrder createTimeOrder,
+        boolean includeExtensionProperties) {
     public static final Duration DEFAULT_LOCK = Duration.ofSeconds(60);
     public static final int DEFAULT_MAX_CONCURRENT = 2;
     public static final int DEFAULT_MAX_RETRIES = 3;
+    /** The official client's default, kept: a task's priority counts unless the topic says otherwise. */
+    public static final boolean DEFAULT_USE_PRIORITY = true;
+
+    /** The order of tasks of equal priority (or of all, without {@link #usePriority}) by creation time. */
+    public enum CreateTimeOrder {
+        /** Oldest first. */
+        ASC,
+        /** Newest first. */
+        DESC
+    }
 
     public TopicSettings {
         Objects.requireNonNull(topic, "topic");
         Objects.requireNonNull(binding, "binding");
         variables = List.copyOf(variables);
-        tenantIds = List.copyOf(tenantIds);
+        Objects.requireNonNull(filter, "filter");
         Objects.requireNonNull(lockDuration, "lockDuration");
         Objects.requireNonNull(backoff, "backoff");
         if (lockDuration.toMillis() < 1000) {
@@ -70,14 +89,22 @@ public record TopicSettings(
     public Builder toBuilder() {
         return builder(topic, binding)
                 .variables(variables)
+                .localVariables(localVariables)
                 .localOutput(localOutput)
                 .lockDuration(lockDuration)
                 .maxConcurrent(maxConcurrent)
                 .maxRetries(maxRetries)
                 .backoff(backoff)
-                .processDefinitionKey(processDefinitionKey)
-                .tenantIds(tenantIds)
-                .businessKey(businessKey);
+                .processDefinitionKeys(filter.processDefinitionKeys())
+                .processDefinitionIds(filter.processDefinitionIds())
+                .processDefinitionVersionTag(filter.processDefinitionVersionTag())
+                .processVariables(filter.processVariables())
+                .tenantIds(filter.tenantIds())
+                .withoutTenantId(filter.withoutTenantId())
+                .businessKey(filter.businessKey())
+                .usePriority(usePriority)
+                .createTimeOrder(createTimeOrder)
+                .includeExtensionProperties(includeExtensionProperties);
     }
 
     public TopicSettings withRetries(int retries, RetryBackoff retryBackoff) {
@@ -93,7 +120,7 @@ public record TopicSettings(
     }
 
     public TopicSettings withProcessDefinitionKey(String key) {
-        return toBuilder().processDefinitionKey(key).build();
+        return toBuilder().processDefinitionKeys(List.of(key)).build();
     }
 
     /** Attempts in all: the first plus the retries. */
@@ -109,14 +136,22 @@ public record TopicSettings(
         private final String topic;
         private final TaskBinding binding;
         private List<String> variables = List.of();
+        private boolean localVariables;
         private boolean localOutput;
         private Duration lockDuration = DEFAULT_LOCK;
         private int maxConcurrent = DEFAULT_MAX_CONCURRENT;
         private int maxRetries = DEFAULT_MAX_RETRIES;
         private RetryBackoff backoff = RetryBackoff.DEFAULT;
-        private String processDefinitionKey;
+        private List<String> processDefinitionKeys = List.of();
+        private List<String> processDefinitionIds = List.of();
+        private String processDefinitionVersionTag;
+        private Map<String, Object> processVariables = Map.of();
         private List<String> tenantIds = List.of();
+        private boolean withoutTenantId;
         private String businessKey;
+        private boolean usePriority = DEFAULT_USE_PRIORITY;
+        private CreateTimeOrder createTimeOrder;
+        private boolean includeExtensionProperties;
 
         private Builder(String topic, TaskBinding binding) {
             this.topic = topic;
@@ -127,6 +162,14 @@ public record TopicSettings(
         public Builder variables(List<String> names) {
             if (names != null) {
                 variables = names;
+            }
+            return this;
+        }
+
+        /** Fetch only the task's local variables (default: all variables visible to the task). */
+        public Builder localVariables(Boolean local) {
+            if (local != null) {
+                localVariables = local;
             }
             return this;
         }
@@ -167,14 +210,75 @@ public record TopicSettings(
             return this;
         }
 
+        /** Only tasks of this process definition key (null: any). */
         public Builder processDefinitionKey(String key) {
-            processDefinitionKey = key;
+            processDefinitionKeys = key == null ? List.of() : List.of(key);
+            return this;
+        }
+
+        /** Only tasks of these process definition keys (default: any). */
+        public Builder processDefinitionKeys(List<String> keys) {
+            if (keys != null) {
+                processDefinitionKeys = keys;
+            }
+            return this;
+        }
+
+        /** Only tasks of these process definition ids (default: any). */
+        public Builder processDefinitionIds(List<String> ids) {
+            if (ids != null) {
+                processDefinitionIds = ids;
+            }
+            return this;
+        }
+
+        /** Only tasks of process definitions with this version tag (default: any). */
+        public Builder processDefinitionVersionTag(String tag) {
+            processDefinitionVersionTag = tag;
+            return this;
+        }
+
+        /** Only tasks whose process has at least one of these variables equal to its value (default: any). */
+        public Builder processVariables(Map<String, Object> equal) {
+            if (equal != null) {
+                processVariables = equal;
+            }
             return this;
         }
 
         public Builder tenantIds(List<String> ids) {
             if (ids != null) {
                 tenantIds = ids;
+            }
+            return this;
+        }
+
+        /** Only tasks that belong to no tenant (default: false, any tenant or none). */
+        public Builder withoutTenantId(Boolean without) {
+            if (without != null) {
+                withoutTenantId = without;
+            }
+            return this;
+        }
+
+        /** Fetch tasks of higher priority first (default: true). */
+        public Builder usePriority(Boolean use) {
+            if (use != null) {
+                usePriority = use;
+            }
+            return this;
+        }
+
+        /** Then by creation time (default: null, the engine's order). */
+        public Builder createTimeOrder(CreateTimeOrder order) {
+            createTimeOrder = order;
+            return this;
+        }
+
+        /** Give the guest the task's extension properties (default: false). */
+        public Builder includeExtensionProperties(Boolean include) {
+            if (include != null) {
+                includeExtensionProperties = include;
             }
             return this;
         }
@@ -189,14 +293,23 @@ public record TopicSettings(
                     topic,
                     binding,
                     variables,
+                    localVariables,
                     localOutput,
                     lockDuration,
                     maxConcurrent,
                     maxRetries,
                     backoff,
-                    processDefinitionKey,
-                    tenantIds,
-                    businessKey);
+                    new TaskFilter(
+                            processDefinitionKeys,
+                            processDefinitionIds,
+                            processDefinitionVersionTag,
+                            processVariables,
+                            tenantIds,
+                            withoutTenantId,
+                            businessKey),
+                    usePriority,
+                    createTimeOrder,
+                    includeExtensionProperties);
         }
     }
 }

@@ -74,7 +74,16 @@ final class TopicWorker {
                 .maxTasks(topic.maxConcurrent())
                 .lockDuration(topic.lockDuration().toMillis())
                 .asyncResponseTimeout(connection.longPoll().toMillis())
+                .usePriority(topic.usePriority())
                 .backoffStrategy(new SlotGate());
+        if (topic.createTimeOrder() != null) {
+            builder.orderByCreateTime();
+            if (topic.createTimeOrder() == TopicSettings.CreateTimeOrder.ASC) {
+                builder.asc();
+            } else {
+                builder.desc();
+            }
+        }
         if (connection.username() != null) {
             builder.addInterceptor(new BasicAuthProvider(connection.username(), connection.password()));
         }
@@ -84,21 +93,39 @@ final class TopicWorker {
         client = builder.build();
         TopicSubscriptionBuilder subscription = client.subscribe(topic.topic())
                 .lockDuration(topic.lockDuration().toMillis())
+                .localVariables(topic.localVariables())
                 .includeExtensionProperties(true) // the model may carry task settings (ModelSettings)
                 .handler(this::handle);
         if (!topic.variables().isEmpty()) {
             subscription.variables(topic.variables().toArray(String[]::new));
         }
-        if (topic.processDefinitionKey() != null) {
-            subscription.processDefinitionKey(topic.processDefinitionKey());
-        }
-        if (!topic.tenantIds().isEmpty()) {
-            subscription.tenantIdIn(topic.tenantIds().toArray(String[]::new));
-        }
-        if (topic.businessKey() != null) {
-            subscription.businessKey(topic.businessKey());
-        }
+        filter(subscription, topic.filter());
         subscription.open();
+    }
+
+    /** The topic's conditions, each on the fetch request only when given (the engine's "any" otherwise). */
+    private static void filter(TopicSubscriptionBuilder subscription, TaskFilter filter) {
+        if (!filter.processDefinitionKeys().isEmpty()) {
+            subscription.processDefinitionKeyIn(filter.processDefinitionKeys().toArray(String[]::new));
+        }
+        if (!filter.processDefinitionIds().isEmpty()) {
+            subscription.processDefinitionIdIn(filter.processDefinitionIds().toArray(String[]::new));
+        }
+        if (filter.processDefinitionVersionTag() != null) {
+            subscription.processDefinitionVersionTag(filter.processDefinitionVersionTag());
+        }
+        if (!filter.processVariables().isEmpty()) {
+            subscription.processVariablesEqualsIn(filter.processVariables());
+        }
+        if (!filter.tenantIds().isEmpty()) {
+            subscription.tenantIdIn(filter.tenantIds().toArray(String[]::new));
+        }
+        if (filter.withoutTenantId()) {
+            subscription.withoutTenantId();
+        }
+        if (filter.businessKey() != null) {
+            subscription.businessKey(filter.businessKey());
+        }
     }
 
     /**

@@ -73,6 +73,18 @@ class TaskExecutionTest {
     }
 
     @Test
+    void extensionPropertiesReachTheGuestAsOneJsonObjectInNameOrder() {
+        java.util.Map<String, String> properties = new java.util.HashMap<>();
+        properties.put("wasm-worker.artifact", "greet");
+        properties.put("b \"quoted\"", "line\nbreak");
+        properties.put("a", "");
+        assertThat(TaskExecution.extensionProperties(properties))
+                .isEqualTo("{\"a\":\"\",\"b \\\"quoted\\\"\":\"line\\nbreak\",\"wasm-worker.artifact\":\"greet\"}");
+        assertThat(TaskExecution.extensionProperties(null)).isEqualTo("{}");
+        assertThat(TaskExecution.extensionProperties(java.util.Map.of())).isEqualTo("{}");
+    }
+
+    @Test
     void aTaskWhoseLockExpiredBeforeItsRunStartsIsNotRun() throws InterruptedException {
         try (Worker worker = new Worker(home);
                 LockKeeper keeper = new LockKeeper()) {
