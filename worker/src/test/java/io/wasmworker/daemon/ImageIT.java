@@ -36,6 +36,10 @@ class ImageIT {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     private static final Path OUT = Path.of("target", "image").toAbsolutePath();
     private static final Path LAYOUT = OUT.resolve("oci");
+    /** The image unpacked by umoci: its file system and the runtime spec derived from its config. */
+    private static final Path BUNDLE = OUT.resolve("bundle");
+
+    private static final Path ROOTFS = BUNDLE.resolve("rootfs");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     record Run(int exit, String output) {}
@@ -48,6 +52,9 @@ class ImageIT {
         Run build = run(15, ROOT.resolve("deploy/image/build.sh").toString(), jar.toString(), OUT.toString());
         assertThat(build.exit()).as(build.output()).isZero();
         System.out.printf("ImageIT: image built in %d s%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start));
+        Run unpack = run(5, "umoci", "unpack", "--image", LAYOUT + ":latest", BUNDLE.toString());
+        assertThat(unpack.exit()).as(unpack.output()).isZero();
+        Files.copy(Guests.path("greet"), ROOTFS.resolve("tmp/greet.wasm"));
     }
 
     @Test
@@ -112,37 +119,121 @@ class ImageIT {
 
     @Test
     void theImagesFileSystemRunsAGuestAsTheImagesUser() throws Exception {
-        Path bundle = OUT.resolve("bundle");
-        Run unpack = run(5, "umoci", "unpack", "--image", LAYOUT + ":latest", bundle.toString());
-        assertThat(unpack.exit()).as(unpack.output()).isZero();
-        Path rootfs = bundle.resolve("rootfs");
-        assertThat(Files.readString(rootfs.resolve("etc/passwd")))
+        assertThat(Files.readString(ROOTFS.resolve("etc/passwd")))
                 .contains("wasm-worker:x:10001:10001:wasm-worker:/var/lib/wasm-worker:");
         // the JRE's trust store, which TLS to engines and S3 needs, was made by its package's scripts
-        assertThat(rootfs.resolve("etc/ssl/certs/java/cacerts")).isNotEmptyFile();
-        Files.copy(Guests.path("greet"), rootfs.resolve("tmp/greet.wasm"));
-
-        // the runtime spec umoci derived from the image config: who runs what
-        JsonNode process = JSON.readTree(bundle.resolve("config.json").toFile()).path("process");
+        assertThat(ROOTFS.resolve("etc/ssl/certs/java/cacerts")).isNotEmptyFile();
+        JsonNode process = JSON.readTree(BUNDLE.resolve("config.json").toFile()).path("process");
         assertThat(process.path("user").path("uid").asInt()).isEqualTo(10001);
-        // no container engine: a chroot with its own /proc (the JRE's launcher finds its libraries through
-        // /proc/self/exe) in a private mount and PID namespace, as the image's user
-        List<String> command = new ArrayList<>(List.of(
-                "unshare",
-                "--mount",
-                "--pid",
-                "--fork",
-                "--mount-proc=" + rootfs.resolve("proc"),
-                "chroot",
-                "--userspec=" + process.path("user").path("uid").asInt() + ":"
-                        + process.path("user").path("gid").asInt(),
-                rootfs.toString()));
+
         List<String> args = texts(process.path("args"));
+        List<String> command = asTheImage(process);
         command.addAll(args.subList(0, args.indexOf("run"))); // the entrypoint, without the default command
         command.addAll(List.of("invoke", "/tmp/greet.wasm", "--input", "{\"name\":\"Bo\"}", "--home", "/tmp/home"));
         Run invoke = run(3, command.toArray(String[]::new));
         assertThat(invoke.exit()).as(invoke.output()).isZero();
         assertThat(invoke.output()).contains("\"greeting\":\"Hello, Bo!\"").contains("outcome=success");
+    }
+
+    @Test
+    void theImagesDefaultCommandServesHealthAndMetricsOnTheMountedConfigurationAndStopsOnSigterm() throws Exception {
+        JsonNode process = JSON.readTree(BUNDLE.resolve("config.json").toFile()).path("process");
+        List<String> args = texts(process.path("args"));
+        List<String> entrypoint = args.subList(0, args.indexOf("run"));
+
+        // what a deployment provides: a module in the store and the configuration where it is mounted
+        // (the engine is unreachable: the worker lives, and says it is not ready)
+        List<String> put = asTheImage(process);
+        put.addAll(entrypoint);
+        put.addAll(List.of("artifacts", "put", "/tmp/greet.wasm", "--name", "greet"));
+        Run stored = run(3, put.toArray(String[]::new));
+        assertThat(stored.exit()).as(stored.output()).isZero();
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Files.writeString(ROOTFS.resolve("etc/wasm-worker/worker.yaml"), """
+                http: { host: 127.0.0.1, port: %d }
+                shutdownGrace: 2s
+                camunda:
+                  url: http://127.0.0.1:9/engine-rest
+                  topics: [ { topic: greet, artifact: greet, maxConcurrent: 1 } ]
+                """.formatted(port));
+
+        List<String> command = asTheImage(process);
+        command.addAll(args); // the image's entrypoint and default command, as a container engine runs them
+        Path log = Files.createTempFile("image-run", ".txt");
+        Process daemon = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        try {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            int live = 0;
+            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+                    live != 200 && System.nanoTime() < deadline && daemon.isAlive(); ) {
+                live = status(http, port, "/health/live");
+                if (live != 200) {
+                    Thread.sleep(250);
+                }
+            }
+            assertThat(live).as(Files.readString(log)).isEqualTo(200);
+            assertThat(status(http, port, "/health/ready"))
+                    .as("engine unreachable: not ready")
+                    .isEqualTo(503);
+            assertThat(status(http, port, "/metrics")).isEqualTo(200);
+
+            // SIGTERM to the worker, the namespace's first process, as a container stop sends it
+            List<ProcessHandle> worker = daemon.descendants().toList();
+            assertThat(worker).isNotEmpty();
+            worker.forEach(ProcessHandle::destroy);
+            assertThat(daemon.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(Files.readString(log)).contains("shutting down", "Daemon - stopped");
+        } finally {
+            daemon.descendants().forEach(ProcessHandle::destroyForcibly);
+            daemon.destroyForcibly();
+            Files.deleteIfExists(log);
+        }
+    }
+
+    private static int status(java.net.http.HttpClient http, int port, String path) {
+        try {
+            return http.send(
+                            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path))
+                                    .timeout(java.time.Duration.ofSeconds(5))
+                                    .build(),
+                            java.net.http.HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
+        } catch (IOException e) {
+            return 0; // not listening yet
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
+    }
+
+    /**
+     * The start of a command that runs as a container engine would run the image (no engine here): in
+     * a chroot of the image's file system with its own /proc (the JRE's launcher finds its libraries
+     * through /proc/self/exe), in a private mount and PID namespace, as the image's user, with only
+     * the image's environment (an unshare that ends takes the worker with it).
+     */
+    private static List<String> asTheImage(JsonNode process) {
+        List<String> command = new ArrayList<>(List.of(
+                "unshare",
+                "--mount",
+                "--pid",
+                "--fork",
+                "--kill-child=SIGTERM",
+                "--mount-proc=" + ROOTFS.resolve("proc"),
+                "chroot",
+                "--userspec=" + process.path("user").path("uid").asInt() + ":"
+                        + process.path("user").path("gid").asInt(),
+                ROOTFS.toString(),
+                "/usr/bin/env",
+                "-i"));
+        command.addAll(texts(process.path("env")));
+        return command;
     }
 
     // --- helpers
