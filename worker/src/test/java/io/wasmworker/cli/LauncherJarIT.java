@@ -101,6 +101,76 @@ class LauncherJarIT {
     }
 
     @Test
+    void theFirstBuildSaysWhatItBuildsHowLongItTakesAndHowFarItIs() throws Exception {
+        // a copy of the launcher beside a stand-in for ./mvnw that prints what Maven prints and makes
+        // the jar, and a stand-in JDK: the build's messages without a real build
+        Path root = Files.createDirectories(home.resolve("checkout"));
+        Files.copy(Path.of("..", "wasm-worker"), root.resolve("wasm-worker"));
+        Files.writeString(root.resolve("pom.xml"), "<project/>\n");
+        for (String dir : List.of("engine", "adapters", "worker/src/main/java")) {
+            Files.createDirectories(root.resolve(dir));
+        }
+        Path mvnw = Files.writeString(root.resolve("mvnw"), """
+                #!/bin/sh
+                echo "[INFO] Scanning for projects..."
+                echo "[INFO] Building wasm-worker engine 0.1.0-SNAPSHOT                         [2/7]"
+                echo "[INFO] Building jar: /somewhere/engine.jar"
+                echo "[INFO] Building wasm-worker 0.1.0-SNAPSHOT                                [7/7]"
+                if [ -n "$FAIL_BUILD" ]; then echo "[ERROR] COMPILATION ERROR: Main.java:[3,1] ';' expected"; exit 1; fi
+                mkdir -p "$(dirname "$0")/worker/target"
+                echo jar > "$(dirname "$0")/worker/target/wasm-worker-all.jar"
+                """);
+        mvnw.toFile().setExecutable(true);
+        Path jdk = Files.createDirectories(home.resolve("jdk-21").resolve("bin"));
+        Files.writeString(jdk.getParent().resolve("release"), "JAVA_VERSION=\"21.0.4\"\n");
+        Files.writeString(jdk.resolve("java"), "#!/bin/sh\necho \"java ran\"\n")
+                .toFile()
+                .setExecutable(true);
+
+        Proc failed = launcher(root.resolve("wasm-worker"), jdk.getParent().toString(), "1");
+        assertThat(failed.exit()).isEqualTo(1);
+        assertThat(failed.out()).as("the jar does not run after a failed build").isEmpty();
+        assertThat(failed.err())
+                .contains("the build failed; the end of its log")
+                .contains("[ERROR] COMPILATION ERROR: Main.java:[3,1] ';' expected");
+
+        Proc first = launcher(root.resolve("wasm-worker"), jdk.getParent().toString(), null);
+        assertThat(first.out()).as(first.err()).isEqualTo("java ran\n");
+        assertThat(first.err())
+                .contains("wasm-worker: first use: building the worker's jar (worker/target/wasm-worker-all.jar)"
+                        + " with Maven (./mvnw), once; this takes a few minutes")
+                .contains("wasm-worker:   building wasm-worker engine 0.1.0-SNAPSHOT [2/7]\n")
+                .contains("wasm-worker:   building wasm-worker 0.1.0-SNAPSHOT [7/7]\n")
+                .doesNotContain("Building jar", "Scanning")
+                .containsPattern("wasm-worker: built in \\d+ s\n");
+
+        Proc built = launcher(root.resolve("wasm-worker"), jdk.getParent().toString(), null);
+        assertThat(built.err()).doesNotContain("building");
+
+        Path source = Files.writeString(root.resolve("worker/src/main/java/Main.java"), "class Main {}\n");
+        source.toFile().setLastModified(System.currentTimeMillis() + 5_000);
+        Proc changed = launcher(root.resolve("wasm-worker"), jdk.getParent().toString(), null);
+        assertThat(changed.err())
+                .contains("wasm-worker: sources changed: rebuilding the worker's jar")
+                .contains("about a minute");
+    }
+
+    private Proc launcher(Path script, String jdkDirs, String failBuild) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), "--version")
+                .redirectOutput(home.resolve("out.txt").toFile())
+                .redirectError(home.resolve("err.txt").toFile());
+        pb.environment().remove("JAVA_HOME");
+        pb.environment().put("WASM_WORKER_JDK_DIRS", jdkDirs);
+        if (failBuild != null) {
+            pb.environment().put("FAIL_BUILD", failBuild);
+        }
+        Process p = pb.start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Proc(
+                p.exitValue(), Files.readString(home.resolve("out.txt")), Files.readString(home.resolve("err.txt")));
+    }
+
+    @Test
     void theJarHoldsNoTestBed() throws Exception {
         // `dev` runs the test bed from its own jar; none of it, nor what only it needs, is deployed
         // (org/camunda/bpm/engine/variable is the external task client's typed values, not the engine;
