@@ -25,13 +25,15 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * image layout (every blob matching its digest, readable by skopeo), whose config runs the worker as
  * a non-root user on the mounted configuration, exposes the metrics port and names the health
  * endpoints, and whose file system really runs the worker as that user. Slow (a Debian root file
- * system with the JRE), so only with {@code -Pimage} (which .ci/run passes); needs root and the Debian
- * packages mmdebstrap, umoci and skopeo.
+ * system with the JRE) and it needs root: on by the {@code image} profile, which a build run as root
+ * (CI's .ci/run) turns on by itself and anyone else with {@code -Pimage}; needs the Debian packages
+ * mmdebstrap, umoci and skopeo.
  */
 @EnabledIfSystemProperty(
         named = "wasmworker.image",
         matches = "true",
-        disabledReason = "builds the OCI image: ./mvnw verify -Pimage (root, mmdebstrap, umoci, skopeo)")
+        disabledReason = "builds the OCI image: needs root (runs in a verify as root, or sudo ./mvnw verify -Pimage),"
+                + " mmdebstrap, umoci and skopeo")
 class ImageIT {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     private static final Path OUT = Path.of("target", "image").toAbsolutePath();
