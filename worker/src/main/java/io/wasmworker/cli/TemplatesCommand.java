@@ -11,6 +11,7 @@ import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.s3.S3Settings;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,17 +108,20 @@ final class TemplatesCommand implements Callable<Integer> {
      */
     static String forDev(Path devHome, String artifacts, Path config) throws IOException {
         Path dir = devHome.resolve("templates");
+        StringWriter problems = new StringWriter();
         PrintWriter quiet = new PrintWriter(Writer.nullWriter());
         String location =
                 artifacts != null ? artifacts : devHome.resolve("artifacts").toString();
         try (ArtifactStore store = ArtifactStore.at(location, S3Settings::defaults)) {
-            List<Path> files = write(store, dir, null, null, topicsByArtifact(config), quiet, quiet)
-                    .files();
-            return dir + " ("
-                    + String.join(
-                            ", ",
-                            files.stream().map(f -> f.getFileName().toString()).toList())
-                    + "; copy them to the Modeler's resources/element-templates)";
+            Written written =
+                    write(store, dir, null, null, topicsByArtifact(config), quiet, new PrintWriter(problems, true));
+            List<String> names = written.files().stream()
+                    .map(f -> f.getFileName().toString())
+                    .toList();
+            return dir + " (" + String.join(", ", names) + "; copy them to the Modeler's resources/element-templates)"
+                    + (written.malformed() == 0
+                            ? ""
+                            : System.lineSeparator() + problems.toString().strip());
         }
     }
 

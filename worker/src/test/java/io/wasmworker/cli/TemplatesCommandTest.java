@@ -151,6 +151,32 @@ class TemplatesCommandTest {
         assertThat(refused.err()).contains("has a malformed description");
     }
 
+    @Test
+    void devWritesTheTemplatesOfItsGuestsWithItsTopics() throws Exception {
+        Path dev = home.resolve("dev");
+        LocalArtifactStore store = new LocalArtifactStore(dev.resolve("artifacts"));
+        store.bindName("order-pricing", store.put(Guests.bytes("order-pricing")));
+        store.bindName("echo", store.put(Guests.bytes("echo")));
+        Path config = Files.writeString(dev.resolve("worker-dev.yaml"), """
+                camunda:
+                  url: http://localhost:8080/engine-rest
+                  topics: [ { topic: price-order, artifact: order-pricing } ]
+                """);
+
+        String shown = TemplatesCommand.forDev(dev, null, config);
+
+        assertThat(shown)
+                .isEqualTo(dev.resolve("templates") + " (order-pricing.json; copy them to the Modeler's"
+                        + " resources/element-templates)");
+        assertThat(topicOf(read(dev.resolve("templates/order-pricing.json")))).isEqualTo("price-order");
+
+        Digest bad = store.put(withDescription(Guests.bytes("echo"), "{}"));
+        store.bindName("broken", bad);
+        assertThat(TemplatesCommand.forDev(dev, null, config))
+                .contains("order-pricing.json")
+                .contains("error: broken: artifact " + bad + " has a malformed description");
+    }
+
     /** {@code module} with a {@value GuestDescription#SECTION} custom section appended. */
     static byte[] withDescription(byte[] module, String json) {
         ByteArrayOutputStream content = new ByteArrayOutputStream();
