@@ -13,6 +13,9 @@
 #include "wasm_worker.h"
 #include "wasm_worker_http.h"
 
+/* Inputs, outputs and error codes, for `wasm-worker templates` (guests/ABI.md). */
+WW_DESCRIPTION("stock-reservation.description.json");
+
 static void fail_call(const char *what, int rc, int32_t status)
 {
     fprintf(stderr, "stock-reservation: %s failed: %s, status %d\n", what, ww_http_error_name(rc),

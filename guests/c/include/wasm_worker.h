@@ -42,6 +42,16 @@
  * code other than 0 and 3 is a failure to the host; 1 is just the conventional one. */
 #define WW_EXIT_FAILURE 1
 
+/* Describes the guest (guests/ABI.md, "Describing a guest"): puts the JSON file at `path` into
+ * the module's custom section "wasm-worker.description". Use it once, at file scope:
+ *     WW_DESCRIPTION("my-guest.description.json");
+ * `path` is relative to the directory clang runs in. The assembler embeds the file's bytes as
+ * they are (clang 14 puts a section attribute's data in linear memory instead, so this uses
+ * .incbin); wasm-ld keeps the section, even with --strip-all. */
+#define WW_DESCRIPTION(path)                                                                       \
+    __asm__(".section \".custom_section.wasm-worker.description\",\"\",@\n"                      \
+            ".incbin \"" path "\"\n")
+
 /* ------------------------------------------------------------------------------------ */
 /* I/O                                                                                  */
 /* ------------------------------------------------------------------------------------ */

@@ -34,6 +34,12 @@ use serde_json::Value;
 use std::sync::Mutex;
 use wasm_worker_guest::{checkpoint_after_step, read_input, write_raw_output};
 
+/// Inputs, outputs and error codes, for `wasm-worker templates` (guests/ABI.md, "Describing a
+/// guest"): the bytes of description.json in the module's custom section.
+#[link_section = "wasm-worker.description"]
+#[used]
+static DESCRIPTION: [u8; include_bytes!("../description.json").len()] = *include_bytes!("../description.json");
+
 const MORE: i32 = 0;
 const DONE: i32 = 1;
 

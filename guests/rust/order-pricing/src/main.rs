@@ -38,6 +38,12 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::{json, Value};
 use wasm_worker_guest::{run, BusinessError};
 
+/// Inputs, outputs and error codes, for `wasm-worker templates` (guests/ABI.md, "Describing a
+/// guest"): the bytes of description.json in the module's custom section.
+#[link_section = "wasm-worker.description"]
+#[used]
+static DESCRIPTION: [u8; include_bytes!("../description.json").len()] = *include_bytes!("../description.json");
+
 const MAX_LINES: usize = 1000;
 const MAX_QUANTITY: u64 = 1_000_000;
 const MAX_UNIT_PRICE_CENTS: u64 = 100_000_000; // 1,000,000.00 EUR

@@ -30,6 +30,7 @@ public final class ModuleLimits {
     private final int maxElementSegments;
     private final long maxElementEntries;
     private final int maxDataSegments;
+    private final int maxDescriptionBytes;
     private final Duration compileBudget;
 
     private ModuleLimits(Builder b) {
@@ -47,6 +48,7 @@ public final class ModuleLimits {
         this.maxElementSegments = positive(b.maxElementSegments, "maxElementSegments");
         this.maxElementEntries = positive(b.maxElementEntries, "maxElementEntries");
         this.maxDataSegments = positive(b.maxDataSegments, "maxDataSegments");
+        this.maxDescriptionBytes = positive(b.maxDescriptionBytes, "maxDescriptionBytes");
         if (b.compileBudget == null || b.compileBudget.isNegative() || b.compileBudget.isZero()) {
             throw new IllegalArgumentException("compileBudget must be positive, got " + b.compileBudget);
         }
@@ -85,6 +87,7 @@ public final class ModuleLimits {
         b.maxElementSegments = maxElementSegments;
         b.maxElementEntries = maxElementEntries;
         b.maxDataSegments = maxDataSegments;
+        b.maxDescriptionBytes = maxDescriptionBytes;
         b.compileBudget = compileBudget;
         return b;
     }
@@ -152,6 +155,11 @@ public final class ModuleLimits {
         return maxDataSegments;
     }
 
+    /** The guest's description (custom section {@value GuestDescription#SECTION}), in bytes. */
+    public int maxDescriptionBytes() {
+        return maxDescriptionBytes;
+    }
+
     /** How long parsing, validating and compiling one module may take. */
     public Duration compileBudget() {
         return compileBudget;
@@ -164,7 +172,8 @@ public final class ModuleLimits {
                 + ", maxFunctions=" + maxFunctions + ", maxLocalsPerFunction=" + maxLocalsPerFunction
                 + ", maxTotalLocals=" + maxTotalLocals + ", maxTables=" + maxTables + ", maxGlobals=" + maxGlobals
                 + ", maxExports=" + maxExports + ", maxElementSegments=" + maxElementSegments + ", maxElementEntries="
-                + maxElementEntries + ", maxDataSegments=" + maxDataSegments + ", compileBudget=" + compileBudget + "]";
+                + maxElementEntries + ", maxDataSegments=" + maxDataSegments + ", maxDescriptionBytes="
+                + maxDescriptionBytes + ", compileBudget=" + compileBudget + "]";
     }
 
     /** Limits with the defaults below; each {@code withX} overrides one. */
@@ -185,6 +194,7 @@ public final class ModuleLimits {
         private int maxElementSegments = 100_000; // [10,000,000 entries]
         private long maxElementEntries = 1_000_000;
         private int maxDataSegments = 100_000;
+        private int maxDescriptionBytes = 64 << 10; // a description is a few KiB of JSON
         private Duration compileBudget = Duration.ofSeconds(60);
 
         private Builder() {}
@@ -256,6 +266,11 @@ public final class ModuleLimits {
 
         public Builder withMaxDataSegments(int segments) {
             this.maxDataSegments = segments;
+            return this;
+        }
+
+        public Builder withMaxDescriptionBytes(int bytes) {
+            this.maxDescriptionBytes = bytes;
             return this;
         }
 

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -42,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * Turns verified artifact bytes into a {@link GuestModule}: pre-scan the declared counts against the
  * {@link ModuleLimits}, parse and validate, check that every import is something this host provides
  * and that the module is a WASI command, then compile it to JVM bytecode once, all within the
- * compile budget. Every rejection is an {@link InvalidModuleException} naming the artifact and the
+ * compile budget (and read the guest's description, if it has one). Every rejection is an {@link InvalidModuleException} naming the artifact and the
  * exact problem; nothing Chicory throws for bad bytes escapes any other way.
  */
 public final class ModuleLoader {
@@ -97,7 +98,8 @@ public final class ModuleLoader {
 
     public GuestModule load(Digest digest, byte[] bytes) {
         checkMagic(digest, bytes);
-        ModuleScan.check(digest, bytes, limits);
+        ModuleScan.Result scan = ModuleScan.check(digest, bytes, limits);
+        description(digest, bytes, scan); // a malformed description is refused like the rest of the module
         String refusal = overBudget.getIfPresent(digest);
         if (refusal != null) {
             throw new InvalidModuleException(refusal + " (refused within the last 10 minutes: not compiled again)");
@@ -105,6 +107,26 @@ public final class ModuleLoader {
         GuestModule module = withinBudget(digest, () -> parseAndCompile(digest, bytes));
         log.debug("compiled {} ({} bytes) in {} ms", digest.shortForm(), bytes.length, module.compileMillis());
         return module;
+    }
+
+    /**
+     * The guest's description (guests/ABI.md, "Describing a guest"), read without compiling the
+     * module: the module is scanned as {@link #load} scans it, and the description checked.
+     *
+     * @return empty if the module has no description
+     * @throws InvalidModuleException naming the artifact and the problem, if the bytes are no module
+     *     this host could load or the description is malformed
+     */
+    public Optional<GuestDescription> describe(Digest digest, byte[] bytes) {
+        checkMagic(digest, bytes);
+        return description(digest, bytes, ModuleScan.check(digest, bytes, limits));
+    }
+
+    private static Optional<GuestDescription> description(Digest digest, byte[] bytes, ModuleScan.Result scan) {
+        if (!scan.described()) {
+            return Optional.empty();
+        }
+        return Optional.of(DescriptionReader.read(digest, bytes, scan.descriptionOffset(), scan.descriptionLength()));
     }
 
     private GuestModule parseAndCompile(Digest digest, byte[] bytes) {

@@ -1,6 +1,8 @@
 package io.wasmworker.module;
 
 import io.wasmworker.artifact.Digest;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * A cheap walk over a binary's sections, run before Chicory sees it: it reads every count Chicory
@@ -32,6 +34,7 @@ final class ModuleScan {
         "data count",
         "tag"
     };
+    private static final byte[] DESCRIPTION_NAME = GuestDescription.SECTION.getBytes(StandardCharsets.UTF_8);
     private static final int TYPE_REF = 0x64;
     private static final int TYPE_REF_NULL = 0x63;
 
@@ -52,6 +55,10 @@ final class ModuleScan {
     private long globals;
     private long totalLocals;
     private long elementEntries;
+    /** Where the description section's content starts, or -1 if the module has none. */
+    private int descriptionOffset = -1;
+
+    private int descriptionLength;
 
     private ModuleScan(Digest digest, byte[] bytes, ModuleLimits limits) {
         this.digest = digest;
@@ -59,9 +66,27 @@ final class ModuleScan {
         this.limits = limits;
     }
 
-    /** Throws {@link InvalidModuleException} naming the first problem; returns if Chicory may parse the bytes. */
-    static void check(Digest digest, byte[] bytes, ModuleLimits limits) {
-        new ModuleScan(digest, bytes, limits).scan();
+    /**
+     * Throws {@link InvalidModuleException} naming the first problem; returns if Chicory may parse the
+     * bytes, with where the guest's description is (its size checked against the limit, its content not).
+     */
+    static Result check(Digest digest, byte[] bytes, ModuleLimits limits) {
+        ModuleScan scan = new ModuleScan(digest, bytes, limits);
+        scan.scan();
+        return new Result(scan.descriptionOffset, scan.descriptionLength);
+    }
+
+    /**
+     * What the scan found besides the counts.
+     *
+     * @param descriptionOffset where the content of the {@value GuestDescription#SECTION} section
+     *                          starts in the module, or -1 if it has none
+     * @param descriptionLength its length in bytes
+     */
+    record Result(int descriptionOffset, int descriptionLength) {
+        boolean described() {
+            return descriptionOffset >= 0;
+        }
     }
 
     private void scan() {
@@ -98,7 +123,7 @@ final class ModuleScan {
 
     private void section(int id) {
         switch (id) {
-            case 0 -> name("custom section name");
+            case 0 -> customSection();
             case 1 -> typeSection();
             case 2 -> importSection();
             case 3 -> {
@@ -155,6 +180,21 @@ final class ModuleScan {
             }
             default -> throw new IllegalStateException("section id " + id);
         }
+    }
+
+    /** Custom sections are skipped, except the guest's description, whose place and size are kept. */
+    private void customSection() {
+        int nameStart = nameStart("custom section name");
+        if (!Arrays.equals(bytes, nameStart, pos, DESCRIPTION_NAME, 0, DESCRIPTION_NAME.length)) {
+            return;
+        }
+        if (descriptionOffset >= 0) {
+            throw refused("has two '" + GuestDescription.SECTION + "' custom sections (the second ends at byte " + end
+                    + "); a guest describes itself once");
+        }
+        checkAtMost(end - pos, limits.maxDescriptionBytes(), "bytes of description", "maxDescriptionBytes");
+        descriptionOffset = pos;
+        descriptionLength = end - pos;
     }
 
     private void typeSection() {
@@ -441,13 +481,20 @@ final class ModuleScan {
     }
 
     private void name(String what) {
+        nameStart(what);
+    }
+
+    /** Skips a name and returns where its bytes start. */
+    private int nameStart(String what) {
         int at = pos;
         long length = u32();
         if (length > end - pos) {
             throw malformed("a " + what + " at byte " + at + " declares " + length + " bytes, but only " + (end - pos)
                     + " remain");
         }
+        int start = pos;
         pos += (int) length;
+        return start;
     }
 
     /** A vector's length: every element takes at least a byte, so more than the bytes left is a lie. */

@@ -30,6 +30,7 @@ class ModuleLoaderFuzzTest {
         for (String wat : SmallModules.ALL) {
             seeds.add(Guests.wat(wat));
         }
+        seeds.add(GuestDescriptionTest.described(GuestDescriptionTest.EXAMPLE)); // mutants reach the description reader
         return seeds;
     }
 

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -81,13 +82,29 @@ final class ArtifactsCommand implements Runnable {
                 loader.load(Digest.of(bytes), bytes); // refuse what could never run, with the reason
                 Digest digest = artifacts.put(bytes);
                 if (name != null) {
-                    artifacts.bindName(name, digest);
-                    out.println(digest + "  " + file + "  (name: " + name + ")");
+                    out.println(digest + "  " + file + "  (" + bind(artifacts, name, digest) + ")");
                 } else {
                     out.println(digest + "  " + file);
                 }
             }
         }
+    }
+
+    /**
+     * Binds {@code name} to {@code digest} and says what that did: a new name, a name moved from
+     * another digest (tasks that name it run the new module from their next attempt, except those
+     * resuming a checkpoint, which keep the version they started), or a name already bound there.
+     */
+    static String bind(ArtifactStore artifacts, String name, Digest digest) {
+        Optional<Digest> before = artifacts.lookupName(name);
+        artifacts.bindName(name, digest);
+        if (before.isEmpty()) {
+            return "name: " + name;
+        }
+        if (before.get().equals(digest)) {
+            return "name: " + name + ", already bound to it";
+        }
+        return "name: " + name + ", moved from " + before.get();
     }
 
     @Command(
@@ -134,8 +151,7 @@ final class ArtifactsCommand implements Runnable {
                 Digest digest = artifacts.put(built.module());
                 String what = GuestBuild.name(project) + (built.asyncified() ? ", asyncify" : "");
                 if (name != null) {
-                    artifacts.bindName(name, digest);
-                    what += ", name: " + name;
+                    what += ", " + bind(artifacts, name, digest);
                 }
                 spec.commandLine().getOut().println(digest + "  " + dir + "  (" + what + ")");
             }

@@ -127,6 +127,7 @@ final class DevCommand implements Callable<Integer> {
         }
         Path config = writeConfig(home, orchestrators, artifactsAt);
         say("worker configuration: " + config);
+        say("Camunda Modeler element templates of the guests: " + TemplatesCommand.forDev(home, artifactsAt, config));
 
         Daemon daemon = new Daemon(RunCommand.plan(config, home, null));
         running.add(daemon);

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             InvokeCommand.class,
             ArtifactsCommand.class,
             SnapshotsCommand.class,
+            TemplatesCommand.class,
             CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit codes:%n",
