@@ -120,7 +120,8 @@ public final class TemporalAdapter implements AutoCloseable {
                     .reporter(new MicrometerClientStatsReporter(metrics))
                     .reportEvery(com.uber.m3.util.Duration.ofMillis(METRICS_REPORT_INTERVAL.toMillis()));
         }
-        stubs = WorkflowServiceStubs.newConnectedServiceStubs(stubsOptions(), settings.connectTimeout());
+        stubs = WorkflowServiceStubs.newConnectedServiceStubs(
+                stubsOptions(settings, metricsScope), settings.connectTimeout());
         // explicit, because results reported through manual completion otherwise carry an empty identity
         String identity = settings.identity() != null
                 ? settings.identity()
@@ -183,9 +184,14 @@ public final class TemporalAdapter implements AutoCloseable {
         }
     }
 
-    private WorkflowServiceStubsOptions stubsOptions() {
+    /** How the stubs reach the service: target, TLS or mTLS, API key, and the SDK's metrics scope (null: none). */
+    static WorkflowServiceStubsOptions stubsOptions(TemporalSettings settings, Scope metricsScope) {
         WorkflowServiceStubsOptions.Builder options =
                 WorkflowServiceStubsOptions.newBuilder().setTarget(settings.target());
+        if (settings.apiKey() != null) {
+            String key = settings.apiKey();
+            options.addApiKey(() -> key); // authorization: Bearer <key>, on every call
+        }
         if (metricsScope != null) {
             options.setMetricsScope(metricsScope); // the workers take it from the stubs
         }
