@@ -260,6 +260,9 @@ class DaemonIT {
                     .isTrue();
             String firstRun = Files.readString(firstLog);
             assertThat(firstRun).contains("shutting down").contains("stopped");
+            assertThat(firstRun)
+                    .as("every temporal_* meter fits Prometheus (one set of tag keys per name)")
+                    .doesNotContain("registration has failed");
 
             Path secondLog = home.resolve("daemon-2.log");
             daemon = startDaemon(config, secondLog);
