@@ -21,6 +21,8 @@ import java.util.function.Consumer;
  * @param known     the task's latest manifest as the caller has already read it (a task attempt reads
  *                  it once for its resume decision), so the run does not read it again; null: read it
  *                  from the store
+ * @param costs     told of every checkpoint's size and duration once it is published, before
+ *                  {@code published} (metrics); on the guest's thread, must be quick
  */
 public record CheckpointContext(
         SnapshotStore store,
@@ -29,7 +31,8 @@ public record CheckpointContext(
         CheckpointPolicy policy,
         Consumer<Manifest> published,
         Consumer<DiscardedCheckpoint> discarded,
-        Optional<Manifest> known) {
+        Optional<Manifest> known,
+        Consumer<CheckpointCost> costs) {
     private static final Consumer<Manifest> NOBODY = m -> {};
 
     public CheckpointContext {
@@ -42,6 +45,20 @@ public record CheckpointContext(
         if (discarded == null) {
             discarded = d -> {};
         }
+        if (costs == null) {
+            costs = c -> {};
+        }
+    }
+
+    public CheckpointContext(
+            SnapshotStore store,
+            String taskKey,
+            int attempt,
+            CheckpointPolicy policy,
+            Consumer<Manifest> published,
+            Consumer<DiscardedCheckpoint> discarded,
+            Optional<Manifest> known) {
+        this(store, taskKey, attempt, policy, published, discarded, known, null);
     }
 
     public CheckpointContext(
@@ -51,16 +68,16 @@ public record CheckpointContext(
             CheckpointPolicy policy,
             Consumer<Manifest> published,
             Consumer<DiscardedCheckpoint> discarded) {
-        this(store, taskKey, attempt, policy, published, discarded, null);
+        this(store, taskKey, attempt, policy, published, discarded, null, null);
     }
 
     public CheckpointContext(
             SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy, Consumer<Manifest> published) {
-        this(store, taskKey, attempt, policy, published, null, null);
+        this(store, taskKey, attempt, policy, published, null, null, null);
     }
 
     public CheckpointContext(SnapshotStore store, String taskKey, int attempt, CheckpointPolicy policy) {
-        this(store, taskKey, attempt, policy, NOBODY, null, null);
+        this(store, taskKey, attempt, policy, NOBODY, null, null, null);
     }
 
     /** The task's latest manifest: the one the caller read, else the store's. */

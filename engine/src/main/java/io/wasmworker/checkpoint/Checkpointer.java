@@ -236,6 +236,7 @@ public final class Checkpointer {
                 inputDigest());
         TestHooks.point("before-publish", next);
         context.store().publish(context.taskKey(), generation, manifest);
+        context.costs().accept(new CheckpointCost(ref.size(), System.nanoTime() - start));
         context.published().accept(manifest);
 
         dropCoveredCalls(host);

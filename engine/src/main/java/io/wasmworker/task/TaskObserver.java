@@ -1,5 +1,6 @@
 package io.wasmworker.task;
 
+import io.wasmworker.checkpoint.CheckpointCost;
 import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.host.HttpCallObserver;
 import io.wasmworker.sandbox.InvocationResult;
@@ -16,6 +17,12 @@ public interface TaskObserver {
      * afresh (the policy's {@code onInputChange: restart}). Told before the run; already logged.
      */
     default void checkpointDiscarded(TaskAttempt task, DiscardedCheckpoint discarded) {}
+
+    /**
+     * The task's guest published a checkpoint (told as it happens, not when the task ends); on the
+     * guest's thread, must be quick.
+     */
+    default void checkpointed(TaskAttempt task, CheckpointCost cost) {}
 
     /** The task's guest made a journaled host call (live or replayed); on the guest's thread, must be quick. */
     default void hostCall(TaskAttempt task, HttpCallObserver.Call call) {}

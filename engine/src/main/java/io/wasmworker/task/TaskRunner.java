@@ -5,6 +5,7 @@ import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.checkpoint.CheckpointContext;
+import io.wasmworker.checkpoint.CheckpointCost;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
@@ -154,6 +155,15 @@ public final class TaskRunner {
         }
     }
 
+    /** Metrics only: an observer that fails must not fail the checkpoint that was just published. */
+    private void observeCheckpoint(TaskAttempt task, CheckpointCost cost) {
+        try {
+            observer.checkpointed(task, cost);
+        } catch (RuntimeException e) {
+            logQuietly("task " + task.key() + ": its checkpoint could not be observed", e);
+        }
+    }
+
     /** Logs a host failure; logging itself may fail (no heap left), which must not escape either. */
     private static void logQuietly(String message, Throwable t) {
         try {
@@ -214,7 +224,8 @@ public final class TaskRunner {
                         task.binding().checkpoints(),
                         onCheckpoint,
                         discarded -> observeDiscarded(task, discarded),
-                        task.knownLatest()));
+                        task.knownLatest(),
+                        cost -> observeCheckpoint(task, cost)));
         if (stdin != null) {
             invocation = invocation.withStdin(stdin);
         }

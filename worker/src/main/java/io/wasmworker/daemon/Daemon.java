@@ -74,8 +74,9 @@ public final class Daemon implements AutoCloseable {
                     .start();
         }
         if (plan.temporal() != null) {
-            TemporalAdapter.Builder builder =
-                    TemporalAdapter.builder(plan.temporal(), runner).shutdownGrace(plan.shutdownGrace());
+            TemporalAdapter.Builder builder = TemporalAdapter.builder(plan.temporal(), runner)
+                    .shutdownGrace(plan.shutdownGrace())
+                    .metrics(registry); // the SDK's temporal_* meters on the same /metrics
             for (TaskQueueSettings queue : plan.taskQueues()) {
                 builder.queue(queue);
             }

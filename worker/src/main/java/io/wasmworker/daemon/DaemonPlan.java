@@ -216,7 +216,12 @@ public record DaemonPlan(
                     source,
                     "temporal",
                     () -> new TemporalSettings(
-                            t.target(), or(t.namespace(), "default"), t.identity(), tls, t.connectTimeout()));
+                            t.target(),
+                            or(t.namespace(), "default"),
+                            t.identity(),
+                            tls,
+                            t.connectTimeout(),
+                            t.apiKey()));
         }
         HeapBudget.admit(source, claims, maxHeapBytes, or(config.allowHeapOvercommit(), false));
 

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.wasmworker.checkpoint.CheckpointCost;
 import io.wasmworker.checkpoint.DiscardedCheckpoint;
 import io.wasmworker.host.HttpCallObserver;
 import io.wasmworker.sandbox.InvocationMetrics;
@@ -14,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Every task run as Micrometer meters, tagged by source (camunda, temporal), queue (topic or task
- * queue) and outcome: counts, durations, guest memory, checkpoints and resumes.
+ * queue) and outcome: counts, durations, guest memory and resumes when a run ends; checkpoints
+ * (count, size, duration) as each one is published.
  */
 final class TaskMetrics implements TaskObserver {
     private final MeterRegistry registry;
@@ -45,24 +47,6 @@ final class TaskMetrics implements TaskObserver {
                 .tags("source", source, "queue", queue)
                 .register(registry)
                 .record(m.peakMemoryBytes());
-        if (m.checkpoints() > 0) {
-            Counter.builder("wasm_worker_checkpoints")
-                    .description("Checkpoints written")
-                    .tags("source", source, "queue", queue)
-                    .register(registry)
-                    .increment(m.checkpoints());
-            DistributionSummary.builder("wasm_worker_checkpoint_size")
-                    .baseUnit("bytes")
-                    .description("Encoded size of the checkpoints of a run")
-                    .tags("source", source, "queue", queue)
-                    .register(registry)
-                    .record(m.checkpointBytes());
-            Timer.builder("wasm_worker_checkpoint_duration")
-                    .description("Time spent checkpointing in a run")
-                    .tags("source", source, "queue", queue)
-                    .register(registry)
-                    .record(m.checkpointNanos(), TimeUnit.NANOSECONDS);
-        }
         if (m.resumedFromSequence() > 0) {
             Counter.builder("wasm_worker_resumes")
                     .description("Runs that resumed from a checkpoint")
@@ -70,6 +54,29 @@ final class TaskMetrics implements TaskObserver {
                     .register(registry)
                     .increment();
         }
+    }
+
+    /** Each checkpoint as it is published: a long task's checkpoints show before it ends. */
+    @Override
+    public void checkpointed(TaskAttempt task, CheckpointCost cost) {
+        String source = task.metadata().getOrDefault("SOURCE", "unknown");
+        String queue = task.metadata().getOrDefault("TOPIC", task.metadata().getOrDefault("TASK_QUEUE", "unknown"));
+        Counter.builder("wasm_worker_checkpoints")
+                .description("Checkpoints written")
+                .tags("source", source, "queue", queue)
+                .register(registry)
+                .increment();
+        DistributionSummary.builder("wasm_worker_checkpoint_size")
+                .baseUnit("bytes")
+                .description("Encoded size of each checkpoint (a full snapshot or a delta)")
+                .tags("source", source, "queue", queue)
+                .register(registry)
+                .record(cost.bytes());
+        Timer.builder("wasm_worker_checkpoint_duration")
+                .description("Time to take, store and publish each checkpoint")
+                .tags("source", source, "queue", queue)
+                .register(registry)
+                .record(cost.nanos(), TimeUnit.NANOSECONDS);
     }
 
     @Override

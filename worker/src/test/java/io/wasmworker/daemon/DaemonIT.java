@@ -39,6 +39,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -228,6 +229,19 @@ class DaemonIT {
             assertThat(metrics)
                     .containsPattern(
                             "wasm_worker_tasks_total\\{outcome=\"success\",queue=\"daemon-it\",source=\"temporal\"} 1\\.0");
+            // the Temporal SDK's own meters on the same endpoint, reported to it every second
+            long sdkDeadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            String sdkMetrics = metrics;
+            while (!Pattern.compile("temporal_activity_execution_latency_seconds_count\\{activity_type=\"price-order\"")
+                    .matcher(sdkMetrics)
+                    .find()) {
+                assertThat(System.nanoTime())
+                        .as("the Temporal SDK's temporal_* meters on /metrics:\n" + sdkMetrics)
+                        .isLessThan(sdkDeadline);
+                Thread.sleep(200);
+                sdkMetrics = get(port, "/metrics");
+            }
+            assertThat(sdkMetrics).containsPattern("temporal_activity_poll_no_task_total|temporal_request_total");
 
             // long tasks in flight on both sides, then SIGTERM
             String longPid = camunda.startProcess("long-work-process", "daemon-it-long", LONG_WORK);
@@ -246,6 +260,9 @@ class DaemonIT {
                     .isTrue();
             String firstRun = Files.readString(firstLog);
             assertThat(firstRun).contains("shutting down").contains("stopped");
+            assertThat(firstRun)
+                    .as("every temporal_* meter fits Prometheus (one set of tag keys per name)")
+                    .doesNotContain("registration has failed");
 
             Path secondLog = home.resolve("daemon-2.log");
             daemon = startDaemon(config, secondLog);

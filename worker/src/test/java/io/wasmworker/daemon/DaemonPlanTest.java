@@ -128,6 +128,19 @@ class DaemonPlanTest {
     }
 
     @Test
+    void anApiKeyReachesTheTemporalSettingsWithTls() throws Exception {
+        var temporal = plan("""
+                        temporal:
+                          target: ns.a1b2c.tmprl.cloud:7233
+                          namespace: ns.a1b2c
+                          apiKey: k3y
+                          taskQueues: [ { name: q, activities: { price: order-pricing } } ]
+                        """).temporal();
+        assertThat(temporal.apiKey()).isEqualTo("k3y");
+        assertThat(temporal.tls()).isEqualTo(io.wasmworker.adapter.temporal.TemporalSettings.Tls.serverOnly());
+    }
+
+    @Test
     void aQueueWithoutMaxConcurrentGetsWhatTheHeapHasLeft() throws Exception {
         String yaml = """
                 camunda:

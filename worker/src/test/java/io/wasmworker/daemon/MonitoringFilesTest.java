@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MonitoringFilesTest {
     private static final Path MONITORING =
             Path.of("..", "config", "monitoring").toAbsolutePath().normalize();
-    private static final Pattern METRIC = Pattern.compile("\\b((?:wasm_worker|jvm|process|system)_[a-z_]+)");
+    private static final Pattern METRIC = Pattern.compile("\\b((?:wasm_worker|jvm|process|system|temporal)_[a-z_]+)");
     // Prometheus series of one histogram/summary/timer: documented by their base name
     private static final Pattern SERIES_SUFFIX = Pattern.compile("_(sum|count|max|bucket)$");
 

@@ -25,13 +25,16 @@ import java.util.function.Function;
  * Reads the YAML configuration strictly: unknown fields, wrong types, missing values and values out
  * of range are errors that name the file, the line and the field, and nothing starts. {@code ${NAME}}
  * (or {@code ${NAME:-default}}) in a value is replaced by that environment variable, so secrets need
- * not be written down.
+ * not be written down; Temporal's own {@code TEMPORAL_ADDRESS}, {@code TEMPORAL_NAMESPACE} and
+ * {@code TEMPORAL_API_KEY} override the {@code temporal} section ({@link TemporalEnvironment}).
  */
 public final class ConfigLoader {
     private final Environment environment;
+    private final Function<String, String> variables;
 
     public ConfigLoader(Function<String, String> environment) {
         this.environment = new Environment(environment);
+        this.variables = environment;
     }
 
     public static ConfigLoader withSystemEnvironment() {
@@ -85,6 +88,7 @@ public final class ConfigLoader {
         if (config == null) {
             throw new ConfigException(source + ": the configuration is empty");
         }
+        config = TemporalEnvironment.apply(config, variables, positions);
         ConfigChecks.check(config, positions);
         return config;
     }

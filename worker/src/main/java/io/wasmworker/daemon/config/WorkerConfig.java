@@ -46,6 +46,12 @@ public record WorkerConfig(
                 allowHeapOvercommit);
     }
 
+    /** This configuration with another {@code temporal} section (e.g. with the {@code TEMPORAL_*} variables applied). */
+    public WorkerConfig withTemporal(Temporal newTemporal) {
+        return new WorkerConfig(
+                home, stores, shutdownGrace, http, artifacts, camunda, newTemporal, allowHeapOvercommit);
+    }
+
     /**
      * How the stores on S3 reach it: unset values come from the AWS SDK's standard settings (see
      * {@link S3Settings}). Checked by {@code ConfigChecks} before {@link #s3()} builds the settings.
@@ -273,19 +279,30 @@ public record WorkerConfig(
 
     public record Backoff(Duration initial, Double multiplier, Duration max) {}
 
+    /**
+     * The Temporal service. {@code target} may be left out when {@code TEMPORAL_ADDRESS} is set: the
+     * {@code TEMPORAL_*} variables override these values ({@link TemporalEnvironment}).
+     */
     public record Temporal(
             String target,
             String namespace,
             String identity,
             Tls tls,
             Duration connectTimeout,
+            String apiKey,
             List<TaskQueue> taskQueues) {
         public Temporal {
-            require(target, "target");
             if (taskQueues == null || taskQueues.isEmpty()) {
                 throw new IllegalArgumentException("'taskQueues' must list at least one task queue");
             }
             taskQueues = List.copyOf(taskQueues);
+        }
+
+        @Override
+        public String toString() {
+            return "Temporal[target=" + target + ", namespace=" + namespace + ", identity=" + identity + ", tls="
+                    + tls + ", connectTimeout=" + connectTimeout + ", apiKey="
+                    + (apiKey == null ? null : "(hidden)") + ", taskQueues=" + taskQueues + "]";
         }
     }
 

@@ -1,7 +1,9 @@
 package io.wasmworker.adapter.temporal;
 
 import com.fasterxml.jackson.databind.node.NullNode;
+import io.temporal.failure.ApplicationErrorCategory;
 import io.temporal.failure.ApplicationFailure;
+import io.wasmworker.sandbox.FailureKind;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
 import java.util.LinkedHashMap;
@@ -23,11 +25,22 @@ final class ActivityFailures {
 
     private ActivityFailures() {}
 
-    /** The guest's business error: type = its code, details = [its details, or null]. */
+    /**
+     * The guest's business error: type = its code, details = [its details, or null]. An outcome the
+     * guest chose, not a fault: {@link ApplicationErrorCategory#BENIGN}, which the SDK logs at DEBUG
+     * without a stack trace (a plain failure is a WARN with one) and leaves out of its failure
+     * metrics; the workflow still sees an ordinary non-retryable {@code ApplicationFailure}.
+     */
     static ApplicationFailure business(Outcome.BusinessError error) {
         String message = error.message() == null || error.message().isEmpty() ? error.code() : error.message();
         Object details = error.details() == null ? NullNode.getInstance() : error.details();
-        return ApplicationFailure.newNonRetryableFailure(message, error.code(), details);
+        return ApplicationFailure.newBuilder()
+                .setMessage(message)
+                .setType(error.code())
+                .setDetails(details)
+                .setNonRetryable(true)
+                .setCategory(ApplicationErrorCategory.BENIGN)
+                .build();
     }
 
     /**
@@ -64,6 +77,32 @@ final class ActivityFailures {
         details.put("attempt", attempt);
         details.put("activityType", activityType);
         return ApplicationFailure.newFailure(message.toString(), PREFIX + failure.label(), details);
+    }
+
+    /**
+     * The guest stopped at a checkpoint because an operator paused or reset the activity: a
+     * {@code wasm-worker.suspended} failure (retryable, details as for {@link #failed}) that
+     * Temporal holds while the activity is paused; the next attempt resumes from the checkpoint.
+     * {@link ApplicationErrorCategory#BENIGN}: what an operator asked for is no fault, so the SDK
+     * logs it without a WARN or stack trace.
+     */
+    static ApplicationFailure stoppedByOperator(
+            String activityType, int attempt, String action, InvocationResult result, String checkpoint) {
+        ApplicationFailure failed = failed(
+                activityType,
+                attempt,
+                new Outcome.Failure(
+                        FailureKind.SUSPENDED,
+                        "stopped at checkpoint " + checkpoint + " because an operator " + action
+                                + " the activity; the next attempt resumes from it"),
+                result,
+                checkpoint);
+        return ApplicationFailure.newBuilder()
+                .setMessage(failed.getOriginalMessage())
+                .setType(failed.getType())
+                .setDetails(failed.getDetails())
+                .setCategory(ApplicationErrorCategory.BENIGN)
+                .build();
     }
 
     /** Something this adapter checked before the guest ran (e.g. a lost checkpoint); retryable. */

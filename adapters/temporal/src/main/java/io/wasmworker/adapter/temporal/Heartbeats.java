@@ -2,6 +2,8 @@ package io.wasmworker.adapter.temporal;
 
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCompletionException;
+import io.temporal.client.ActivityPausedException;
+import io.temporal.client.ActivityResetException;
 import io.wasmworker.sandbox.RunControl;
 import io.wasmworker.task.CheckpointRef;
 import java.time.Duration;
@@ -17,6 +19,12 @@ import org.slf4j.LoggerFactory;
  * details. Temporal tells a worker that an attempt is over (timed out, cancelled, superseded) only
  * by failing a heartbeat; when one fails, the guest is cancelled at once, so a zombie attempt
  * stops working (and the snapshot store's fencing keeps it from publishing anything later).
+ *
+ * <p>An operator's pause or reset of the activity also arrives as a failed heartbeat
+ * ({@link ActivityPausedException}, {@link ActivityResetException}), but the attempt is not over:
+ * the guest is asked to stop at its next checkpoint instead ({@link RunControl#suspend()}), and the
+ * heartbeats go on carrying the checkpoint reference, so that the next attempt (once unpaused, or
+ * the reset's) resumes there and no work is lost.
  */
 final class Heartbeats implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Heartbeats.class);
@@ -30,6 +38,7 @@ final class Heartbeats implements AutoCloseable {
     private final ScheduledFuture<?> ticker;
     private volatile CheckpointRef reference;
     private volatile ActivityCompletionException failure;
+    private volatile ActivityCompletionException stopRequest;
 
     /**
      * @param previous the checkpoint reference the attempt resumes from (null: none); heartbeats
@@ -92,11 +101,35 @@ final class Heartbeats implements AutoCloseable {
         try {
             CheckpointRef current = reference;
             context.heartbeat(current == null ? null : current.toString()); // the details carry its text form
+        } catch (ActivityPausedException | ActivityResetException e) {
+            // the SDK throws it at every heartbeat from now on, having kept the details it was given
+            if (stopRequest == null) {
+                stopRequest = e;
+                control.suspend();
+                LOG.info(
+                        "activity {} attempt {} was {} by an operator: its guest stops at its next checkpoint",
+                        context.getInfo().getActivityType(),
+                        context.getInfo().getAttempt(),
+                        operatorAction(e));
+            }
         } catch (ActivityCompletionException e) {
             failure = e;
             control.cancel("Temporal refused the heartbeat (" + e.getClass().getSimpleName()
                     + "): this attempt is over, so its guest stops");
         }
+    }
+
+    /**
+     * The operator's pause or reset that asked the guest to stop at its next checkpoint, or null if
+     * there was none.
+     */
+    ActivityCompletionException stopRequest() {
+        return stopRequest;
+    }
+
+    /** "paused" or "reset", for messages. */
+    static String operatorAction(ActivityCompletionException stop) {
+        return stop instanceof ActivityResetException ? "reset" : "paused";
     }
 
     /** Why this attempt was called off, or null if Temporal never refused a heartbeat. */

@@ -1,12 +1,18 @@
 package io.wasmworker.adapter.temporal;
 
+import com.uber.m3.tally.RootScopeBuilder;
+import com.uber.m3.tally.Scope;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
+import io.temporal.common.interceptors.WorkerInterceptor;
+import io.temporal.common.reporter.MicrometerClientStatsReporter;
 import io.temporal.serviceclient.SimpleSslContextBuilder;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
 import io.temporal.worker.WorkerOptions;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.task.AdapterLifecycle;
@@ -41,6 +47,11 @@ public final class TemporalAdapter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TemporalAdapter.class);
     /** Once the guests have stopped, how long their attempts get to report before the SDK is forced down. */
     private static final Duration CANCEL_WAIT = Duration.ofSeconds(10);
+    /**
+     * How often the SDK's metrics reach the registry. The SDK's tally scope buffers between reports;
+     * scrapes are rarely more frequent than this (Prometheus: 15 s to 1 min).
+     */
+    static final Duration METRICS_REPORT_INTERVAL = Duration.ofSeconds(1);
 
     private final TemporalSettings settings;
     private final List<TaskQueueSettings> queues;
@@ -48,9 +59,12 @@ public final class TemporalAdapter implements AutoCloseable {
     private final ActivityObserver observer;
     private final GuestThreadMode guestThreadMode;
     private final GuestSlots slots;
+    private final MeterRegistry metrics;
+    private final List<WorkerInterceptor> interceptors;
     private final AdapterLifecycle lifecycle = new AdapterLifecycle("the Temporal adapter");
 
     private ScheduledExecutorService heartbeatScheduler;
+    private Scope metricsScope;
     private WorkflowServiceStubs stubs;
     private WorkerFactory factory;
 
@@ -60,6 +74,8 @@ public final class TemporalAdapter implements AutoCloseable {
         this.runner = b.runner;
         this.observer = b.observer;
         this.guestThreadMode = b.guestThreadMode;
+        this.metrics = b.metrics;
+        this.interceptors = List.copyOf(b.interceptors);
         this.slots = new GuestSlots("temporal " + settings.target(), b.shutdownGrace);
         if (queues.isEmpty()) {
             throw new IllegalArgumentException("the Temporal adapter has no task queues to serve");
@@ -97,7 +113,15 @@ public final class TemporalAdapter implements AutoCloseable {
         for (TaskQueueSettings q : queues) {
             q.activities().forEach((type, binding) -> loadArtifact(q, type, binding));
         }
-        stubs = WorkflowServiceStubs.newConnectedServiceStubs(stubsOptions(), settings.connectTimeout());
+        if (metrics != null) {
+            // the SDK's own meters (temporal_*: polls, schedule-to-start latency, slots, RPCs...), under
+            // the names Temporal's SDK dashboards query
+            metricsScope = new RootScopeBuilder()
+                    .reporter(new MicrometerClientStatsReporter(metrics))
+                    .reportEvery(com.uber.m3.util.Duration.ofMillis(METRICS_REPORT_INTERVAL.toMillis()));
+        }
+        stubs = WorkflowServiceStubs.newConnectedServiceStubs(
+                stubsOptions(settings, metricsScope), settings.connectTimeout());
         // explicit, because results reported through manual completion otherwise carry an empty identity
         String identity = settings.identity() != null
                 ? settings.identity()
@@ -105,7 +129,11 @@ public final class TemporalAdapter implements AutoCloseable {
         WorkflowClientOptions.Builder client = WorkflowClientOptions.newBuilder()
                 .setNamespace(settings.namespace())
                 .setIdentity(identity);
-        factory = WorkerFactory.newInstance(WorkflowClient.newInstance(stubs, client.build()));
+        factory = WorkerFactory.newInstance(
+                WorkflowClient.newInstance(stubs, client.build()),
+                WorkerFactoryOptions.newBuilder()
+                        .setWorkerInterceptors(interceptors.toArray(WorkerInterceptor[]::new))
+                        .build());
         ScheduledThreadPoolExecutor scheduler =
                 new ScheduledThreadPoolExecutor(2, daemonThreads("temporal-heartbeat-"));
         scheduler.setRemoveOnCancelPolicy(true); // a finished attempt's ticker leaves the queue at once
@@ -156,9 +184,17 @@ public final class TemporalAdapter implements AutoCloseable {
         }
     }
 
-    private WorkflowServiceStubsOptions stubsOptions() {
+    /** How the stubs reach the service: target, TLS or mTLS, API key, and the SDK's metrics scope (null: none). */
+    static WorkflowServiceStubsOptions stubsOptions(TemporalSettings settings, Scope metricsScope) {
         WorkflowServiceStubsOptions.Builder options =
                 WorkflowServiceStubsOptions.newBuilder().setTarget(settings.target());
+        if (settings.apiKey() != null) {
+            String key = settings.apiKey();
+            options.addApiKey(() -> key); // authorization: Bearer <key>, on every call
+        }
+        if (metricsScope != null) {
+            options.setMetricsScope(metricsScope); // the workers take it from the stubs
+        }
         TemporalSettings.Tls tls = settings.tls();
         if (tls != null && tls.clientCertChain() == null) {
             options.setEnableHttps(true);
@@ -238,6 +274,13 @@ public final class TemporalAdapter implements AutoCloseable {
             stubs.shutdownNow();
             stubs.awaitTermination(5, TimeUnit.SECONDS);
         }
+        if (metricsScope != null) {
+            try {
+                metricsScope.close(); // reports what is still buffered
+            } catch (Exception e) {
+                LOG.warn("the Temporal SDK's metrics could not be reported a last time: {}", e.toString());
+            }
+        }
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
@@ -279,6 +322,8 @@ public final class TemporalAdapter implements AutoCloseable {
         private ActivityObserver observer = ActivityObserver.NONE;
         private GuestThreadMode guestThreadMode = GuestThreadMode.SANDBOX_THREADS;
         private Duration shutdownGrace = GuestSlots.DEFAULT_SHUTDOWN_GRACE;
+        private MeterRegistry metrics;
+        private final List<WorkerInterceptor> interceptors = new ArrayList<>();
 
         private Builder(TemporalSettings settings, TaskRunner runner) {
             this.settings = Objects.requireNonNull(settings, "settings");
@@ -308,6 +353,24 @@ public final class TemporalAdapter implements AutoCloseable {
         /** How long running guests get to reach a checkpoint or finish on close ({@link GuestSlots#DEFAULT_SHUTDOWN_GRACE}). */
         public Builder shutdownGrace(Duration grace) {
             this.shutdownGrace = Objects.requireNonNull(grace, "grace");
+            return this;
+        }
+
+        /**
+         * Reports the SDK's own metrics ({@code temporal_*}, see Temporal's SDK metrics reference) to
+         * this registry, every {@link #METRICS_REPORT_INTERVAL}; default: none.
+         */
+        public Builder metrics(MeterRegistry registry) {
+            this.metrics = Objects.requireNonNull(registry, "registry");
+            return this;
+        }
+
+        /**
+         * Tests only: stand in for what the test server cannot do (an operator's pause or reset
+         * arrives as an exception from the SDK's heartbeat).
+         */
+        Builder interceptor(WorkerInterceptor interceptor) {
+            interceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
             return this;
         }
 

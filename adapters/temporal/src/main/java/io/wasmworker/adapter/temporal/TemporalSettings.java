@@ -14,8 +14,13 @@ import java.time.Duration;
  * @param tls            null for plain gRPC
  * @param connectTimeout how long start-up waits for the service before failing (null: {@link
  *                       #DEFAULT_CONNECT_TIMEOUT})
+ * @param apiKey         an API key (Temporal Cloud's, or any server's that takes one), sent as
+ *                       {@code authorization: Bearer <key>} on every call, as the SDK's
+ *                       {@code addApiKey} does; it implies TLS ({@link Tls#serverOnly()} when
+ *                       {@code tls} is null), as Temporal's environment configuration does. Null: none
  */
-public record TemporalSettings(String target, String namespace, String identity, Tls tls, Duration connectTimeout) {
+public record TemporalSettings(
+        String target, String namespace, String identity, Tls tls, Duration connectTimeout, String apiKey) {
     /** How long start-up waits for the service when nobody says otherwise. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
@@ -26,6 +31,16 @@ public record TemporalSettings(String target, String namespace, String identity,
         if (connectTimeout.isNegative() || connectTimeout.isZero()) {
             throw new IllegalArgumentException("connectTimeout must be positive, got " + connectTimeout);
         }
+        if (apiKey != null && apiKey.isBlank()) {
+            throw new IllegalArgumentException("apiKey must not be blank (leave it out for none)");
+        }
+        if (apiKey != null && tls == null) {
+            tls = Tls.serverOnly(); // an API key never travels in the clear
+        }
+    }
+
+    public TemporalSettings(String target, String namespace, String identity, Tls tls, Duration connectTimeout) {
+        this(target, namespace, identity, tls, connectTimeout, null);
     }
 
     /** Plain gRPC, default identity, {@link #DEFAULT_CONNECT_TIMEOUT} to connect. */
@@ -34,11 +49,24 @@ public record TemporalSettings(String target, String namespace, String identity,
     }
 
     public TemporalSettings withIdentity(String newIdentity) {
-        return new TemporalSettings(target, namespace, newIdentity, tls, connectTimeout);
+        return new TemporalSettings(target, namespace, newIdentity, tls, connectTimeout, apiKey);
     }
 
     public TemporalSettings withTls(Tls newTls) {
-        return new TemporalSettings(target, namespace, identity, newTls, connectTimeout);
+        return new TemporalSettings(target, namespace, identity, newTls, connectTimeout, apiKey);
+    }
+
+    /** With this API key (and so with TLS, {@link Tls#serverOnly()} unless mTLS is set). */
+    public TemporalSettings withApiKey(String newApiKey) {
+        return new TemporalSettings(target, namespace, identity, tls, connectTimeout, newApiKey);
+    }
+
+    /** The API key is never printed. */
+    @Override
+    public String toString() {
+        return "TemporalSettings[target=" + target + ", namespace=" + namespace + ", identity=" + identity + ", tls="
+                + tls + ", connectTimeout=" + connectTimeout + ", apiKey=" + (apiKey == null ? null : "(hidden)")
+                + "]";
     }
 
     /**

@@ -53,13 +53,14 @@ final class TemporalTask {
     }
 
     /**
-     * {@code WASM_WORKER_TASK_<KEY>} values (ATTEMPT is added by the task runner). ID is the
-     * activity id, as ABI.md promises for Temporal.
+     * {@code WASM_WORKER_TASK_<KEY>} values. ID is the activity id, as ABI.md promises for Temporal;
+     * ATTEMPT is Temporal's attempt number (the task attempt's own number differs after a reset).
      */
     static Map<String, String> metadata(ActivityInfo info) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("SOURCE", "temporal");
         m.put("ID", info.getActivityId());
+        m.put("ATTEMPT", Integer.toString(info.getAttempt()));
         put(m, "NAMESPACE", info.getNamespace());
         put(m, "TASK_QUEUE", info.getActivityTaskQueue());
         put(m, "WORKFLOW_ID", info.getWorkflowId());

@@ -9,6 +9,7 @@ import io.temporal.client.ActivityCompletionException;
 import io.temporal.common.converter.DataConverterException;
 import io.temporal.common.converter.EncodedValues;
 import io.temporal.failure.ApplicationFailure;
+import io.wasmworker.sandbox.FailureKind;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.RunControl;
@@ -92,8 +93,11 @@ final class WasmActivity implements DynamicActivity {
             throw ActivityFailures.invalidArguments(type, e.getMessage());
         }
         TaskKey taskKey = TemporalTask.key(info);
-        TaskAttempt attempt = runner.open(taskKey, binding, info.getAttempt());
-        CheckpointRef resumeFrom = resumePoint(context, info, attempt);
+        TaskAttempt opened = runner.open(taskKey, binding, info.getAttempt());
+        CheckpointRef resumeFrom = resumePoint(context, info, opened);
+        TaskAttempt attempt = resumeFrom != null && opened.checkpointAttempt() > info.getAttempt()
+                ? afterReset(info, binding, opened)
+                : opened;
 
         RunControl control = new RunControl();
         InvocationResult result;
@@ -143,9 +147,41 @@ final class WasmActivity implements DynamicActivity {
         }
         Outcome.Failure failure = (Outcome.Failure) outcome;
         CheckpointRef checkpoint = attempt.checkpoint().orElse(heartbeats.reference());
+        ActivityCompletionException operator = heartbeats.stopRequest();
+        if (operator != null && failure.kind() == FailureKind.SUSPENDED) {
+            String action = Heartbeats.operatorAction(operator);
+            LOG.info(
+                    "activity {} ({}) attempt {} {} by an operator: stopped at checkpoint {}",
+                    type,
+                    taskKey,
+                    info.getAttempt(),
+                    action,
+                    checkpoint);
+            throw ActivityFailures.stoppedByOperator(
+                    type, info.getAttempt(), action, result, checkpoint == null ? null : checkpoint.toString());
+        }
         LOG.warn("activity {} ({}) attempt {} failed: {}", type, taskKey, info.getAttempt(), result.report());
         throw ActivityFailures.failed(
                 type, info.getAttempt(), failure, result, checkpoint == null ? null : checkpoint.toString());
+    }
+
+    /**
+     * An operator reset the activity: Temporal numbers its attempts from 1 again, but keeps the
+     * heartbeat details, which name a checkpoint a higher-numbered attempt wrote. The snapshot store
+     * refuses a resume by a lower attempt number (that is how it fences zombies off), and Temporal
+     * never starts an attempt older than the last one, so this attempt continues under the number of
+     * the attempt that wrote the checkpoint; the guest still sees Temporal's own number.
+     */
+    private TaskAttempt afterReset(ActivityInfo info, TaskBinding binding, TaskAttempt attempt) {
+        int writer = attempt.checkpointAttempt();
+        LOG.info(
+                "activity {} ({}) attempt {} resumes checkpoint {} of attempt {}: the activity was reset",
+                info.getActivityType(),
+                attempt.key(),
+                info.getAttempt(),
+                attempt.checkpoint().orElse(null),
+                writer);
+        return runner.open(attempt.key(), binding, writer);
     }
 
     /** The SDK runs at most as many activities as the pool has slots, so this never waits. */

@@ -3,12 +3,16 @@ package io.wasmworker.adapter.temporal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.temporal.api.enums.v1.RetryState;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationErrorCategory;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.worker.WorkerFactory;
 import io.wasmworker.adapter.temporal.RecordingObserver.Attempt;
@@ -61,6 +65,7 @@ class TemporalAdapterTest {
     static FlakySnapshotStore snapshots;
     static TaskRunner runner;
     static RecordingObserver observer = new RecordingObserver();
+    static SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     static TemporalAdapter adapter;
     static WorkflowClient client;
     static WorkerFactory workflows;
@@ -95,6 +100,7 @@ class TemporalAdapterTest {
                         Map.of(OrderWorkflow.PRICE_ORDER, TaskBinding.of(ArtifactRef.parse("order-pricing"))),
                         0)
                 .observer(observer)
+                .metrics(metrics)
                 .build()
                 .start();
         client = service.newClient();
@@ -159,6 +165,31 @@ class TemporalAdapterTest {
     }
 
     @Test
+    void theSdksOwnMetricsReachTheRegistry() throws Exception {
+        call(id("metrics"), ActivityCall.once("greet", QUEUE, Map.of("name", "Ada")));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (metrics.find("temporal_activity_execution_latency")
+                        .tags("activity_type", "greet", "task_queue", QUEUE)
+                        .timer()
+                == null) {
+            assertThat(System.nanoTime())
+                    .as("the SDK reports its activity meters within "
+                            + TemporalAdapter.METRICS_REPORT_INTERVAL + "; it reported "
+                            + metrics.getMeters().stream()
+                                    .map(m -> m.getId().getName())
+                                    .distinct()
+                                    .toList())
+                    .isLessThan(deadline);
+            Thread.sleep(50);
+        }
+        assertThat(metrics.get("temporal_activity_execution_latency")
+                        .tags("activity_type", "greet", "task_queue", QUEUE)
+                        .timer()
+                        .count())
+                .isPositive();
+    }
+
+    @Test
     void anErrorInsideTheWorkerFailsTheAttemptAsInternalAndTheQueueKeepsServing() {
         String wf = id("heap-gone");
         // what a neighbouring guest that exhausted the heap would leave this attempt to meet
@@ -217,15 +248,26 @@ class TemporalAdapterTest {
     @Test
     void aBusinessErrorFailsTheActivityAtOnceWithTheGuestsCode() {
         String wf = id("business");
-        ActivityFailure failure =
-                activityFailure(wf, ActivityCall.once("greet", QUEUE, Map.of()).withRetries(5, 100));
+        ActivityFailure failure;
+        List<ILoggingEvent> sdkLog;
+        try (CapturedLog log = new CapturedLog("io.temporal")) {
+            failure = activityFailure(
+                    wf, ActivityCall.once("greet", QUEUE, Map.of()).withRetries(5, 100));
+            sdkLog = log.events();
+        }
         assertThat(failure.getRetryState()).isEqualTo(RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE);
         assertThat(failure.getCause()).isInstanceOfSatisfying(ApplicationFailure.class, app -> {
             assertThat(app.getType()).isEqualTo("NAME_MISSING");
             assertThat(app.isNonRetryable()).isTrue();
             assertThat(app.getOriginalMessage()).contains("\"name\" must be a non-empty string");
+            assertThat(app.getCategory()).isEqualTo(ApplicationErrorCategory.BENIGN);
         });
         assertThat(observer.attempts(wf)).hasSize(1);
+        // an outcome the guest chose is no fault: the SDK logs no WARN with a stack trace for it
+        assertThat(sdkLog)
+                .noneMatch(e -> e.getLevel().isGreaterOrEqual(Level.WARN)
+                        && e.getThrowableProxy() != null
+                        && e.getThrowableProxy().getMessage().contains("NAME_MISSING"));
     }
 
     @Test
@@ -258,8 +300,13 @@ class TemporalAdapterTest {
     @Test
     void aFailedGuestIsRetriedByTheCallersPolicyWithReasonAndStderr() {
         String wf = id("give-up");
-        ActivityFailure failure = activityFailure(
-                wf, ActivityCall.once("give-up", QUEUE, Map.of()).withRetries(2, 100));
+        ActivityFailure failure;
+        List<ILoggingEvent> log;
+        try (CapturedLog captured = new CapturedLog("io.wasmworker.adapter.temporal")) {
+            failure = activityFailure(
+                    wf, ActivityCall.once("give-up", QUEUE, Map.of()).withRetries(2, 100));
+            log = captured.events();
+        }
         assertThat(failure.getRetryState()).isEqualTo(RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED);
         assertThat(failure.getCause()).isInstanceOfSatisfying(ApplicationFailure.class, app -> {
             assertThat(app.getType()).isEqualTo("wasm-worker.exit");
@@ -274,6 +321,12 @@ class TemporalAdapterTest {
             assertThat((String) details.get("stderrTail")).contains("giving up");
         });
         assertThat(observer.attempts(wf)).extracting(Attempt::attempt).containsExactly(1, 2);
+        // a real failure is still a WARN, one line naming the activity, attempt and reason
+        assertThat(log)
+                .filteredOn(e ->
+                        e.getLevel() == Level.WARN && e.getFormattedMessage().contains(wf))
+                .hasSize(2)
+                .allSatisfy(e -> assertThat(e.getFormattedMessage()).contains("outcome=exit"));
     }
 
     @Test
@@ -405,6 +458,91 @@ class TemporalAdapterTest {
         assertThat(Guests.steps(attempts.get(1).stderr()))
                 .startsWith((int) suspendedAt + 1)
                 .allMatch(s -> s > suspendedAt);
+    }
+
+    /** An adapter of its own on {@code queue}, with the operator's pause and reset played by {@code operator}. */
+    static TemporalAdapter operatedAdapter(String queue, OperatorActions operator) {
+        return TemporalAdapter.builder(TemporalSettings.of(service.target(), TemporalService.NAMESPACE), runner)
+                .queue(queue, Map.of("steps", steps(Duration.ofSeconds(30))), 1)
+                .observer(observer)
+                .interceptor(operator)
+                .build()
+                .start();
+    }
+
+    @Test
+    void anOperatorsPauseStopsTheGuestAtItsNextCheckpointAndTheNextAttemptResumesThere() throws Exception {
+        String queue = "pause-test";
+        String wf = id("pause");
+        Map<String, Object> input = Map.of("steps", 8, "work", 1_000_000);
+        OperatorActions operator = new OperatorActions();
+        observer.onCheckpoint(wf, ref -> operator.pause(wf, 1)); // paused once attempt 1 has checkpointed
+        Object result;
+        List<ILoggingEvent> sdkLog;
+        try (TemporalAdapter paused = operatedAdapter(queue, operator);
+                CapturedLog log = new CapturedLog("io.temporal")) {
+            // the test server does not hold a paused activity: it retries at once, as Temporal does on unpause
+            result = call(
+                    wf,
+                    ActivityCall.once("steps", queue, input).withRetries(2, 100).withHeartbeatTimeout(5_000));
+            sdkLog = log.events();
+        }
+        assertThat(JSON.writeValueAsString(result))
+                .isEqualTo(JSON.readTree(uninterrupted(input)).toString());
+        List<Attempt> attempts = observer.attempts(wf);
+        assertThat(attempts).extracting(Attempt::attempt).containsExactly(1, 2);
+        Attempt first = attempts.get(0);
+        assertThat(first.result().outcome().label())
+                .as("stopped at a checkpoint, not cancelled: " + first.result().report())
+                .isEqualTo("suspended");
+        long stoppedAt = first.checkpoints().get(first.checkpoints().size() - 1).generation();
+        assertThat(stoppedAt).isLessThan(8);
+        assertThat(attempts.get(1).result().metrics().resumedFromSequence()).isEqualTo(stoppedAt);
+        assertThat(Guests.steps(attempts.get(1).stderr()))
+                .as("no step is done again")
+                .startsWith((int) stoppedAt + 1)
+                .allMatch(step -> step > stoppedAt);
+        // what an operator asked for is no fault: no WARN with a stack trace from the SDK
+        assertThat(sdkLog)
+                .noneMatch(e -> e.getLevel().isGreaterOrEqual(Level.WARN)
+                        && e.getThrowableProxy() != null
+                        && e.getThrowableProxy().getMessage().contains(wf));
+    }
+
+    @Test
+    void afterAnOperatorsResetTheAttemptsNumberedFromOneAgainStillResume() throws Exception {
+        String queue = "reset-test";
+        String wf = id("reset");
+        Map<String, Object> input = Map.of("steps", 10, "work", 1_000_000);
+        OperatorActions operator = new OperatorActions();
+        // attempt 1 is paused; attempt 2 is reset, and Temporal numbers the attempt after it 1 again
+        observer.onCheckpoint(wf, ref -> {
+            operator.pause(wf, 1);
+            observer.onFinished(wf, a -> observer.onCheckpoint(wf, r -> operator.reset(wf, 2)));
+        });
+        operator.renumber(wf, attempt -> attempt >= 3 ? attempt - 2 : attempt);
+        Object result;
+        try (TemporalAdapter reset = operatedAdapter(queue, operator)) {
+            // three attempts at most: had the third refused attempt 2's checkpoint, the workflow would fail
+            result = call(
+                    wf,
+                    ActivityCall.once("steps", queue, input).withRetries(3, 100).withHeartbeatTimeout(5_000));
+        }
+        assertThat(JSON.writeValueAsString(result))
+                .isEqualTo(JSON.readTree(uninterrupted(input)).toString());
+        List<Attempt> attempts = observer.attempts(wf);
+        assertThat(attempts).extracting(Attempt::attempt).containsExactly(1, 2, 1);
+        assertThat(attempts.subList(0, 2))
+                .allSatisfy(a -> assertThat(a.result().outcome().label()).isEqualTo("suspended"));
+        Attempt second = attempts.get(1);
+        long stoppedAt =
+                second.checkpoints().get(second.checkpoints().size() - 1).generation();
+        Attempt afterReset = attempts.get(2);
+        assertThat(afterReset.result().outcome())
+                .as(afterReset.result().report())
+                .isInstanceOf(Outcome.Success.class);
+        assertThat(afterReset.result().metrics().resumedFromSequence()).isEqualTo(stoppedAt);
+        assertThat(Guests.steps(afterReset.stderr())).allMatch(step -> step > stoppedAt);
     }
 
     @Test
