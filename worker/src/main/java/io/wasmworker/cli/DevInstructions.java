@@ -27,7 +27,7 @@ final class DevInstructions {
             TestbedSession orchestrators, String engine, Path testbedJar, int metricsPort, Consumer<String> say) {
         this.orchestrators = orchestrators;
         this.engine = engine;
-        this.testbedJar = testbedJar.toAbsolutePath();
+        this.testbedJar = testbedJar.toAbsolutePath().normalize();
         this.metricsPort = metricsPort;
         this.say = say;
     }

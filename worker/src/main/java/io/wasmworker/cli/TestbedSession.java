@@ -267,7 +267,14 @@ final class TestbedSession implements AutoCloseable {
     }
 
     private IllegalStateException failure(String what) {
-        return new IllegalStateException("the test bed " + what + "; its log: " + log);
+        return new TestbedException("the test bed " + what + "; its log: " + log);
+    }
+
+    /** The test bed failed; the message says how, and names its log (the CLI shows it as it is). */
+    static final class TestbedException extends IllegalStateException {
+        TestbedException(String message) {
+            super(message);
+        }
     }
 
     private void readLines() {

@@ -69,7 +69,8 @@ public final class DevSession {
             session.serve(Path.of(args[0]), product, s3);
         } catch (Exception e) {
             e.printStackTrace();
-            protocol.println("error " + oneLine(e.toString()));
+            // our own refusals (a missing tool) are sentences already; anything else with its type
+            protocol.println("error " + oneLine(e instanceof IllegalStateException ? e.getMessage() : e.toString()));
             exit = 1;
         }
         session.stop();
@@ -79,8 +80,7 @@ public final class DevSession {
     private void serve(Path examples, EngineProduct product, boolean s3) throws Exception {
         List<String> missing = s3 ? Rgw.missingTools() : List.of();
         if (!missing.isEmpty()) { // before anything starts: the user installs and comes back
-            throw new IllegalStateException("--s3 runs a local Ceph RGW, but " + String.join(", ", missing)
-                    + " not found: " + Rgw.INSTALL_HINT);
+            throw new IllegalStateException(String.join(", ", missing) + " not found. " + Rgw.INSTALL_HINT);
         }
         CompletableFuture<TemporalService> temporalStart = CompletableFuture.supplyAsync(TemporalService::start);
         CamundaEngine camunda;
