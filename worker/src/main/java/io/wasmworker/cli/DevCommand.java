@@ -153,13 +153,10 @@ final class DevCommand implements Callable<Integer> {
         daemon.start();
         boolean ok = orchestrators.demo(this::say, bucket == null);
         if (bucket != null) {
-            ok &= new ResumeDemo(
-                            home,
-                            bucket,
-                            orchestrators.camundaRestUrl(),
-                            guests.resolve("ckpt-step-rust.wasm"),
-                            this::say)
-                    .run(orchestrators);
+            ResumeDemo resume = new ResumeDemo(
+                    home, bucket, orchestrators.camundaRestUrl(), guests.resolve("ckpt-step-rust.wasm"), this::say);
+            running.add(resume); // its worker processes stop with dev
+            ok &= resume.run(orchestrators);
         }
         say(ok ? "demo complete." : "demo finished with problems (see above, the log and " + orchestrators + ").");
         new DevInstructions(orchestrators, engine, testbed, daemon.httpPort(), this::say).print();

@@ -1,6 +1,8 @@
 package io.wasmworker.cli;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -57,12 +59,21 @@ final class DevConfig {
                 """.formatted(
                         home,
                         stores,
-                        ResumeDemo.freePort(),
+                        freePort(),
                         orchestrators.stockUrl(),
                         orchestrators.camundaRestUrl(),
                         longWorkTopic,
                         orchestrators.temporalTarget(),
                         orchestrators.taskQueue()));
         return file;
+    }
+
+    /** A free port for a worker's {@code /metrics} and health. */
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port for a worker's /metrics: " + e, e);
+        }
     }
 }

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -69,8 +70,11 @@ public final class DevSession {
             session.serve(Path.of(args[0]), product, s3);
         } catch (Exception e) {
             e.printStackTrace();
-            // our own refusals (a missing tool) are sentences already; anything else with its type
-            protocol.println("error " + oneLine(e instanceof IllegalStateException ? e.getMessage() : e.toString()));
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            // our own refusals (a missing tool, RGW that did not start) are sentences already; anything else
+            // with its type
+            protocol.println(
+                    "error " + oneLine(cause instanceof IllegalStateException ? cause.getMessage() : cause.toString()));
             exit = 1;
         }
         session.stop();
@@ -83,6 +87,8 @@ public final class DevSession {
             throw new IllegalStateException(String.join(", ", missing) + " not found. " + Rgw.INSTALL_HINT);
         }
         CompletableFuture<TemporalService> temporalStart = CompletableFuture.supplyAsync(TemporalService::start);
+        // RGW beside the engines (about 13 s); stopped by its own shutdown hook when this JVM exits
+        CompletableFuture<Rgw> rgwStart = s3 ? CompletableFuture.supplyAsync(Rgw::shared) : null;
         CamundaEngine camunda;
         try {
             camunda = CamundaEngine.start(product);
@@ -107,8 +113,8 @@ public final class DevSession {
         String ready = "ready camunda=" + camunda.restUrl() + " cockpit=" + camunda.cockpitUrl() + " temporal="
                 + temporal.target() + " queue=" + OrderWorkflow.TASK_QUEUE + " version="
                 + camunda.get("/version").path("version").asText("?") + " stock=" + stock.uri();
-        if (s3) {
-            Rgw rgw = Rgw.shared(); // stopped by its own shutdown hook when this JVM exits
+        if (rgwStart != null) {
+            Rgw rgw = rgwStart.join();
             ready += " s3=" + rgw.endpoint() + " bucket=" + rgw.newBucket("wasm-worker-dev") + " s3key="
                     + Rgw.ACCESS_KEY + " s3secret=" + Rgw.SECRET_KEY;
         }
