@@ -163,7 +163,7 @@ final class ResumeDemo implements AutoCloseable {
                   longPoll: 2s
                   topics:
                     - { topic: long-work, artifact: ckpt-step-rust, lockDuration: %s }
-                """.formatted(workerId, home.resolve(workerId), s3.storesYaml(), freePort(), camundaUrl, workerId, LOCK);
+                """.formatted(workerId, home.resolve(workerId), s3.storesYaml(), httpPort, camundaUrl, workerId, LOCK);
     }
 
     /** A worker process: this jar's {@code run} on a configuration of its own, its output in a log. */
