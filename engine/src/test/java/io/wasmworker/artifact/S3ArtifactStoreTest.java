@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.wasmworker.s3.S3Location;
 import io.wasmworker.s3.S3Settings;
-import io.wasmworker.testing.Rgw;
+import io.wasmworker.testbed.s3.Rgw;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;

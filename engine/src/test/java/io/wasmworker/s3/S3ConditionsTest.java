@@ -3,7 +3,8 @@ package io.wasmworker.s3;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.wasmworker.testing.Rgw;
+import io.wasmworker.testbed.s3.Rgw;
+import io.wasmworker.testing.RgwSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
@@ -23,7 +24,7 @@ class S3ConditionsTest {
 
     @BeforeAll
     static void server() {
-        s3 = S3Clients.create(Rgw.shared().settings());
+        s3 = S3Clients.create(RgwSettings.of(Rgw.shared()));
         bucket = Rgw.shared().newBucket("s3-conditions");
     }
 

@@ -3,10 +3,7 @@ package io.wasmworker.cli;
 import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.daemon.Daemon;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,19 +20,22 @@ import picocli.CommandLine.Spec;
 /**
  * {@code wasm-worker dev}: everything on localhost with no set-up. Has the test bed (its own jar, in
  * a process of its own: see {@link TestbedSession}) start a Camunda 7 engine (Camunda 7.24, or
- * Operaton with {@code --engine operaton}) and a Temporal service
- * with the sample process and workflow, stores the example guests, starts the worker on a generated
- * configuration, and has the test bed drive a few demo instances to completion; then keeps serving
- * until stopped. This jar holds none of the test bed.
+ * Operaton with {@code --engine operaton}), a Temporal service with the sample process and workflow,
+ * and the inventory service the stock-reservation guest calls (with {@code --s3} also an S3 server),
+ * stores the example guests, starts the worker on a generated configuration ({@link DevConfig}), and
+ * has the test bed drive a few demo instances to completion (with {@code --s3} also {@link
+ * ResumeDemo}); then prints what to try ({@link DevInstructions}) and keeps serving until stopped.
+ * This jar holds none of the test bed.
  */
 @Command(
         name = "dev",
         mixinStandardHelpOptions = true,
         description =
-                "Start a Camunda 7 engine (Camunda or Operaton) and Temporal on localhost, deploy the samples, run the worker on them and"
-                        + " drive demo instances; then keep running (Ctrl-C stops everything).")
+                "Start a Camunda 7 engine (Camunda or Operaton), Temporal and a small inventory service on localhost,"
+                        + " deploy the samples, run the worker on them and drive demo instances; then keep running"
+                        + " (Ctrl-C stops everything).")
 final class DevCommand implements Callable<Integer> {
-    private static final List<String> GUESTS = List.of("order-pricing", "ckpt-step-rust");
+    private static final List<String> GUESTS = List.of("order-pricing", "ckpt-step-rust", "stock-reservation");
     /** The engines the test bed runs, by {@code --engine} value: what the user is told they are. */
     private static final Map<String, String> ENGINES = Map.of("camunda", "Camunda 7", "operaton", "Operaton");
 
@@ -76,6 +76,14 @@ final class DevCommand implements Callable<Integer> {
             ? null
             : Path.of(System.getProperty(TestbedSession.JAR_PROPERTY));
 
+    @Option(
+            names = "--s3",
+            description = "Keep artifacts and snapshots in S3: the test bed also starts a single-node Ceph RGW on"
+                    + " loopback (needs apt-get install ceph-mon ceph-osd radosgw), and the demo runs a long"
+                    + " task on a second and third worker process (this jar's run, each with its own home), kills"
+                    + " the first with SIGKILL after a checkpoint and shows the other resume it from S3.")
+    boolean s3;
+
     private PrintWriter out;
 
     @Override
@@ -92,9 +100,15 @@ final class DevCommand implements Callable<Integer> {
                     + " (it builds the test bed), or pass --testbed testbed/target/wasm-worker-testbed-*-exec.jar"
                     + " (built by `./mvnw -pl testbed -am package -DskipTests`)");
         }
+        String artifactsAt = artifactStore.forConfig();
+        if (s3 && artifactsAt != null) {
+            throw new IllegalArgumentException(
+                    "--s3 keeps the artifacts in the bucket of its own S3 server: leave out --artifacts");
+        }
         Files.createDirectories(home);
-        say("starting " + engineName + " and Temporal on localhost (each in its own JVM; 10-30 s)...");
-        TestbedSession orchestrators = TestbedSession.start(testbed, examples, home.resolve("testbed.log"), engine);
+        say("starting " + engineName + (s3 ? ", Temporal and S3 (Ceph RGW)" : " and Temporal")
+                + " on localhost (each in its own JVM; 10-30 s)...");
+        TestbedSession orchestrators = TestbedSession.start(testbed, examples, home.resolve("testbed.log"), engine, s3);
         List<AutoCloseable> running = new ArrayList<>(List.of(orchestrators)); // stopped in reverse
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
@@ -112,95 +126,48 @@ final class DevCommand implements Callable<Integer> {
                         },
                         "dev-stop"));
         say(engineName + " " + orchestrators.engineVersion() + " REST at " + orchestrators.camundaRestUrl()
-                + ", Temporal at " + orchestrators.temporalTarget());
-        say("Cockpit at " + orchestrators.cockpitUrl() + " (user demo, password demo)");
+                + ", Temporal at " + orchestrators.temporalTarget() + ", inventory service at "
+                + orchestrators.stockUrl());
+        DevS3 bucket = orchestrators.s3().orElse(null);
+        if (bucket != null) {
+            say("S3 (Ceph RGW) at " + bucket.endpoint() + ": artifacts in " + bucket.artifacts() + ", snapshots in "
+                    + bucket.snapshots());
+        }
 
-        String artifactsAt = artifactStore.forConfig();
-        try (ArtifactStore artifacts = artifactsAt == null
-                ? new LocalArtifactStore(home.resolve("artifacts"))
-                : ArtifactStore.at(artifactsAt, io.wasmworker.s3.S3Settings::defaults)) {
+        try (ArtifactStore artifacts = bucket != null
+                ? ArtifactStore.at(bucket.artifacts(), bucket::settings)
+                : artifactsAt == null
+                        ? new LocalArtifactStore(home.resolve("artifacts"))
+                        : ArtifactStore.at(artifactsAt, io.wasmworker.s3.S3Settings::defaults)) {
             for (String guest : GUESTS) {
                 var digest = artifacts.put(Files.readAllBytes(guests.resolve(guest + ".wasm")));
                 artifacts.bindName(guest, digest);
                 say("guest " + guest + " stored as " + digest + " in " + artifacts.location());
             }
         }
-        Path config = writeConfig(home, orchestrators, artifactsAt);
+        Path config = DevConfig.write(home, orchestrators, artifactsAt, bucket);
         say("worker configuration: " + config);
         say("Camunda Modeler element templates of the guests: " + TemplatesCommand.forDev(home, artifactsAt, config));
 
         Daemon daemon = new Daemon(RunCommand.plan(config, home, null));
         running.add(daemon);
         daemon.start();
-        boolean ok = orchestrators.demo(this::say);
-        say(ok ? "demo complete." : "demo finished with problems (see above, the log and " + orchestrators + ").");
-        say("");
-        say("the worker keeps serving. Try:");
-        say("  curl -s -X POST " + orchestrators.camundaRestUrl() + "/process-definition/key/order-process/start \\");
-        if (engine.equals("camunda")) {
-            say(
-                    "    -H 'Content-Type: application/json' -d '{\"variables\":{\"orderId\":{\"value\":\"B-1\"},"
-                            + "\"customer\":{\"value\":\"{\\\"tier\\\":\\\"silver\\\",\\\"country\\\":\\\"FR\\\"}\",\"type\":\"Json\"},"
-                            + "\"lines\":{\"value\":\"[{\\\"sku\\\":\\\"Y\\\",\\\"quantity\\\":1,\\\"unitPrice\\\":40}]\",\"type\":\"Json\"}}}'");
-            say("  curl -s " + orchestrators.camundaRestUrl() + "/history/variable-instance?variableName=total");
-        } else { // the test bed's Operaton has no Json variables (its Spin JSON data format is not installed)
-            say("    -H 'Content-Type: application/json' -d '{\"variables\":{\"orderId\":{\"value\":\"B-1\"}}}'");
-            say("  curl -s " + orchestrators.camundaRestUrl() + "/history/variable-instance?variableName=errorCode");
+        boolean ok = orchestrators.demo(this::say, bucket == null);
+        if (bucket != null) {
+            ResumeDemo resume = new ResumeDemo(
+                    home, bucket, orchestrators.camundaRestUrl(), guests.resolve("ckpt-step-rust.wasm"), this::say);
+            running.add(resume); // its worker processes stop with dev
+            ok &= resume.run(orchestrators);
         }
-        say("  curl -s http://127.0.0.1:" + daemon.httpPort() + "/metrics | grep wasm_worker_tasks");
-        say("  Temporal: start workflow type OrderWorkflow on task queue '" + orchestrators.taskQueue() + "' at "
-                + orchestrators.temporalTarget());
-        say("  look at the instances in Cockpit: " + orchestrators.cockpitUrl() + " (demo/demo)");
-        say("Ctrl-C stops the worker, " + engineName + " and Temporal.");
+        say(ok ? "demo complete." : "demo finished with problems (see above, the log and " + orchestrators + ").");
+        new DevInstructions(orchestrators, engine, testbed, daemon.httpPort(), this::say).print();
+        say("Ctrl-C stops the worker, " + engineName + ", Temporal" + (bucket != null ? ", S3" : "")
+                + " and the inventory service.");
         if (exitAfterDemo) {
             return ok ? ExitCodes.SUCCESS : ExitCodes.GUEST_FAILURE;
         }
         stopped.await();
         return ExitCodes.SUCCESS;
-    }
-
-    /** @param artifacts the artifact store's location, or null for {@code <home>/artifacts} */
-    private Path writeConfig(Path home, TestbedSession orchestrators, String artifacts) throws IOException {
-        Path file = home.resolve("worker-dev.yaml");
-        Files.writeString(file, """
-                # generated by `wasm-worker dev`; a starting point for your own (see config/README.md)
-                home: %s
-                %s
-                shutdownGrace: 10s
-                http: { port: %d }
-                artifacts:
-                  ckpt-step-rust:
-                    limits: { timeout: 5m, maxMemory: 16MiB }   # small: the heap check counts 4x for checkpointing guests
-                    checkpoint: { everySteps: 1 }
-                camunda:
-                  url: %s
-                  longPoll: 5s
-                  topics:
-                    - { topic: price-order, artifact: order-pricing }
-                    - { topic: long-work, artifact: ckpt-step-rust }
-                temporal:
-                  target: %s
-                  taskQueues:
-                    - name: %s
-                      activities:
-                        price-order: order-pricing
-                        long-work: ckpt-step-rust
-                """.formatted(
-                        home,
-                        artifacts == null ? "" : "stores: { artifacts: \"" + artifacts + "\" }",
-                        freePort(),
-                        orchestrators.camundaRestUrl(),
-                        orchestrators.temporalTarget(),
-                        orchestrators.taskQueue()));
-        return file;
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free port for the worker's /metrics: " + e, e);
-        }
     }
 
     private void say(String line) {

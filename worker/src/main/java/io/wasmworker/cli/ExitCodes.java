@@ -33,7 +33,8 @@ final class ExitCodes {
                 || e instanceof io.wasmworker.checkpoint.store.CorruptSnapshotException
                 || e instanceof IllegalArgumentException
                 || e instanceof io.wasmworker.payload.PayloadException
-                || e instanceof io.wasmworker.daemon.config.ConfigException) {
+                || e instanceof io.wasmworker.daemon.config.ConfigException
+                || e instanceof TestbedSession.TestbedException) {
             return e.getMessage();
         }
         if (e instanceof NoSuchFileException) {

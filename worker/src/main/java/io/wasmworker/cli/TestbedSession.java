@@ -6,15 +6,18 @@ import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -24,12 +27,15 @@ import java.util.regex.Pattern;
 /**
  * The test bed's orchestrators for {@code dev}, run from the test bed's own jar in a JVM of their own
  * ({@code java -jar <testbed-exec.jar> dev EXAMPLES_DIR ENGINE}), so that this jar holds none of the
- * test bed (Spring, the engines, the Temporal test server, the sample workflows). One line each way:
- * the test bed answers {@code ready camunda=URL cockpit=URL temporal=TARGET queue=NAME [version=V]}
- * once its orchestrators run with the samples deployed (camunda is the engine's REST URL, whichever
- * engine runs); {@code demo} makes it drive the demo instances, telling
- * each result ({@code say TEXT}) and then {@code demo ok} or {@code demo failed}; closing its stdin
- * stops it and its orchestrators. Anything else it prints goes to its log.
+ * test bed (Spring, the engines, the Temporal test server, the sample workflows, the S3 server). One
+ * line each way: the test bed answers {@code ready camunda=URL cockpit=URL temporal=TARGET queue=NAME
+ * [version=V] [stock=URL] [s3=ENDPOINT bucket=NAME s3key=KEY s3secret=SECRET]} once its orchestrators
+ * run with the samples deployed (camunda is the engine's REST URL, whichever engine runs; stock the
+ * inventory service the stock-reservation guest calls; s3 only with {@code --s3}); {@code demo} makes
+ * it drive the demo instances, telling each result ({@code say TEXT}) and then {@code demo ok} or
+ * {@code demo failed}; {@code start-long-work STEPS WORK} answers {@code started ID}, {@code
+ * await-long-work ID} answers {@code long-work RESULT WORKER_ID}; closing its stdin stops it and its
+ * orchestrators. Anything else it prints goes to its log.
  */
 final class TestbedSession implements AutoCloseable {
     /** Where the build puts the runnable test-bed jar; ./wasm-worker passes it. */
@@ -38,7 +44,7 @@ final class TestbedSession implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration DEMO_TIMEOUT = Duration.ofMinutes(10);
     private static final String END = "\u0000end"; // the test bed's stdout closed
-    private static final Pattern PROTOCOL = Pattern.compile("(ready|say|demo|error) ");
+    private static final Pattern PROTOCOL = Pattern.compile("(ready|say|demo|error|started|long-work) ");
 
     private final Process process;
     private final Path log;
@@ -57,14 +63,14 @@ final class TestbedSession implements AutoCloseable {
 
     /** Starts the test bed from {@code jar} with a Camunda 7.24 engine, its log in {@code log}. */
     static TestbedSession start(Path jar, Path examples, Path log) throws IOException {
-        return start(jar, examples, log, "camunda");
+        return start(jar, examples, log, "camunda", false);
     }
 
     /**
      * Starts the test bed from {@code jar} with {@code engine} ({@code camunda} or {@code operaton}),
-     * its log in {@code log}, and waits until it is ready.
+     * with {@code s3} also an S3 server, its log in {@code log}, and waits until it is ready.
      */
-    static TestbedSession start(Path jar, Path examples, Path log, String engine) throws IOException {
+    static TestbedSession start(Path jar, Path examples, Path log, String engine, boolean s3) throws IOException {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalArgumentException("the test-bed jar " + jar + " does not exist: run `dev` through"
                     + " ./wasm-worker (it builds the test bed), or build it with"
@@ -76,23 +82,27 @@ final class TestbedSession implements AutoCloseable {
         Files.copy(jar, copy, StandardCopyOption.REPLACE_EXISTING);
         copy.toFile().deleteOnExit();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(List.of(
-                        java,
-                        "-Xmx256m",
-                        "-XX:+UseSerialGC",
-                        "-XX:TieredStopAtLevel=1",
-                        "-D" + JAR_PROPERTY + "=" + copy,
-                        "-jar",
-                        copy.toString(),
-                        "dev",
-                        examples.toAbsolutePath().toString(),
-                        engine))
+        List<String> command = new ArrayList<>(List.of(
+                java,
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-D" + JAR_PROPERTY + "=" + copy,
+                "-jar",
+                copy.toString(),
+                "dev",
+                examples.toAbsolutePath().toString(),
+                engine));
+        if (s3) {
+            command.add("--s3");
+        }
+        Process process = new ProcessBuilder(command)
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
         TestbedSession session = new TestbedSession(process, log);
         try {
             String engineName = Character.toUpperCase(engine.charAt(0)) + engine.substring(1); // Camunda, Operaton
-            String line = session.next(START_TIMEOUT, "start " + engineName + " and Temporal");
+            String line = session.next(START_TIMEOUT, "start " + engineName + " and Temporal" + (s3 ? " and S3" : ""));
             if (!line.startsWith("ready ")) {
                 throw session.failure("answered '" + line + "' instead of ready");
             }
@@ -103,7 +113,11 @@ final class TestbedSession implements AutoCloseable {
                     fields.put(field.substring(0, eq), field.substring(eq + 1));
                 }
             }
-            for (String name : List.of("camunda", "cockpit", "temporal", "queue")) {
+            List<String> required = new ArrayList<>(List.of("camunda", "cockpit", "temporal", "queue"));
+            if (s3) {
+                required.addAll(List.of("s3", "bucket", "s3key", "s3secret"));
+            }
+            for (String name : required) {
                 if (!fields.containsKey(name)) {
                     throw session.failure("said ready without " + name + ": '" + line + "'");
                 }
@@ -140,9 +154,31 @@ final class TestbedSession implements AutoCloseable {
         return ready.get("queue");
     }
 
+    /** The inventory service the stock-reservation guest calls, or null if this test bed runs none. */
+    String stockUrl() {
+        return ready.get("stock");
+    }
+
+    /** The S3 server and its bucket for the stores, if the test bed was started with one. */
+    Optional<DevS3> s3() {
+        return ready.containsKey("s3")
+                ? Optional.of(new DevS3(
+                        URI.create(ready.get("s3")), ready.get("bucket"), ready.get("s3key"), ready.get("s3secret")))
+                : Optional.empty();
+    }
+
     /** Drives the demo instances, passing on each line the test bed tells; true if all ended as expected. */
     boolean demo(Consumer<String> say) {
-        send("demo");
+        return demo(say, true);
+    }
+
+    /**
+     * Drives the demo instances, passing on each line the test bed tells; true if all ended as expected.
+     *
+     * @param withLongWork also the Camunda long-work instance (false: a caller runs that one itself)
+     */
+    boolean demo(Consumer<String> say, boolean withLongWork) {
+        send(withLongWork ? "demo" : "demo without-long-work");
         while (true) {
             String line = next(DEMO_TIMEOUT, "finish the demo");
             if (line.startsWith("say ")) {
@@ -153,6 +189,27 @@ final class TestbedSession implements AutoCloseable {
                 throw failure("answered '" + line + "' during the demo");
             }
         }
+    }
+
+    /** Starts a Camunda long-work instance ({@code steps} steps of {@code work}); its process instance id. */
+    String startLongWork(int steps, int work) {
+        send("start-long-work " + steps + " " + work);
+        String line = next(DEMO_TIMEOUT, "start a long-work instance");
+        if (!line.startsWith("started ")) {
+            throw failure("answered '" + line + "' instead of started");
+        }
+        return line.substring("started ".length());
+    }
+
+    /** Waits for a long-work instance to end: {result, id of the worker that completed its task}. */
+    String[] awaitLongWork(String processInstanceId) {
+        send("await-long-work " + processInstanceId);
+        String line = next(DEMO_TIMEOUT, "see long-work instance " + processInstanceId + " end");
+        String[] fields = line.split(" ");
+        if (!fields[0].equals("long-work") || fields.length != 3) {
+            throw failure("answered '" + line + "' instead of long-work RESULT WORKER");
+        }
+        return new String[] {fields[1], fields[2]};
     }
 
     /** Stops the test bed (the end of its stdin) and waits for it; kills it if it does not stop in time. */
@@ -210,7 +267,14 @@ final class TestbedSession implements AutoCloseable {
     }
 
     private IllegalStateException failure(String what) {
-        return new IllegalStateException("the test bed " + what + "; its log: " + log);
+        return new TestbedException("the test bed " + what + "; its log: " + log);
+    }
+
+    /** The test bed failed; the message says how, and names its log (the CLI shows it as it is). */
+    static final class TestbedException extends IllegalStateException {
+        TestbedException(String message) {
+            super(message);
+        }
     }
 
     private void readLines() {

@@ -3,8 +3,8 @@ package io.wasmworker.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wasmworker.artifact.Digest;
+import io.wasmworker.testbed.s3.Rgw;
 import io.wasmworker.testing.Guests;
-import io.wasmworker.testing.Rgw;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -66,11 +66,63 @@ class TestbedSessionTest {
     @Test
     void theEngineAskedForIsPassedToTheTestBed() throws Exception {
         try (TestbedSession session =
-                TestbedSession.start(jar, dir.resolve("serves"), dir.resolve("testbed.log"), "operaton")) {
+                TestbedSession.start(jar, dir.resolve("serves"), dir.resolve("testbed.log"), "operaton", false)) {
             assertThat(session.engineVersion()).isEqualTo("operaton-9.9");
         }
         assertThat(Files.readString(dir.resolve("testbed.log")))
                 .contains("fake test bed: dev " + dir.resolve("serves") + " operaton");
+    }
+
+    @Test
+    void withS3TheTestBedIsAskedForItAndItsServerAndBucketAreTheStores() throws Exception {
+        try (TestbedSession session =
+                TestbedSession.start(jar, dir.resolve("serves-s3"), dir.resolve("testbed.log"), "camunda", true)) {
+            assertThat(session.stockUrl()).isEqualTo("http://127.0.0.1:4");
+            DevS3 s3 = session.s3().orElseThrow();
+            assertThat(s3.endpoint()).hasToString("http://127.0.0.1:3");
+            assertThat(s3.artifacts()).isEqualTo("s3://dev-1/artifacts");
+            assertThat(s3.snapshots()).isEqualTo("s3://dev-1/snapshots");
+            assertThat(s3.storesYaml())
+                    .contains("s3: { endpoint: \"http://127.0.0.1:3\", region: us-east-1, accessKeyId: \"k\","
+                            + " secretAccessKey: \"s\" }");
+            assertThat(session.demo(line -> {}, false))
+                    .as("demo without-long-work")
+                    .isTrue();
+            String instance = session.startLongWork(12, 345);
+            assertThat(instance).isEqualTo("pi-12-345");
+            assertThat(session.awaitLongWork(instance)).containsExactly("00ffpi-12-345", "worker-b");
+        }
+        assertThat(Files.readString(dir.resolve("testbed.log")))
+                .contains("fake test bed: dev " + dir.resolve("serves-s3") + " camunda --s3");
+    }
+
+    @Test
+    void withoutS3ThereIsNoS3() throws Exception {
+        try (TestbedSession session =
+                TestbedSession.start(jar, dir.resolve("serves-s3"), dir.resolve("testbed.log"), "camunda", false)) {
+            assertThat(session.s3()).isEmpty();
+        }
+    }
+
+    @Test
+    void anS3ReadyLineWithoutItsBucketIsRefused() {
+        assertThatThrownBy(() -> TestbedSession.start(
+                        jar, dir.resolve("s3-without-bucket"), dir.resolve("testbed.log"), "camunda", true))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("said ready without bucket");
+    }
+
+    @Test
+    void devRefusesS3WithAnArtifactStoreOfItsOwn() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = Main.execute(
+                new String[] {
+                    "dev", "--s3", "--artifacts", "s3://b/p", "--home", dir.toString(), "--testbed", jar.toString()
+                },
+                new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(err, true));
+        assertThat(exit).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--s3 keeps the artifacts in the bucket of its own S3 server");
     }
 
     @Test

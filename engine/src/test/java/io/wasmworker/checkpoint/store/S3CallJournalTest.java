@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.wasmworker.s3.S3Location;
-import io.wasmworker.testing.Rgw;
+import io.wasmworker.testbed.s3.Rgw;
+import io.wasmworker.testing.RgwSettings;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,7 +34,7 @@ class S3CallJournalTest extends CallJournalContract {
 
     @Override
     protected SnapshotStore sameStore() {
-        return new S3SnapshotStore(rgw.client(), location, rgw.settings());
+        return new S3SnapshotStore(rgw.client(), location, RgwSettings.of(rgw));
     }
 
     private String entryKey(long sequence) {

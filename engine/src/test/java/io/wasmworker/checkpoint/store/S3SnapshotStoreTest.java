@@ -13,8 +13,9 @@ import io.wasmworker.sandbox.Invocation;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.testbed.s3.Rgw;
 import io.wasmworker.testing.Guests;
-import io.wasmworker.testing.Rgw;
+import io.wasmworker.testing.RgwSettings;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
@@ -78,7 +79,7 @@ class S3SnapshotStoreTest extends SnapshotStoreContract {
 
     @Override
     SnapshotStore reopen() {
-        return new S3SnapshotStore(s3, location, rgw.settings());
+        return new S3SnapshotStore(s3, location, RgwSettings.of(rgw));
     }
 
     private String key(String taskKey, String file) {
@@ -178,7 +179,7 @@ class S3SnapshotStoreTest extends SnapshotStoreContract {
     void everyKeyStaysUnderThePrefix() {
         String own = rgw.newBucket("s3-snapshot-prefix");
         S3Location deep = new S3Location(own, "team-a/snapshots");
-        SnapshotStore s = new S3SnapshotStore(s3, deep, rgw.settings());
+        SnapshotStore s = new S3SnapshotStore(s3, deep, RgwSettings.of(rgw));
         for (String key : hostileKeys()) {
             Manifest.BlobRef ref = put(s, key, "full", "payload");
             s.publish(key, 0, manifest(key, 1, 1, ref));
@@ -203,7 +204,7 @@ class S3SnapshotStoreTest extends SnapshotStoreContract {
     @Test
     void aStoreErrorIsLoudNeverAnEmptyAnswer() {
         SnapshotStore missingBucket =
-                new S3SnapshotStore(s3, new S3Location("no-such-bucket-here", "x"), rgw.settings());
+                new S3SnapshotStore(s3, new S3Location("no-such-bucket-here", "x"), RgwSettings.of(rgw));
         assertThatThrownBy(() -> missingBucket.latest(KEY))
                 .isInstanceOf(UncheckedIOException.class)
                 .hasMessageContaining("snapshot store s3://no-such-bucket-here/x")

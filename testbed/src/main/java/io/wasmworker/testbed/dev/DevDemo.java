@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.wasmworker.testbed.camunda.CamundaEngine;
+import io.wasmworker.testbed.temporal.ActivityCall;
+import io.wasmworker.testbed.temporal.CallActivityWorkflow;
 import io.wasmworker.testbed.temporal.OrderWorkflow;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -13,7 +15,8 @@ import java.util.function.Consumer;
 
 /**
  * The demo instances of {@code wasm-worker dev}: two orders through the Camunda sample process, two
- * through the Temporal sample workflow, one long checkpointing task; each result is told to the user.
+ * through the Temporal sample workflow, a stock reservation whose guest calls the inventory service
+ * ({@link StockService}), one long checkpointing task; each result is told to the user.
  * Needs a worker serving the samples' topics and activities. On an engine without Json variables (the
  * test bed's Operaton) the Camunda orders are left out and the user is told why: an order's customer
  * and lines are Json.
@@ -21,20 +24,28 @@ import java.util.function.Consumer;
 final class DevDemo {
     private final CamundaEngine camunda;
     private final WorkflowClient client;
+    private final StockService stock;
     private final Consumer<String> say;
 
-    DevDemo(CamundaEngine camunda, WorkflowClient client, Consumer<String> say) {
+    DevDemo(CamundaEngine camunda, WorkflowClient client, StockService stock, Consumer<String> say) {
         this.camunda = camunda;
         this.client = client;
+        this.stock = stock;
         this.say = say;
     }
 
-    /** Drives the demo instances and tells each result; false if one did not end as expected. */
-    boolean run() {
+    /**
+     * Drives the demo instances and tells each result; false if one did not end as expected.
+     *
+     * @param withLongWork also the Camunda long-work instance ({@code dev --s3} runs that one on two
+     *     worker processes of its own instead)
+     */
+    boolean run(boolean withLongWork) {
         say.accept("");
         boolean ok = true;
-        String longWork =
-                camunda.startProcess("long-work-process", "demo-long", Map.of("steps", 8, "work", 20_000_000));
+        String longWork = withLongWork
+                ? camunda.startProcess("long-work-process", "demo-long", Map.of("steps", 8, "work", 20_000_000))
+                : null;
         String engine = camunda.product().displayName();
         if (camunda.product().hasJson()) {
             say.accept("demo: " + engine + " process 'order-process' (topic price-order -> guest order-pricing)");
@@ -46,8 +57,52 @@ final class DevDemo {
             ok &= invalidOrder();
         }
         ok &= temporalOrders();
-        ok &= longWork(longWork);
+        ok &= stockReservation();
+        if (longWork != null) {
+            ok &= longWork(longWork);
+        }
         return ok;
+    }
+
+    /** Starts a long-work instance of {@code steps} steps of {@code work} each; its process instance id. */
+    String startLongWork(int steps, int work) {
+        return camunda.startProcess(
+                "long-work-process", "demo-resume-" + System.currentTimeMillis(), Map.of("steps", steps, "work", work));
+    }
+
+    /** Waits for a long-work instance to end: its result and the id of the worker that completed its task. */
+    String awaitLongWork(String processInstanceId) {
+        camunda.awaitEnded(processInstanceId, Duration.ofMinutes(5));
+        JsonNode result = camunda.variables(processInstanceId).get("result");
+        String worker = "?";
+        for (JsonNode entry :
+                camunda.get("/history/external-task-log?successLog=true&processInstanceId=" + processInstanceId)) {
+            worker = entry.path("workerId").asText("?");
+        }
+        return (result == null ? "?" : result.path("value").asText("?")) + " " + worker;
+    }
+
+    /**
+     * A Temporal activity whose guest calls a service: {@code reserve-stock} runs {@code stock-reservation},
+     * which asks the inventory service for the stock and reserves through it (endpoint {@code inventory}).
+     */
+    private boolean stockReservation() {
+        say.accept("demo: Temporal activity reserve-stock -> guest stock-reservation, which calls the inventory"
+                + " service at " + stock.uri() + " (endpoint 'inventory')");
+        int before = stock.requests();
+        CallActivityWorkflow workflow = client.newWorkflowStub(
+                CallActivityWorkflow.class,
+                WorkflowOptions.newBuilder()
+                        .setTaskQueue(OrderWorkflow.TASK_QUEUE)
+                        .setWorkflowId("demo-reserve-" + System.currentTimeMillis())
+                        .build());
+        Object result = workflow.call(
+                ActivityCall.once("reserve-stock", OrderWorkflow.TASK_QUEUE, Map.of("sku", "X-1", "quantity", 2)));
+        boolean reserved = result instanceof Map<?, ?> map && map.get("reservation") instanceof Map<?, ?>;
+        say.accept("  reserved 2 of X-1: " + result);
+        say.accept("  the inventory service received " + (stock.requests() - before)
+                + " requests (GET /stock/X-1, POST /reserve); reservations made so far: " + stock.reservations());
+        return reserved;
     }
 
     /** Two orders through the sample process: one priced, one ending in a BPMN error. */

@@ -3,6 +3,7 @@ package io.wasmworker.testbed.main;
 import io.wasmworker.testbed.camunda.CamundaEngineApp;
 import io.wasmworker.testbed.dev.DevSession;
 import io.wasmworker.testbed.operaton.OperatonEngineApp;
+import io.wasmworker.testbed.temporal.StartWorkflowMain;
 import io.wasmworker.testbed.temporal.TemporalServerMain;
 import java.util.Arrays;
 
@@ -11,7 +12,8 @@ import java.util.Arrays;
  * engine with REST (pass {@code --server.port=N}), {@code operaton [spring args]} an Operaton engine
  * the same way; {@code temporal PORT} runs the Temporal test
  * server on that port; {@code dev EXAMPLES_DIR} is the test bed's side of {@code wasm-worker dev}
- * (see {@link DevSession}). Each runs in a process of its own, so neither Spring, the engines nor the
+ * (see {@link DevSession}); {@code start-workflow TARGET QUEUE TYPE JSON} starts a workflow and prints
+ * its result (see {@link StartWorkflowMain}). Each runs in a process of its own, so neither Spring, the engines nor the
  * sample workflows ever share a classpath with the worker.
  */
 public final class TestbedMain {
@@ -20,7 +22,8 @@ public final class TestbedMain {
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
             System.err.println("usage: testbed camunda|operaton --server.port=N | testbed temporal PORT"
-                    + " | testbed dev EXAMPLES_DIR [camunda|operaton]");
+                    + " | testbed dev EXAMPLES_DIR [camunda|operaton] [--s3]"
+                    + " | testbed start-workflow TARGET TASK_QUEUE WORKFLOW_TYPE JSON_INPUT");
             System.exit(2);
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -29,8 +32,10 @@ public final class TestbedMain {
             case "operaton" -> OperatonEngineApp.main(rest);
             case "temporal" -> TemporalServerMain.main(rest);
             case "dev" -> DevSession.main(rest);
+            case "start-workflow" -> StartWorkflowMain.main(rest);
             default -> {
-                System.err.println("unknown orchestrator '" + args[0] + "': use camunda, operaton, temporal or dev");
+                System.err.println("unknown orchestrator '" + args[0]
+                        + "': use camunda, operaton, temporal, dev or start-workflow");
                 System.exit(2);
             }
         }

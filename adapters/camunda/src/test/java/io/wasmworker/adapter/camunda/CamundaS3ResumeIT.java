@@ -11,7 +11,8 @@ import io.wasmworker.s3.S3Location;
 import io.wasmworker.sandbox.Invocation;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.testbed.camunda.CamundaEngine;
-import io.wasmworker.testing.Rgw;
+import io.wasmworker.testbed.s3.Rgw;
+import io.wasmworker.testing.RgwSettings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -149,7 +150,7 @@ class CamundaS3ResumeIT {
                         .doesNotExist();
             }
             try (S3SnapshotStore store =
-                    new S3SnapshotStore(rgw.client(), S3Location.parse(location), rgw.settings())) {
+                    new S3SnapshotStore(rgw.client(), S3Location.parse(location), RgwSettings.of(rgw))) {
                 assertThat(store.taskKeys()).as("`snapshots ls`").doesNotContainAnyElementsOf(pids.values());
                 for (String key : pids.values()) {
                     assertThat(store.latest(key)).as(key).isEmpty();

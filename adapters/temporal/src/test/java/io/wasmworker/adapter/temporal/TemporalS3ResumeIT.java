@@ -18,11 +18,12 @@ import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.CheckpointRef;
 import io.wasmworker.task.TaskBinding;
 import io.wasmworker.task.TaskKey;
+import io.wasmworker.testbed.s3.Rgw;
 import io.wasmworker.testbed.temporal.ActivityCall;
 import io.wasmworker.testbed.temporal.CallActivityWorkflow;
 import io.wasmworker.testbed.temporal.CallActivityWorkflowImpl;
 import io.wasmworker.testbed.temporal.TemporalService;
-import io.wasmworker.testing.Rgw;
+import io.wasmworker.testing.RgwSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -169,7 +170,8 @@ class TemporalS3ResumeIT {
         }
         assertThat(home.resolve("first/snapshots")).doesNotExist();
         assertThat(home.resolve("second/snapshots")).doesNotExist();
-        try (S3SnapshotStore store = new S3SnapshotStore(rgw.client(), S3Location.parse(location), rgw.settings())) {
+        try (S3SnapshotStore store =
+                new S3SnapshotStore(rgw.client(), S3Location.parse(location), RgwSettings.of(rgw))) {
             assertThat(store.taskKeys())
                     .as("checkpoints removed from S3 once the result was accepted")
                     .noneMatch(k -> k.contains(wf));
