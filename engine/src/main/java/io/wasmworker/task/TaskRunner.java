@@ -206,7 +206,10 @@ public final class TaskRunner {
                 .withLimits(task.binding().limits())
                 .withTask(task.metadata())
                 .withControl(control)
-                .withEndpoints(task.binding().endpoints().observedBy(call -> observer.hostCall(task, call)))
+                .withEndpoints(task.binding().endpoints().observedBy(call -> {
+                    task.hostCalled(call);
+                    observer.hostCall(task, call);
+                }))
                 .withCheckpoints(new CheckpointContext(
                         snapshots,
                         task.key().value(),

@@ -145,7 +145,12 @@ final class WasmActivity implements DynamicActivity {
         CheckpointRef checkpoint = attempt.checkpoint().orElse(heartbeats.reference());
         LOG.warn("activity {} ({}) attempt {} failed: {}", type, taskKey, info.getAttempt(), result.report());
         throw ActivityFailures.failed(
-                type, info.getAttempt(), failure, result, checkpoint == null ? null : checkpoint.toString());
+                type,
+                info.getAttempt(),
+                failure,
+                result,
+                checkpoint == null ? null : checkpoint.toString(),
+                attempt.lastHostCall().orElse(null));
     }
 
     /** The SDK runs at most as many activities as the pool has slots, so this never waits. */
