@@ -150,8 +150,7 @@ public final class WasiHost {
                     io.appendStdout(memory.readBytes((int) (base + off), (int) Math.min(CHUNK, len - off)));
                 }
             } else {
-                int keep = (int) Math.min(len, io.stderrTailCapacity());
-                io.appendStderr(memory.readBytes((int) (base + len - keep), keep), len);
+                io.writeStderr(memory, base, len);
             }
             total += len;
         }
