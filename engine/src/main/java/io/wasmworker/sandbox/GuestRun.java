@@ -123,8 +123,8 @@ final class GuestRun {
         GuestIo io = invocation.stdin() == null
                 ? new GuestIo(invocation.input(), limits.maxOutputBytes(), limits.maxStderrBytes())
                 : new GuestIo(invocation.stdin(), limits.maxOutputBytes(), limits.maxStderrBytes());
-        if (invocation.stderr() != null) {
-            io.streamStderr(invocation.stderr());
+        if (invocation.stderrListener() != null) {
+            io.streamStderr(invocation.stderrListener());
         }
         HostCallCounter calls = new HostCallCounter();
         GuestClock clock = invocation.clock().get();

@@ -28,7 +28,7 @@ public record Invocation(
         RunControl control,
         HttpEndpoints endpoints,
         StdinSource stdin,
-        StderrListener stderr) {
+        StderrListener stderrListener) {
 
     public Invocation {
         if (endpoints == null) {
@@ -56,12 +56,12 @@ public record Invocation(
     }
 
     public Invocation withLimits(GuestLimits l) {
-        return new Invocation(input, l, task, clock, random, checkpoints, control, endpoints, stdin, stderr);
+        return new Invocation(input, l, task, clock, random, checkpoints, control, endpoints, stdin, stderrListener);
     }
 
     public Invocation withTask(Map<String, String> t) {
         return new Invocation(
-                input, limits, Map.copyOf(t), clock, random, checkpoints, control, endpoints, stdin, stderr);
+                input, limits, Map.copyOf(t), clock, random, checkpoints, control, endpoints, stdin, stderrListener);
     }
 
     /**
@@ -79,22 +79,22 @@ public record Invocation(
                 control,
                 endpoints,
                 stdin,
-                stderr);
+                stderrListener);
     }
 
     /** Checkpoints under this context, resuming from the task's last checkpoint if there is one. */
     public Invocation withCheckpoints(CheckpointContext context) {
-        return new Invocation(input, limits, task, clock, random, context, control, endpoints, stdin, stderr);
+        return new Invocation(input, limits, task, clock, random, context, control, endpoints, stdin, stderrListener);
     }
 
     /** Lets the caller suspend or cancel the run while it is in progress. */
     public Invocation withControl(RunControl c) {
-        return new Invocation(input, limits, task, clock, random, checkpoints, c, endpoints, stdin, stderr);
+        return new Invocation(input, limits, task, clock, random, checkpoints, c, endpoints, stdin, stderrListener);
     }
 
     /** The HTTP endpoints the guest may call through the host ({@code wasm_worker.http_request}). */
     public Invocation withEndpoints(HttpEndpoints e) {
-        return new Invocation(input, limits, task, clock, random, checkpoints, control, e, stdin, stderr);
+        return new Invocation(input, limits, task, clock, random, checkpoints, control, e, stdin, stderrListener);
     }
 
     /**
@@ -103,14 +103,15 @@ public record Invocation(
      * The run closes the source when it ends.
      */
     public Invocation withStdin(StdinSource source) {
-        return new Invocation(input, limits, task, clock, random, checkpoints, control, endpoints, source, stderr);
+        return new Invocation(
+                input, limits, task, clock, random, checkpoints, control, endpoints, source, stderrListener);
     }
 
     /**
      * The guest's stderr lines go to {@code listener} as they are written (bounded by the stderr
      * limit, long lines cut), besides the tail the result keeps.
      */
-    public Invocation withStderr(StderrListener listener) {
+    public Invocation withStderrListener(StderrListener listener) {
         return new Invocation(input, limits, task, clock, random, checkpoints, control, endpoints, stdin, listener);
     }
 

@@ -203,7 +203,7 @@ public final class TaskRunner {
                 .withLimits(task.binding().limits())
                 .withTask(task.metadata())
                 .withControl(control)
-                .withStderr(GUEST_LOG.isInfoEnabled() ? TaskRunner::logGuestStderr : null)
+                .withStderrListener(GUEST_LOG.isInfoEnabled() ? TaskRunner::logGuestStderr : null)
                 .withEndpoints(task.binding().endpoints().observedBy(call -> {
                     task.hostCalled(call);
                     observer.hostCall(task, call);

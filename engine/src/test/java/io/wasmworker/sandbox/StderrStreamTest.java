@@ -61,7 +61,7 @@ class StderrStreamTest {
                 Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
                         .withLimits(GuestLimits.DEFAULTS.withTimeout(Duration.ofSeconds(60)))
                         .withControl(control)
-                        .withStderr(lines::add)));
+                        .withStderrListener(lines::add)));
         try {
             assertThat(lines.poll(30, TimeUnit.SECONDS))
                     .as("the line, before the run ends")
@@ -81,7 +81,7 @@ class StderrStreamTest {
         List<String> lines = new CopyOnWriteArrayList<>();
         InvocationResult result = SANDBOX.invoke(
                 writer("one\n\ntwo", 1, false),
-                Invocation.of("{}".getBytes(StandardCharsets.UTF_8)).withStderr(lines::add));
+                Invocation.of("{}".getBytes(StandardCharsets.UTF_8)).withStderrListener(lines::add));
         assertThat(result.outcome()).as(result.report()).isInstanceOf(Outcome.Success.class);
         assertThat(lines).containsExactly("one", "", "two");
     }
@@ -92,7 +92,7 @@ class StderrStreamTest {
         String longLine = "x".repeat(GuestIo.MAX_STDERR_LINE_BYTES + 100);
         SANDBOX.invoke(
                 writer(longLine + "\nnext\n", 1, false),
-                Invocation.of("{}".getBytes(StandardCharsets.UTF_8)).withStderr(lines::add));
+                Invocation.of("{}".getBytes(StandardCharsets.UTF_8)).withStderrListener(lines::add));
         assertThat(lines)
                 .containsExactly(
                         "x".repeat(GuestIo.MAX_STDERR_LINE_BYTES) + " [line cut at " + GuestIo.MAX_STDERR_LINE_BYTES
@@ -109,7 +109,7 @@ class StderrStreamTest {
                 writer("line 0123\n", 300, false),
                 Invocation.of("{}".getBytes(StandardCharsets.UTF_8))
                         .withLimits(GuestLimits.DEFAULTS.withMaxStderrBytes(limit))
-                        .withStderr(lines::add));
+                        .withStderrListener(lines::add));
         assertThat(result.outcome()).as(result.report()).isInstanceOf(Outcome.Success.class);
         assertThat(lines).hasSize(100 + 1 + 1 + 100);
         assertThat(lines.subList(0, 100)).containsOnly("line 0123");

@@ -216,7 +216,7 @@ final class InvokeCommand implements Callable<Integer> {
                 .withLimits(limits)
                 .withTask(metadata)
                 .withEndpoints(endpoints())
-                .withStderr(
+                .withStderrListener(
                         line -> { // live, line by line; no ANSI or \r driving the terminal
                             err.println(GuestText.escapeLine(line));
                             err.flush();
