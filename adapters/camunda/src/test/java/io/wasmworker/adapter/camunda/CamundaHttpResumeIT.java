@@ -14,6 +14,7 @@ import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.TaskBinding;
 import io.wasmworker.testbed.camunda.CamundaEngine;
+import io.wasmworker.testing.Guests;
 import io.wasmworker.testing.LoopbackService;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,8 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 13's proof through Camunda 7.24: a task that reserves stock (the stock-reservation guest,
  * against a real HTTP service on loopback that counts what it receives) in a worker JVM that is
  * SIGKILLed once the reservation is recorded and before the task ends is resumed by another worker
- * without reserving twice, and ends with exactly the uninterrupted output; a call that fails shows
- * its endpoint and status in the incident.
+ * without reserving twice, and ends with exactly the uninterrupted output; a call that fails, or a
+ * retry that does not repeat its call, shows the endpoint and status in the incident.
  */
 class CamundaHttpResumeIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -138,6 +139,54 @@ class CamundaHttpResumeIT {
             assertThat(call.path("result").asText()).isEqualTo("unavailable");
             assertThat(call.path("status").asInt()).isZero();
             assertThat(details.path("stderrTail").asText()).contains("GET /stock failed: unavailable");
+        }
+    }
+
+    /** Reserves with a random body (a guest that does not repeat itself), then traps. */
+    private static final String RANDOM_RESERVATION_THEN_TRAP = """
+            (module
+              (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
+              (import "wasm_worker" "http_request" (func $req (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 100) "inventory")
+              (data (i32.const 120) "POST")
+              (data (i32.const 130) "/reserve")
+              (func (export "_start")
+                (drop (call $random_get (i32.const 4000) (i32.const 8)))
+                (drop (call $req (i32.const 100) (i32.const 9) (i32.const 120) (i32.const 4) (i32.const 130)
+                  (i32.const 8) (i32.const 0) (i32.const 0) (i32.const 4000) (i32.const 8) (i32.const 16)))
+                unreachable))
+            """;
+
+    @Test
+    void aGuestThatDoesNotRepeatItsCallOnTheRetryIsAnIncidentNamingTheCall() throws Exception {
+        String businessKey = "http-nondeterministic-" + System.nanoTime();
+        try (Worker worker = new Worker(home)) {
+            worker.artifacts.bindName(
+                    "random-reservation", worker.artifacts.put(Guests.wat(RANDOM_RESERVATION_THEN_TRAP)));
+            TaskBinding binding = new TaskBinding(
+                    io.wasmworker.artifact.ArtifactRef.parse("random-reservation"),
+                    GuestLimits.DEFAULTS,
+                    CheckpointPolicy.DEFAULT,
+                    service.endpoints("inventory"));
+            worker.start(
+                    engine.restUrl(),
+                    Duration.ofSeconds(5),
+                    TopicSettings.builder("echo", binding)
+                            .businessKey(businessKey)
+                            .maxRetries(1)
+                            .backoff(new RetryBackoff(Duration.ZERO, 1.0, Duration.ZERO))
+                            .build());
+            String pid = engine.startProcess("echo-process", businessKey, VARIABLES);
+
+            // attempt 1 reserves and traps; attempt 2 replays call 1 with another body
+            JsonNode incident = engine.awaitIncident(pid, Duration.ofSeconds(60));
+            assertThat(incident.path("incidentMessage").asText())
+                    .startsWith("non_determinism: host call 1 of task 'camunda:")
+                    .contains("(POST /reserve on endpoint 'inventory')", "(which got status 201)");
+            assertThat(service.requests("/reserve"))
+                    .as("the retry did not call again")
+                    .isEqualTo(1);
         }
     }
 
