@@ -6,7 +6,8 @@ import java.util.Arrays;
 /**
  * The host side of a guest's standard streams: stdin served from a byte array or streamed from a
  * {@link StdinSource} through one small buffer, stdout collected up to a hard limit (a flood is
- * stopped at the first write that would pass it), stderr kept as a bounded tail. Positions are
+ * stopped at the first write that would pass it), stderr kept as a bounded tail and, when asked,
+ * streamed line by line as it is written ({@link #streamStderr}). Positions are
  * explicit fields because they are guest-visible state.
  */
 public final class GuestIo {
@@ -28,6 +29,21 @@ public final class GuestIo {
     private final int stderrCapacity;
     private byte[] stderrTail = new byte[0];
     private long stderrTotal;
+
+    /** Where stderr lines go as they are written; null: stderr is only kept as a tail. */
+    private StderrListener stderrListener;
+    /** Bytes handed to the listener: at most the stderr limit, like the tail. */
+    private long stderrStreamed;
+
+    private boolean stderrLimitShown;
+
+    private byte[] stderrLine;
+    private int stderrLineLength;
+    /** The line under way passed {@link #MAX_STDERR_LINE_BYTES}: it was shown cut, the rest is dropped. */
+    private boolean stderrLineCut;
+
+    /** The longest stderr line shown as written; a longer one is cut there and marked. */
+    public static final int MAX_STDERR_LINE_BYTES = 4096;
 
     public GuestIo(byte[] stdin, int maxStdoutBytes, int maxStderrTailBytes) {
         this(stdin, null, stdin.length, maxStdoutBytes, maxStderrTailBytes);
@@ -152,6 +168,109 @@ public final class GuestIo {
     }
 
     // ---- stderr ----
+
+    /**
+     * Streams stderr to {@code listener} line by line as the guest writes it: at most as many bytes as
+     * the stderr limit (after that one line says so, and {@link #endStderr} shows the end that was not
+     * streamed from the kept tail), lines of at most {@link #MAX_STDERR_LINE_BYTES} (a longer one is
+     * cut and marked).
+     */
+    public void streamStderr(StderrListener listener) {
+        this.stderrListener = listener;
+    }
+
+    /**
+     * A guest's {@code fd_write} to stderr of {@code len} bytes at {@code address}: the tail keeps its
+     * end, the listener (if any) gets its lines within the stream's limit. Reads at most the limit
+     * from memory, in chunks.
+     */
+    public void writeStderr(Memory memory, int address, long len) {
+        int keep = (int) Math.min(len, stderrCapacity);
+        appendStderr(memory.readBytes((int) (address + len - keep), keep), len);
+        if (stderrListener == null) {
+            return;
+        }
+        long room = stderrCapacity - stderrStreamed;
+        long stream = Math.min(len, room);
+        for (long off = 0; off < stream; ) {
+            int n = (int) Math.min(STREAM_CHUNK, stream - off);
+            splitLines(memory.readBytes((int) (address + off), n));
+            off += n;
+        }
+        stderrStreamed += stream;
+        if (stream < len && !stderrLimitShown) {
+            stderrLimitShown = true;
+            flushStderrLine();
+            emit("[wasm-worker: the guest wrote more than its stderr limit of " + stderrCapacity
+                    + " bytes; the rest is not shown as it is written, its end is shown when the run ends]");
+        }
+    }
+
+    /**
+     * The run ended: the line under way (without its newline) goes to the listener, and then the end
+     * of stderr that was past the stream's limit, from the kept tail.
+     */
+    public void endStderr() {
+        if (stderrListener == null) {
+            return;
+        }
+        flushStderrLine();
+        if (stderrTotal > stderrStreamed) {
+            byte[] tail = stderrTail();
+            long tailStart = stderrTotal - tail.length;
+            int from = (int) Math.max(0, stderrStreamed - tailStart);
+            emit("[wasm-worker: " + (stderrTotal - stderrStreamed) + " bytes of stderr were not shown; the last "
+                    + (tail.length - from) + ":]");
+            splitLines(Arrays.copyOfRange(tail, from, tail.length));
+            flushStderrLine();
+        }
+        stderrListener = null; // once
+    }
+
+    private void splitLines(byte[] data) {
+        for (byte b : data) {
+            if (b == '\n') {
+                if (!stderrLineCut) {
+                    emit(takeLine()); // an empty line too: the listener decides what to show
+                }
+                stderrLineCut = false;
+            } else if (stderrLineCut) {
+                continue; // the rest of a line already shown cut
+            } else if (stderrLineLength == MAX_STDERR_LINE_BYTES) {
+                emit(takeLine() + " [line cut at " + MAX_STDERR_LINE_BYTES + " bytes]");
+                stderrLineCut = true;
+            } else {
+                if (stderrLine == null) {
+                    stderrLine = new byte[MAX_STDERR_LINE_BYTES];
+                }
+                stderrLine[stderrLineLength++] = b;
+            }
+        }
+    }
+
+    /** A line without its newline, under way when the run ended or the stream's limit was reached. */
+    private void flushStderrLine() {
+        if (stderrLineLength > 0) {
+            emit(takeLine());
+        }
+        stderrLineCut = false;
+    }
+
+    private String takeLine() {
+        String line = stderrLineLength == 0
+                ? ""
+                : new String(stderrLine, 0, stderrLineLength, java.nio.charset.StandardCharsets.UTF_8);
+        stderrLineLength = 0;
+        return line;
+    }
+
+    private void emit(String line) {
+        try {
+            stderrListener.line(line);
+        } catch (RuntimeException e) {
+            // a listener's failure is not the guest's: its stderr is still kept as a tail
+        }
+    }
 
     /** Keeps only the last bytes of stderr; {@code data} is the tail of a write of {@code fullLength}. */
     public void appendStderr(byte[] data, long fullLength) {

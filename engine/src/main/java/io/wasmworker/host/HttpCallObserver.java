@@ -19,8 +19,47 @@ public interface HttpCallObserver {
      * @param result   what {@code http_request} returned ({@link HttpCalls#OK} or an error code)
      * @param status   the HTTP status, 0 without a response
      * @param nanos    time in the call (for a replayed call: reading the journal)
+     * @param method   the request's method
+     * @param path     the request's path (within the endpoint's allow-list: visible ASCII)
      */
-    record Call(String endpoint, long sequence, boolean replayed, int result, int status, long nanos) {
+    record Call(
+            String endpoint,
+            long sequence,
+            boolean replayed,
+            int result,
+            int status,
+            long nanos,
+            String method,
+            String path) {
+        /** A call whose request is not named (metrics only need the rest). */
+        public Call(String endpoint, long sequence, boolean replayed, int result, int status, long nanos) {
+            this(endpoint, sequence, replayed, result, status, nanos, "", "");
+        }
+
+        public Call {
+            method = method == null ? "" : method;
+            path = path == null ? "" : path;
+        }
+
+        /** The service did not answer as a success: an error code, or a status of 400 or more. */
+        public boolean failed() {
+            return result != HttpCalls.OK || status >= 400;
+        }
+
+        /**
+         * For failure details and logs: {@code host call 2 (POST /reserve on endpoint 'inventory'):
+         * unavailable, no response} or {@code ...: status 503}.
+         */
+        public String describe() {
+            String request = (method + " " + path).strip();
+            return "host call " + sequence + " (" + (request.isEmpty() ? "" : request + " ") + "on endpoint '"
+                    + endpoint + "'): "
+                    + (result == HttpCalls.OK
+                            ? "status " + status
+                            : resultLabel() + (status == 0 ? ", no response" : ", status " + status))
+                    + (replayed ? " (replayed from the journal)" : "");
+        }
+
         /** {@code 2xx} ... {@code 5xx}, or {@code none} without a response. */
         public String statusClass() {
             return status >= 100 && status <= 599 ? (status / 100) + "xx" : "none";

@@ -229,7 +229,7 @@ public final class HttpCalls {
                 call = recorded.get();
                 checkSame(call, digest, method, path, endpoint);
                 replayed++;
-                observe(name, call, true, start);
+                observe(name, method, path, call, true, start);
                 LOG.debug(
                         "task {}: host call {} ({} {} on '{}') replayed from the journal: result {}, status {}",
                         journal.task(),
@@ -243,7 +243,7 @@ public final class HttpCalls {
                 call = journal.record(callOut(endpoint, seq, method, path, headers, body, digest));
                 checkSame(call, digest, method, path, endpoint); // another attempt recorded it first
                 live++;
-                observe(name, call, false, start);
+                observe(name, method, path, call, false, start);
                 LOG.debug(
                         "task {}: host call {} ({} {} on '{}'): result {}, status {}, {} ms",
                         journal.task(),
@@ -268,7 +268,8 @@ public final class HttpCalls {
         }
     }
 
-    private void observe(String endpoint, RecordedCall call, boolean fromJournal, long start) {
+    private void observe(
+            String endpoint, String method, String path, RecordedCall call, boolean fromJournal, long start) {
         try {
             endpoints
                     .observer()
@@ -278,7 +279,9 @@ public final class HttpCalls {
                             fromJournal,
                             call.result(),
                             call.status(),
-                            System.nanoTime() - start));
+                            System.nanoTime() - start,
+                            method,
+                            path));
         } catch (RuntimeException e) {
             LOG.warn("task {}: the observer of host call {} failed: {}", journal.task(), call.sequence(), e.toString());
         }
@@ -307,7 +310,9 @@ public final class HttpCalls {
         if (!Arrays.equals(call.requestDigest(), digest)) {
             throw new NonDeterminismException("host call " + call.sequence() + " of task " + journal.task() + " ("
                     + method + " " + path + " on endpoint '" + endpoint.name()
-                    + "') differs from the request recorded under that number by an earlier attempt: the guest"
+                    + "') differs from the request recorded under that number by an earlier attempt (which got "
+                    + (call.result() == OK ? "status " + call.status() : label(call.result()))
+                    + "): the guest"
                     + " does not repeat what it did (does it read the clock or random numbers outside"
                     + " deterministic mode?); its recorded effects cannot stand for this run's, so the attempt"
                     + " fails rather than call again. Remove the task's checkpoints and journal with"
@@ -324,12 +329,13 @@ public final class HttpCalls {
             List<String[]> headers,
             byte[] body,
             byte[] digest) {
+        RecordedCall.Target target = new RecordedCall.Target(endpoint.name(), method, path);
         URI uri;
         try {
             String base = endpoint.baseUri().toString();
             uri = new URI((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path);
         } catch (URISyntaxException e) {
-            return new RecordedCall(seq, digest, BAD_REQUEST, 0, null, null);
+            return new RecordedCall(seq, digest, target, BAD_REQUEST, 0, null, null);
         }
         HttpRequest.Builder builder;
         try {
@@ -347,7 +353,7 @@ public final class HttpCalls {
             builder.header("Idempotency-Key", journal.idempotencyKey(seq));
         } catch (IllegalArgumentException e) {
             // what the JDK's client refuses beyond our checks: never sent, so never an effect
-            return new RecordedCall(seq, digest, BAD_REQUEST, 0, null, null);
+            return new RecordedCall(seq, digest, target, BAD_REQUEST, 0, null, null);
         }
         CompletableFuture<HttpResponse<byte[]>> future = endpoints
                 .client(endpoint)
@@ -358,9 +364,9 @@ public final class HttpCalls {
             byte[] responseBody = response.body();
             if (responseBody == null
                     || (long) responseHeaders.length + responseBody.length > endpoint.maxResponseBytes()) {
-                return new RecordedCall(seq, digest, RESPONSE_TOO_LARGE, response.statusCode(), null, null);
+                return new RecordedCall(seq, digest, target, RESPONSE_TOO_LARGE, response.statusCode(), null, null);
             }
-            return new RecordedCall(seq, digest, OK, response.statusCode(), responseHeaders, responseBody);
+            return new RecordedCall(seq, digest, target, OK, response.statusCode(), responseHeaders, responseBody);
         } catch (InterruptedException e) {
             future.cancel(true);
             Thread.currentThread().interrupt();
@@ -368,11 +374,11 @@ public final class HttpCalls {
             throw new ChicoryInterruptedException("interrupted during host call " + seq);
         } catch (TimeoutException e) {
             future.cancel(true);
-            return new RecordedCall(seq, digest, TIMEOUT, 0, null, null);
+            return new RecordedCall(seq, digest, target, TIMEOUT, 0, null, null);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof HttpTimeoutException && !(cause instanceof HttpConnectTimeoutException)) {
-                return new RecordedCall(seq, digest, TIMEOUT, 0, null, null);
+                return new RecordedCall(seq, digest, target, TIMEOUT, 0, null, null);
             }
             LOG.debug(
                     "task {}: host call {} to endpoint '{}' failed: {}",
@@ -380,7 +386,7 @@ public final class HttpCalls {
                     seq,
                     endpoint.name(),
                     String.valueOf(cause));
-            return new RecordedCall(seq, digest, UNAVAILABLE, 0, null, null);
+            return new RecordedCall(seq, digest, target, UNAVAILABLE, 0, null, null);
         }
     }
 

@@ -23,7 +23,7 @@ import java.util.Map;
  * <ul>
  *   <li>{@code fd_read}: stdin from memory or streamed ({@link StdinSource}), never allocating what the
  *       guest asks for (Chicory's allocates the requested length before any check);</li>
- *   <li>{@code fd_write}: stdout with a hard limit checked before copying, stderr as a tail;</li>
+ *   <li>{@code fd_write}: stdout with a hard limit checked before copying, stderr as a tail (and line by line as written, when asked: {@link GuestIo#streamStderr});</li>
  *   <li>{@code clock_time_get}, {@code random_get}: injectable, so runs can be deterministic.</li>
  * </ul>
  */
@@ -150,8 +150,7 @@ public final class WasiHost {
                     io.appendStdout(memory.readBytes((int) (base + off), (int) Math.min(CHUNK, len - off)));
                 }
             } else {
-                int keep = (int) Math.min(len, io.stderrTailCapacity());
-                io.appendStderr(memory.readBytes((int) (base + len - keep), keep), len);
+                io.writeStderr(memory, base, len);
             }
             total += len;
         }

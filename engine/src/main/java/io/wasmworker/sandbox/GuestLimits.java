@@ -10,7 +10,7 @@ import java.time.Duration;
  * @param timeout         wall-clock limit, enforced by interrupting the guest's thread
  * @param maxInputBytes   largest accepted stdin
  * @param maxOutputBytes  largest accepted stdout; the run stops at the first write past it
- * @param maxStderrBytes  how much of the end of stderr is kept (more is dropped, never fatal)
+ * @param maxStderrBytes  how much of the end of stderr is kept (more is dropped, never fatal), and the most streamed as written
  */
 public record GuestLimits(
         long maxMemoryBytes, Duration timeout, int maxInputBytes, int maxOutputBytes, int maxStderrBytes) {

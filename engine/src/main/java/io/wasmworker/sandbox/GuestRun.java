@@ -123,6 +123,9 @@ final class GuestRun {
         GuestIo io = invocation.stdin() == null
                 ? new GuestIo(invocation.input(), limits.maxOutputBytes(), limits.maxStderrBytes())
                 : new GuestIo(invocation.stdin(), limits.maxOutputBytes(), limits.maxStderrBytes());
+        if (invocation.stderrListener() != null) {
+            io.streamStderr(invocation.stderrListener());
+        }
         HostCallCounter calls = new HostCallCounter();
         GuestClock clock = invocation.clock().get();
         GuestRandom random = invocation.random().get();
@@ -158,6 +161,7 @@ final class GuestRun {
                     "the guest reached its memory limit of " + mib(limits.maxMemoryBytes()) + " (" + budget.refusals()
                             + ") and then failed: " + f.reason());
         }
+        io.endStderr(); // the last line without a newline, and what went past the stream's limit
         long wall = System.nanoTime() - start;
         var metrics = InvocationMetrics.builder(outcome.label())
                 .wallNanos(wall)

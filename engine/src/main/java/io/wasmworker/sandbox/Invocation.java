@@ -4,6 +4,7 @@ import io.wasmworker.checkpoint.CheckpointContext;
 import io.wasmworker.host.GuestClock;
 import io.wasmworker.host.GuestRandom;
 import io.wasmworker.host.HttpEndpoints;
+import io.wasmworker.host.StderrListener;
 import io.wasmworker.host.StdinSource;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,8 +15,8 @@ import java.util.function.Supplier;
  * One request to run a guest: its input (and, when the input references a large payload, the
  * {@link StdinSource} the guest reads instead: {@link #withStdin}), its limits, the task metadata it
  * sees (as {@code WASM_WORKER_TASK_*} variables), where its time and randomness come from, and
- * (optionally) where it checkpoints, (optionally) the caller's {@link RunControl} over it, and the HTTP
- * endpoints it may call.
+ * (optionally) where it checkpoints, (optionally) the caller's {@link RunControl} over it, the HTTP
+ * endpoints it may call, and (optionally) who is told of its stderr lines as they are written.
  */
 public record Invocation(
         byte[] input,
@@ -26,7 +27,8 @@ public record Invocation(
         CheckpointContext checkpoints,
         RunControl control,
         HttpEndpoints endpoints,
-        StdinSource stdin) {
+        StdinSource stdin,
+        StderrListener stderrListener) {
 
     public Invocation {
         if (endpoints == null) {
@@ -42,7 +44,7 @@ public record Invocation(
             Supplier<GuestRandom> random,
             CheckpointContext checkpoints,
             RunControl control) {
-        this(input, limits, task, clock, random, checkpoints, control, HttpEndpoints.NONE, null);
+        this(input, limits, task, clock, random, checkpoints, control, HttpEndpoints.NONE, null, null);
     }
 
     /** The default deterministic epoch: 2025-01-01T00:00:00Z. */
@@ -54,11 +56,12 @@ public record Invocation(
     }
 
     public Invocation withLimits(GuestLimits l) {
-        return new Invocation(input, l, task, clock, random, checkpoints, control, endpoints, stdin);
+        return new Invocation(input, l, task, clock, random, checkpoints, control, endpoints, stdin, stderrListener);
     }
 
     public Invocation withTask(Map<String, String> t) {
-        return new Invocation(input, limits, Map.copyOf(t), clock, random, checkpoints, control, endpoints, stdin);
+        return new Invocation(
+                input, limits, Map.copyOf(t), clock, random, checkpoints, control, endpoints, stdin, stderrListener);
     }
 
     /**
@@ -75,22 +78,23 @@ public record Invocation(
                 checkpoints,
                 control,
                 endpoints,
-                stdin);
+                stdin,
+                stderrListener);
     }
 
     /** Checkpoints under this context, resuming from the task's last checkpoint if there is one. */
     public Invocation withCheckpoints(CheckpointContext context) {
-        return new Invocation(input, limits, task, clock, random, context, control, endpoints, stdin);
+        return new Invocation(input, limits, task, clock, random, context, control, endpoints, stdin, stderrListener);
     }
 
     /** Lets the caller suspend or cancel the run while it is in progress. */
     public Invocation withControl(RunControl c) {
-        return new Invocation(input, limits, task, clock, random, checkpoints, c, endpoints, stdin);
+        return new Invocation(input, limits, task, clock, random, checkpoints, c, endpoints, stdin, stderrListener);
     }
 
     /** The HTTP endpoints the guest may call through the host ({@code wasm_worker.http_request}). */
     public Invocation withEndpoints(HttpEndpoints e) {
-        return new Invocation(input, limits, task, clock, random, checkpoints, control, e, stdin);
+        return new Invocation(input, limits, task, clock, random, checkpoints, control, e, stdin, stderrListener);
     }
 
     /**
@@ -99,7 +103,16 @@ public record Invocation(
      * The run closes the source when it ends.
      */
     public Invocation withStdin(StdinSource source) {
-        return new Invocation(input, limits, task, clock, random, checkpoints, control, endpoints, source);
+        return new Invocation(
+                input, limits, task, clock, random, checkpoints, control, endpoints, source, stderrListener);
+    }
+
+    /**
+     * The guest's stderr lines go to {@code listener} as they are written (bounded by the stderr
+     * limit, long lines cut), besides the tail the result keeps.
+     */
+    public Invocation withStderrListener(StderrListener listener) {
+        return new Invocation(input, limits, task, clock, random, checkpoints, control, endpoints, stdin, listener);
     }
 
     /** The length of the guest's stdin: the streamed source's, else the input's. */

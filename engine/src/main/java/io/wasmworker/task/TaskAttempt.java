@@ -1,6 +1,7 @@
 package io.wasmworker.task;
 
 import io.wasmworker.checkpoint.store.Manifest;
+import io.wasmworker.host.HttpCallObserver;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.RunControl;
 import java.util.HashMap;
@@ -35,6 +36,8 @@ public final class TaskAttempt {
     private boolean checkpointing;
 
     private boolean ran;
+    /** The run's latest journaled host call (set on the guest's thread). */
+    private volatile HttpCallObserver.Call lastHostCall;
 
     TaskAttempt(TaskRunner runner, TaskKey key, TaskBinding binding, int number) {
         if (number < 1) {
@@ -146,6 +149,18 @@ public final class TaskAttempt {
             return Optional.of(published);
         }
         return latest == null ? Optional.empty() : latest.map(CheckpointRef::of);
+    }
+
+    /**
+     * The run's latest journaled host call (live or replayed), for failure details: which endpoint a
+     * guest that failed after a call was talking to, and what it answered. Empty when it made none.
+     */
+    public Optional<HttpCallObserver.Call> lastHostCall() {
+        return Optional.ofNullable(lastHostCall);
+    }
+
+    void hostCalled(HttpCallObserver.Call call) {
+        lastHostCall = call;
     }
 
     /**

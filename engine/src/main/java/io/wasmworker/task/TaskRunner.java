@@ -130,7 +130,6 @@ public final class TaskRunner {
                 logQuietly("task " + task.key() + " failed in the host", t);
             }
             try {
-                logGuestStderr(result);
                 observer.finished(task, result);
             } catch (Throwable t) { // the run's result stands
                 logQuietly("task " + task.key() + ": its outcome could not be logged or observed", t);
@@ -173,15 +172,13 @@ public final class TaskRunner {
         }
     }
 
-    /** The guest's stderr (its tail, at most the stderr limit) in the worker's log, line by line. */
-    private static void logGuestStderr(InvocationResult result) {
-        if (result.stderrTail().length == 0 || !GUEST_LOG.isInfoEnabled()) {
-            return;
-        }
-        for (String line : result.stderrTailText().split("\n")) {
-            if (!line.isBlank()) {
-                GUEST_LOG.info("[guest] {}", GuestText.escapeLine(line)); // no \r or ANSI spoofing the log
-            }
+    /**
+     * A guest's stderr line in the worker's log as it is written (on the guest's thread, which carries
+     * the task key in the MDC); control characters escaped, so no {@code \r} or ANSI code spoofs the log.
+     */
+    private static void logGuestStderr(String line) {
+        if (!line.isBlank()) {
+            GUEST_LOG.info("[guest] {}", GuestText.escapeLine(line));
         }
     }
 
@@ -216,7 +213,11 @@ public final class TaskRunner {
                 .withLimits(task.binding().limits())
                 .withTask(task.metadata())
                 .withControl(control)
-                .withEndpoints(task.binding().endpoints().observedBy(call -> observer.hostCall(task, call)))
+                .withStderrListener(GUEST_LOG.isInfoEnabled() ? TaskRunner::logGuestStderr : null)
+                .withEndpoints(task.binding().endpoints().observedBy(call -> {
+                    task.hostCalled(call);
+                    observer.hostCall(task, call);
+                }))
                 .withCheckpoints(new CheckpointContext(
                         snapshots,
                         task.key().value(),

@@ -283,7 +283,8 @@ class HttpCallTest {
 
         assertThat(second.outcome()).isInstanceOfSatisfying(Outcome.Failure.class, f -> {
             assertThat(f.kind()).isEqualTo(FailureKind.NON_DETERMINISM);
-            assertThat(f.reason()).contains("host call 1", "POST /reserve", "endpoint 'svc'", TASK);
+            assertThat(f.reason())
+                    .contains("host call 1", "POST /reserve", "endpoint 'svc'", TASK, "(which got status 201)");
         });
         assertThat(service.requests("/reserve")).isEqualTo(1);
     }

@@ -92,6 +92,38 @@ public final class HttpGuest {
         return Guests.watModule(commandWat(calls));
     }
 
+    /**
+     * A step guest that leaves a journal behind a checkpoint: step 1 calls {@code GET /stock/X-1} on
+     * {@code inventory}, reads the answer and checkpoints (the checkpoint covers call 1); step 2 calls
+     * {@code POST /reserve} and traps, so call 2 stays in the journal for a retry to replay.
+     */
+    public static final String RESERVES_AFTER_A_CHECKPOINT_THEN_TRAPS = """
+            (module
+              (import "wasm_worker" "checkpoint" (func $checkpoint (param i32 i32) (result i32)))
+              (import "wasm_worker" "http_request" (func $req (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+              (import "wasm_worker" "http_response" (func $resp (param i32 i32 i32 i32) (result i32)))
+              (memory (export "memory") 2)
+              (data (i32.const 100) "inventory")
+              (data (i32.const 120) "GET")
+              (data (i32.const 130) "/stock/X-1")
+              (data (i32.const 150) "POST")
+              (data (i32.const 160) "/reserve")
+              (data (i32.const 180) "{\\"sku\\":\\"X-1\\",\\"quantity\\":2}")
+              (global $n (mut i32) (i32.const 0))
+              (func (export "ww_step") (result i32)
+                (global.set $n (i32.add (global.get $n) (i32.const 1)))
+                (if (i32.eq (global.get $n) (i32.const 1))
+                  (then
+                    (drop (call $req (i32.const 100) (i32.const 9) (i32.const 120) (i32.const 3) (i32.const 130)
+                      (i32.const 10) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 16)))
+                    (drop (call $resp (i32.const 8192) (i32.const 8192) (i32.const 32768) (i32.const 32768)))
+                    (drop (call $checkpoint (i32.const 0) (i32.const 0)))
+                    (return (i32.const 0))))
+                (drop (call $req (i32.const 100) (i32.const 9) (i32.const 150) (i32.const 4) (i32.const 160)
+                  (i32.const 8) (i32.const 0) (i32.const 0) (i32.const 180) (i32.const 26) (i32.const 16)))
+                unreachable))
+            """;
+
     /** The WAT text of {@link #command}. */
     public static String commandWat(List<Call> calls) {
         StringBuilder body =

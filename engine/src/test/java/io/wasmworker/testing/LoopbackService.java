@@ -2,6 +2,8 @@ package io.wasmworker.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.wasmworker.host.HttpEndpoint;
+import io.wasmworker.host.HttpEndpoints;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -10,6 +12,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -46,6 +49,33 @@ public final class LoopbackService implements AutoCloseable {
 
     public URI uri() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    /** Endpoint {@code name} at this service: every method, every path. */
+    public HttpEndpoints endpoints(String name) {
+        return endpoints(name, uri());
+    }
+
+    /** Endpoint {@code name} at {@code uri} (a service that may be down): every method, every path. */
+    public static HttpEndpoints endpoints(String name, URI uri) {
+        return HttpEndpoints.of(List.of(
+                HttpEndpoint.of(name, uri, Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"), List.of("/"))));
+    }
+
+    /** An endpoint from {@code NAME=URL} (a worker JVM's {@code -Dwasmworker.endpoint}); none for null. */
+    public static HttpEndpoints endpointsFrom(String spec) {
+        if (spec == null) {
+            return HttpEndpoints.NONE;
+        }
+        int eq = spec.indexOf('=');
+        return endpoints(spec.substring(0, eq), URI.create(spec.substring(eq + 1)));
+    }
+
+    /** A loopback address where nothing listens (a service that is down). */
+    public static URI nothingListening() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return URI.create("http://127.0.0.1:" + socket.getLocalPort());
+        }
     }
 
     /** Every request received. */

@@ -212,8 +212,15 @@ final class InvokeCommand implements Callable<Integer> {
         }
         SnapshotStore checkpoints = null;
 
-        Invocation invocation =
-                Invocation.of(inputBytes).withLimits(limits).withTask(metadata).withEndpoints(endpoints());
+        Invocation invocation = Invocation.of(inputBytes)
+                .withLimits(limits)
+                .withTask(metadata)
+                .withEndpoints(endpoints())
+                .withStderrListener(
+                        line -> { // live, line by line; no ANSI or \r driving the terminal
+                            err.println(GuestText.escapeLine(line));
+                            err.flush();
+                        });
         if (seed != null) {
             invocation = invocation.deterministic(seed);
         }
@@ -246,13 +253,6 @@ final class InvokeCommand implements Callable<Integer> {
             String text = new String(result.stdout(), StandardCharsets.UTF_8);
             out.print(text.endsWith("\n") ? text : text + "\n");
             out.flush();
-        }
-        if (result.stderrTail().length > 0) {
-            String stderr = GuestText.escapeLines(result.stderrTailText()); // no ANSI or \r driving the terminal
-            err.print(stderr);
-            if (!stderr.endsWith("\n")) {
-                err.println();
-            }
         }
         if (checkpoints != null && !(result.outcome() instanceof Outcome.Failure)) {
             // the task is done (as the daemon does once the orchestrator accepted): the next run with

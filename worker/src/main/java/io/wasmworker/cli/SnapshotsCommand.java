@@ -2,11 +2,19 @@ package io.wasmworker.cli;
 
 import io.wasmworker.checkpoint.GuestSnapshot;
 import io.wasmworker.checkpoint.SnapshotCodec;
+import io.wasmworker.checkpoint.StoreCallJournal;
+import io.wasmworker.checkpoint.store.CorruptSnapshotException;
 import io.wasmworker.checkpoint.store.EncryptingSnapshotStore;
 import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
+import io.wasmworker.host.HttpCalls;
+import io.wasmworker.host.RecordedCall;
+import io.wasmworker.sandbox.GuestText;
 import java.io.PrintWriter;
 import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -110,7 +118,11 @@ final class SnapshotsCommand implements Runnable {
     @Command(
             name = "inspect",
             mixinStandardHelpOptions = true,
-            description = "Shows a task's manifest and every snapshot of its chain, verifying each one.")
+            description = {
+                "Shows a task's manifest and every snapshot of its chain, verifying each one, and the host calls"
+                        + " its journal holds beyond the checkpoint (a retry replays them instead of calling again):"
+                        + " sequence, endpoint, method and path, result or status, sizes, request digest."
+            })
     static final class Inspect extends StoreArgs implements Callable<Integer> {
         @Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -127,9 +139,35 @@ final class SnapshotsCommand implements Runnable {
 
         private Integer callOn(SnapshotStore s) {
             PrintWriter out = spec.commandLine().getOut();
-            Manifest m = s.latest(taskKey)
-                    .orElseThrow(() -> new IllegalArgumentException(
-                            "task '" + taskKey + "' has no checkpoint in " + s.describe()));
+            Optional<Manifest> latest = s.latest(taskKey);
+            long firstUncovered = 1;
+            if (latest.isPresent()) {
+                firstUncovered = printCheckpoint(s, latest.get(), out);
+            }
+            List<StoreCallJournal.Entry> journal;
+            try {
+                journal = StoreCallJournal.read(s, taskKey, firstUncovered);
+            } catch (CorruptSnapshotException e) {
+                if (s instanceof EncryptingSnapshotStore) {
+                    throw e;
+                }
+                throw new IllegalArgumentException("the host-call journal of task '" + taskKey + "' in "
+                        + s.describe() + " cannot be read (" + e.getMessage() + "); if the store is encrypted, "
+                        + SnapshotKeyOptions.howToGiveKeys() + " to inspect it");
+            }
+            if (latest.isEmpty()) {
+                if (journal.isEmpty()) {
+                    throw new IllegalArgumentException(
+                            "task '" + taskKey + "' has no checkpoint and no journaled host call in " + s.describe());
+                }
+                out.printf("task %s%n  no checkpoint: a retry starts afresh and replays the journal%n", taskKey);
+            }
+            printJournal(journal, firstUncovered, out);
+            return ExitCodes.SUCCESS;
+        }
+
+        /** The manifest and its chain; returns the first host call the checkpoint does not cover. */
+        private long printCheckpoint(SnapshotStore s, Manifest m, PrintWriter out) {
             if (m.seal() != null) { // read without keys
                 throw new IllegalArgumentException("the checkpoint of task '" + taskKey + "' in " + s.describe()
                         + " is encrypted (sealed with snapshot key '" + m.seal().keyId() + "'); "
@@ -153,6 +191,7 @@ final class SnapshotsCommand implements Runnable {
                                 .map(seal -> "encrypted: manifest sealed with key " + seal.keyId())
                                 .orElse("NOT encrypted (written before encryption was turned on)"));
             }
+            GuestSnapshot last = null;
             for (Manifest.BlobRef ref : m.chain()) {
                 byte[] bytes = s.readSnapshot(taskKey, ref);
                 GuestSnapshot snap = SnapshotCodec.decode(bytes, "snapshot " + ref.name());
@@ -169,8 +208,39 @@ final class SnapshotsCommand implements Runnable {
                         snap.globals().size(),
                         bytes.length,
                         snap.host().stdout().length);
+                last = snap;
             }
-            return ExitCodes.SUCCESS;
+            if (last == null) {
+                return 1;
+            }
+            long calls = last.host().durableCalls();
+            // a response still pending at the checkpoint is taken back from the journal on restore
+            return last.host().responsePending() ? calls : calls + 1;
+        }
+
+        private static void printJournal(List<StoreCallJournal.Entry> journal, long from, PrintWriter out) {
+            String covered = from > 1 ? " (calls 1 to " + (from - 1) + " are covered by the checkpoint)" : "";
+            if (journal.isEmpty()) {
+                out.printf("  journal: no host call after the checkpoint%s%n", covered);
+                return;
+            }
+            out.printf("  journal: %d host call(s) a retry replays%s%n", journal.size(), covered);
+            for (StoreCallJournal.Entry e : journal) {
+                RecordedCall c = e.call();
+                out.printf(
+                        "  call %d  %s  %s headers=%dB body=%dB request=sha256:%s input=%s%n",
+                        c.sequence(),
+                        c.target() == null
+                                ? "(request not recorded: an older entry)"
+                                : GuestText.escapeLine(c.target().toString()),
+                        c.result() == HttpCalls.OK
+                                ? "status=" + c.status()
+                                : HttpCalls.label(c.result()) + (c.status() == 0 ? "" : " status=" + c.status()),
+                        c.headers().length,
+                        c.body().length,
+                        HexFormat.of().formatHex(c.requestDigest()),
+                        e.inputDigest());
+            }
         }
     }
 

@@ -3,6 +3,8 @@ package io.wasmworker.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wasmworker.testing.Guests;
+import io.wasmworker.testing.HttpGuest;
+import io.wasmworker.testing.LoopbackService;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -95,6 +97,42 @@ class EncryptedStoreCliTest {
                 .contains("encrypted: manifest sealed with key k1")
                 .contains("input sha256:")
                 .containsPattern("full +seq=1");
+    }
+
+    @Test
+    void aSealedJournalIsInspectedWithItsKeysOnly() throws Exception {
+        Path guest = Files.write(
+                home.resolve("reserves.wasm"), Guests.wat(HttpGuest.RESERVES_AFTER_A_CHECKPOINT_THEN_TRAPS));
+        try (LoopbackService inventory = new LoopbackService()) {
+            Run failed = cli(
+                    "invoke",
+                    guest.toString(),
+                    "--task-key",
+                    "order-7",
+                    "--endpoint",
+                    "inventory=" + inventory.uri(),
+                    "--snapshot-keys",
+                    k1.toString());
+            assertThat(failed.exit()).as(failed.err()).isEqualTo(ExitCodes.GUEST_FAILURE);
+        }
+        try (Stream<Path> files = Files.walk(home.resolve("snapshots"))) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                assertThat(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1))
+                        .as("the journal is sealed too: " + file)
+                        .doesNotContain("/reserve")
+                        .doesNotContain("reservation");
+            }
+        }
+        Run inspect = cli("snapshots", "inspect", "order-7", "--snapshot-keys", rotated.toString());
+        assertThat(inspect.exit()).as(inspect.err()).isZero();
+        assertThat(inspect.out())
+                .contains("encrypted: manifest sealed with key k1")
+                .contains("journal: 1 host call(s) a retry replays")
+                .contains("call 2  POST /reserve on endpoint 'inventory'  status=201");
+
+        Run without = cli("snapshots", "inspect", "order-7");
+        assertThat(without.exit()).isNotZero();
+        assertThat(without.err()).contains("is encrypted").doesNotContain("/reserve");
     }
 
     @Test

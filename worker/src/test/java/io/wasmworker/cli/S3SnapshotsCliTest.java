@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.testbed.s3.Rgw;
 import io.wasmworker.testing.Guests;
+import io.wasmworker.testing.HttpGuest;
+import io.wasmworker.testing.LoopbackService;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,6 +116,31 @@ class S3SnapshotsCliTest {
         Run rm = cli("snapshots", "rm", "k2", "--snapshots", location);
         assertThat(rm.exit()).as(rm.err()).isZero();
         assertThat(cli("snapshots", "ls", "--snapshots", location).out()).doesNotContain("k2");
+    }
+
+    @Test
+    void snapshotsInspectShowsTheJournalKeptInS3() throws Exception {
+        String location = "s3://" + bucket + "/cli-journal/snapshots";
+        Path guest = Files.write(
+                home.resolve("reserves.wasm"), Guests.wat(HttpGuest.RESERVES_AFTER_A_CHECKPOINT_THEN_TRAPS));
+        try (LoopbackService inventory = new LoopbackService()) {
+            Run failed = cli(
+                    "invoke",
+                    guest.toString(),
+                    "--task-key",
+                    "k3",
+                    "--snapshots",
+                    location,
+                    "--endpoint",
+                    "inventory=" + inventory.uri());
+            assertThat(failed.exit()).as(failed.err()).isEqualTo(ExitCodes.GUEST_FAILURE);
+        }
+        Run inspect = cli("snapshots", "inspect", "k3", "--snapshots", location);
+        assertThat(inspect.exit()).as(inspect.err()).isZero();
+        assertThat(inspect.out())
+                .contains("journal: 1 host call(s) a retry replays (calls 1 to 1 are covered by the checkpoint)")
+                .containsPattern("call 2  POST /reserve on endpoint 'inventory'  status=201 headers=\\d+B body=17B"
+                        + " request=sha256:[0-9a-f]{64}");
     }
 
     @Test

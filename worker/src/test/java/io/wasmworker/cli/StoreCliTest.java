@@ -6,6 +6,8 @@ import io.wasmworker.checkpoint.store.Blobs;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.testing.Guests;
+import io.wasmworker.testing.HttpGuest;
+import io.wasmworker.testing.LoopbackService;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
 import java.io.StringWriter;
@@ -49,6 +51,52 @@ class StoreCliTest {
                     (if (i32.eq (global.get $n) (i32.const 3)) (then unreachable))
                     (i32.const 0)))
                 """));
+    }
+
+    @Test
+    void snapshotsInspectShowsTheHostCallsTheJournalHoldsBeyondTheCheckpoint() throws Exception {
+        Path guest = Files.write(
+                home.resolve("reserves.wasm"), Guests.wat(HttpGuest.RESERVES_AFTER_A_CHECKPOINT_THEN_TRAPS));
+        try (LoopbackService inventory = new LoopbackService()) {
+            Run failed = cli(
+                    "invoke", guest.toString(), "--task-key", "order-7", "--endpoint", "inventory=" + inventory.uri());
+            assertThat(failed.exit()).as(failed.err()).isEqualTo(ExitCodes.GUEST_FAILURE);
+        }
+        Run inspect = cli("snapshots", "inspect", "order-7");
+        assertThat(inspect.exit()).as(inspect.err()).isZero();
+        assertThat(inspect.out())
+                .contains("journal: 1 host call(s) a retry replays (calls 1 to 1 are covered by the checkpoint)")
+                .containsPattern("call 2  POST /reserve on endpoint 'inventory'  status=201 headers=\\d+B body=17B"
+                        + " request=sha256:[0-9a-f]{64} input=sha256:[0-9a-f]{64}")
+                .doesNotContain("call 1 ");
+    }
+
+    @Test
+    void snapshotsInspectShowsTheJournalOfATaskWithoutACheckpointAndSaysWhenThereIsNeither() throws Exception {
+        // the same calls without the checkpoint, to a service that is down: both are recorded as unavailable
+        Path guest = Files.write(
+                home.resolve("down.wasm"),
+                Guests.wat(HttpGuest.RESERVES_AFTER_A_CHECKPOINT_THEN_TRAPS.replace(
+                        "(drop (call $checkpoint (i32.const 0) (i32.const 0)))", "")));
+        Run failed = cli(
+                "invoke",
+                guest.toString(),
+                "--task-key",
+                "order-8",
+                "--endpoint",
+                "inventory=" + LoopbackService.nothingListening());
+        assertThat(failed.exit()).as(failed.err()).isEqualTo(ExitCodes.GUEST_FAILURE);
+        Run inspect = cli("snapshots", "inspect", "order-8");
+        assertThat(inspect.exit()).as(inspect.err()).isZero();
+        assertThat(inspect.out())
+                .contains("task order-8\n  no checkpoint: a retry starts afresh and replays the journal")
+                .contains("journal: 2 host call(s) a retry replays\n")
+                .contains("call 1  GET /stock/X-1 on endpoint 'inventory'  unavailable headers=0B body=0B")
+                .contains("call 2  POST /reserve on endpoint 'inventory'  unavailable headers=0B body=0B");
+
+        Run none = cli("snapshots", "inspect", "no-such-task");
+        assertThat(none.exit()).isNotZero();
+        assertThat(none.err()).contains("task 'no-such-task' has no checkpoint and no journaled host call in");
     }
 
     @Test

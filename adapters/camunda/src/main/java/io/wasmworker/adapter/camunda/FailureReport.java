@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.wasmworker.host.HttpCallObserver;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.task.CheckpointRef;
@@ -11,7 +12,8 @@ import io.wasmworker.task.TaskAttempt;
 
 /**
  * What a failed attempt tells the engine: an error message that fits Camunda's 666 characters with
- * the cause first, and error details (shown in Cockpit's incident view) with everything else.
+ * the cause first, and error details (shown in Cockpit's incident view) with everything else,
+ * including the guest's latest host call (endpoint, request, result and status).
  */
 record FailureReport(String message, String details) {
     /** Camunda truncates longer error messages. */
@@ -29,8 +31,30 @@ record FailureReport(String message, String details) {
                     attempt.checkpoint().map(CheckpointRef::toString).orElse(null));
             details.put("resumedFromSequence", result.metrics().resumedFromSequence());
         }
+        String message = failure.label() + ": " + failure.reason();
+        var call = attempt.lastHostCall();
+        if (call.isPresent()) {
+            details.set("lastHostCall", hostCall(call.get()));
+            if (call.get().failed()) {
+                message += " (last " + call.get().describe() + ")";
+            }
+        }
         details.put("stderrTail", result.stderrTailText());
-        return new FailureReport(message(failure.label() + ": " + failure.reason()), details.toPrettyString());
+        return new FailureReport(message(message), details.toPrettyString());
+    }
+
+    /** The guest's latest host call: which service it talked to and what that answered. */
+    private static ObjectNode hostCall(HttpCallObserver.Call call) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("sequence", call.sequence());
+        node.put("endpoint", call.endpoint());
+        node.put("method", call.method());
+        node.put("path", call.path());
+        node.put("result", call.resultLabel());
+        node.put("status", call.status());
+        node.put("replayed", call.replayed());
+        node.put("summary", call.describe());
+        return node;
     }
 
     /** A failure decided by the worker before any guest ran (attempt budget, unreadable input). */

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.Digest;
+import io.wasmworker.artifact.S3ArtifactStore;
 import io.wasmworker.checkpoint.store.S3SnapshotStore;
 import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.s3.S3Location;
@@ -29,16 +31,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 12's proof for Camunda: resume anywhere. Three worker JVMs with separate homes (no shared
- * disk: each has its own artifact store) keep their snapshots in S3 (a real Ceph RGW, reached through
- * the AWS SDK's environment variables), while a seeded controller SIGKILLs and restarts workers and
- * stops the S3 gateway for a while mid-run. Every task ends once, with exactly the uninterrupted
- * output and no incident; attempts resumed checkpoints another JVM wrote; nothing of a finished task
- * is left as a checkpoint in S3, and no worker wrote snapshots to its own disk.
+ * disk) keep artifacts and snapshots in S3 (a real Ceph RGW, reached through the AWS SDK's
+ * environment variables; the test puts the guest there once, as an operator would), while a seeded
+ * controller SIGKILLs and restarts workers and stops the S3 gateway for a while mid-run. Every task
+ * ends once, with exactly the uninterrupted output and no incident; attempts resumed checkpoints
+ * another JVM wrote; nothing of a finished task is left as a checkpoint in S3, and no worker wrote
+ * artifacts or snapshots to its own disk.
  *
  * <p>The seed is {@code -Dchaos.seed} (default 12), printed with the schedule.
  */
 class CamundaS3ResumeIT {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String GUEST = "ckpt-async-c";
     private static final int TASKS = 12;
     private static final int WORKERS = 3;
     private static final long LOCK_MILLIS = 2_000;
@@ -65,7 +69,15 @@ class CamundaS3ResumeIT {
         Random random = new Random(seed);
         JsonNode expected = uninterrupted();
         String businessKey = "s3-resume-" + System.nanoTime();
-        String location = "s3://" + rgw.newBucket("camunda-s3-resume") + "/wasm-worker/snapshots";
+        String bucket = rgw.newBucket("camunda-s3-resume");
+        String location = "s3://" + bucket + "/wasm-worker/snapshots";
+        String artifactsAt = "s3://" + bucket + "/wasm-worker/artifacts";
+        try (S3ArtifactStore artifacts =
+                new S3ArtifactStore(rgw.client(), S3Location.parse(artifactsAt), ArtifactStore.DEFAULT_MAX_BYTES)) {
+            // as an operator would: `wasm-worker artifacts put ckpt-async-c.wasm --name ckpt-async-c --artifacts
+            // s3://...`
+            artifacts.bindName(GUEST, artifacts.put(Files.readAllBytes(Worker.guestPath(GUEST))));
+        }
         long start = System.nanoTime();
 
         List<Process> all = new ArrayList<>();
@@ -75,7 +87,7 @@ class CamundaS3ResumeIT {
         try {
             Process[] slots = new Process[WORKERS];
             for (int i = 0; i < WORKERS; i++) {
-                slots[i] = startWorker(all.size(), businessKey, location, logs, homes);
+                slots[i] = startWorker(all.size(), businessKey, location, artifactsAt, logs, homes);
                 all.add(slots[i]);
             }
             Map<String, String> pids = new LinkedHashMap<>(); // process instance -> task key
@@ -109,7 +121,7 @@ class CamundaS3ResumeIT {
                 schedule.add("kill worker " + victim);
                 slots[victim].destroyForcibly(); // SIGKILL: no unlock, no report, no clean-up
                 slots[victim].waitFor();
-                slots[victim] = startWorker(all.size(), businessKey, location, logs, homes);
+                slots[victim] = startWorker(all.size(), businessKey, location, artifactsAt, logs, homes);
                 all.add(slots[victim]);
                 kills++;
             }
@@ -147,6 +159,9 @@ class CamundaS3ResumeIT {
             for (Path workerHome : homes) {
                 assertThat(workerHome.resolve("snapshots"))
                         .as("no snapshots on a worker's own disk")
+                        .doesNotExist();
+                assertThat(workerHome.resolve("artifacts"))
+                        .as("no artifacts on a worker's own disk")
                         .doesNotExist();
             }
             try (S3SnapshotStore store =
@@ -196,7 +211,7 @@ class CamundaS3ResumeIT {
     }
 
     private static JsonNode uninterrupted() throws IOException {
-        byte[] wasm = Files.readAllBytes(Worker.guestPath("ckpt-async-c"));
+        byte[] wasm = Files.readAllBytes(Worker.guestPath(GUEST));
         try (Sandbox sandbox = new Sandbox()) {
             return JSON.readTree(sandbox.invoke(
                             new ModuleLoader().load(Digest.of(wasm), wasm),
@@ -206,7 +221,8 @@ class CamundaS3ResumeIT {
     }
 
     /** A worker JVM with a home of its own; S3 is reached through the SDK's standard environment variables. */
-    private Process startWorker(int number, String businessKey, String location, List<Path> logs, List<Path> homes)
+    private Process startWorker(
+            int number, String businessKey, String location, String artifactsAt, List<Path> logs, List<Path> homes)
             throws IOException {
         Path workerHome = Files.createDirectories(home.resolve("worker-" + number));
         Path log = home.resolve("worker-" + number + ".log");
@@ -218,10 +234,11 @@ class CamundaS3ResumeIT {
                 System.getProperty("java.class.path"),
                 "-Dwasmworker.guests.dir=" + Worker.guestPath("x").getParent(),
                 "-Dwasmworker.snapshots.dir=" + location,
+                "-Dwasmworker.artifacts.dir=" + artifactsAt,
                 CamundaWorkerMain.class.getName(),
                 engine.restUrl(),
                 workerHome.toString(),
-                "ckpt-async-c",
+                GUEST,
                 "long-work",
                 Long.toString(LOCK_MILLIS),
                 businessKey,

@@ -1,6 +1,7 @@
 package io.wasmworker.adapter.camunda;
 
 import io.wasmworker.artifact.ArtifactRef;
+import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.checkpoint.store.SnapshotStore;
@@ -19,13 +20,17 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * A worker in the test JVM: its own artifact and snapshot stores under {@code home} (the snapshot
- * store elsewhere when {@code -Dwasmworker.snapshots.dir} says so: workers sharing one, a directory or
- * {@code s3://BUCKET/PREFIX} reached with the AWS SDK's environment variables), one adapter.
+ * A worker in the test JVM: its own artifact and snapshot stores under {@code home} (elsewhere when
+ * {@code -Dwasmworker.artifacts.dir} or {@code -Dwasmworker.snapshots.dir} say so: workers sharing
+ * one, a directory or {@code s3://BUCKET/PREFIX} reached with the AWS SDK's environment variables),
+ * one adapter.
  */
 final class Worker implements AutoCloseable {
     final Path home;
-    final LocalArtifactStore artifacts;
+    final ArtifactStore artifacts;
+    /** The artifact store is shared (S3): the test put the guests there, as an operator would. */
+    private final boolean sharedArtifacts;
+
     final SnapshotStore snapshots;
     private final Sandbox sandbox = new Sandbox();
     final TaskRunner runner;
@@ -38,7 +43,11 @@ final class Worker implements AutoCloseable {
     /** @param observer told of every run (a test can make it throw, as a failing worker would) */
     Worker(Path home, TaskObserver observer) {
         this.home = home;
-        this.artifacts = new LocalArtifactStore(home.resolve("artifacts"));
+        String artifactsAt = System.getProperty("wasmworker.artifacts.dir");
+        this.sharedArtifacts = artifactsAt != null;
+        this.artifacts = sharedArtifacts
+                ? ArtifactStore.at(artifactsAt, S3Settings::defaults)
+                : new LocalArtifactStore(home.resolve("artifacts"));
         String shared = System.getProperty("wasmworker.snapshots.dir");
         this.snapshots = shared != null
                 ? SnapshotStores.open(shared, false, S3Settings.defaults())
@@ -47,8 +56,14 @@ final class Worker implements AutoCloseable {
                 artifacts, new ModuleCache(artifacts, new ModuleLoader(), 16), snapshots, sandbox, observer);
     }
 
-    /** Puts an example guest into the artifact store under its own name. */
+    /**
+     * Puts an example guest into the artifact store under its own name (into its own store only: in a
+     * shared one the test bound it already).
+     */
     ArtifactRef guest(String name) {
+        if (sharedArtifacts) {
+            return ArtifactRef.parse(name);
+        }
         try {
             artifacts.bindName(name, artifacts.put(Files.readAllBytes(guestPath(name))));
         } catch (IOException e) {
@@ -95,5 +110,6 @@ final class Worker implements AutoCloseable {
         }
         sandbox.close();
         snapshots.close();
+        artifacts.close();
     }
 }

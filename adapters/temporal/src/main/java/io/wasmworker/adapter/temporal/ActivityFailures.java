@@ -3,6 +3,7 @@ package io.wasmworker.adapter.temporal;
 import com.fasterxml.jackson.databind.node.NullNode;
 import io.temporal.failure.ApplicationErrorCategory;
 import io.temporal.failure.ApplicationFailure;
+import io.wasmworker.host.HttpCallObserver;
 import io.wasmworker.sandbox.FailureKind;
 import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
@@ -46,10 +47,18 @@ final class ActivityFailures {
     /**
      * A failed run (trap, limits, checkpoint...): retryable, so the caller's retry policy decides.
      * Details: one map with kind, reason, stderrTail, checkpoint (the reference the retry resumes
-     * from, or null), attempt and activityType.
+     * from, or null), attempt, activityType, and lastHostCall when the guest made one.
+     *
+     * @param lastCall the guest's latest host call (null: it made none), in the details as
+     *                 {@code lastHostCall}, and in the message when it failed
      */
     static ApplicationFailure failed(
-            String activityType, int attempt, Outcome.Failure failure, InvocationResult result, String checkpoint) {
+            String activityType,
+            int attempt,
+            Outcome.Failure failure,
+            InvocationResult result,
+            String checkpoint,
+            HttpCallObserver.Call lastCall) {
         String stderr = result.stderrTailText();
         StringBuilder message = new StringBuilder()
                 .append("guest of activity ")
@@ -58,6 +67,9 @@ final class ActivityFailures {
                 .append(failure.label())
                 .append("): ")
                 .append(failure.reason());
+        if (lastCall != null && lastCall.failed()) {
+            message.append(" (last ").append(lastCall.describe()).append(')');
+        }
         if (checkpoint != null) {
             message.append(" [a retry resumes from checkpoint ")
                     .append(checkpoint)
@@ -76,6 +88,18 @@ final class ActivityFailures {
         details.put("checkpoint", checkpoint);
         details.put("attempt", attempt);
         details.put("activityType", activityType);
+        if (lastCall != null) {
+            Map<String, Object> call = new LinkedHashMap<>();
+            call.put("sequence", lastCall.sequence());
+            call.put("endpoint", lastCall.endpoint());
+            call.put("method", lastCall.method());
+            call.put("path", lastCall.path());
+            call.put("result", lastCall.resultLabel());
+            call.put("status", lastCall.status());
+            call.put("replayed", lastCall.replayed());
+            call.put("summary", lastCall.describe());
+            details.put("lastHostCall", call);
+        }
         return ApplicationFailure.newFailure(message.toString(), PREFIX + failure.label(), details);
     }
 
@@ -96,7 +120,8 @@ final class ActivityFailures {
                         "stopped at checkpoint " + checkpoint + " because an operator " + action
                                 + " the activity; the next attempt resumes from it"),
                 result,
-                checkpoint);
+                checkpoint,
+                null); // no host call is at fault when an operator stops the activity
         return ApplicationFailure.newBuilder()
                 .setMessage(failed.getOriginalMessage())
                 .setType(failed.getType())

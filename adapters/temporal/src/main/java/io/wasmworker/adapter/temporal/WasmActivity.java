@@ -162,7 +162,12 @@ final class WasmActivity implements DynamicActivity {
         }
         LOG.warn("activity {} ({}) attempt {} failed: {}", type, taskKey, info.getAttempt(), result.report());
         throw ActivityFailures.failed(
-                type, info.getAttempt(), failure, result, checkpoint == null ? null : checkpoint.toString());
+                type,
+                info.getAttempt(),
+                failure,
+                result,
+                checkpoint == null ? null : checkpoint.toString(),
+                attempt.lastHostCall().orElse(null));
     }
 
     /**

@@ -8,7 +8,9 @@ import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.worker.WorkerFactory;
 import io.wasmworker.artifact.ArtifactRef;
+import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.LocalArtifactStore;
+import io.wasmworker.artifact.S3ArtifactStore;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.checkpoint.store.S3SnapshotStore;
 import io.wasmworker.s3.S3Location;
@@ -44,7 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 12's proof for Temporal: resume anywhere. A worker JVM is SIGKILLed mid-activity; the retry
  * goes to a worker with a home of its own (no shared disk), which resumes from the checkpoint the
  * first one left in S3 (a real Ceph RGW, reached through the AWS SDK's environment variables), and
- * the workflow gets exactly the output of an uninterrupted run.
+ * the workflow gets exactly the output of an uninterrupted run. Both read the guest from S3 too (the
+ * test puts it there once, as an operator would).
  */
 class TemporalS3ResumeIT {
     private static final String WORKFLOWS = "s3-resume-workflows";
@@ -94,14 +97,14 @@ class TemporalS3ResumeIT {
         }
     }
 
-    /** A worker JVM with a home of its own (its own artifact store) and its snapshots in S3. */
-    private static WorkerProcess worker(String name, String queue, String location) throws Exception {
+    /** A worker JVM with a home of its own, its artifacts and snapshots in S3. */
+    private static WorkerProcess worker(String name, String queue, String location, String artifactsAt)
+            throws Exception {
         Path workerHome = Files.createDirectories(home.resolve(name));
-        Guests.artifacts(workerHome, "ckpt-step-c");
         return WorkerProcess.start(
                 home,
                 name,
-                List.of("-Dwasmworker.snapshots.dir=" + location),
+                List.of("-Dwasmworker.snapshots.dir=" + location, "-Dwasmworker.artifacts.dir=" + artifactsAt),
                 Map.of(
                         "AWS_ENDPOINT_URL",
                         rgw.endpoint().toString(),
@@ -130,9 +133,17 @@ class TemporalS3ResumeIT {
     void aWorkerKilledMidActivityIsReplacedByOneOnAnotherDiskThatResumesFromS3() throws Exception {
         String queue = "s3-resume";
         String wf = "s3-kill-" + UUID.randomUUID();
-        String location = "s3://" + rgw.newBucket("temporal-s3-resume") + "/snapshots";
+        String bucket = rgw.newBucket("temporal-s3-resume");
+        String location = "s3://" + bucket + "/snapshots";
+        String artifactsAt = "s3://" + bucket + "/artifacts";
+        try (S3ArtifactStore artifacts =
+                new S3ArtifactStore(rgw.client(), S3Location.parse(artifactsAt), ArtifactStore.DEFAULT_MAX_BYTES)) {
+            // as an operator would: `wasm-worker artifacts put ckpt-step-c.wasm --name ckpt-step-c --artifacts
+            // s3://...`
+            artifacts.bindName("ckpt-step-c", artifacts.put(Guests.bytes("ckpt-step-c")));
+        }
         long killedAfter;
-        try (WorkerProcess first = worker("first", queue, location)) {
+        try (WorkerProcess first = worker("first", queue, location, artifactsAt)) {
             CallActivityWorkflow workflow = client.newWorkflowStub(
                     CallActivityWorkflow.class,
                     WorkflowOptions.newBuilder()
@@ -156,7 +167,7 @@ class TemporalS3ResumeIT {
             first.kill();
             assertThat(first.lines()).noneMatch(l -> l.startsWith("FINISHED"));
 
-            try (WorkerProcess second = worker("second", queue, location)) {
+            try (WorkerProcess second = worker("second", queue, location, artifactsAt)) {
                 Object result = run.getResult(90, TimeUnit.SECONDS, Object.class);
                 assertThat(JSON.writeValueAsString(result)).isEqualTo(uninterrupted);
                 String finished = second.await(
@@ -168,8 +179,10 @@ class TemporalS3ResumeIT {
                         .isGreaterThanOrEqualTo(killedAfter);
             }
         }
-        assertThat(home.resolve("first/snapshots")).doesNotExist();
-        assertThat(home.resolve("second/snapshots")).doesNotExist();
+        for (String worker : List.of("first", "second")) {
+            assertThat(home.resolve(worker).resolve("snapshots")).doesNotExist();
+            assertThat(home.resolve(worker).resolve("artifacts")).doesNotExist();
+        }
         try (S3SnapshotStore store =
                 new S3SnapshotStore(rgw.client(), S3Location.parse(location), RgwSettings.of(rgw))) {
             assertThat(store.taskKeys())

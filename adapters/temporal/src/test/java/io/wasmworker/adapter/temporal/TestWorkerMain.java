@@ -2,7 +2,7 @@ package io.wasmworker.adapter.temporal;
 
 import io.temporal.activity.ActivityInfo;
 import io.wasmworker.artifact.ArtifactRef;
-import io.wasmworker.artifact.LocalArtifactStore;
+import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.store.SnapshotStore;
 import io.wasmworker.checkpoint.store.SnapshotStores;
@@ -15,8 +15,10 @@ import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.CheckpointRef;
 import io.wasmworker.task.TaskBinding;
 import io.wasmworker.task.TaskRunner;
+import io.wasmworker.testing.LoopbackService;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -28,9 +30,11 @@ import java.util.stream.Collectors;
  * {@code FINISHED attempt=A outcome=O resumedFrom=S steps=1,2,.. key=K start=MS end=MS} (start = end less the
  * run's wall time).
  *
- * <p>Arguments: TARGET TASK_QUEUE HOME MAX_CONCURRENT. The snapshot store is {@code HOME/snapshots},
- * or {@code -Dwasmworker.snapshots.dir} (a directory or {@code s3://BUCKET/PREFIX}, reached with the
- * AWS SDK's environment variables).
+ * <p>Arguments: TARGET TASK_QUEUE HOME MAX_CONCURRENT. The stores are {@code HOME/artifacts} and
+ * {@code HOME/snapshots}, or {@code -Dwasmworker.artifacts.dir} and {@code -Dwasmworker.snapshots.dir}
+ * (a directory or {@code s3://BUCKET/PREFIX}, reached with the
+ * AWS SDK's environment variables). With {@code -Dwasmworker.endpoint=NAME=URL} it also serves
+ * {@code reserve} (stock-reservation, which calls that endpoint; bind it in the home's artifact store).
  */
 public final class TestWorkerMain {
     private TestWorkerMain() {}
@@ -40,7 +44,10 @@ public final class TestWorkerMain {
         String queue = args[1];
         Path home = Path.of(args[2]);
         int maxConcurrent = Integer.parseInt(args[3]);
-        LocalArtifactStore artifacts = new LocalArtifactStore(home.resolve("artifacts"));
+        ArtifactStore artifacts = ArtifactStore.at(
+                System.getProperty(
+                        "wasmworker.artifacts.dir", home.resolve("artifacts").toString()),
+                S3Settings::defaults);
         SnapshotStore snapshots = SnapshotStores.open(
                 System.getProperty(
                         "wasmworker.snapshots.dir", home.resolve("snapshots").toString()),
@@ -53,8 +60,19 @@ public final class TestWorkerMain {
                 ArtifactRef.parse("ckpt-step-c"),
                 GuestLimits.DEFAULTS.withTimeout(Duration.ofMinutes(2)),
                 new CheckpointPolicy(1, Duration.ZERO, true));
+        Map<String, TaskBinding> types = new HashMap<>(Map.of("steps", steps));
+        String endpoint = System.getProperty("wasmworker.endpoint");
+        if (endpoint != null) {
+            types.put(
+                    "reserve",
+                    new TaskBinding(
+                            ArtifactRef.parse("stock-reservation"),
+                            GuestLimits.DEFAULTS,
+                            CheckpointPolicy.DEFAULT,
+                            LoopbackService.endpointsFrom(endpoint)));
+        }
         TemporalAdapter adapter = TemporalAdapter.builder(TemporalSettings.of(target, "default"), runner)
-                .queue(queue, Map.of("steps", steps), maxConcurrent)
+                .queue(queue, types, maxConcurrent)
                 .observer(new Printer())
                 .build()
                 .start();
