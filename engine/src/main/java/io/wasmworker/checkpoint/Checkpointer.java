@@ -109,9 +109,10 @@ public final class Checkpointer {
             String where = "snapshot " + ref.name() + " of task '" + context.taskKey() + "' in " + store.describe();
             // size and the CRC32C the blob's name records (SHA-256 for older names: ~11 ms per 16 MiB
             // here) against the manifest, so a blob whose own CRC was recomputed after a change is still
-            // caught; or the seal of an encrypted store; then the codec's CRC32C, the chain links below.
-            // The pages stay in the (mapped) blob until the restore copies them into guest memory.
-            GuestSnapshot s = SnapshotCodec.decode(store.openSnapshot(context.taskKey(), ref), where);
+            // caught; or the seal of an encrypted store. That covers the codec's own CRC32C, so only its
+            // structural checks run, then the chain links below. The pages stay in the (mapped) blob until
+            // the restore copies them into guest memory.
+            GuestSnapshot s = SnapshotCodec.decodeChecked(store.openSnapshot(context.taskKey(), ref), where);
             GuestSnapshot previous = snapshots.isEmpty() ? null : snapshots.get(snapshots.size() - 1);
             boolean linked = previous == null ? s.isFull() : s.baseSequence() == previous.sequence();
             if (!linked || !s.artifact().equals(artifact) || !s.taskKey().equals(context.taskKey())) {

@@ -174,6 +174,21 @@ public final class SnapshotCodec {
      * from there into guest memory), so its content must not change while the snapshot is used.
      */
     public static GuestSnapshot decode(ByteBuffer blob, String where) {
+        return decode(blob, where, true);
+    }
+
+    /**
+     * {@link #decode(ByteBuffer, String)} of a blob its store has just checked as a whole against what
+     * was recorded when it was written ({@link
+     * io.wasmworker.checkpoint.store.SnapshotStore#openSnapshot}: the CRC32C its name records, its
+     * SHA-256, or its seal): every check but the trailer's CRC32C, which that covers, so a restore
+     * reads the blob once for its checksum instead of twice. Tools use {@link #decode(ByteBuffer, String)}.
+     */
+    public static GuestSnapshot decodeChecked(ByteBuffer blob, String where) {
+        return decode(blob, where, false);
+    }
+
+    private static GuestSnapshot decode(ByteBuffer blob, String where, boolean checkCrc) {
         ByteBuffer bytes = blob.slice(); // index 0 is the snapshot's first byte; big-endian
         int size = bytes.remaining();
         if (size < HEADER + TRAILER || !bytes.slice(0, MAGIC.length).equals(ByteBuffer.wrap(MAGIC))) {
@@ -185,7 +200,7 @@ public final class SnapshotCodec {
             throw new CorruptSnapshotException(
                     where + " has snapshot format version " + version + "; this worker reads " + VERSION);
         }
-        if (bytes.getInt(size - TRAILER) != crc(bytes)) {
+        if (checkCrc && bytes.getInt(size - TRAILER) != crc(bytes)) {
             throw new CorruptSnapshotException(where + " fails its checksum (torn or damaged)");
         }
         byte flags = bytes.get(MAGIC.length + 1);

@@ -145,6 +145,35 @@ class SnapshotCodecTest {
         }
     }
 
+    /** For a blob its store checked whole: the trailer's CRC is left to that check, the structure is not. */
+    @Test
+    void decodeCheckedSkipsOnlyTheTrailersCrc() {
+        SnapshotPages pages = SnapshotPages.withCapacity(1);
+        pages.add(0, incompressible(), 0, PAGE);
+        byte[] blob = SnapshotCodec.encode(snapshot(pages, 1, 0));
+        byte[] wrongCrc = blob.clone();
+        wrongCrc[blob.length - 1] ^= 1;
+
+        assertThatThrownBy(() -> SnapshotCodec.decode(ByteBuffer.wrap(wrongCrc), "blob"))
+                .hasMessageContaining("fails its checksum");
+        assertThat(SnapshotCodec.decodeChecked(ByteBuffer.wrap(wrongCrc), "blob")
+                        .pages()
+                        .values()
+                        .get(0))
+                .isEqualTo(pages.values().get(0));
+        byte[] cut = Arrays.copyOf(blob, blob.length - 9);
+        assertThatThrownBy(() -> SnapshotCodec.decodeChecked(ByteBuffer.wrap(cut), "blob"))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("blob ");
+        byte[] outOfRange = blob.clone();
+        int at = indexOf(blob, new byte[] {0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0}); // page count 1, page 0, raw
+        assertThat(at).isPositive();
+        outOfRange[at + 7] = 5; // page 5 of a 1-page memory
+        assertThatThrownBy(() -> SnapshotCodec.decodeChecked(ByteBuffer.wrap(outOfRange), "blob"))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("out of order or outside");
+    }
+
     @Test
     void incompressiblePagesAreStoredRawAndOthersCompressed() {
         SnapshotPages pages = SnapshotPages.withCapacity(2);
