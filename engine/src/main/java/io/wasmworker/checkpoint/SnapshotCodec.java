@@ -46,6 +46,8 @@ public final class SnapshotCodec {
     private static final int PAGE = SnapshotPages.PAGE;
     private static final int MAX_PAGES = 65536; // 4 GiB, the most a 32-bit Wasm memory can have
     private static final int ZSTD_LEVEL = 1;
+    /** The longest a zstd frame header can be (ZSTD_FRAMEHEADERSIZE_MAX). */
+    private static final int FRAME_HEADER_MAX = 18;
     /** A snapshot is one Java array: the largest the JVM reliably allocates. */
     static final int MAX_SNAPSHOT_BYTES = Integer.MAX_VALUE - 16;
     /** A compressed page is kept only if it is at most this long; otherwise the page is stored raw. */
@@ -163,23 +165,49 @@ public final class SnapshotCodec {
      * copied), so the caller must not change the array afterwards.
      */
     public static GuestSnapshot decode(byte[] bytes, String where) {
-        if (bytes.length < HEADER + TRAILER || !Arrays.equals(bytes, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+        return decode(ByteBuffer.wrap(bytes), where);
+    }
+
+    /**
+     * Checks and decodes the snapshot in the buffer's remaining bytes, which may be a mapped file. The
+     * pages of the result point into the buffer (nothing is copied: a restore copies each page once,
+     * from there into guest memory), so its content must not change while the snapshot is used.
+     */
+    public static GuestSnapshot decode(ByteBuffer blob, String where) {
+        return decode(blob, where, true);
+    }
+
+    /**
+     * {@link #decode(ByteBuffer, String)} of a blob its store has just checked as a whole against what
+     * was recorded when it was written ({@link
+     * io.wasmworker.checkpoint.store.SnapshotStore#openSnapshot}: the CRC32C its name records, its
+     * SHA-256, or its seal): every check but the trailer's CRC32C, which that covers, so a restore
+     * reads the blob once for its checksum instead of twice. Tools use {@link #decode(ByteBuffer, String)}.
+     */
+    public static GuestSnapshot decodeChecked(ByteBuffer blob, String where) {
+        return decode(blob, where, false);
+    }
+
+    private static GuestSnapshot decode(ByteBuffer blob, String where, boolean checkCrc) {
+        ByteBuffer bytes = blob.slice(); // index 0 is the snapshot's first byte; big-endian
+        int size = bytes.remaining();
+        if (size < HEADER + TRAILER || !bytes.slice(0, MAGIC.length).equals(ByteBuffer.wrap(MAGIC))) {
             throw new CorruptSnapshotException(
-                    where + " is not a wasm-worker snapshot (bad magic or too short: " + bytes.length + " bytes)");
+                    where + " is not a wasm-worker snapshot (bad magic or too short: " + size + " bytes)");
         }
-        int version = bytes[MAGIC.length];
+        int version = bytes.get(MAGIC.length);
         if (version != VERSION) {
             throw new CorruptSnapshotException(
                     where + " has snapshot format version " + version + "; this worker reads " + VERSION);
         }
-        if (ByteBuffer.wrap(bytes).getInt(bytes.length - TRAILER) != crc(bytes)) {
+        if (checkCrc && bytes.getInt(size - TRAILER) != crc(bytes)) {
             throw new CorruptSnapshotException(where + " fails its checksum (torn or damaged)");
         }
-        byte flags = bytes[MAGIC.length + 1];
+        byte flags = bytes.get(MAGIC.length + 1);
         if ((flags & ~FLAG_DURABLE_CALLS) != 0) {
-            throw new CorruptSnapshotException(where + " has unknown flags " + bytes[MAGIC.length + 1]);
+            throw new CorruptSnapshotException(where + " has unknown flags " + flags);
         }
-        ByteBuffer in = ByteBuffer.wrap(bytes, HEADER, bytes.length - TRAILER - HEADER);
+        ByteBuffer in = bytes.slice(0, size - TRAILER).position(HEADER);
         try {
             String artifactText = readString(in);
             Digest artifact;
@@ -208,12 +236,15 @@ public final class SnapshotCodec {
                 }
                 previous = page;
                 int stored = length(in, in.getInt(), 1);
-                if (stored > PAGE
-                        || (stored != 0 && stored != PAGE && frameContentSize(bytes, in.position(), stored) != PAGE)) {
+                if (stored > PAGE || (stored != 0 && stored != PAGE && frameContentSize(in, stored) != PAGE)) {
                     throw new CorruptSnapshotException(
                             where + " has page " + page + " in a malformed form (" + stored + " bytes)");
                 }
-                pages.add(page, bytes, in.position(), stored);
+                if (bytes.hasArray()) { // an array: pages are written into guest memory straight from it
+                    pages.add(page, bytes.array(), bytes.arrayOffset() + in.position(), stored);
+                } else {
+                    pages.addInBuffer(page, bytes, in.position(), stored);
+                }
                 in.position(in.position() + stored);
             }
             int globalCount = length(in, in.getInt(), 20);
@@ -280,10 +311,15 @@ public final class SnapshotCodec {
         return n;
     }
 
-    /** What a zstd frame's header says it decompresses to; -1 if it is no zstd frame. */
-    private static long frameContentSize(byte[] bytes, int offset, int length) {
+    /**
+     * What the header of the zstd frame of {@code length} bytes at the buffer's position says it
+     * decompresses to; -1 if it is no zstd frame. Only the header is read (at most 18 bytes).
+     */
+    private static long frameContentSize(ByteBuffer in, int length) {
+        byte[] header = new byte[Math.min(length, FRAME_HEADER_MAX)];
+        in.get(in.position(), header);
         try {
-            return Zstd.getFrameContentSize(bytes, offset, length);
+            return Zstd.getFrameContentSize(header, 0, header.length);
         } catch (ZstdException e) {
             return -1;
         }
@@ -291,8 +327,13 @@ public final class SnapshotCodec {
 
     /** CRC32C of everything before the trailer. */
     private static int crc(byte[] bytes) {
+        return crc(ByteBuffer.wrap(bytes));
+    }
+
+    /** CRC32C of everything before the trailer of the snapshot that starts at index 0. */
+    private static int crc(ByteBuffer bytes) {
         CRC32C crc = new CRC32C();
-        crc.update(bytes, 0, bytes.length - TRAILER);
+        crc.update(bytes.slice(0, bytes.remaining() - TRAILER));
         return (int) crc.getValue();
     }
 

@@ -4,6 +4,7 @@ import com.dylibso.chicory.runtime.Memory;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
+import java.nio.ByteBuffer;
 import java.util.AbstractList;
 import java.util.Arrays;
 import java.util.List;
@@ -11,10 +12,11 @@ import java.util.List;
 /**
  * The memory pages of one snapshot, in ascending page order. Each page is kept in its stored form:
  * a length of 0 is an all-zero page, {@value #PAGE} bytes are the page itself, anything in between is
- * one zstd frame that decompresses to the page. The bytes live in some array at some offset: a
- * captured page has an array of its own, a decoded snapshot's pages point into the blob it was read
- * from, so a restore copies (or decompresses) each page exactly once, from the blob into guest
- * memory, with no whole-memory intermediate arrays.
+ * one zstd frame that decompresses to the page. The bytes live in an array or a buffer at some
+ * offset: a captured page has an array of its own, a decoded snapshot's pages point into the blob it
+ * was read from (for the local store, a mapping of its file), so a restore copies (or decompresses)
+ * each page once from the blob into guest memory, through one 64 KiB buffer, with no whole-memory
+ * intermediate arrays.
  */
 public final class SnapshotPages {
     static final int PAGE = 65536;
@@ -22,12 +24,14 @@ public final class SnapshotPages {
     private int count;
     private int[] index;
     private byte[][] array;
+    private ByteBuffer[] buffer;
     private int[] offset;
     private int[] length;
 
     private SnapshotPages(int capacity) {
         index = new int[capacity];
         array = new byte[capacity][];
+        buffer = new ByteBuffer[capacity];
         offset = new int[capacity];
         length = new int[capacity];
     }
@@ -42,6 +46,15 @@ public final class SnapshotPages {
      * (0 for an all-zero page, {@value #PAGE} for the page itself, else a zstd frame).
      */
     void add(int page, byte[] bytes, int off, int len) {
+        add(page, len == 0 ? null : bytes, null, off, len);
+    }
+
+    /** {@link #add(int, byte[], int, int)} for a page held in a buffer (at absolute index {@code off}). */
+    void addInBuffer(int page, ByteBuffer bytes, int off, int len) {
+        add(page, null, len == 0 ? null : bytes, off, len);
+    }
+
+    private void add(int page, byte[] bytes, ByteBuffer inBuffer, int off, int len) {
         if (count > 0 && page <= index[count - 1]) {
             throw new IllegalArgumentException("page " + page + " after page " + index[count - 1]);
         }
@@ -52,11 +65,13 @@ public final class SnapshotPages {
             int n = count * 2;
             index = Arrays.copyOf(index, n);
             array = Arrays.copyOf(array, n);
+            buffer = Arrays.copyOf(buffer, n);
             offset = Arrays.copyOf(offset, n);
             length = Arrays.copyOf(length, n);
         }
         index[count] = page;
-        array[count] = len == 0 ? null : bytes;
+        array[count] = bytes;
+        buffer[count] = inBuffer;
         offset[count] = off;
         length[count] = len;
         count++;
@@ -91,12 +106,19 @@ public final class SnapshotPages {
         return length[checked(i)];
     }
 
+    /** The array holding the {@code i}-th page's stored form: a copy of it if a buffer holds it. */
     byte[] storedArray(int i) {
-        return array[checked(i)];
+        if (buffer[checked(i)] != null) {
+            byte[] copy = new byte[length[i]];
+            buffer[i].get(offset[i], copy);
+            return copy;
+        }
+        return array[i];
     }
 
+    /** Where the {@code i}-th page's stored form starts in {@link #storedArray}. */
     int storedOffset(int i) {
-        return offset[checked(i)];
+        return buffer[checked(i)] != null ? 0 : offset[i];
     }
 
     /**
@@ -105,10 +127,15 @@ public final class SnapshotPages {
      */
     void writeTo(int i, Memory memory, int address, Decompressor decompressor) {
         int len = length[checked(i)];
-        if (len == PAGE) {
+        if (len == PAGE && buffer[i] == null) {
             memory.write(address, array[i], offset[i], PAGE);
-        } else if (len > 0) {
+        } else if (len == PAGE) {
+            // Chicory 1.7.5's Memory writes only from arrays: 64 KiB at a time through one (it stays in cache)
+            memory.write(address, decompressor.copy(buffer[i], offset[i]), 0, PAGE);
+        } else if (len > 0 && buffer[i] == null) {
             memory.write(address, decompressor.page(array[i], offset[i], len, index[i]), 0, PAGE);
+        } else if (len > 0) {
+            memory.write(address, decompressor.page(buffer[i], offset[i], len, index[i]), 0, PAGE);
         } else {
             throw new IllegalArgumentException("page " + index[i] + " is all zeros");
         }
@@ -123,11 +150,13 @@ public final class SnapshotPages {
                 if (len == 0) {
                     return GuestSnapshot.ZERO_PAGE;
                 }
+                byte[] stored = storedArray(i);
+                int off = storedOffset(i);
                 if (len == PAGE) {
-                    return Arrays.copyOfRange(array[i], offset[i], offset[i] + PAGE);
+                    return Arrays.copyOfRange(stored, off, off + PAGE);
                 }
                 try (Decompressor d = new Decompressor()) {
-                    return d.page(array[i], offset[i], len, index[i]).clone();
+                    return d.page(stored, off, len, index[i]).clone();
                 }
             }
 
@@ -145,10 +174,29 @@ public final class SnapshotPages {
         return i;
     }
 
-    /** Decompresses pages into one reused buffer; one per restore (it holds a native zstd context). */
+    /**
+     * Decompresses (or copies out of a buffer) pages into one reused array; one per restore (it holds
+     * a native zstd context).
+     */
     static final class Decompressor implements AutoCloseable {
         private final byte[] page = new byte[PAGE];
+        private byte[] frame;
         private ZstdDecompressCtx zstd;
+
+        /** The page stored raw at absolute index {@code off} of {@code src}. */
+        byte[] copy(ByteBuffer src, int off) {
+            src.get(off, page, 0, PAGE);
+            return page;
+        }
+
+        /** {@link #page(byte[], int, int, int)} for a frame held in a buffer. */
+        byte[] page(ByteBuffer src, int off, int len, int pageNumber) {
+            if (frame == null) {
+                frame = new byte[PAGE];
+            }
+            src.get(off, frame, 0, len);
+            return page(frame, 0, len, pageNumber);
+        }
 
         /** The page decompressed from a frame; a frame that does not yield exactly one page is corrupt. */
         byte[] page(byte[] src, int off, int len, int pageNumber) {

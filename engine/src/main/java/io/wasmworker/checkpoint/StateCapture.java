@@ -136,6 +136,8 @@ public final class StateCapture {
                             (byte) 0, p * PAGE, (p + 1) * PAGE); // pages beyond `initial` came from grow: already zero
                 }
             }
+        } catch (InternalError e) { // the JDK's answer to a mapped blob file cut short under us (SIGBUS)
+            throw new CorruptSnapshotException("the snapshot's file changed while it was restored: " + e, e);
         }
         for (GuestSnapshot.GlobalValue g : last.globals()) {
             // checksummed, not trusted: every index and value is checked against this module

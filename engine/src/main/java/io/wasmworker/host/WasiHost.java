@@ -1,5 +1,7 @@
 package io.wasmworker.host;
 
+import com.dylibso.chicory.log.Logger;
+import com.dylibso.chicory.log.SystemLogger;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
@@ -51,6 +53,14 @@ public final class WasiHost {
 
     private static volatile Map<String, FunctionType> signatures;
 
+    /**
+     * Chicory 1.7.5's {@code WasiPreview1.Builder.build()} without a logger looks for Android with {@code
+     * Class.forName("android.os.Build")} every time, so every invocation threw and filled a {@code
+     * ClassNotFoundException}; the logger it then picks ({@link SystemLogger}) holds no state, so one serves
+     * every run.
+     */
+    private static final Logger WASI_LOGGER = new SystemLogger();
+
     private WasiHost() {}
 
     /** A Chicory WASI with nothing of the host in it; our overrides serve the std streams. */
@@ -62,7 +72,10 @@ public final class WasiHost {
                 .withStderr(OutputStream.nullOutputStream(), false)
                 .withThrowOnExit0(true);
         environment.forEach(options::withEnvironment);
-        return WasiPreview1.builder().withOptions(options.build()).build();
+        return WasiPreview1.builder()
+                .withLogger(WASI_LOGGER)
+                .withOptions(options.build())
+                .build();
     }
 
     /** The WASI functions of one invocation. */

@@ -107,6 +107,73 @@ class SnapshotCodecTest {
         assertThat(d.pages().values().get(1)).isEmpty();
     }
 
+    /** A blob in a buffer outside the heap (a mapped file): decoded in place, restored page by page from it. */
+    @Test
+    void aSnapshotInADirectBufferDecodesInPlaceAndRestores() {
+        SnapshotPages pages = SnapshotPages.withCapacity(3);
+        pages.add(0, compressible(), 0, PAGE);
+        pages.add(1, null, 0, 0);
+        pages.add(2, incompressible(), 0, PAGE);
+        byte[] blob = SnapshotCodec.encode(snapshot(pages, 3, 0));
+        ByteBuffer direct = ByteBuffer.allocateDirect(blob.length + 3).position(3); // not at index 0
+        direct.put(blob).position(3);
+
+        GuestSnapshot d = SnapshotCodec.decode(direct, "test");
+        assertThat(d.pages().storedLength(0)).isLessThan(PAGE / 8);
+        assertThat(d.pages().storedLength(2)).isEqualTo(PAGE);
+        for (int i = 0; i < 3; i++) {
+            assertThat(d.pages().values().get(i)).isEqualTo(pages.values().get(i));
+        }
+        LimitedMemory[] holder = new LimitedMemory[1];
+        Instance fresh = instance(holder);
+        holder[0].write(PAGE + 5, new byte[] {7}); // must come out zero again
+        StateCapture.apply(List.of(d), fresh, holder[0]);
+        assertThat(holder[0].readBytes(0, PAGE)).isEqualTo(pages.values().get(0));
+        assertThat(holder[0].readBytes(PAGE, PAGE)).isEqualTo(new byte[PAGE]);
+        assertThat(holder[0].readBytes(2 * PAGE, PAGE)).isEqualTo(pages.values().get(2));
+        // and a re-encoding of it (as tools do) is the same blob
+        assertThat(SnapshotCodec.encode(d)).isEqualTo(blob);
+
+        for (int at : new int[] {3 + 20, 3 + blob.length / 2, 3 + blob.length - 1}) {
+            ByteBuffer damaged = ByteBuffer.allocateDirect(blob.length + 3).position(3);
+            damaged.put(blob).position(3);
+            damaged.put(at, (byte) (damaged.get(at) ^ 0x40));
+            assertThatThrownBy(() -> SnapshotCodec.decode(damaged, "blob"))
+                    .as("byte %d flipped", at)
+                    .isInstanceOf(CorruptSnapshotException.class)
+                    .hasMessageContaining("fails its checksum");
+        }
+    }
+
+    /** For a blob its store checked whole: the trailer's CRC is left to that check, the structure is not. */
+    @Test
+    void decodeCheckedSkipsOnlyTheTrailersCrc() {
+        SnapshotPages pages = SnapshotPages.withCapacity(1);
+        pages.add(0, incompressible(), 0, PAGE);
+        byte[] blob = SnapshotCodec.encode(snapshot(pages, 1, 0));
+        byte[] wrongCrc = blob.clone();
+        wrongCrc[blob.length - 1] ^= 1;
+
+        assertThatThrownBy(() -> SnapshotCodec.decode(ByteBuffer.wrap(wrongCrc), "blob"))
+                .hasMessageContaining("fails its checksum");
+        assertThat(SnapshotCodec.decodeChecked(ByteBuffer.wrap(wrongCrc), "blob")
+                        .pages()
+                        .values()
+                        .get(0))
+                .isEqualTo(pages.values().get(0));
+        byte[] cut = Arrays.copyOf(blob, blob.length - 9);
+        assertThatThrownBy(() -> SnapshotCodec.decodeChecked(ByteBuffer.wrap(cut), "blob"))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("blob ");
+        byte[] outOfRange = blob.clone();
+        int at = indexOf(blob, new byte[] {0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0}); // page count 1, page 0, raw
+        assertThat(at).isPositive();
+        outOfRange[at + 7] = 5; // page 5 of a 1-page memory
+        assertThatThrownBy(() -> SnapshotCodec.decodeChecked(ByteBuffer.wrap(outOfRange), "blob"))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("out of order or outside");
+    }
+
     @Test
     void incompressiblePagesAreStoredRawAndOthersCompressed() {
         SnapshotPages pages = SnapshotPages.withCapacity(2);

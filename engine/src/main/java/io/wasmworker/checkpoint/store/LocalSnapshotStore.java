@@ -150,11 +150,24 @@ public final class LocalSnapshotStore implements SnapshotStore {
 
     @Override
     public byte[] getBlob(String taskKey, String blobName, long maxBytes) {
+        // mapped and copied into the array once: read() into a heap array copies twice, through a native
+        // buffer (16 MiB: ~4.5 ms against ~2.5 ms here)
+        ByteBuffer mapped = getBlobBuffer(taskKey, blobName, maxBytes);
+        byte[] bytes = new byte[mapped.remaining()];
+        mapped.get(bytes);
+        return bytes;
+    }
+
+    /**
+     * The blob's file, mapped read-only: no copy at all (a restore copies each page from it straight
+     * into guest memory). Blobs are immutable once named, so the file cannot change under the mapping
+     * (a collection may unlink it: the mapping keeps the data); the mapping goes when the buffer is
+     * collected.
+     */
+    @Override
+    public ByteBuffer getBlobBuffer(String taskKey, String blobName, long maxBytes) {
         Blobs.checkName(blobName);
         Path file = taskDir(taskKey).resolve(BLOBS).resolve(blobName);
-        // mapped and copied into the array once: read() into a heap array copies twice, through a native
-        // buffer (16 MiB: ~4.5 ms against ~2.5 ms here). Blobs are immutable once named, so the file
-        // cannot change under the mapping; the mapping itself goes when the buffer is collected.
         try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
             long size = channel.size();
             if (size > maxBytes) { // before reading any of it
@@ -165,12 +178,9 @@ public final class LocalSnapshotStore implements SnapshotStore {
                 throw new CorruptSnapshotException("blob " + blobName + " of task '" + taskKey
                         + "' is implausibly large (" + size + " bytes, " + file + ")");
             }
-            byte[] bytes = new byte[(int) size];
-            if (size > 0) {
-                channel.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, size)
-                        .get(bytes);
-            }
-            return bytes;
+            return size == 0
+                    ? ByteBuffer.allocate(0)
+                    : channel.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, size);
         } catch (NoSuchFileException e) {
             throw new CorruptSnapshotException(
                     "blob " + blobName + " of task '" + taskKey + "' is missing (" + file + ")");

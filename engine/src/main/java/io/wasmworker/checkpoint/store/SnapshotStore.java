@@ -1,5 +1,6 @@
 package io.wasmworker.checkpoint.store;
 
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -72,24 +73,48 @@ public interface SnapshotStore extends AutoCloseable {
     }
 
     /**
+     * {@link #getBlob(String, String, long)} as a buffer, which may be a read-only mapping of the
+     * stored blob rather than a copy (the local store maps the file). The default wraps {@link
+     * #getBlob(String, String, long)}.
+     */
+    default ByteBuffer getBlobBuffer(String taskKey, String blobName, long maxBytes) {
+        return ByteBuffer.wrap(getBlob(taskKey, blobName, maxBytes));
+    }
+
+    /**
      * Stores an encoded snapshot as a new blob of the task ({@link #putBlob}) and returns the reference
      * a manifest records for it, which describes the bytes as stored. The default names the blob by
-     * the sequence and its content hash ({@code 0000000003-<16 hex>.snap}); a store that transforms
-     * what it keeps ({@link EncryptingSnapshotStore}) names and describes its own bytes.
+     * its sequence and content ({@link Blobs#checksummedSnapshotName}: {@code
+     * 0000000003-<16 hex of sha256>-<8 hex of crc32c>.snap}); a store that transforms what it keeps
+     * ({@link EncryptingSnapshotStore}) names and describes its own bytes.
      */
     default Manifest.BlobRef writeSnapshot(String taskKey, long sequence, byte[] snapshot) {
         String sha256 = Blobs.sha256Hex(snapshot); // once: it names the blob and goes into the manifest
-        String name = Blobs.snapshotName(sequence, sha256.substring(0, 16));
+        String name = Blobs.checksummedSnapshotName(sequence, sha256, Blobs.crc32c(ByteBuffer.wrap(snapshot)));
         putBlob(taskKey, name, snapshot);
         return new Manifest.BlobRef(name, snapshot.length, sha256);
     }
 
     /**
      * The encoded snapshot a manifest's chain names: its blob, verified against the reference
-     * ({@link Blobs#readVerified}); throws {@link CorruptSnapshotException} if it is missing or damaged.
+     * ({@link Blobs#readVerified}: size and SHA-256); throws {@link CorruptSnapshotException} if it is
+     * missing or damaged. For tools ({@code snapshots inspect}); a restore uses {@link #openSnapshot}.
      */
     default byte[] readSnapshot(String taskKey, Manifest.BlobRef ref) {
         return Blobs.readVerified(this, taskKey, ref);
+    }
+
+    /**
+     * The encoded snapshot a manifest's chain names, for a restore: its blob as {@link #getBlobBuffer}
+     * gives it (a mapping, for the local store: the restore copies each page once, from the file into
+     * guest memory), checked against the reference at memory speed ({@link Blobs#verifyForRestore}:
+     * size and the CRC32C the blob's name records, or the SHA-256 for older names). Throws {@link
+     * CorruptSnapshotException} if it is missing or damaged.
+     */
+    default ByteBuffer openSnapshot(String taskKey, Manifest.BlobRef ref) {
+        ByteBuffer blob = getBlobBuffer(taskKey, ref.name(), ref.size());
+        Blobs.verifyForRestore(taskKey, ref, blob);
+        return blob;
     }
 
     /**

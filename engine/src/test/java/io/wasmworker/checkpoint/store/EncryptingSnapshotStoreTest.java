@@ -63,6 +63,9 @@ class EncryptingSnapshotStoreTest {
         assertThat(read).isEqualTo(written);
         assertThat(read.seal()).isNull();
         assertThat(store.readSnapshot("task-1", read.chain().get(0))).isEqualTo(SECRET);
+        assertThat(SnapshotStoreContract.contents(
+                        store.openSnapshot("task-1", read.chain().get(0))))
+                .isEqualTo(SECRET);
         assertThat(store.taskKeys()).containsExactly("task-1");
         assertThat(store.entries())
                 .singleElement()
@@ -150,6 +153,10 @@ class EncryptingSnapshotStoreTest {
         assertThatThrownBy(() -> store.getBlob("task-1", ref.name()))
                 .isInstanceOf(CorruptSnapshotException.class)
                 .hasMessageContaining("fails authentication");
+        // a restore hashes nothing: the seal refuses it
+        assertThatThrownBy(() -> store.openSnapshot("task-1", ref))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("fails authentication with snapshot key 'k1'");
     }
 
     /** The gap an unkeyed checksum leaves: blob and manifest rewritten consistently. */
@@ -312,6 +319,12 @@ class EncryptingSnapshotStoreTest {
         var lenient = new EncryptingSnapshotStore(memory, ring("k1", "k1", K1), true);
         assertThat(lenient.latest("old-task")).contains(m);
         assertThat(lenient.readSnapshot("old-task", m.chain().get(0))).isEqualTo(SECRET);
+        assertThat(SnapshotStoreContract.contents(
+                        lenient.openSnapshot("old-task", m.chain().get(0))))
+                .isEqualTo(SECRET);
+        assertThatThrownBy(() -> strict.openSnapshot("old-task", m.chain().get(0)))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("is not encrypted");
         // the next checkpoint on top of it is sealed, and its manifest authenticates the old blob by its sha256
         Manifest.BlobRef next = lenient.writeSnapshot("old-task", 2, "delta".getBytes(StandardCharsets.UTF_8));
         Manifest m2 =

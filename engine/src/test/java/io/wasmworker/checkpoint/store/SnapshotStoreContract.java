@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wasmworker.artifact.Digest;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -152,6 +153,72 @@ abstract class SnapshotStoreContract {
                 .isInstanceOf(CorruptSnapshotException.class)
                 .hasMessageContaining("damaged")
                 .hasMessageContaining("more than the 3 expected");
+    }
+
+    // ---------------------------------------------------------------- reading a snapshot for a restore
+
+    @Test
+    void aSnapshotIsNamedByItsSha256AndCrc32cAndOpensForARestore() {
+        byte[] snapshot = new byte[(1 << 20) + 5];
+        new SplittableRandom(3).nextBytes(snapshot);
+        Manifest.BlobRef ref = store.writeSnapshot(KEY, 3, snapshot);
+
+        assertThat(ref.name())
+                .matches("0000000003-[0-9a-f]{16}-[0-9a-f]{8}\\.snap")
+                .startsWith("0000000003-" + ref.sha256().substring(0, 16) + "-");
+        assertThat(ref.sha256()).isEqualTo(Blobs.sha256Hex(snapshot));
+        assertThat(contents(store.openSnapshot(KEY, ref))).isEqualTo(snapshot);
+        assertThat(store.readSnapshot(KEY, ref)).isEqualTo(snapshot);
+    }
+
+    @Test
+    void openingASnapshotChecksTheCrc32cItsNameRecords() {
+        byte[] snapshot = bytes("a snapshot that will be damaged");
+        Manifest.BlobRef ref = store.writeSnapshot(KEY, 1, snapshot);
+        byte[] damaged = snapshot.clone();
+        damaged[7] ^= 0x10;
+        writeRaw(KEY, "blobs/" + ref.name(), damaged);
+
+        assertThatThrownBy(() -> store.openSnapshot(KEY, ref))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("blob " + ref.name() + " of task '" + KEY + "' is damaged: crc32c");
+        writeRaw(KEY, "blobs/" + ref.name(), Arrays.copyOf(snapshot, 5));
+        assertThatThrownBy(() -> store.openSnapshot(KEY, ref))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("5 bytes, but the manifest says " + snapshot.length);
+    }
+
+    @Test
+    void openingASnapshotRefusesAManifestWhoseSha256DisagreesWithTheName() {
+        Manifest.BlobRef ref = store.writeSnapshot(KEY, 1, bytes("one snapshot"));
+        Manifest.BlobRef other = new Manifest.BlobRef(ref.name(), ref.size(), Blobs.sha256Hex(bytes("another one!")));
+
+        assertThatThrownBy(() -> store.openSnapshot(KEY, other))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("does not match its manifest");
+    }
+
+    /** Blobs named before names carried a CRC32C (and any other name) get the full SHA-256 check. */
+    @Test
+    void aSnapshotOfAnOlderNameIsCheckedByItsSha256() {
+        byte[] snapshot = bytes("written by an older worker");
+        Manifest.BlobRef ref =
+                Blobs.ref(Blobs.snapshotName(1, Blobs.sha256Hex(snapshot).substring(0, 16)), snapshot);
+        store.putBlob(KEY, ref.name(), snapshot);
+        assertThat(contents(store.openSnapshot(KEY, ref))).isEqualTo(snapshot);
+
+        byte[] damaged = snapshot.clone();
+        damaged[0] ^= 1;
+        writeRaw(KEY, "blobs/" + ref.name(), damaged);
+        assertThatThrownBy(() -> store.openSnapshot(KEY, ref))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("blob " + ref.name() + " of task '" + KEY + "' is damaged: sha256");
+    }
+
+    static byte[] contents(ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.duplicate().get(bytes);
+        return bytes;
     }
 
     @ParameterizedTest
