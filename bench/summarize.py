@@ -49,6 +49,22 @@ def fork_means(r):
     return [sum(f) / len(f) for f in r["primaryMetric"].get("rawData", []) if f]
 
 
+def fork_cpu_means(r):
+    """CPU ms per operation of each fork (CpuTimeBenchmark's cpuNanos and ops counters), or []."""
+    sec = r.get("secondaryMetrics", {})
+    if "cpuNanos" not in sec or "ops" not in sec:
+        return []
+    out = []
+    for nanos, ops in zip(sec["cpuNanos"].get("rawData", []), sec["ops"].get("rawData", [])):
+        if sum(ops) > 0:
+            out.append(sum(nanos) / sum(ops) / 1e6)
+    return out
+
+
+def spread(values):
+    return max(values) / min(values) if len(values) > 1 and min(values) > 0 else None
+
+
 def fmt(x, digits=1):
     if not isinstance(x, (int, float)) or x != x:  # None, NaN, or "NaN" (one iteration has no error)
         return "n/a"
@@ -93,12 +109,17 @@ def summarize(path):
     other = {k: v for k, v in res.items()
              if not k.startswith("InvocationBenchmark.") and not k.startswith("GuestLanguageBenchmark.")}
     if other:
-        print("| benchmark (n = 2,000,000) | ms/op ± 99.9% | mean of each fork ms/op |")
-        print("|---|---:|---|")
+        print("| benchmark (n = 2,000,000) | ms/op ± 99.9% | mean of each fork ms/op | max/min of fork means |")
+        print("|---|---:|---|---:|")
         for k in sorted(other):
             m = other[k]["primaryMetric"]
             forks = ", ".join(fmt(x, 2) for x in fork_means(other[k]))
-            print(f"| `{k}` | {fmt(m['score'], 2)} ± {fmt(m['scoreError'], 2)} | {forks} |")
+            print(f"| `{k}` | {fmt(m['score'], 2)} ± {fmt(m['scoreError'], 2)} | {forks} | "
+                  f"{fmt(spread(fork_means(other[k])), 2)} |")
+            cpu = fork_cpu_means(other[k])
+            if cpu:
+                print(f"| `{k}` (CPU time of the benchmark thread) | | {', '.join(fmt(x, 2) for x in cpu)} | "
+                      f"{fmt(spread(cpu), 2)} |")
         print()
 
     def p50(k):
