@@ -198,7 +198,7 @@ public final class S3SnapshotStore implements SnapshotStore {
                 throw stale(taskKey, name, expectedGeneration, previous.generation(), manifest);
             }
         }
-        checkBlobsWritten(taskKey, name, manifest, previous.chain());
+        checkBlobsWritten(taskKey, name, expectedGeneration, manifest, previous.chain());
         PutObjectRequest.Builder request = s3Put(key);
         if (expectedGeneration == 0) {
             request.ifNoneMatch("*");
@@ -236,7 +236,8 @@ public final class S3SnapshotStore implements SnapshotStore {
      * Data before metadata: the blobs a manifest names beyond the current manifest's chain must be
      * complete in the store (those of the current chain are, or the publish's condition fails).
      */
-    private void checkBlobsWritten(String taskKey, String name, Manifest manifest, List<Manifest.BlobRef> current) {
+    private void checkBlobsWritten(
+            String taskKey, String name, long expectedGeneration, Manifest manifest, List<Manifest.BlobRef> current) {
         Set<Manifest.BlobRef> published = new HashSet<>(current);
         for (Manifest.BlobRef ref : manifest.chain()) {
             if (published.contains(ref)) {
@@ -254,6 +255,15 @@ public final class S3SnapshotStore implements SnapshotStore {
                     // finished() removed it: the late writer is told why
                     throw StaleGenerationException.finished(
                             taskKey, "cannot publish checkpoint " + manifest.reference());
+                }
+                // a winner's first publish collects the older blobs no manifest names, a loser's among
+                // them: a writer that was overtaken is told so, not that it forgot its blob
+                known.invalidate(taskKey);
+                long actual = readManifest(taskKey, name)
+                        .map(r -> r.manifest.generation())
+                        .orElse(0L);
+                if (actual != expectedGeneration) {
+                    throw stale(taskKey, name, expectedGeneration, actual, manifest);
                 }
                 throw new IllegalStateException("refusing to publish checkpoint " + manifest.reference() + ": blob "
                         + ref.name() + " is missing; put every blob before the manifest that names it");

@@ -277,6 +277,31 @@ class S3SnapshotStoreTest extends SnapshotStoreContract {
     }
 
     /**
+     * A writer that lost the race while its blob was still unpublished: the winner's first publish
+     * collects blobs older than its own, the loser's among them, and the loser's publish is told it is
+     * stale (fenced), like any loser, not that it forgot to write its blob. Seen in the 16-writer race.
+     */
+    @Test
+    void aLoserWhoseBlobTheWinnerCollectedIsToldItIsStale() throws Exception {
+        store.publish(KEY, 0, new Manifest(KEY, 1, ARTIFACT, 1, 1, List.of(put(store, KEY, "g1", "first")), 1));
+        SnapshotStore loser = reopen();
+        assertThat(loser.latest(KEY).orElseThrow().generation()).isEqualTo(1);
+        Manifest.BlobRef lost = put(loser, KEY, "g2-loser", "loser's second");
+        Thread.sleep(1100); // the winner's blob is later by the object age the collection goes by
+        SnapshotStore winner = reopen();
+        Manifest.BlobRef won = put(winner, KEY, "g2-winner", "winner's second");
+        winner.publish(KEY, 1, new Manifest(KEY, 2, ARTIFACT, 2, 2, List.of(won), 2));
+        assertThat(filesOf(KEY))
+                .as("the winner's first publish collected the loser's blob")
+                .doesNotContain("blobs/g2-loser");
+
+        assertThatThrownBy(() -> loser.publish(KEY, 1, new Manifest(KEY, 2, ARTIFACT, 2, 3, List.of(lost), 2)))
+                .isInstanceOf(StaleGenerationException.class)
+                .hasMessageContaining("2");
+        assertThat(reopen().latest(KEY).orElseThrow().chain()).containsExactly(won);
+    }
+
+    /**
      * A worker JVM killed (SIGKILL) in the middle of uploading a large blob never damages the last
      * good checkpoint, and leaves no torn blob: the next attempt resumes from the good one and goes on.
      */
