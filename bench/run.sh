@@ -6,7 +6,9 @@
 #   bench/run.sh InvocationBenchmark -prof gc      # with a profiler
 #   bench/run.sh -i 10 -r 3s                       # overrides the matching defaults below
 # Environment: JDKS="<java home> ..." (which JDKs), SKIP_BUILD=1, MVN=<maven command>,
-# GUESTS_DIR=<dir with the .wasm guests> (default: guests/dist of this repository).
+# GUESTS_DIR=<dir with the .wasm guests> (default: guests/dist of this repository), JAR=<benchmarks jar>
+# (default: bench/target/benchmarks.jar), WITH_RGW=1 (start one Ceph RGW on loopback for all forks:
+# the S3 benchmarks, CheckpointStoreBenchmark and HostCallBenchmark, need it).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -14,7 +16,7 @@ ROOT=$(dirname "$BENCH_DIR")
 RESULTS_DIR=${RESULTS_DIR:-$BENCH_DIR/results}
 JDKS=${JDKS:-"/usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64"}
 GUESTS_DIR=${GUESTS_DIR:-$ROOT/guests/dist}
-JAR=$BENCH_DIR/target/benchmarks.jar
+JAR=${JAR:-$BENCH_DIR/target/benchmarks.jar}
 
 # For a shared 2-core machine: one fork per benchmark (a fresh JVM, so the compiled guest code of
 # one benchmark cannot pollute another's profile), 5 x 2 s warm-up (the compiled guests take a
@@ -51,10 +53,12 @@ for home in $JDKS; do
     {
         echo "# $(date -Is) $(uname -srm), nproc=$(nproc), load: $(cut -d' ' -f1-3 /proc/loadavg)"
         "$java" -version 2>&1 | sed 's/^/# /'
-        echo "# $java -Dwasmworker.guests.dir=$GUESTS_DIR -jar $JAR ${jmh_args[*]} $* -rf json -rff $base.json"
+        echo "# $java -Dwasmworker.guests.dir=$GUESTS_DIR ${WITH_RGW:+(WITH_RGW=$WITH_RGW) }-jar $JAR ${jmh_args[*]} $* -rf json -rff $base.json"
     } >"$base.txt"
+    main=(-jar "$JAR")
+    [ "${WITH_RGW:-0}" = 1 ] && main=(-cp "$JAR" io.wasmworker.bench.WithRgw)
     # run from bench/ so relative paths behave the same however the script was called
-    if ! (cd "$BENCH_DIR" && "$java" -Dwasmworker.guests.dir="$GUESTS_DIR" -jar "$JAR" \
+    if ! (cd "$BENCH_DIR" && "$java" -Dwasmworker.guests.dir="$GUESTS_DIR" "${main[@]}" \
         "${jmh_args[@]}" "$@" -rf json -rff "$base.json") 2>&1 | tee -a "$base.txt"; then
         echo "== JDK $version: JMH failed, see $base.txt" >&2
         status=1

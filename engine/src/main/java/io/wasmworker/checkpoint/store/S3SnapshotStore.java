@@ -10,6 +10,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -86,6 +87,8 @@ public final class S3SnapshotStore implements SnapshotStore {
     private static final long SMALL_OBJECT = 64 << 10;
     /** Manifests this instance last read or wrote, so that a publish need not read the manifest first. */
     private static final int KNOWN_MANIFESTS = 10_000;
+    /** How long a blob this instance wrote counts as known to be there, without asking (see {@link #written}). */
+    private static final Duration WRITTEN_FOR = Duration.ofMinutes(1);
 
     private final S3Client s3;
     private final boolean ownsClient;
@@ -94,6 +97,18 @@ public final class S3SnapshotStore implements SnapshotStore {
     /** The task's current manifest as this instance last saw it: its generation, ETag and chain. */
     private final Cache<String, Known> known =
             Caffeine.newBuilder().maximumSize(KNOWN_MANIFESTS).build();
+    /**
+     * The blobs this instance wrote in the last minute (object key to size), whose task had not finished
+     * after the write: a publish naming one of them need not ask the server whether it is there (one
+     * request less per checkpoint). Nothing removes a young blob but {@link #finished} and {@link
+     * #delete} (which forget the task's entries here; from another worker, a later manifest's {@code
+     * If-Match} fails, and a first one is removed again by the tombstone check after it) and {@link
+     * #collect}, whose cutoff is far older than a minute.
+     */
+    private final Cache<String, Long> written = Caffeine.newBuilder()
+            .maximumSize(KNOWN_MANIFESTS)
+            .expireAfterWrite(WRITTEN_FOR)
+            .build();
     /** The last task directory {@link #collect} examined; the next collection goes on after it. */
     private volatile String gcCursor = "";
 
@@ -182,6 +197,7 @@ public final class S3SnapshotStore implements SnapshotStore {
             deleteQuietly(key, taskKey);
             throw StaleGenerationException.finished(taskKey, "cannot write a checkpoint of it");
         }
+        written.put(key, (long) data.length);
     }
 
     @Override
@@ -221,6 +237,7 @@ public final class S3SnapshotStore implements SnapshotStore {
             throw StaleGenerationException.finished(taskKey, "cannot publish checkpoint " + manifest.reference());
         }
         known.put(taskKey, new Known(manifest.generation(), written.get(), manifest.chain(), true));
+        manifest.chain().forEach(ref -> this.written.invalidate(key(name, BLOBS, ref.name())));
         collectGarbage(taskKey, name, previous, manifest);
     }
 
@@ -244,6 +261,10 @@ public final class S3SnapshotStore implements SnapshotStore {
                 continue;
             }
             String key = key(name, BLOBS, ref.name());
+            Long justWritten = written.getIfPresent(key);
+            if (justWritten != null && justWritten == ref.size()) {
+                continue; // this instance wrote it a moment ago (and the task had not finished)
+            }
             long size;
             try {
                 size = blobSize(key);
@@ -412,6 +433,7 @@ public final class S3SnapshotStore implements SnapshotStore {
     public void finished(String taskKey) {
         String name = TaskNames.storageName(taskKey);
         known.invalidate(taskKey);
+        forgetWritten(name);
         // the tombstone first: from now on no late attempt publishes, whatever a crash leaves behind
         put(s3Put(key(name, FINISHED)), taskKey.getBytes(StandardCharsets.UTF_8), taskKey, "mark it finished");
         removeAllBut(taskKey, name, FINISHED);
@@ -421,7 +443,13 @@ public final class S3SnapshotStore implements SnapshotStore {
     public void delete(String taskKey) {
         String name = TaskNames.storageName(taskKey);
         known.invalidate(taskKey);
+        forgetWritten(name);
         removeAllBut(taskKey, name, null);
+    }
+
+    private void forgetWritten(String name) {
+        String prefix = taskPrefix(name);
+        written.asMap().keySet().removeIf(k -> k.startsWith(prefix));
     }
 
     /** Everything of the task but {@code keep} (if not null), the manifest first; {@code taskKey} (if known) for errors. */
@@ -449,16 +477,18 @@ public final class S3SnapshotStore implements SnapshotStore {
 
     // ---------------------------------------------------------------- the host-call journal
 
-    /** Put-if-absent ({@code If-None-Match: *}): the first entry recorded under a number is the one that counts. */
+    /**
+     * Put-if-absent ({@code If-None-Match: *}): the first entry recorded under a number is the one that
+     * counts. The tombstone is looked for once, after the write (as for a blob): a finished task has no
+     * entries left, so a late writer's entry is created, found beside the tombstone and removed again;
+     * one that finds an entry already there looks for the tombstone before handing that entry over.
+     */
     @Override
     public byte[] recordCall(String taskKey, long sequence, byte[] entry) {
         Objects.requireNonNull(entry, "entry");
         String name = TaskNames.storageName(taskKey);
         String key = journalKey(name, sequence);
         String refusal = "cannot record host call " + sequence + " of it";
-        if (exists(key(name, FINISHED), taskKey, "look for the tombstone")) {
-            throw StaleGenerationException.finished(taskKey, refusal);
-        }
         byte[] framed = new byte[entry.length + 1];
         framed[0] = JOURNAL_FORMAT;
         System.arraycopy(entry, 0, framed, 1, entry.length);
@@ -471,6 +501,9 @@ public final class S3SnapshotStore implements SnapshotStore {
                 throw StaleGenerationException.finished(taskKey, refusal);
             }
             return entry;
+        }
+        if (exists(key(name, FINISHED), taskKey, "look for the tombstone")) {
+            throw StaleGenerationException.finished(taskKey, refusal);
         }
         return recordedCall(taskKey, sequence, Integer.MAX_VALUE - 9)
                 .orElseThrow(() -> new CorruptSnapshotException("journal entry " + sequence + " of task '" + taskKey

@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -220,6 +221,62 @@ class S3SnapshotStoreTest extends SnapshotStoreContract {
             assertThatThrownBy(() -> denied.beginAttempt(KEY)).isInstanceOf(UncheckedIOException.class);
             assertThatThrownBy(() -> denied.putBlob(KEY, "b", bytes("x"))).isInstanceOf(UncheckedIOException.class);
         }
+    }
+
+    /**
+     * What a checkpoint and a journaled call cost in requests, once the store knows the task: a delta's
+     * blob (put, tombstone) and its manifest (put, tombstone), with no HEAD for the blob this instance
+     * has just written; a call's entry (put, tombstone).
+     */
+    @Test
+    void aCheckpointTakesFourRequestsAndARecordedCallTwo() {
+        Map<String, Integer> requests = new java.util.concurrent.ConcurrentHashMap<>();
+        S3Client counting = (S3Client) java.lang.reflect.Proxy.newProxyInstance(
+                S3Client.class.getClassLoader(), new Class<?>[] {S3Client.class}, (proxy, method, args) -> {
+                    if (method.getDeclaringClass() != Object.class) {
+                        requests.merge(method.getName(), 1, Integer::sum);
+                    }
+                    try {
+                        return method.invoke(s3, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        SnapshotStore counted = new S3SnapshotStore(counting, location, RgwSettings.of(rgw));
+        Manifest.BlobRef full = put(counted, KEY, "0000000001-full", "full");
+        counted.publish(KEY, 0, manifest(KEY, 1, 1, full));
+        requests.clear();
+
+        Manifest.BlobRef delta = put(counted, KEY, "0000000002-delta", "delta");
+        counted.publish(KEY, 1, manifest(KEY, 2, 2, full, delta));
+
+        assertThat(requests).isEqualTo(Map.of("putObject", 2, "getObject", 2));
+        requests.clear();
+
+        counted.recordCall(KEY, 1, bytes("call 1"));
+
+        assertThat(requests).isEqualTo(Map.of("putObject", 1, "getObject", 1));
+        assertThat(store.latest(KEY).orElseThrow().chain()).containsExactly(full, delta);
+        assertThat(store.recordedCall(KEY, 1, 1 << 20))
+                .hasValueSatisfying(b -> assertThat(b).isEqualTo(bytes("call 1")));
+    }
+
+    /**
+     * A blob this instance wrote before another worker finished the task (which removed it) does not
+     * let a first manifest through, although the publish no longer asks for the blob it knows it wrote.
+     */
+    @Test
+    void aBlobWrittenBeforeTheTaskFinishedElsewhereDoesNotLetAFirstManifestThrough() {
+        SnapshotStore zombie = reopen();
+        Manifest.BlobRef blob = put(zombie, KEY, "0000000001-zombie", "zombie");
+        store.finished(KEY);
+
+        assertThatThrownBy(() -> zombie.publish(KEY, 0, manifest(KEY, 1, 1, blob)))
+                .isInstanceOfSatisfying(
+                        StaleGenerationException.class,
+                        e -> assertThat(e.taskFinished()).isTrue());
+        assertThat(filesOf(KEY)).containsExactly("finished");
+        assertThat(store.latest(KEY)).isEmpty();
     }
 
     /** Issue 12: many writers on separate store instances, one winner per round, round after round. */
