@@ -102,8 +102,9 @@ public final class S3SnapshotStore implements SnapshotStore {
      * after the write: a publish naming one of them need not ask the server whether it is there (one
      * request less per checkpoint). Nothing removes a young blob but {@link #finished} and {@link
      * #delete} (which forget the task's entries here; from another worker, a later manifest's {@code
-     * If-Match} fails, and a first one is removed again by the tombstone check after it) and {@link
-     * #collect}, whose cutoff is far older than a minute.
+     * If-Match} fails, and a first one is removed again by the tombstone check after it), {@link
+     * #collect}, whose cutoff is far older than a minute, and another writer's first publish, which
+     * sweeps older unnamed blobs: it changed the manifest, so this instance's {@code If-Match} fails.
      */
     private final Cache<String, Long> written = Caffeine.newBuilder()
             .maximumSize(KNOWN_MANIFESTS)
