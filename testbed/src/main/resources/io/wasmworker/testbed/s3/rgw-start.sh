@@ -48,7 +48,9 @@ osd crush chooseleaf type = 0
 osd max object name len = 460
 osd max object namespace len = 64
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+# tcp_nodelay: without it a GET's body waits for the client's delayed ACK of its headers (~40 ms per
+# request on a pooled connection; bench/RESULTS.md)
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
 rgw data = $D/rgw
 rgw dns name = localhost
 CONF
