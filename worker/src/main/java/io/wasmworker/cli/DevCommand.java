@@ -3,6 +3,7 @@ package io.wasmworker.cli;
 import io.wasmworker.artifact.ArtifactStore;
 import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.daemon.Daemon;
+import io.wasmworker.daemon.config.ConfigLoader;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -149,7 +150,10 @@ final class DevCommand implements Callable<Integer> {
         say("worker configuration: " + config);
         say("Camunda Modeler element templates of the guests: " + TemplatesCommand.forDev(home, artifactsAt, config));
 
-        Daemon daemon = new Daemon(RunCommand.plan(config, home, null));
+        // the configuration names the test bed's Temporal: a TEMPORAL_ADDRESS exported for the user's own
+        // Temporal must not take dev's worker there
+        Daemon daemon = new Daemon(RunCommand.plan(
+                new ConfigLoader(ConfigLoader.withoutTemporalVariables(System::getenv)), config, home, null));
         running.add(daemon);
         daemon.start();
         boolean ok = orchestrators.demo(this::say, bucket == null);

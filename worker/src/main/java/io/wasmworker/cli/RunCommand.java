@@ -55,7 +55,12 @@ final class RunCommand implements Callable<Integer> {
      * @param artifacts the artifact store given on the command line (replacing {@code stores.artifacts}), or null
      */
     static DaemonPlan plan(Path file, Path defaultHome, String artifacts) {
-        WorkerConfig config = ConfigLoader.withSystemEnvironment().load(file);
+        return plan(ConfigLoader.withSystemEnvironment(), file, defaultHome, artifacts);
+    }
+
+    /** {@link #plan(Path, Path, String)} with the variables {@code loader} sees. */
+    static DaemonPlan plan(ConfigLoader loader, Path file, Path defaultHome, String artifacts) {
+        WorkerConfig config = loader.load(file);
         if (artifacts != null) {
             config = config.withArtifactStore(artifacts);
         }

@@ -41,6 +41,15 @@ public final class ConfigLoader {
         return new ConfigLoader(System::getenv);
     }
 
+    /**
+     * {@code environment} without Temporal's own variables ({@code TEMPORAL_ADDRESS}, {@code
+     * TEMPORAL_NAMESPACE}, {@code TEMPORAL_API_KEY}): for a configuration that must reach the Temporal
+     * service it names (dev's, which names the test bed's), whatever the user exported for theirs.
+     */
+    public static Function<String, String> withoutTemporalVariables(Function<String, String> environment) {
+        return name -> TemporalEnvironment.VARIABLES.contains(name) ? null : environment.apply(name);
+    }
+
     public WorkerConfig load(Path file) {
         String text;
         try {

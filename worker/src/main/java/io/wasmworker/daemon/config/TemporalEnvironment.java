@@ -1,5 +1,6 @@
 package io.wasmworker.daemon.config;
 
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -13,6 +14,7 @@ final class TemporalEnvironment {
     static final String ADDRESS = "TEMPORAL_ADDRESS";
     static final String NAMESPACE = "TEMPORAL_NAMESPACE";
     static final String API_KEY = "TEMPORAL_API_KEY";
+    static final Set<String> VARIABLES = Set.of(ADDRESS, NAMESPACE, API_KEY);
 
     private TemporalEnvironment() {}
 

@@ -45,6 +45,37 @@ class TemporalEnvironmentTest {
         assertThat(config.temporal().toString()).doesNotContain("k3y");
     }
 
+    /**
+     * dev writes a configuration naming the test bed's Temporal: a TEMPORAL_ADDRESS the user exported
+     * for their own Temporal must not send dev's worker there (other variables still fill the file).
+     */
+    @Test
+    void aLoaderThatIgnoresTemporalsVariablesKeepsTheFilesService() throws Exception {
+        Map<String, String> env = Map.of(
+                "TEMPORAL_ADDRESS", "ns.a1b2c.tmprl.cloud:7233",
+                "TEMPORAL_NAMESPACE", "ns.a1b2c",
+                "TEMPORAL_API_KEY", "k3y",
+                "QUEUE", "orders");
+        Path file = dir.resolve("worker.yaml");
+        Files.writeString(file, """
+                temporal:
+                  target: 127.0.0.1:41234
+                  taskQueues:
+                    - name: "${QUEUE}"
+                      activities: { price-order: order-pricing }
+                """);
+
+        WorkerConfig dev = new ConfigLoader(ConfigLoader.withoutTemporalVariables(env::get)).load(file);
+
+        assertThat(dev.temporal().target()).isEqualTo("127.0.0.1:41234");
+        assertThat(dev.temporal().namespace()).isNotEqualTo("ns.a1b2c");
+        assertThat(dev.temporal().apiKey()).isNull();
+        assertThat(dev.temporal().taskQueues().get(0).name()).isEqualTo("orders");
+        assertThat(ConfigLoader.withEnvironment(env).load(file).temporal().target())
+                .as("the same file with the variables applied")
+                .isEqualTo("ns.a1b2c.tmprl.cloud:7233");
+    }
+
     @Test
     void theFileCountsWhereNoVariableIsSetOrOneIsBlank() throws Exception {
         WorkerConfig config = load(Map.of("TEMPORAL_NAMESPACE", " ", "SECRET", "s3cret"), """
