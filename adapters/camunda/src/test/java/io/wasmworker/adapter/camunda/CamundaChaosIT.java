@@ -26,8 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -61,8 +59,6 @@ class CamundaChaosIT {
     private static final String INPUT = "{\"steps\":8,\"work\":30000000}";
     private static final Map<String, Object> VARIABLES = Map.of("steps", 8, "work", 30_000_000);
     private static final Duration DEADLINE = Duration.ofSeconds(150);
-    private static final Pattern RUN =
-            Pattern.compile("^RUN (\\S+) (\\d+) (\\d+) (\\d+) (\\S+)(?: (.*))?$", Pattern.MULTILINE);
     /** The engine of the test under way (one process per product, shared by all tests). */
     private CamundaEngine engine;
 
@@ -214,7 +210,7 @@ class CamundaChaosIT {
             int resumed = 0;
             int refusedByTombstone = 0;
             for (WorkerJvm w : all) {
-                runs(w.log).forEach(r -> outcomes.merge(r.outcome(), 1, Integer::sum));
+                WorkerRuns.of(w.log).forEach(r -> outcomes.merge(r.outcome(), 1, Integer::sum));
                 String log = Files.readString(w.log);
                 resumed += count(log, "resumed from checkpoint");
                 refusedByTombstone += count(log, "the task has finished, so this attempt");
@@ -289,15 +285,15 @@ class CamundaChaosIT {
 
             signal("CONT", zombie.process);
             deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (runs(zombie.log).isEmpty()) {
+            while (WorkerRuns.of(zombie.log).isEmpty()) {
                 assertThat(System.nanoTime())
                         .as("the zombie's run ends:\n" + Files.readString(zombie.log))
                         .isLessThan(deadline);
                 Thread.sleep(20);
             }
             Thread.sleep(500); // its report, if any, has gone out
-            Run run = runs(zombie.log).get(0);
-            assertThat(runs(zombie.log)).hasSize(1);
+            WorkerRuns.Run run = WorkerRuns.of(zombie.log).get(0);
+            assertThat(WorkerRuns.of(zombie.log)).hasSize(1);
             assertThat(run.outcome()).isEqualTo("checkpoint");
             assertThat(run.reason())
                     .as("the zombie's checkpoint was refused by the tombstone")
@@ -408,37 +404,20 @@ class CamundaChaosIT {
         assertThat(kill.waitFor()).as("kill -" + signal + " " + process.pid()).isZero();
     }
 
-    private record Run(String key, int attempt, long start, long end, String outcome, String reason) {}
-
-    private static List<Run> runs(Path log) throws IOException {
-        List<Run> runs = new ArrayList<>();
-        Matcher m = RUN.matcher(Files.readString(log));
-        while (m.find()) {
-            runs.add(new Run(
-                    m.group(1),
-                    Integer.parseInt(m.group(2)),
-                    Long.parseLong(m.group(3)),
-                    Long.parseLong(m.group(4)),
-                    m.group(5),
-                    m.group(6) == null ? "" : m.group(6)));
-        }
-        return runs;
-    }
-
     /**
      * Two runs of one task in one worker JVM overlap only when the older was stopped (cancelled, or
      * fenced off by the store) because a newer copy replaced it, and only for the moment that takes.
      */
     private static void assertNoOverlappingRuns(WorkerJvm w) throws IOException {
-        Map<String, List<Run>> byTask = new HashMap<>();
-        for (Run r : runs(w.log)) {
+        Map<String, List<WorkerRuns.Run>> byTask = new HashMap<>();
+        for (WorkerRuns.Run r : WorkerRuns.of(w.log)) {
             byTask.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r);
         }
-        for (List<Run> runs : byTask.values()) {
+        for (List<WorkerRuns.Run> runs : byTask.values()) {
             runs.sort((a, b) -> Long.compare(a.start(), b.start()));
             for (int i = 1; i < runs.size(); i++) {
-                Run older = runs.get(i - 1);
-                Run newer = runs.get(i);
+                WorkerRuns.Run older = runs.get(i - 1);
+                WorkerRuns.Run newer = runs.get(i);
                 long overlap = older.end() - newer.start();
                 if (overlap > 0) {
                     assertThat(older.outcome())
@@ -454,13 +433,8 @@ class CamundaChaosIT {
 
     /** Tasks whose successful run was in a worker JVM the controller later SIGKILLed. */
     private static Set<String> completedByKilledWorkers(List<WorkerJvm> all) throws IOException {
-        Set<String> keys = new HashSet<>();
-        for (WorkerJvm w : all) {
-            if (w.killed) {
-                runs(w.log).stream().filter(r -> r.outcome().equals("success")).forEach(r -> keys.add(r.key()));
-            }
-        }
-        return keys;
+        return WorkerRuns.succeededIn(
+                all.stream().filter(w -> w.killed).map(w -> w.log).toList());
     }
 
     /** The files (not directories) the store holds for a task, relative to its directory; empty when none. */
