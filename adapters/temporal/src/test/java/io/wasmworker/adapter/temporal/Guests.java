@@ -1,19 +1,29 @@
 package io.wasmworker.adapter.temporal;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.dylibso.chicory.wabt.Wat2Wasm;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.checkpoint.store.SnapshotStore;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
+import io.wasmworker.sandbox.InvocationResult;
+import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.Sandbox;
+import io.wasmworker.task.TaskBinding;
+import io.wasmworker.task.TaskKey;
 import io.wasmworker.task.TaskRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -93,6 +103,21 @@ final class Guests {
 
     static TaskRunner runner(LocalArtifactStore artifacts, SnapshotStore snapshots, Sandbox sandbox) {
         return new TaskRunner(artifacts, new ModuleCache(artifacts, new ModuleLoader(), 16), snapshots, sandbox);
+    }
+
+    /**
+     * The output (compact JSON) of one uninterrupted run of the example guest {@code name} on {@code
+     * input}, with stores of its own under {@code scratch}: what a resumed run must end with.
+     */
+    static String uninterrupted(Path scratch, String name, Object input) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        try (Sandbox sandbox = new Sandbox()) {
+            InvocationResult r = runner(artifacts(scratch, name), snapshots(scratch), sandbox)
+                    .open(TaskKey.of("uninterrupted"), TaskBinding.of(ArtifactRef.parse(name)), 1)
+                    .invoke(json.writeValueAsBytes(input), Map.of(), null, null);
+            assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
+            return json.readTree(new String(r.stdout(), StandardCharsets.UTF_8)).toString();
+        }
     }
 
     /** The steps a checkpoint guest ran, from the "step i" lines it writes to stderr. */

@@ -3,24 +3,11 @@ package io.wasmworker.adapter.temporal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
-import io.temporal.worker.WorkerFactory;
-import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.Digest;
-import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.checkpoint.store.SnapshotStore;
-import io.wasmworker.sandbox.InvocationResult;
-import io.wasmworker.sandbox.Outcome;
-import io.wasmworker.sandbox.Sandbox;
-import io.wasmworker.task.TaskBinding;
-import io.wasmworker.task.TaskKey;
 import io.wasmworker.testbed.temporal.ActivityCall;
-import io.wasmworker.testbed.temporal.CallActivityWorkflow;
-import io.wasmworker.testbed.temporal.CallActivityWorkflowImpl;
-import io.wasmworker.testbed.temporal.TemporalService;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,8 +24,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,43 +51,24 @@ class TemporalChaosIT {
     private static final Map<String, Object> INPUT = Map.of("steps", 12, "work", 12_000_000);
 
     private static final Duration DEADLINE = Duration.ofSeconds(150);
-    private static final Pattern FIELD = Pattern.compile("(\\w+)=(\\S*)");
 
     @TempDir
     static Path home;
 
-    static TemporalService service;
-    static WorkflowClient client;
-    static WorkerFactory workflows;
+    static WorkflowBed bed;
     static String uninterrupted;
 
     @BeforeAll
     static void start() throws Exception {
-        service = TemporalService.start();
-        LocalArtifactStore artifacts = Guests.artifacts(home, "ckpt-step-c");
-        try (Sandbox sandbox = new Sandbox()) {
-            LocalSnapshotStore scratch = new LocalSnapshotStore(home.resolve("scratch"), false);
-            InvocationResult r = Guests.runner(artifacts, scratch, sandbox)
-                    .open(TaskKey.of("uninterrupted"), TaskBinding.of(ArtifactRef.parse("ckpt-step-c")), 1)
-                    .invoke(JSON.writeValueAsBytes(INPUT), Map.of(), null, null);
-            assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
-            uninterrupted = JSON.readTree(new String(r.stdout(), StandardCharsets.UTF_8))
-                    .toString();
-        }
-        client = service.newClient();
-        workflows = WorkerFactory.newInstance(client);
-        workflows.newWorker(WORKFLOWS).registerWorkflowImplementationTypes(CallActivityWorkflowImpl.class);
-        workflows.start();
+        Guests.artifacts(home, "ckpt-step-c"); // the workers' shared home
+        uninterrupted = Guests.uninterrupted(home.resolve("scratch"), "ckpt-step-c", INPUT);
+        bed = WorkflowBed.start(WORKFLOWS);
     }
 
     @AfterAll
     static void stop() {
-        if (workflows != null) {
-            workflows.shutdownNow();
-            client.getWorkflowServiceStubs().shutdownNow();
-        }
-        if (service != null) {
-            service.close();
+        if (bed != null) {
+            bed.close();
         }
     }
 
@@ -225,20 +191,13 @@ class TemporalChaosIT {
     }
 
     private static WorkflowStub startWorkflow(String workflowId) {
-        CallActivityWorkflow workflow = client.newWorkflowStub(
-                CallActivityWorkflow.class,
-                WorkflowOptions.newBuilder()
-                        .setTaskQueue(WORKFLOWS)
-                        .setWorkflowId(workflowId)
-                        .setWorkflowExecutionTimeout(Duration.ofMinutes(3))
-                        .build());
-        WorkflowClient.start(
-                workflow::call,
+        return bed.startWorkflow(
+                workflowId,
                 ActivityCall.once("steps", QUEUE, INPUT)
                         .withRetries(20, 100)
                         .withHeartbeatTimeout(HEARTBEAT_MILLIS)
-                        .withStartToClose(60_000));
-        return WorkflowStub.fromTyped(workflow);
+                        .withStartToClose(60_000),
+                Duration.ofMinutes(3));
     }
 
     private static boolean allDone(Map<String, WorkflowStub> runs) {
@@ -255,7 +214,7 @@ class TemporalChaosIT {
     }
 
     private static WorkerProcess worker(int number) throws Exception {
-        return WorkerProcess.start(home, "chaos-" + number, service.target(), QUEUE, home.toString(), "2");
+        return WorkerProcess.start(home, "chaos-" + number, bed.target(), QUEUE, home.toString(), "2");
     }
 
     /**
@@ -283,11 +242,7 @@ class TemporalChaosIT {
         Set<String> checkpointed = new HashSet<>();
         Set<String> ended = new HashSet<>();
         for (String line : worker.lines()) {
-            Map<String, String> fields = new HashMap<>();
-            Matcher m = FIELD.matcher(line);
-            while (m.find()) {
-                fields.put(m.group(1), m.group(2));
-            }
+            Map<String, String> fields = WorkerProcess.fields(line);
             if (line.startsWith("CHECKPOINT ") && fields.containsKey("ref")) {
                 String ref = fields.get("ref");
                 checkpointed.add(ref.substring(0, Math.max(0, ref.lastIndexOf('@'))));
@@ -303,12 +258,7 @@ class TemporalChaosIT {
         List<Map<String, String>> runs = new ArrayList<>();
         for (String line : worker.lines()) {
             if (line.startsWith("FINISHED ")) {
-                Map<String, String> fields = new HashMap<>();
-                Matcher m = FIELD.matcher(line);
-                while (m.find()) {
-                    fields.put(m.group(1), m.group(2));
-                }
-                runs.add(fields);
+                runs.add(WorkerProcess.fields(line));
             }
         }
         return runs;

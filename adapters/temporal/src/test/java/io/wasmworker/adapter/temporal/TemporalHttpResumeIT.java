@@ -5,13 +5,10 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
-import io.temporal.worker.WorkerFactory;
 import io.wasmworker.artifact.Digest;
 import io.wasmworker.module.ModuleLoader;
 import io.wasmworker.sandbox.Invocation;
@@ -19,9 +16,6 @@ import io.wasmworker.sandbox.InvocationResult;
 import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.testbed.temporal.ActivityCall;
-import io.wasmworker.testbed.temporal.CallActivityWorkflow;
-import io.wasmworker.testbed.temporal.CallActivityWorkflowImpl;
-import io.wasmworker.testbed.temporal.TemporalService;
 import io.wasmworker.testing.LoopbackService;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -50,28 +44,18 @@ class TemporalHttpResumeIT {
     @TempDir
     static Path home;
 
-    static TemporalService service;
-    static WorkflowClient client;
-    static WorkerFactory workflows;
+    static WorkflowBed bed;
 
     @BeforeAll
     static void start() {
-        service = TemporalService.start();
         Guests.artifacts(home, "ckpt-step-c", "stock-reservation"); // the workers' shared home
-        client = service.newClient();
-        workflows = WorkerFactory.newInstance(client);
-        workflows.newWorker(WORKFLOWS).registerWorkflowImplementationTypes(CallActivityWorkflowImpl.class);
-        workflows.start();
+        bed = WorkflowBed.start(WORKFLOWS);
     }
 
     @AfterAll
     static void stop() {
-        if (workflows != null) {
-            workflows.shutdownNow();
-            client.getWorkflowServiceStubs().shutdownNow();
-        }
-        if (service != null) {
-            service.close();
+        if (bed != null) {
+            bed.close();
         }
     }
 
@@ -80,19 +64,11 @@ class TemporalHttpResumeIT {
         List<String> options = new java.util.ArrayList<>(List.of("-Dwasmworker.endpoint=inventory=" + endpoint));
         options.addAll(List.of(jvmOptions));
         // both share the home: the snapshot store holds the call journal
-        return WorkerProcess.start(home, name, options, Map.of(), service.target(), queue, home.toString(), "2");
+        return WorkerProcess.start(home, name, options, Map.of(), bed.target(), queue, home.toString(), "2");
     }
 
     private static WorkflowStub startWorkflow(String workflowId, ActivityCall call) {
-        CallActivityWorkflow workflow = client.newWorkflowStub(
-                CallActivityWorkflow.class,
-                WorkflowOptions.newBuilder()
-                        .setTaskQueue(WORKFLOWS)
-                        .setWorkflowId(workflowId)
-                        .setWorkflowExecutionTimeout(Duration.ofMinutes(2))
-                        .build());
-        WorkflowClient.start(workflow::call, call);
-        return WorkflowStub.fromTyped(workflow);
+        return bed.startWorkflow(workflowId, call, Duration.ofMinutes(2));
     }
 
     @Test

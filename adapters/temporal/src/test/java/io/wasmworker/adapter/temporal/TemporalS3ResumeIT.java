@@ -3,40 +3,22 @@ package io.wasmworker.adapter.temporal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
-import io.temporal.worker.WorkerFactory;
-import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.ArtifactStore;
-import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.artifact.S3ArtifactStore;
-import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.checkpoint.store.S3SnapshotStore;
 import io.wasmworker.s3.S3Location;
-import io.wasmworker.sandbox.InvocationResult;
-import io.wasmworker.sandbox.Outcome;
-import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.CheckpointRef;
-import io.wasmworker.task.TaskBinding;
-import io.wasmworker.task.TaskKey;
 import io.wasmworker.testbed.s3.Rgw;
 import io.wasmworker.testbed.temporal.ActivityCall;
-import io.wasmworker.testbed.temporal.CallActivityWorkflow;
-import io.wasmworker.testbed.temporal.CallActivityWorkflowImpl;
-import io.wasmworker.testbed.temporal.TemporalService;
 import io.wasmworker.testing.RgwSettings;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,45 +37,24 @@ class TemporalS3ResumeIT {
     /** ~200-300 ms a step. */
     private static final Map<String, Object> INPUT = Map.of("steps", 12, "work", 25_000_000);
 
-    private static final Pattern FIELD = Pattern.compile("(\\w+)=(\\S*)");
-
     @TempDir
     static Path home;
 
     static Rgw rgw;
-    static TemporalService service;
-    static WorkflowClient client;
-    static WorkerFactory workflows;
+    static WorkflowBed bed;
     static String uninterrupted;
 
     @BeforeAll
     static void start() throws Exception {
         rgw = Rgw.shared();
-        service = TemporalService.start();
-        LocalArtifactStore artifacts = Guests.artifacts(home.resolve("scratch"), "ckpt-step-c");
-        try (Sandbox sandbox = new Sandbox()) {
-            LocalSnapshotStore scratch = new LocalSnapshotStore(home.resolve("scratch/snapshots"), false);
-            InvocationResult r = Guests.runner(artifacts, scratch, sandbox)
-                    .open(TaskKey.of("uninterrupted"), TaskBinding.of(ArtifactRef.parse("ckpt-step-c")), 1)
-                    .invoke(JSON.writeValueAsBytes(INPUT), Map.of(), null, null);
-            assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
-            uninterrupted = JSON.readTree(new String(r.stdout(), StandardCharsets.UTF_8))
-                    .toString();
-        }
-        client = service.newClient();
-        workflows = WorkerFactory.newInstance(client);
-        workflows.newWorker(WORKFLOWS).registerWorkflowImplementationTypes(CallActivityWorkflowImpl.class);
-        workflows.start();
+        uninterrupted = Guests.uninterrupted(home.resolve("scratch"), "ckpt-step-c", INPUT);
+        bed = WorkflowBed.start(WORKFLOWS);
     }
 
     @AfterAll
     static void stop() {
-        if (workflows != null) {
-            workflows.shutdownNow();
-            client.getWorkflowServiceStubs().shutdownNow();
-        }
-        if (service != null) {
-            service.close();
+        if (bed != null) {
+            bed.close();
         }
     }
 
@@ -114,19 +75,10 @@ class TemporalS3ResumeIT {
                         Rgw.ACCESS_KEY,
                         "AWS_SECRET_ACCESS_KEY",
                         Rgw.SECRET_KEY),
-                service.target(),
+                bed.target(),
                 queue,
                 workerHome.toString(),
                 "2");
-    }
-
-    private static Map<String, String> fields(String line) {
-        Map<String, String> fields = new HashMap<>();
-        Matcher m = FIELD.matcher(line);
-        while (m.find()) {
-            fields.put(m.group(1), m.group(2));
-        }
-        return fields;
     }
 
     @Test
@@ -144,26 +96,22 @@ class TemporalS3ResumeIT {
         }
         long killedAfter;
         try (WorkerProcess first = worker("first", queue, location, artifactsAt)) {
-            CallActivityWorkflow workflow = client.newWorkflowStub(
-                    CallActivityWorkflow.class,
-                    WorkflowOptions.newBuilder()
-                            .setTaskQueue(WORKFLOWS)
-                            .setWorkflowId(wf)
-                            .setWorkflowExecutionTimeout(Duration.ofMinutes(2))
-                            .build());
-            WorkflowClient.start(
-                    workflow::call,
+            WorkflowStub run = bed.startWorkflow(
+                    wf,
                     ActivityCall.once("steps", queue, INPUT)
                             .withRetries(5, 100)
                             // long enough that a loaded machine's slow first step is not taken for a dead worker
                             .withHeartbeatTimeout(5_000)
-                            .withStartToClose(60_000));
-            WorkflowStub run = WorkflowStub.fromTyped(workflow);
+                            .withStartToClose(60_000),
+                    Duration.ofMinutes(2));
             String checkpoint = first.await(
                     l -> l.startsWith("CHECKPOINT")
-                            && CheckpointRef.parse(fields(l).get("ref")).generation() >= 3,
+                            && CheckpointRef.parse(WorkerProcess.fields(l).get("ref"))
+                                            .generation()
+                                    >= 3,
                     Duration.ofSeconds(60));
-            killedAfter = CheckpointRef.parse(fields(checkpoint).get("ref")).generation();
+            killedAfter = CheckpointRef.parse(WorkerProcess.fields(checkpoint).get("ref"))
+                    .generation();
             first.kill();
             assertThat(first.lines()).noneMatch(l -> l.startsWith("FINISHED"));
 
@@ -172,9 +120,10 @@ class TemporalS3ResumeIT {
                 assertThat(JSON.writeValueAsString(result)).isEqualTo(uninterrupted);
                 String finished = second.await(
                         l -> l.startsWith("FINISHED") && l.contains("outcome=success"), Duration.ofSeconds(5));
-                assertThat(Integer.parseInt(fields(finished).get("attempt")))
-                        .isGreaterThan(Integer.parseInt(fields(checkpoint).get("attempt")));
-                assertThat(Long.parseLong(fields(finished).get("resumedFrom")))
+                assertThat(Integer.parseInt(WorkerProcess.fields(finished).get("attempt")))
+                        .isGreaterThan(Integer.parseInt(
+                                WorkerProcess.fields(checkpoint).get("attempt")));
+                assertThat(Long.parseLong(WorkerProcess.fields(finished).get("resumedFrom")))
                         .as("resumed from the first worker's checkpoint in S3: " + finished)
                         .isGreaterThanOrEqualTo(killedAfter);
             }

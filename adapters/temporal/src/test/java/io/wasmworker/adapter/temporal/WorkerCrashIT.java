@@ -3,24 +3,10 @@ package io.wasmworker.adapter.temporal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
-import io.temporal.worker.WorkerFactory;
-import io.wasmworker.artifact.ArtifactRef;
-import io.wasmworker.artifact.LocalArtifactStore;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
-import io.wasmworker.sandbox.InvocationResult;
-import io.wasmworker.sandbox.Outcome;
-import io.wasmworker.sandbox.Sandbox;
 import io.wasmworker.task.CheckpointRef;
-import io.wasmworker.task.TaskBinding;
-import io.wasmworker.task.TaskKey;
 import io.wasmworker.testbed.temporal.ActivityCall;
-import io.wasmworker.testbed.temporal.CallActivityWorkflow;
-import io.wasmworker.testbed.temporal.CallActivityWorkflowImpl;
-import io.wasmworker.testbed.temporal.TemporalService;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -28,8 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,75 +32,38 @@ class WorkerCrashIT {
     /** ~200-300 ms a step. */
     private static final Map<String, Object> INPUT = Map.of("steps", 12, "work", 25_000_000);
 
-    private static final Pattern FIELD = Pattern.compile("(\\w+)=(\\S*)");
-
     @TempDir
     static Path home;
 
-    static TemporalService service;
-    static WorkflowClient client;
-    static WorkerFactory workflows;
+    static WorkflowBed bed;
     static String uninterrupted;
 
     @BeforeAll
     static void start() throws Exception {
-        service = TemporalService.start();
-        LocalArtifactStore artifacts = Guests.artifacts(home, "ckpt-step-c");
-        try (Sandbox sandbox = new Sandbox()) {
-            LocalSnapshotStore scratch = new LocalSnapshotStore(home.resolve("scratch"), false);
-            InvocationResult r = Guests.runner(artifacts, scratch, sandbox)
-                    .open(TaskKey.of("uninterrupted"), TaskBinding.of(ArtifactRef.parse("ckpt-step-c")), 1)
-                    .invoke(JSON.writeValueAsBytes(INPUT), Map.of(), null, null);
-            assertThat(r.outcome()).as(r.report()).isInstanceOf(Outcome.Success.class);
-            uninterrupted = JSON.readTree(new String(r.stdout(), StandardCharsets.UTF_8))
-                    .toString();
-        }
-        client = service.newClient();
-        workflows = WorkerFactory.newInstance(client);
-        workflows.newWorker(WORKFLOWS).registerWorkflowImplementationTypes(CallActivityWorkflowImpl.class);
-        workflows.start();
+        Guests.artifacts(home, "ckpt-step-c"); // the workers' shared home
+        uninterrupted = Guests.uninterrupted(home.resolve("scratch"), "ckpt-step-c", INPUT);
+        bed = WorkflowBed.start(WORKFLOWS);
     }
 
     @AfterAll
     static void stop() {
-        if (workflows != null) {
-            workflows.shutdownNow();
-            client.getWorkflowServiceStubs().shutdownNow();
-        }
-        if (service != null) {
-            service.close();
+        if (bed != null) {
+            bed.close();
         }
     }
 
     private static WorkflowStub startWorkflow(String workflowId, String queue) {
-        CallActivityWorkflow workflow = client.newWorkflowStub(
-                CallActivityWorkflow.class,
-                WorkflowOptions.newBuilder()
-                        .setTaskQueue(WORKFLOWS)
-                        .setWorkflowId(workflowId)
-                        .setWorkflowExecutionTimeout(Duration.ofMinutes(2))
-                        .build());
-        WorkflowClient.start(
-                workflow::call,
+        return bed.startWorkflow(
+                workflowId,
                 ActivityCall.once("steps", queue, INPUT)
                         .withRetries(5, 100)
                         .withHeartbeatTimeout(2_000)
-                        .withStartToClose(60_000));
-        return WorkflowStub.fromTyped(workflow);
+                        .withStartToClose(60_000),
+                Duration.ofMinutes(2));
     }
 
     private static WorkerProcess worker(String name, String queue, int maxConcurrent) throws Exception {
-        return WorkerProcess.start(
-                home, name, service.target(), queue, home.toString(), Integer.toString(maxConcurrent));
-    }
-
-    private static Map<String, String> fields(String line) {
-        Map<String, String> fields = new java.util.HashMap<>();
-        Matcher m = FIELD.matcher(line);
-        while (m.find()) {
-            fields.put(m.group(1), m.group(2));
-        }
-        return fields;
+        return WorkerProcess.start(home, name, bed.target(), queue, home.toString(), Integer.toString(maxConcurrent));
     }
 
     /**
@@ -124,11 +71,12 @@ class WorkerCrashIT {
      * scratch is also its sequence (each checkpoint publishes the next generation).
      */
     private static long seq(String checkpointLine) {
-        return CheckpointRef.parse(fields(checkpointLine).get("ref")).generation();
+        return CheckpointRef.parse(WorkerProcess.fields(checkpointLine).get("ref"))
+                .generation();
     }
 
     private static List<Integer> steps(String finishedLine) {
-        String steps = fields(finishedLine).get("steps");
+        String steps = WorkerProcess.fields(finishedLine).get("steps");
         return steps.isEmpty()
                 ? List.of()
                 : Arrays.stream(steps.split(",")).map(Integer::valueOf).toList();
@@ -138,7 +86,7 @@ class WorkerCrashIT {
     private static void assertResumed(WorkerProcess second, long atLeast) {
         String finished =
                 second.await(l -> l.startsWith("FINISHED") && l.contains("outcome=success"), Duration.ofSeconds(5));
-        Map<String, String> f = fields(finished);
+        Map<String, String> f = WorkerProcess.fields(finished);
         assertThat(Integer.parseInt(f.get("attempt"))).isGreaterThanOrEqualTo(2);
         long resumedFrom = Long.parseLong(f.get("resumedFrom"));
         assertThat(resumedFrom).as(finished).isGreaterThanOrEqualTo(atLeast);
@@ -195,7 +143,7 @@ class WorkerCrashIT {
             first.signal("CONT");
             String zombie = first.await(l -> l.startsWith("FINISHED attempt=1"), Duration.ofSeconds(20));
             System.out.println("thawed worker: " + zombie);
-            assertThat(fields(zombie).get("outcome"))
+            assertThat(WorkerProcess.fields(zombie).get("outcome"))
                     .as("the zombie was stopped, not run to the end: " + zombie)
                     .isIn("cancelled", "checkpoint");
             assertThat(first.lines().stream()

@@ -7,12 +7,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** {@link TestWorkerMain} in its own JVM, its stdout in a file the test reads line by line. */
 final class WorkerProcess implements AutoCloseable {
+    private static final Pattern FIELD = Pattern.compile("(\\w+)=(\\S*)");
+
     private final Process process;
     private final Path out;
 
@@ -22,12 +28,11 @@ final class WorkerProcess implements AutoCloseable {
     }
 
     static WorkerProcess start(Path dir, String name, String... args) throws IOException {
-        return start(dir, name, List.of(), java.util.Map.of(), args);
+        return start(dir, name, List.of(), Map.of(), args);
     }
 
     /** With JVM options ({@code -Dx=y}) and environment variables of its own. */
-    static WorkerProcess start(
-            Path dir, String name, List<String> jvmOptions, java.util.Map<String, String> env, String... args)
+    static WorkerProcess start(Path dir, String name, List<String> jvmOptions, Map<String, String> env, String... args)
             throws IOException {
         // failsafe hands the test classpath to the forked JVM in a manifest-only jar; that jar works for -cp too
         String classpath = System.getProperty("java.class.path");
@@ -48,6 +53,16 @@ final class WorkerProcess implements AutoCloseable {
         WorkerProcess worker = new WorkerProcess(process, out);
         worker.await(l -> l.equals("READY"), Duration.ofSeconds(60));
         return worker;
+    }
+
+    /** The {@code name=value} fields of a line the worker printed ({@code CHECKPOINT ...}, {@code FINISHED ...}). */
+    static Map<String, String> fields(String line) {
+        Map<String, String> fields = new HashMap<>();
+        Matcher m = FIELD.matcher(line);
+        while (m.find()) {
+            fields.put(m.group(1), m.group(2));
+        }
+        return fields;
     }
 
     List<String> lines() {
