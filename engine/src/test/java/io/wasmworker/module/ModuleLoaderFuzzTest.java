@@ -40,10 +40,9 @@ class ModuleLoaderFuzzTest {
         List<Fuzzer.Mutation> mutations = new ArrayList<>(ByteMutations.ALL);
         mutations.addAll(WasmMutations.ALL);
         mutations.addAll(WasmMutations.ALL); // structure-aware mutations reach deeper: pick them more often
-        Fuzzer.Report report =
-                new Fuzzer("module-loader", seeds(), mutations).run(input -> loadOrRefuse(loader, input));
-        System.out.println(report.describe("module-loader fuzz"));
-        assertThat(report.findings()).as(report.describe("module-loader fuzz")).isEmpty();
+        new Fuzzer("module-loader", seeds(), mutations)
+                .run(input -> loadOrRefuse(loader, input))
+                .assertNoFindings("module-loader fuzz", 100);
     }
 
     /** The fuzz target, also used to replay the corpus. */

@@ -1,10 +1,14 @@
 package io.wasmworker.testing;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 
-/** Format-blind mutations for {@link Fuzzer}: bit flips, byte edits, insertions, deletions, splices, LEB128 counts. */
+/**
+ * Format-blind mutations for {@link Fuzzer}: bit flips, byte edits, insertions, deletions, splices,
+ * boundary values as LEB128 (wasm) and as big-endian ints (the snapshot format), JSON-ish characters.
+ */
 public final class ByteMutations {
     private ByteMutations() {}
 
@@ -91,11 +95,42 @@ public final class ByteMutations {
         return splice(in, r.nextInt(in.length + 1), 0, Arrays.copyOfRange(other, from, from + len));
     };
 
+    /** Overwrites four bytes with a boundary value as a big-endian int (the snapshot format's lengths and counts). */
+    public static final Fuzzer.Mutation INT_VALUE = (in, r, seeds) -> {
+        if (in.length < 4) {
+            return in;
+        }
+        byte[] out = in.clone();
+        long value = r.nextBoolean() ? INTERESTING[r.nextInt(INTERESTING.length)] : -r.nextInt(3);
+        ByteBuffer.wrap(out).putInt(r.nextInt(out.length - 3), (int) value);
+        return out;
+    };
+
+    /** Sets a byte to a digit or a JSON structural character (manifests are JSON). */
+    public static final Fuzzer.Mutation TEXT_CHAR = (in, r, seeds) -> {
+        if (in.length == 0) {
+            return in;
+        }
+        byte[] out = in.clone();
+        String chars = "0123456789-+.eE\"{}[]:,\\ntfu";
+        out[r.nextInt(out.length)] = (byte) chars.charAt(r.nextInt(chars.length()));
+        return out;
+    };
+
     public static final Fuzzer.Mutation TRUNCATE =
             (in, r, seeds) -> in.length == 0 ? in : Arrays.copyOf(in, r.nextInt(in.length));
 
-    public static final List<Fuzzer.Mutation> ALL =
-            List.of(FLIP_BIT, SET_BYTE, INSERT_BYTES, DELETE_BYTES, DUPLICATE_RANGE, LEB_VALUE, SPLICE_SEED, TRUNCATE);
+    public static final List<Fuzzer.Mutation> ALL = List.of(
+            FLIP_BIT,
+            SET_BYTE,
+            INSERT_BYTES,
+            DELETE_BYTES,
+            DUPLICATE_RANGE,
+            LEB_VALUE,
+            INT_VALUE,
+            TEXT_CHAR,
+            SPLICE_SEED,
+            TRUNCATE);
 
     /** {@code in} with {@code removed} bytes at {@code at} replaced by {@code inserted}. */
     public static byte[] splice(byte[] in, int at, int removed, byte[] inserted) {
