@@ -13,10 +13,17 @@ import io.wasmworker.host.GuestClock;
 import io.wasmworker.host.GuestIo;
 import io.wasmworker.host.GuestRandom;
 import io.wasmworker.host.LimitedMemory;
+import io.wasmworker.host.MemoryBudget;
 import io.wasmworker.host.WasiHost;
 import io.wasmworker.module.GuestModule;
 import io.wasmworker.sandbox.GuestLimits;
+import io.wasmworker.sandbox.Invocation;
+import io.wasmworker.sandbox.InvocationResult;
+import io.wasmworker.sandbox.Outcome;
 import io.wasmworker.sandbox.OutcomeDecoder;
+import io.wasmworker.sandbox.Sandbox;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -29,14 +36,17 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * What the sandbox's {@link LimitedMemory} wrapper costs a memory-bound guest: the primes C guest
- * (a sieve: almost every instruction is a linear-memory load or store) on instances built directly
- * with Chicory on the benchmark thread, identical except for the memory factory: Chicory's plain
- * {@link ByteArrayMemory}, or the worker's {@link LimitedMemory}, which delegates every access to
- * one, counts refused grows and marks the pages each store touches (for checkpoints). Both get the
- * same limits (the module's, capped at the default memory limit).
+ * What the sandbox costs a memory-bound guest against bare Chicory: the primes C guest (a sieve:
+ * almost every instruction is a linear-memory load or store) on instances built directly with
+ * Chicory on the benchmark thread, identical except for the memory factory: Chicory's plain
+ * {@link ByteArrayMemory}, or the worker's {@link LimitedMemory} with or without dirty-page tracking
+ * (for checkpoints); and the same guest through the whole {@link Sandbox}. All get the same limits
+ * (the module's, capped at the default memory limit). Each operation also counts the benchmark
+ * thread's CPU time ({@code cpuNanos}/{@code ops}, see {@link CpuTimeBenchmark}), which other load on
+ * the machine barely changes.
  *
  * <p>JMH runs each benchmark method in its own fork, so the compiled guest code sees only one
  * memory class per JVM (monomorphic calls), as it does in the worker.
@@ -46,6 +56,8 @@ import org.openjdk.jmh.annotations.State;
 @State(Scope.Benchmark)
 public class MemoryOverheadBenchmark {
     private static final int CAP_PAGES = GuestLimits.DEFAULTS.maxMemoryPages();
+    private static final long CAP_BYTES = GuestLimits.DEFAULTS.maxMemoryBytes();
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     @Param("2000000")
     public int n;
@@ -54,6 +66,8 @@ public class MemoryOverheadBenchmark {
     private GuestModule primes;
     private byte[] input;
     private Map<String, String> environment;
+    private Sandbox sandbox;
+    private Invocation invocation;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -61,17 +75,62 @@ public class MemoryOverheadBenchmark {
         primes = Guests.load("primes.wasm");
         input = Guests.utf8("{\"n\":" + n + "}");
         environment = AbiV1.environment(Map.of());
+        sandbox = new Sandbox();
+        invocation = Invocation.of(input);
     }
 
+    @TearDown(Level.Trial)
+    public void closeSandbox() {
+        sandbox.close();
+    }
+
+    /** Bare Chicory: its compiler and its plain memory, the yardstick. */
     @Benchmark
-    public int byteArrayMemory() {
-        return run(declared -> new ByteArrayMemory(
+    public int byteArrayMemory(CpuTimeBenchmark.CpuCounters counters) {
+        long start = THREADS.getCurrentThreadCpuTime();
+        int count = run(declared -> new ByteArrayMemory(
                 new MemoryLimits(declared.initialPages(), Math.min(declared.maximumPages(), CAP_PAGES))));
+        return counted(counters, start, count);
     }
 
+    /** The worker's memory as a checkpointing guest has it: dirty pages tracked. */
     @Benchmark
-    public int limitedMemory() {
-        return run(declared -> LimitedMemory.create(declared, CAP_PAGES));
+    public int limitedMemory(CpuTimeBenchmark.CpuCounters counters) {
+        long start = THREADS.getCurrentThreadCpuTime();
+        int count = run(declared -> LimitedMemory.create(declared, new MemoryBudget(CAP_BYTES), true));
+        return counted(counters, start, count);
+    }
+
+    /** The worker's memory as a guest that cannot checkpoint has it: no dirty pages. */
+    @Benchmark
+    public int limitedMemoryUntracked(CpuTimeBenchmark.CpuCounters counters) {
+        long start = THREADS.getCurrentThreadCpuTime();
+        int count = run(declared -> LimitedMemory.create(declared, new MemoryBudget(CAP_BYTES), false));
+        return counted(counters, start, count);
+    }
+
+    /**
+     * The whole sandbox ({@link Sandbox#invoke}, on this thread): its memory, tables, WASI, limits and
+     * output decoding (a plain command, so no dirty pages).
+     */
+    @Benchmark
+    public int sandbox(CpuTimeBenchmark.CpuCounters counters) {
+        long start = THREADS.getCurrentThreadCpuTime();
+        InvocationResult result = sandbox.invoke(primes, invocation);
+        if (!(result.outcome() instanceof Outcome.Success success)) {
+            throw new IllegalStateException("primes did not succeed: " + result.report());
+        }
+        int count = success.output().path("primes").asInt(-1);
+        if (count != expected) {
+            throw new IllegalStateException("primes counted " + count + " up to " + n + ", expected " + expected);
+        }
+        return counted(counters, start, count);
+    }
+
+    private static int counted(CpuTimeBenchmark.CpuCounters counters, long start, int count) {
+        counters.cpuNanos += THREADS.getCurrentThreadCpuTime() - start;
+        counters.ops++;
+        return count;
     }
 
     private int run(Function<MemoryLimits, Memory> memoryFactory) {

@@ -1,11 +1,20 @@
 package io.wasmworker.host;
 
-import com.dylibso.chicory.runtime.ByteArrayMemory;
+import com.dylibso.chicory.runtime.ConstantEvaluators;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.runtime.WasmRuntimeException;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.UninstantiableException;
+import com.dylibso.chicory.wasm.types.ActiveDataSegment;
 import com.dylibso.chicory.wasm.types.DataSegment;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
-import java.nio.charset.Charset;
+import com.dylibso.chicory.wasm.types.PassiveDataSegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.function.Function;
 
 /**
  * A guest's linear memory, charged to the run's {@link MemoryBudget} (the artifact's memory limit,
@@ -13,35 +22,82 @@ import java.nio.charset.Charset;
  * returns -1), as Wasm prescribes; the budget remembers the refusal so a run that then fails is
  * reported as a memory-limit failure rather than an anonymous trap.
  *
- * <p>It also records which 64 KiB pages were written since the last {@link #clearDirty()}, so a
- * checkpoint copies only the changed pages. Marks are set after the delegate's write, which
- * bounds-checks first: an out-of-bounds access traps exactly as it would without tracking.
+ * <p>It owns its storage: 64 KiB pages in a table exactly as long as the memory, so one index check
+ * against the table finds the page and traps an out-of-bounds access. Compiled guest code calls one
+ * of the small accessors below for every load and store; each stays under C2's {@code MaxInlineSize}
+ * (35 bytecodes), so it is inlined at every call site whatever the profile said when the guest's
+ * function was compiled (the wrapper this replaces delegated to Chicory's {@code ByteArrayMemory}
+ * and its dirty mark was 50 bytecodes: inlined at some sites and called at others, which made the
+ * same guest run at different speeds in different JVMs).
  *
- * <p>Every call delegates to Chicory's {@link ByteArrayMemory} (final, so the JIT inlines it).
+ * <p>When it tracks writes (a guest that can checkpoint), it records which pages were written since
+ * the last {@link #clearDirty()}, so a checkpoint copies only those. Stores go through a second table,
+ * {@code written}, that holds a page only once it is dirty: a store's page lookup is then also its
+ * mark, and only the first store to a clean page takes the slow path that marks it. Without tracking
+ * both tables are the same array and a store costs what a load does.
  */
 public final class LimitedMemory implements Memory {
-    private final ByteArrayMemory delegate;
+    private static final int PAGE_SHIFT = 16;
+    private static final int OFFSET_MASK = PAGE_SIZE - 1;
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle DOUBLE =
+            MethodHandles.byteArrayViewVarHandle(double[].class, ByteOrder.LITTLE_ENDIAN);
+
     private final MemoryBudget budget;
-    private final boolean[] dirty;
+    private final int initialPages;
+    private final int maximumPages;
+    private final boolean tracksWrites;
+
+    /** The memory's pages, exactly {@link #pages()} of them. */
+    private byte[][] pages;
+
+    /**
+     * Where stores find their page: {@link #pages} itself when writes are not tracked; otherwise a
+     * table as long, holding the pages written since the last {@link #clearDirty()} and null for the
+     * others.
+     */
+    private byte[][] written;
+
+    private DataSegment[] dataSegments;
     private boolean zeroedOnce;
 
-    private LimitedMemory(ByteArrayMemory delegate, MemoryBudget budget) {
-        this.delegate = delegate;
+    private LimitedMemory(MemoryBudget budget, int initialPages, int maximumPages, boolean tracksWrites) {
         this.budget = budget;
-        this.dirty = new boolean[Math.max(1, delegate.maximumPages())];
+        this.initialPages = initialPages;
+        this.maximumPages = maximumPages;
+        this.tracksWrites = tracksWrites;
+        this.pages = new byte[initialPages][];
+        for (int p = 0; p < initialPages; p++) {
+            pages[p] = new byte[PAGE_SIZE];
+        }
+        // a fresh memory counts as written until the first clearDirty (see initialize and zero)
+        this.written = tracksWrites ? pages.clone() : pages;
     }
 
-    /** The memory for a module declaring {@code declared}, alone under a cap of {@code capPages}. */
+    /**
+     * The memory for a module declaring {@code declared}, alone under a cap of {@code capPages}, that
+     * tracks writes.
+     */
     public static LimitedMemory create(MemoryLimits declared, int capPages) {
         return create(declared, new MemoryBudget((long) capPages * PAGE_SIZE));
+    }
+
+    /** The memory for a module declaring {@code declared}, its pages charged to {@code budget}, that tracks writes. */
+    public static LimitedMemory create(MemoryLimits declared, MemoryBudget budget) {
+        return create(declared, budget, true);
     }
 
     /**
      * The memory for a module declaring {@code declared}, its pages charged to {@code budget}.
      *
+     * @param tracksWrites whether to record the pages written since the last {@link #clearDirty()} (for
+     *     checkpoints); without, every page counts as written
      * @throws MemoryLimitException when the module's initial size does not fit the budget
      */
-    public static LimitedMemory create(MemoryLimits declared, MemoryBudget budget) {
+    public static LimitedMemory create(MemoryLimits declared, MemoryBudget budget, boolean tracksWrites) {
         if (declared.shared()) {
             throw new IllegalStateException("shared memories are rejected when the module loads");
         }
@@ -57,7 +113,7 @@ public final class LimitedMemory implements Memory {
         }
         int max = Math.min(declared.maximumPages(), capPages);
         try {
-            return new LimitedMemory(new ByteArrayMemory(new MemoryLimits(declared.initialPages(), max)), budget);
+            return new LimitedMemory(budget, declared.initialPages(), max, tracksWrites);
         } catch (OutOfMemoryError e) {
             budget.refundMemory(initialBytes);
             budget.heapRanOut();
@@ -79,28 +135,39 @@ public final class LimitedMemory implements Memory {
         return capPages(budget);
     }
 
-    /** Whether the page was written since the last {@link #clearDirty()}. */
+    /** Whether this memory records the pages written since the last {@link #clearDirty()}. */
+    public boolean tracksWrites() {
+        return tracksWrites;
+    }
+
+    /**
+     * Whether the page was written since the last {@link #clearDirty()}; always true when writes are
+     * not tracked.
+     */
     public boolean isDirty(int page) {
-        return dirty[page];
+        return written[page] != null;
     }
 
+    /** Forgets which pages were written; without tracking, nothing to forget. */
     public void clearDirty() {
-        java.util.Arrays.fill(dirty, false);
+        if (tracksWrites) {
+            Arrays.fill(written, null);
+        }
     }
 
+    /** Marks the pages of {@code [addr, addr + size)}, which lie within the memory. */
     private void mark(int addr, int size) {
-        if (size <= 0) {
+        if (!tracksWrites || size <= 0) {
             return;
         }
-        int first = addr >>> 16;
-        int last = (int) ((Integer.toUnsignedLong(addr) + size - 1) >>> 16);
-        for (int p = first; p <= last; p++) {
-            dirty[p] = true;
+        int last = (addr + size - 1) >>> PAGE_SHIFT;
+        for (int p = addr >>> PAGE_SHIFT; p <= last; p++) {
+            written[p] = pages[p];
         }
     }
 
     private void markAll() {
-        java.util.Arrays.fill(dirty, 0, delegate.pages(), true);
+        mark(0, sizeInBytes());
     }
 
     /** Thrown when a module cannot even start within its memory limit. */
@@ -110,225 +177,386 @@ public final class LimitedMemory implements Memory {
         }
     }
 
+    // ---- size ----
+
+    @Override
+    public int pages() {
+        return pages.length;
+    }
+
+    private int sizeInBytes() {
+        return pages.length * PAGE_SIZE;
+    }
+
+    @Override
+    public int initialPages() {
+        return initialPages;
+    }
+
+    @Override
+    public int maximumPages() {
+        return maximumPages;
+    }
+
+    @Override
+    public boolean shared() {
+        return false;
+    }
+
     /**
      * Charges the pages before allocating them. A request the budget refuses is counted (even if the
      * declared maximum would refuse it too); one only the declared maximum refuses is plain Wasm.
+     * Grown pages are zero and not marked written.
      */
     @Override
     public int grow(int size) {
-        if (size <= 0) {
-            return delegate.grow(size); // 0: the current size; negative (unsigned > 2^31 pages): -1
+        int old = pages.length;
+        if (size == 0) {
+            return old;
+        }
+        if (size < 0) { // an unsigned request over 2^31 pages
+            return -1;
         }
         long bytes = (long) size * PAGE_SIZE;
         if (!budget.chargeMemory(bytes)) {
             budget.refusedMemoryGrow();
             return -1;
         }
-        int old;
+        if ((long) old + size > maximumPages) {
+            budget.refundMemory(bytes);
+            return -1;
+        }
+        int total = old + size;
+        byte[][] grown;
         try {
-            old = delegate.grow(size);
-        } catch (OutOfMemoryError e) {
+            grown = Arrays.copyOf(pages, total);
+            for (int p = old; p < total; p++) {
+                grown[p] = new byte[PAGE_SIZE];
+            }
+        } catch (OutOfMemoryError e) { // nothing published yet
             budget.refundMemory(bytes);
             budget.heapRanOut();
             throw e;
         }
-        if (old < 0) {
-            budget.refundMemory(bytes);
-        }
+        pages = grown;
+        written = tracksWrites ? Arrays.copyOf(written, total) : grown;
         return old;
     }
 
-    // ---- plain delegation below ----
+    // ---- page lookup: the accessors' hot path ----
+    //
+    // The accessors below are what compiled guest code calls for every load and store; each must stay
+    // within 35 bytecodes (C2's MaxInlineSize), so they are written tersely: `(char) addr` is the offset
+    // within the page (addr & 0xFFFF in one bytecode), and values that cross a page boundary (unaligned,
+    // rare) go to a separate slow path.
 
-    @Override
-    public int pages() {
-        return delegate.pages();
+    /** The page holding {@code addr}, for a load that does not cross it; past the end traps. */
+    private byte[] readable(int addr) {
+        int page = addr >>> PAGE_SHIFT;
+        byte[][] table = pages;
+        if (page < table.length) {
+            return table[page];
+        }
+        throw outOfBounds(addr);
     }
 
-    @Override
-    public int initialPages() {
-        return delegate.initialPages();
+    /** The page holding {@code addr}, for a store that does not cross it; past the end traps. */
+    private byte[] writable(int addr) {
+        int page = addr >>> PAGE_SHIFT;
+        byte[][] table = written;
+        if (page < table.length && table[page] != null) {
+            return table[page];
+        }
+        return firstWrite(addr);
     }
 
-    @Override
-    public int maximumPages() {
-        return delegate.maximumPages();
+    /** The first store to a page since {@link #clearDirty()} marks it; one past the end traps. */
+    private byte[] firstWrite(int addr) {
+        int page = addr >>> PAGE_SHIFT;
+        if (page >= pages.length) {
+            throw outOfBounds(addr);
+        }
+        written[page] = pages[page];
+        return pages[page];
     }
 
-    @Override
-    public boolean shared() {
-        return delegate.shared();
+    private WasmRuntimeException outOfBounds(int addr) {
+        return new WasmRuntimeException("out of bounds memory access: attempted to access address: " + addr
+                + " but limit is: " + sizeInBytes());
     }
 
-    @Override
-    public Object lock(int address) {
-        return delegate.lock(address);
+    private <E extends ChicoryException> E outOfBounds(int addr, int size, Function<String, E> exception) {
+        return exception.apply("out of bounds memory access: attempted to access address: " + addr + " but limit is: "
+                + sizeInBytes() + " and size: " + size);
     }
 
-    @Override
-    public int waitOn(int address, int expected, long timeout) {
-        return delegate.waitOn(address, expected, timeout);
+    /** Traps unless {@code [addr, addr + size)} lies within {@code limit} bytes (sizes are unsigned). */
+    private void checkRange(int addr, int size, int limit) {
+        if (addr < 0 || size < 0 || (long) addr + size > limit) {
+            throw outOfBounds(addr, size, WasmRuntimeException::new);
+        }
     }
 
-    @Override
-    public int waitOn(int address, long expected, long timeout) {
-        return delegate.waitOn(address, expected, timeout);
-    }
-
-    @Override
-    public int notify(int address, int maxThreads) {
-        return delegate.notify(address, maxThreads);
-    }
-
-    @Override
-    public void initialize(Instance instance, DataSegment[] dataSegments) {
-        delegate.initialize(instance, dataSegments);
-        markAll();
-    }
-
-    @Override
-    public void initialize(Instance instance, DataSegment[] dataSegments, int memoryIndex) {
-        delegate.initialize(instance, dataSegments, memoryIndex);
-        markAll();
-    }
-
-    @Override
-    public void initPassiveSegment(int segmentId, int dest, int offset, int size) {
-        delegate.initPassiveSegment(segmentId, dest, offset, size);
-        mark(dest, size);
-    }
-
-    @Override
-    public void write(int addr, byte[] data, int offset, int size) {
-        delegate.write(addr, data, offset, size);
-        mark(addr, size);
-    }
-
-    @Override
-    public void write(int addr, byte[] data) {
-        delegate.write(addr, data);
-        mark(addr, data.length);
-    }
+    // ---- loads ----
 
     @Override
     public byte read(int addr) {
-        return delegate.read(addr);
-    }
-
-    @Override
-    public byte[] readBytes(int addr, int len) {
-        return delegate.readBytes(addr, len);
-    }
-
-    @Override
-    public void writeI32(int addr, int data) {
-        delegate.writeI32(addr, data);
-        mark(addr, 4);
-    }
-
-    @Override
-    public int readInt(int addr) {
-        return delegate.readInt(addr);
-    }
-
-    @Override
-    public long readI32(int addr) {
-        return delegate.readI32(addr);
-    }
-
-    @Override
-    public long readU32(int addr) {
-        return delegate.readU32(addr);
-    }
-
-    @Override
-    public void writeLong(int addr, long data) {
-        delegate.writeLong(addr, data);
-        mark(addr, 8);
-    }
-
-    @Override
-    public long readLong(int addr) {
-        return delegate.readLong(addr);
-    }
-
-    @Override
-    public long readI64(int addr) {
-        return delegate.readI64(addr);
-    }
-
-    @Override
-    public void writeShort(int addr, short data) {
-        delegate.writeShort(addr, data);
-        mark(addr, 2);
-    }
-
-    @Override
-    public short readShort(int addr) {
-        return delegate.readShort(addr);
-    }
-
-    @Override
-    public long readI16(int addr) {
-        return delegate.readI16(addr);
-    }
-
-    @Override
-    public long readU16(int addr) {
-        return delegate.readU16(addr);
-    }
-
-    @Override
-    public void writeByte(int addr, byte data) {
-        delegate.writeByte(addr, data);
-        dirty[addr >>> 16] = true;
+        return readable(addr)[(char) addr];
     }
 
     @Override
     public long readU8(int addr) {
-        return delegate.readU8(addr);
+        return read(addr) & 0xFFL;
     }
 
     @Override
     public long readI8(int addr) {
-        return delegate.readI8(addr);
+        return read(addr);
     }
 
     @Override
-    public void writeF32(int addr, float data) {
-        delegate.writeF32(addr, data);
-        mark(addr, 4);
+    public short readShort(int addr) {
+        if ((char) addr <= PAGE_SIZE - 2) {
+            return (short) SHORT.get(readable(addr), (int) (char) addr);
+        }
+        return (short) readAcross(addr, 2);
     }
 
     @Override
-    public long readF32(int addr) {
-        return delegate.readF32(addr);
+    public long readI16(int addr) {
+        return readShort(addr);
+    }
+
+    @Override
+    public long readU16(int addr) {
+        return readShort(addr) & 0xFFFFL;
+    }
+
+    @Override
+    public int readInt(int addr) {
+        if ((char) addr <= PAGE_SIZE - 4) {
+            return (int) INT.get(readable(addr), (int) (char) addr);
+        }
+        return (int) readAcross(addr, 4);
+    }
+
+    @Override
+    public long readI32(int addr) {
+        return readInt(addr);
+    }
+
+    @Override
+    public long readU32(int addr) {
+        return readInt(addr) & 0xFFFF_FFFFL;
+    }
+
+    @Override
+    public long readLong(int addr) {
+        if ((char) addr <= PAGE_SIZE - 8) {
+            return (long) LONG.get(readable(addr), (int) (char) addr);
+        }
+        return readAcross(addr, 8);
+    }
+
+    @Override
+    public long readI64(int addr) {
+        return readLong(addr);
     }
 
     @Override
     public float readFloat(int addr) {
-        return delegate.readFloat(addr);
+        if ((char) addr <= PAGE_SIZE - 4) {
+            return (float) FLOAT.get(readable(addr), (int) (char) addr);
+        }
+        return Float.intBitsToFloat(readInt(addr));
     }
 
     @Override
-    public void writeF64(int addr, double data) {
-        delegate.writeF64(addr, data);
-        mark(addr, 8);
+    public long readF32(int addr) {
+        return readInt(addr);
     }
 
     @Override
     public double readDouble(int addr) {
-        return delegate.readDouble(addr);
+        if ((char) addr <= PAGE_SIZE - 8) {
+            return (double) DOUBLE.get(readable(addr), (int) (char) addr);
+        }
+        return Double.longBitsToDouble(readLong(addr));
     }
 
     @Override
     public long readF64(int addr) {
-        return delegate.readF64(addr);
+        return readLong(addr);
     }
+
+    /** A little-endian value of {@code size} bytes that crosses a page boundary. */
+    private long readAcross(int addr, int size) {
+        checkRange(addr, size, sizeInBytes());
+        long value = 0;
+        for (int i = size - 1; i >= 0; i--) {
+            int a = addr + i;
+            value = (value << 8) | (pages[a >>> PAGE_SHIFT][a & OFFSET_MASK] & 0xFFL);
+        }
+        return value;
+    }
+
+    // ---- stores ----
+
+    @Override
+    public void writeByte(int addr, byte data) {
+        writable(addr)[(char) addr] = data;
+    }
+
+    @Override
+    public void writeShort(int addr, short data) {
+        if ((char) addr <= PAGE_SIZE - 2) {
+            SHORT.set(writable(addr), (int) (char) addr, data);
+        } else {
+            writeAcross(addr, data, 2);
+        }
+    }
+
+    @Override
+    public void writeI32(int addr, int data) {
+        if ((char) addr <= PAGE_SIZE - 4) {
+            INT.set(writable(addr), (int) (char) addr, data);
+        } else {
+            writeAcross(addr, data, 4);
+        }
+    }
+
+    @Override
+    public void writeLong(int addr, long data) {
+        if ((char) addr <= PAGE_SIZE - 8) {
+            LONG.set(writable(addr), (int) (char) addr, data);
+        } else {
+            writeAcross(addr, data, 8);
+        }
+    }
+
+    @Override
+    public void writeF32(int addr, float data) {
+        if ((char) addr <= PAGE_SIZE - 4) {
+            FLOAT.set(writable(addr), (int) (char) addr, data);
+        } else {
+            writeI32(addr, Float.floatToRawIntBits(data));
+        }
+    }
+
+    @Override
+    public void writeF64(int addr, double data) {
+        if ((char) addr <= PAGE_SIZE - 8) {
+            DOUBLE.set(writable(addr), (int) (char) addr, data);
+        } else {
+            writeLong(addr, Double.doubleToRawLongBits(data));
+        }
+    }
+
     /**
-     * Chicory's {@code Instance.initialize} zeroes every memory right after creating it; a new
-     * {@link ByteArrayMemory} is all zeros already, so that first pass (8% of a small invocation)
-     * is skipped. Every later call zeroes for real.
+     * The low {@code size} bytes of {@code value}, little-endian, across a page boundary: traps before
+     * writing anything if any byte is out of bounds, and marks both pages.
+     */
+    private void writeAcross(int addr, long value, int size) {
+        checkRange(addr, size, sizeInBytes());
+        mark(addr, size);
+        for (int i = 0; i < size; i++) {
+            int a = addr + i;
+            pages[a >>> PAGE_SHIFT][a & OFFSET_MASK] = (byte) (value >>> (8 * i));
+        }
+    }
+
+    // ---- bulk ----
+
+    @Override
+    public byte[] readBytes(int addr, int len) {
+        checkRange(addr, len, sizeInBytes());
+        byte[] result = new byte[len];
+        int done = 0;
+        while (done < len) {
+            int a = addr + done;
+            int chunk = Math.min(len - done, PAGE_SIZE - (a & OFFSET_MASK));
+            System.arraycopy(pages[a >>> PAGE_SHIFT], a & OFFSET_MASK, result, done, chunk);
+            done += chunk;
+        }
+        return result;
+    }
+
+    @Override
+    public void write(int addr, byte[] data) {
+        write(addr, data, 0, data.length);
+    }
+
+    @Override
+    public void write(int addr, byte[] data, int offset, int size) {
+        checkRange(offset, size, data.length);
+        checkRange(addr, size, sizeInBytes());
+        mark(addr, size);
+        int done = 0;
+        while (done < size) {
+            int a = addr + done;
+            int chunk = Math.min(size - done, PAGE_SIZE - (a & OFFSET_MASK));
+            System.arraycopy(data, offset + done, pages[a >>> PAGE_SHIFT], a & OFFSET_MASK, chunk);
+            done += chunk;
+        }
+    }
+
+    /** {@code memory.fill}: Chicory passes the end as start + size, so the size comes back by subtraction. */
+    @Override
+    public void fill(byte value, int fromIndex, int toIndex) {
+        int size = toIndex - fromIndex;
+        checkRange(fromIndex, size, sizeInBytes());
+        mark(fromIndex, size);
+        int done = 0;
+        while (done < size) {
+            int a = fromIndex + done;
+            int chunk = Math.min(size - done, PAGE_SIZE - (a & OFFSET_MASK));
+            Arrays.fill(pages[a >>> PAGE_SHIFT], a & OFFSET_MASK, (a & OFFSET_MASK) + chunk, value);
+            done += chunk;
+        }
+    }
+
+    /** {@code memory.copy}, overlapping ranges included (as if through a temporary buffer). */
+    @Override
+    public void copy(int dest, int src, int size) {
+        int limit = sizeInBytes();
+        checkRange(dest, size, limit);
+        checkRange(src, size, limit);
+        mark(dest, size);
+        if (dest > src && dest < src + size) { // forwards would overwrite source bytes before copying them
+            int left = size;
+            while (left > 0) {
+                int d = dest + left; // one past the next chunk's end
+                int s = src + left;
+                int chunk = Math.min(left, Math.min(inPageBefore(d), inPageBefore(s)));
+                d -= chunk;
+                s -= chunk;
+                System.arraycopy(
+                        pages[s >>> PAGE_SHIFT], s & OFFSET_MASK, pages[d >>> PAGE_SHIFT], d & OFFSET_MASK, chunk);
+                left -= chunk;
+            }
+        } else {
+            int done = 0;
+            while (done < size) {
+                int d = dest + done;
+                int s = src + done;
+                int chunk = Math.min(size - done, PAGE_SIZE - Math.max(d & OFFSET_MASK, s & OFFSET_MASK));
+                System.arraycopy(
+                        pages[s >>> PAGE_SHIFT], s & OFFSET_MASK, pages[d >>> PAGE_SHIFT], d & OFFSET_MASK, chunk);
+                done += chunk;
+            }
+        }
+    }
+
+    /** How many bytes of {@code end}'s page lie before it (a whole page when it starts one). */
+    private static int inPageBefore(int end) {
+        int offset = end & OFFSET_MASK;
+        return offset == 0 ? PAGE_SIZE : offset;
+    }
+
+    /**
+     * Chicory's {@code Instance.initialize} zeroes every memory right after creating it; a new one is
+     * all zeros already, so that first pass (8% of a small invocation) is skipped. Every later call
+     * zeroes for real.
      */
     @Override
     public void zero() {
@@ -337,252 +565,81 @@ public final class LimitedMemory implements Memory {
             markAll();
             return;
         }
-        delegate.zero();
+        fill((byte) 0, 0, sizeInBytes());
+    }
+
+    // ---- data segments ----
+
+    @Override
+    public void initialize(Instance instance, DataSegment[] dataSegments) {
+        initialize(instance, dataSegments, 0);
+    }
+
+    /** Writes the active data segments of memory {@code memoryIndex}; one out of bounds fails the instance. */
+    @Override
+    public void initialize(Instance instance, DataSegment[] dataSegments, int memoryIndex) {
+        this.dataSegments = dataSegments;
+        if (dataSegments != null) {
+            for (DataSegment s : dataSegments) {
+                if (s instanceof ActiveDataSegment segment && segment.index() == memoryIndex) {
+                    byte[] data = segment.data();
+                    int offset =
+                            (int) ConstantEvaluators.computeConstantValue(instance, segment.offsetInstructions())[0];
+                    if (offset < 0 || (long) offset + data.length > sizeInBytes()) {
+                        throw outOfBounds(offset, data.length, UninstantiableException::new);
+                    }
+                    write(offset, data, 0, data.length);
+                }
+            }
+        }
         markAll();
     }
 
     @Override
-    public void fill(byte value, int fromIndex, int toIndex) {
-        delegate.fill(value, fromIndex, toIndex);
-        mark(fromIndex, toIndex - fromIndex);
-    }
-
-    @Override
-    public void copy(int dest, int src, int size) {
-        delegate.copy(dest, src, size);
-        mark(dest, size);
+    public void initPassiveSegment(int segmentId, int dest, int offset, int size) {
+        write(dest, dataSegments[segmentId].data(), offset, size);
     }
 
     @Override
     public void drop(int segment) {
-        delegate.drop(segment);
+        dataSegments[segment] = PassiveDataSegment.EMPTY;
     }
 
-    @Override
-    public void writeString(int offset, String data, Charset charSet) {
-        delegate.writeString(offset, data, charSet);
-        markAll();
-    }
+    // ---- threads: the memory is never shared ----
 
+    /**
+     * The monitor the {@link Memory} interface's atomic operations hold: they read and write through
+     * the accessors above, so they trap and mark like any access. A memory is never shared (shared
+     * memories are rejected at load), so only its own thread ever takes it.
+     */
     @Override
-    public String readString(int addr, int len, Charset charSet) {
-        return delegate.readString(addr, len, charSet);
+    @SuppressWarnings("removal")
+    public Object lock(int address) {
+        return this;
     }
 
     @Override
     public void atomicFence() {
-        delegate.atomicFence();
+        VarHandle.fullFence();
+    }
+
+    /** {@code memory.atomic.wait} traps on an unshared memory. */
+    @Override
+    @SuppressWarnings("removal")
+    public int waitOn(int address, int expected, long timeout) {
+        throw new ChicoryException("Attempt to wait on a non-shared memory, not supported.");
     }
 
     @Override
-    public int atomicReadInt(int addr) {
-        return delegate.atomicReadInt(addr);
+    @SuppressWarnings("removal")
+    public int waitOn(int address, long expected, long timeout) {
+        throw new ChicoryException("Attempt to wait on a non-shared memory, not supported.");
     }
 
+    /** No thread can wait on an unshared memory: nobody to wake. */
     @Override
-    public long atomicReadLong(int addr) {
-        return delegate.atomicReadLong(addr);
-    }
-
-    @Override
-    public short atomicReadShort(int addr) {
-        return delegate.atomicReadShort(addr);
-    }
-
-    @Override
-    public byte atomicReadByte(int addr) {
-        return delegate.atomicReadByte(addr);
-    }
-
-    @Override
-    public void atomicWriteInt(int addr, int value) {
-        delegate.atomicWriteInt(addr, value);
-        mark(addr, 4);
-    }
-
-    @Override
-    public void atomicWriteLong(int addr, long value) {
-        delegate.atomicWriteLong(addr, value);
-        mark(addr, 8);
-    }
-
-    @Override
-    public void atomicWriteShort(int addr, short value) {
-        delegate.atomicWriteShort(addr, value);
-        mark(addr, 2);
-    }
-
-    @Override
-    public void atomicWriteByte(int addr, byte value) {
-        delegate.atomicWriteByte(addr, value);
-        mark(addr, 1);
-    }
-
-    @Override
-    public int atomicAddInt(int addr, int delta) {
-        var r = delegate.atomicAddInt(addr, delta);
-        mark(addr, 4);
-        return r;
-    }
-
-    @Override
-    public int atomicAndInt(int addr, int mask) {
-        var r = delegate.atomicAndInt(addr, mask);
-        mark(addr, 4);
-        return r;
-    }
-
-    @Override
-    public int atomicOrInt(int addr, int mask) {
-        var r = delegate.atomicOrInt(addr, mask);
-        mark(addr, 4);
-        return r;
-    }
-
-    @Override
-    public int atomicXorInt(int addr, int mask) {
-        var r = delegate.atomicXorInt(addr, mask);
-        mark(addr, 4);
-        return r;
-    }
-
-    @Override
-    public int atomicXchgInt(int addr, int value) {
-        var r = delegate.atomicXchgInt(addr, value);
-        mark(addr, 4);
-        return r;
-    }
-
-    @Override
-    public int atomicCmpxchgInt(int addr, int expected, int replacement) {
-        var r = delegate.atomicCmpxchgInt(addr, expected, replacement);
-        mark(addr, 4);
-        return r;
-    }
-
-    @Override
-    public long atomicAddLong(int addr, long delta) {
-        var r = delegate.atomicAddLong(addr, delta);
-        mark(addr, 8);
-        return r;
-    }
-
-    @Override
-    public long atomicAndLong(int addr, long mask) {
-        var r = delegate.atomicAndLong(addr, mask);
-        mark(addr, 8);
-        return r;
-    }
-
-    @Override
-    public long atomicOrLong(int addr, long mask) {
-        var r = delegate.atomicOrLong(addr, mask);
-        mark(addr, 8);
-        return r;
-    }
-
-    @Override
-    public long atomicXorLong(int addr, long mask) {
-        var r = delegate.atomicXorLong(addr, mask);
-        mark(addr, 8);
-        return r;
-    }
-
-    @Override
-    public long atomicXchgLong(int addr, long value) {
-        var r = delegate.atomicXchgLong(addr, value);
-        mark(addr, 8);
-        return r;
-    }
-
-    @Override
-    public long atomicCmpxchgLong(int addr, long expected, long replacement) {
-        var r = delegate.atomicCmpxchgLong(addr, expected, replacement);
-        mark(addr, 8);
-        return r;
-    }
-
-    @Override
-    public short atomicAddShort(int addr, short delta) {
-        var r = delegate.atomicAddShort(addr, delta);
-        mark(addr, 2);
-        return r;
-    }
-
-    @Override
-    public short atomicAndShort(int addr, short mask) {
-        var r = delegate.atomicAndShort(addr, mask);
-        mark(addr, 2);
-        return r;
-    }
-
-    @Override
-    public short atomicOrShort(int addr, short mask) {
-        var r = delegate.atomicOrShort(addr, mask);
-        mark(addr, 2);
-        return r;
-    }
-
-    @Override
-    public short atomicXorShort(int addr, short mask) {
-        var r = delegate.atomicXorShort(addr, mask);
-        mark(addr, 2);
-        return r;
-    }
-
-    @Override
-    public short atomicXchgShort(int addr, short value) {
-        var r = delegate.atomicXchgShort(addr, value);
-        mark(addr, 2);
-        return r;
-    }
-
-    @Override
-    public short atomicCmpxchgShort(int addr, short expected, short replacement) {
-        var r = delegate.atomicCmpxchgShort(addr, expected, replacement);
-        mark(addr, 2);
-        return r;
-    }
-
-    @Override
-    public byte atomicAddByte(int addr, byte delta) {
-        var r = delegate.atomicAddByte(addr, delta);
-        mark(addr, 1);
-        return r;
-    }
-
-    @Override
-    public byte atomicAndByte(int addr, byte mask) {
-        var r = delegate.atomicAndByte(addr, mask);
-        mark(addr, 1);
-        return r;
-    }
-
-    @Override
-    public byte atomicOrByte(int addr, byte mask) {
-        var r = delegate.atomicOrByte(addr, mask);
-        mark(addr, 1);
-        return r;
-    }
-
-    @Override
-    public byte atomicXorByte(int addr, byte mask) {
-        var r = delegate.atomicXorByte(addr, mask);
-        mark(addr, 1);
-        return r;
-    }
-
-    @Override
-    public byte atomicXchgByte(int addr, byte value) {
-        var r = delegate.atomicXchgByte(addr, value);
-        mark(addr, 1);
-        return r;
-    }
-
-    @Override
-    public byte atomicCmpxchgByte(int addr, byte expected, byte replacement) {
-        var r = delegate.atomicCmpxchgByte(addr, expected, replacement);
-        mark(addr, 1);
-        return r;
+    @SuppressWarnings("removal")
+    public int notify(int address, int maxThreads) {
+        return 0;
     }
 }

@@ -205,7 +205,8 @@ final class GuestRun {
                                     WasiHost.counted(functions, run.calls()).toArray(HostFunction[]::new))
                             .build())
                     .withMemoryFactory(declared -> {
-                        LimitedMemory created = LimitedMemory.create(declared, budget);
+                        LimitedMemory created = LimitedMemory.create(
+                                declared, budget, run.checkpointer() != null); // dirty pages only for checkpoints
                         if (memory[0] == null) {
                             memory[0] = created; // memory 0, the one the ABI uses
                         }
