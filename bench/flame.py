@@ -8,10 +8,16 @@ in native code: system calls, zstd) events with the `jfr` tool of the JDK that r
 `JFR` environment variable (default: `jfr` on the PATH), and prints the frames most often on top of
 the stack, then the SVG's path. JMH writes such recordings with `-prof jfr` (`profile.jfr` per
 benchmark). Only the benchmark's own thread matters: samples of JMH's threads are dropped.
+
+For other recordings (the end-to-end programs' `-Dbench.jfr=FILE`): `THREADS=REGEX` keeps the
+samples of the threads whose name matches (`THREADS=.` keeps all), and `NATIVE=0` drops the native
+method samples (threads parked in epoll or a socket read are sampled there too, using no CPU);
+`BY_THREAD=1` puts each sample under its thread's name (digits as N) at the root.
 """
 import html
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -21,16 +27,17 @@ WIDTH, ROW, FONT = 1200, 16, 11
 
 def frames(jfr_file):
     tool = os.environ.get("JFR", "jfr")
+    keep = re.compile(os.environ.get("THREADS", "worker"))  # JMH runs the benchmark on "...-jmh-worker-N"
+    events = "jdk.ExecutionSample" + ("" if os.environ.get("NATIVE") == "0" else ",jdk.NativeMethodSample")
     out = subprocess.run(
-        [tool, "print", "--json", "--stack-depth", "64", "--events",
-         "jdk.ExecutionSample,jdk.NativeMethodSample", jfr_file],
+        [tool, "print", "--json", "--stack-depth", "64", "--events", events, jfr_file],
         check=True, capture_output=True, text=True).stdout
     for event in json.loads(out)["recording"]["events"]:
         v = event["values"]
         thread = (v.get("sampledThread") or {}).get("javaName") or ""
-        if "worker" not in thread:  # JMH runs the benchmark on "...-jmh-worker-N"
+        if not keep.search(thread):
             continue
-        stack = []
+        stack = [re.sub(r"[0-9]+", "N", thread)] if os.environ.get("BY_THREAD") == "1" else []
         for f in reversed(v["stackTrace"]["frames"]):
             m = f["method"]
             cls = m["type"]["name"].replace("/", ".").rsplit(".", 1)[-1]
@@ -96,7 +103,7 @@ def main():
     top = Counter()
     for s, c in stacks.items():
         top[s[-2] + " [native]" if s[-1] == "[native]" and len(s) > 1 else s[-1]] += c
-    print(f"{title}: {total} samples of the benchmark thread; frames most often on top:")
+    print(f"{title}: {total} samples; frames most often on top:")
     for name, c in top.most_common(12):
         print(f"  {100.0 * c / total:5.1f}%  {name}")
     with open(svg_file, "w") as f:

@@ -14,6 +14,8 @@ import io.wasmworker.adapter.temporal.TemporalAdapter.GuestThreadMode;
 import io.wasmworker.adapter.temporal.TemporalSettings;
 import io.wasmworker.artifact.ArtifactRef;
 import io.wasmworker.artifact.LocalArtifactStore;
+import io.wasmworker.bench.FlightRecording;
+import io.wasmworker.bench.JvmCpu;
 import io.wasmworker.checkpoint.store.LocalSnapshotStore;
 import io.wasmworker.module.ModuleCache;
 import io.wasmworker.module.ModuleLoader;
@@ -121,6 +123,17 @@ public final class TemporalThroughput {
                 kinds.put("wasm (sandbox threads)", "bench-wasm");
                 kinds.put("wasm (activity threads)", "bench-wasm-inline");
                 kinds.put("plain Java", "bench-java");
+                // -Dbench.kinds=sandbox,java: only those kinds (a profile of one kind alone)
+                String only = System.getProperty("bench.kinds", "");
+                if (!only.isBlank()) {
+                    List<String> wanted = List.of(only.toLowerCase(Locale.ROOT).split(","));
+                    kinds.keySet()
+                            .removeIf(k -> wanted.stream()
+                                    .noneMatch(w -> k.toLowerCase(Locale.ROOT).contains(w.strip())));
+                }
+                // -Dbench.warmup=N: workflows of each kind in round 0 (default: as many as a round has)
+                int warmUp = Integer.getInteger("bench.warmup", workflows);
+                boolean threads = Boolean.getBoolean("bench.threads"); // CPU per thread group, GC and JIT per round
                 Map<String, List<Double>> rates = new LinkedHashMap<>();
                 Map<String, List<Double>> cpu = new LinkedHashMap<>();
                 kinds.keySet().forEach(k -> rates.put(k, new ArrayList<>()));
@@ -134,12 +147,18 @@ public final class TemporalThroughput {
                         rounds,
                         workflows,
                         concurrency);
+                FlightRecording recording = null;
                 for (int round = 0; round <= rounds; round++) { // round 0 warms up and is not counted
+                    if (round == 1) {
+                        recording = FlightRecording.startIfAsked(); // -Dbench.jfr=FILE
+                    }
                     java.util.Collections.rotate(order, 1); // no kind always runs first or after the same one
                     for (String kind : order) {
-                        long cpu0 = processCpuNanos();
-                        double rate = round(client, kinds.get(kind), workflows);
-                        double cpuMicros = (processCpuNanos() - cpu0) / 1e3 / workflows;
+                        JvmCpu cpu0 = JvmCpu.now();
+                        int n = round == 0 ? warmUp : workflows;
+                        double rate = round(client, kinds.get(kind), n);
+                        JvmCpu cpu1 = JvmCpu.now();
+                        double cpuMicros = cpu1.processNanosSince(cpu0) / 1e3 / n;
                         System.out.printf(
                                 Locale.ROOT,
                                 "round %d %-24s %7.1f activities/s  %6.0f µs CPU/activity%n",
@@ -147,13 +166,19 @@ public final class TemporalThroughput {
                                 kind,
                                 rate,
                                 cpuMicros);
+                        if (threads) {
+                            System.out.print(cpu1.report(cpu0, n, 0.01));
+                        }
                         if (round > 0) {
                             rates.get(kind).add(rate);
                             cpu.get(kind).add(cpuMicros);
                         }
                     }
                 }
-                double java = median(rates.get("plain Java"));
+                if (recording != null) {
+                    recording.close();
+                }
+                double java = rates.containsKey("plain Java") ? median(rates.get("plain Java")) : Double.NaN;
                 System.out.println();
                 for (Map.Entry<String, List<Double>> r : rates.entrySet()) {
                     double m = median(r.getValue());
@@ -169,10 +194,55 @@ public final class TemporalThroughput {
                                     .map(v -> String.format(Locale.ROOT, "%.0f", v))
                                     .toList());
                 }
+                int probe = Integer.getInteger("bench.probe", 0);
+                if (probe > 0) {
+                    probe(runner, echo.get("echo"), probe);
+                }
             } finally {
                 others.shutdownNow();
                 client.getWorkflowServiceStubs().shutdownNow();
             }
+        }
+    }
+
+    /**
+     * The engine's part of one activity with nothing else around it ({@code -Dbench.probe=N}): N runs of
+     * the echo guest back to back through the same task runner, on a sandbox thread, with the input and
+     * metadata an activity has; prints the thread's CPU per run. Beside the rounds' CPU of the guest
+     * threads it shows what running amid the SDK's work costs the same code.
+     */
+    private static void probe(TaskRunner runner, TaskBinding binding, int n) throws Exception {
+        byte[] input = JSON.writeValueAsBytes(INPUT);
+        Map<String, String> metadata = Map.of("SOURCE", "temporal", "NAMESPACE", "default", "ACTIVITY_TYPE", "echo");
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        java.util.concurrent.ExecutorService guest =
+                java.util.concurrent.Executors.newSingleThreadExecutor(Sandbox.threadFactory());
+        try {
+            for (int pass = 0; pass < 3; pass++) {
+                int p = pass;
+                long nanos = guest.submit(() -> {
+                            long t0 = threads.getCurrentThreadCpuTime();
+                            for (int i = 0; i < n; i++) {
+                                var attempt =
+                                        runner.open(io.wasmworker.task.TaskKey.of("probe:" + p + "/" + i), binding, 1);
+                                attempt.latestCheckpoint();
+                                var result = attempt.invoke(input, metadata, null, null);
+                                if (!(result.outcome() instanceof io.wasmworker.sandbox.Outcome.Success)) {
+                                    throw new IllegalStateException("probe run failed: " + result.report());
+                                }
+                            }
+                            return threads.getCurrentThreadCpuTime() - t0;
+                        })
+                        .get();
+                System.out.printf(
+                        Locale.ROOT,
+                        "probe pass %d: %d echo runs back to back, %.1f µs CPU per run%n",
+                        pass,
+                        n,
+                        nanos / 1e3 / n);
+            }
+        } finally {
+            guest.shutdownNow();
         }
     }
 
@@ -198,13 +268,6 @@ public final class TemporalThroughput {
             }
         }
         return workflows / ((System.nanoTime() - t0) / 1e9);
-    }
-
-    /** CPU used by this JVM (workflow worker, client and activity workers), all threads. */
-    private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean)
-                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime();
     }
 
     private static double median(List<Double> values) {

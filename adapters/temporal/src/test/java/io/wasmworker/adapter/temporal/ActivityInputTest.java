@@ -29,6 +29,64 @@ class ActivityInputTest {
         assertThat(input(Map.of("orderId", "A-1"))).isEqualTo("{\"orderId\":\"A-1\"}");
     }
 
+    /** One json/plain payload of bytes, as a client of another SDK may have written them. */
+    private static EncodedValues jsonPayload(byte[] data) {
+        Payload payload = Payload.newBuilder()
+                .putMetadata("encoding", ByteString.copyFromUtf8("json/plain"))
+                .setData(ByteString.copyFrom(data))
+                .build();
+        return new EncodedValues(
+                Optional.of(Payloads.newBuilder().addPayloads(payload).build()), CONVERTER);
+    }
+
+    @Test
+    void oneObjectIsPassedOnAsSentNotRewritten() {
+        String sent = "{ \"orderId\" : \"A-1\",\n  \"lines\": [ {\"qty\": 2} ], \"price\": 1.50 }";
+        assertThat(new String(
+                        ActivityInput.toGuestInput(jsonPayload(sent.getBytes(StandardCharsets.UTF_8))),
+                        StandardCharsets.UTF_8))
+                .isEqualTo(sent);
+    }
+
+    @Test
+    void anObjectWithSomethingAfterItIsReadByTheConverterAsBefore() {
+        // not passed on as sent: the SDK's converter reads the first value and ignores the rest, as it did
+        assertThat(new String(
+                        ActivityInput.toGuestInput(jsonPayload("{\"a\":1} {\"b\":2}".getBytes(StandardCharsets.UTF_8))),
+                        StandardCharsets.UTF_8))
+                .isEqualTo("{\"a\":1}");
+    }
+
+    @Test
+    void malformedJsonIsRefusedAsBefore() {
+        for (String bad : List.of("{\"a\":", "{\"a\" 1}", "{\"a\":[1,}", "{\"a\":tru}")) {
+            assertThatThrownBy(() -> ActivityInput.toGuestInput(jsonPayload(bad.getBytes(StandardCharsets.UTF_8))))
+                    .as(bad)
+                    .isInstanceOf(ActivityInput.InvalidArgumentsException.class)
+                    .hasMessageStartingWith("activity argument 0 is not JSON");
+        }
+    }
+
+    @Test
+    void invalidUtf8InAStringIsRefusedAsBefore() {
+        byte[] data = {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
+        assertThatThrownBy(() -> ActivityInput.toGuestInput(jsonPayload(data)))
+                .isInstanceOf(ActivityInput.InvalidArgumentsException.class)
+                .hasMessageStartingWith("activity argument 0 is not JSON");
+    }
+
+    @Test
+    void anObjectUnderAnotherEncodingIsNotTakenAsJson() {
+        Payload encoded = Payload.newBuilder()
+                .putMetadata("encoding", ByteString.copyFromUtf8("binary/encrypted"))
+                .setData(ByteString.copyFromUtf8("{\"a\":1}"))
+                .build();
+        assertThatThrownBy(() -> ActivityInput.toGuestInput(new EncodedValues(
+                        Optional.of(Payloads.newBuilder().addPayloads(encoded).build()), CONVERTER)))
+                .isInstanceOf(ActivityInput.InvalidArgumentsException.class)
+                .hasMessageStartingWith("activity argument 0 is not JSON");
+    }
+
     @Test
     void noArgumentIsAnEmptyObject() {
         assertThat(new String(
