@@ -7,6 +7,7 @@ import io.wasmworker.checkpoint.store.Manifest;
 import io.wasmworker.checkpoint.store.SnapshotStore;
 import io.wasmworker.checkpoint.store.StaleGenerationException;
 import io.wasmworker.host.LimitedMemory;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -105,14 +106,17 @@ public final class Checkpointer {
                     + manifest.artifact() + "; refusing to restore it into " + artifact);
         }
         List<GuestSnapshot> snapshots = new ArrayList<>();
-        for (Manifest.BlobRef ref : manifest.chain()) {
+        // the whole chain at once (one round trip on S3, not one per link); each link checked as below
+        List<ByteBuffer> blobs = store.openSnapshots(context.taskKey(), manifest.chain());
+        for (int link = 0; link < blobs.size(); link++) {
+            Manifest.BlobRef ref = manifest.chain().get(link);
             String where = "snapshot " + ref.name() + " of task '" + context.taskKey() + "' in " + store.describe();
             // size and the CRC32C the blob's name records (SHA-256 for older names: ~11 ms per 16 MiB
             // here) against the manifest, so a blob whose own CRC was recomputed after a change is still
             // caught; or the seal of an encrypted store. That covers the codec's own CRC32C, so only its
             // structural checks run, then the chain links below. The pages stay in the (mapped) blob until
             // the restore copies them into guest memory.
-            GuestSnapshot s = SnapshotCodec.decodeChecked(store.openSnapshot(context.taskKey(), ref), where);
+            GuestSnapshot s = SnapshotCodec.decodeChecked(blobs.get(link), where);
             GuestSnapshot previous = snapshots.isEmpty() ? null : snapshots.get(snapshots.size() - 1);
             boolean linked = previous == null ? s.isFull() : s.baseSequence() == previous.sequence();
             if (!linked || !s.artifact().equals(artifact) || !s.taskKey().equals(context.taskKey())) {

@@ -3,6 +3,7 @@ package io.wasmworker.checkpoint.store;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -119,7 +120,22 @@ public final class EncryptingSnapshotStore implements SnapshotStore {
      */
     @Override
     public ByteBuffer openSnapshot(String taskKey, Manifest.BlobRef ref) {
-        ByteBuffer stored = store.getBlobBuffer(taskKey, ref.name(), ref.size());
+        return openStored(taskKey, ref, store.getBlobBuffer(taskKey, ref.name(), ref.size()));
+    }
+
+    /** The chain's sealed blobs as the store reads them (at once, from S3), each opened as {@link #openSnapshot} does. */
+    @Override
+    public List<ByteBuffer> openSnapshots(String taskKey, List<Manifest.BlobRef> chain) {
+        List<ByteBuffer> stored = new ArrayList<>(store.getBlobBuffers(taskKey, chain));
+        List<ByteBuffer> opened = new ArrayList<>(chain.size());
+        for (int i = 0; i < chain.size(); i++) {
+            opened.add(openStored(taskKey, chain.get(i), stored.get(i)));
+            stored.set(i, null); // the sealed copy is garbage once opened
+        }
+        return opened;
+    }
+
+    private ByteBuffer openStored(String taskKey, Manifest.BlobRef ref, ByteBuffer stored) {
         if (stored.remaining() != ref.size()) {
             throw new CorruptSnapshotException("blob " + ref.name() + " of task '" + taskKey + "' is damaged: "
                     + stored.remaining() + " bytes, but the manifest says " + ref.size());

@@ -8,7 +8,9 @@ import io.wasmworker.s3.S3Location;
 import io.wasmworker.s3.S3Settings;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,7 +23,17 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,10 +53,11 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * store, under the location's prefix:
  *
  * <pre>
- * PREFIX/tasks/&lt;sha256 hex of the task key&gt;/manifest.json
+ * PREFIX/tasks/&lt;sha256 hex of the task key&gt;/manifest.json   (or the tombstone of a finished task)
  * PREFIX/tasks/&lt;sha256 hex of the task key&gt;/blobs/&lt;blob name&gt;
  * PREFIX/tasks/&lt;sha256 hex of the task key&gt;/attempts
- * PREFIX/tasks/&lt;sha256 hex of the task key&gt;/finished      (the tombstone of a finished task)
+ * PREFIX/tasks/&lt;sha256 hex of the task key&gt;/journal/&lt;sequence&gt;.call
+ * PREFIX/tasks/&lt;sha256 hex of the task key&gt;/finished        (a tombstone written by stores before 2026-11-28)
  * </pre>
  *
  * Every key is built by {@link S3Location#key}, so none escapes the prefix. There are no locks:
@@ -57,10 +70,24 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  *       others get {@link StaleGenerationException}. The manifest holds its generation, so two
  *       manifests of one history never share an ETag (the MD5 of the content).</li>
  *   <li>The attempt count is a compare-and-swap loop on its object the same way.</li>
- *   <li>{@link #finished} writes the tombstone, then removes the rest. A writer that may have raced
- *       it (a blob, a first manifest, an attempt count) looks for the tombstone after its write and
- *       removes what it wrote if it finds one; a later manifest cannot race it, since its {@code
- *       If-Match} fails once the manifest is gone.</li>
+ *   <li>{@link #finished} overwrites the manifest with a tombstone (unconditionally), then removes
+ *       the rest. So the tombstone is itself the fence: from that write on, every publish fails by its
+ *       own condition ({@code If-Match} of a manifest that was replaced, {@code If-None-Match: *} of
+ *       a first manifest that finds the tombstone), with no request to look for it. A publish refused
+ *       because the task finished removes the blobs its manifest named (a late writer's, put after
+ *       finished() listed the task); a writer that crashed between its blob and its publish leaves
+ *       one beside the tombstone, which {@link #collect} removes. An attempt count and a journal entry
+ *       (objects of their own) look for the tombstone after their write, as before, and remove what
+ *       they wrote if they find one.</li>
+ *   <li>Stores written by the previous version hold a separate {@code finished} object as the
+ *       tombstone (finished() removed the manifest after writing it; a crash in between left both).
+ *       It is still honoured wherever a tombstone is looked for ({@link #latest}, attempt counts,
+ *       journal entries, a refused publish's reason, listing and collection), looked up at the same time
+ *       as the manifest, and after a first manifest (which its {@code If-None-Match} does not fence).
+ *       {@link #finished} replaces it by the new tombstone.</li>
+ *   <li>Requests that do not depend on each other run at once: the manifest and the old tombstone,
+ *       and the blobs of a chain being restored ({@link #openSnapshots}, at most {@value
+ *       #CONCURRENT_READS} requests at once per store).</li>
  * </ul>
  *
  * Every request is bounded by {@link S3Settings} (per attempt, attempts with backoff, in total), and
@@ -74,7 +101,16 @@ public final class S3SnapshotStore implements SnapshotStore {
     private static final String MANIFEST = "manifest.json";
     private static final String BLOBS = "blobs";
     private static final String ATTEMPTS = "attempts";
-    private static final String FINISHED = "finished";
+    /** The tombstone of stores written before the tombstone moved into the manifest object. */
+    private static final String LEGACY_FINISHED = "finished";
+    /**
+     * A tombstone's body: this line, then the task key. Never the start of a manifest (JSON), so a
+     * reader of the manifest object tells the two apart from its first bytes.
+     */
+    private static final byte[] TOMBSTONE = "wasm-worker finished task\n".getBytes(StandardCharsets.US_ASCII);
+    /** GETs one store runs at once for one caller's independent reads (a restore's chain). */
+    static final int CONCURRENT_READS = 16;
+
     private static final String JOURNAL = "journal";
     /**
      * A journal entry's object starts with this byte: Ceph RGW 16 refuses an empty object written with
@@ -101,15 +137,20 @@ public final class S3SnapshotStore implements SnapshotStore {
      * The blobs this instance wrote in the last minute (object key to size), whose task had not finished
      * after the write: a publish naming one of them need not ask the server whether it is there (one
      * request less per checkpoint). Nothing removes a young blob but {@link #finished} and {@link
-     * #delete} (which forget the task's entries here; from another worker, a later manifest's {@code
-     * If-Match} fails, and a first one is removed again by the tombstone check after it), {@link
-     * #collect}, whose cutoff is far older than a minute, and another writer's first publish, which
-     * sweeps older unnamed blobs: it changed the manifest, so this instance's {@code If-Match} fails.
+     * #delete} (which forget the task's entries here; from another worker, the tombstone or the
+     * manifest's absence fails the publish's condition), {@link #collect}, whose cutoff is far older
+     * than a minute, and another writer's first publish, which sweeps older unnamed blobs: it changed
+     * the manifest, so this instance's {@code If-Match} fails. (After {@link #delete} by another
+     * worker a first manifest could name a blob that is gone: deleting a task's checkpoints while an
+     * attempt of it runs is an operator's explicit fresh start, and the restore of such a manifest fails
+     * loudly.)
      */
     private final Cache<String, Long> written = Caffeine.newBuilder()
             .maximumSize(KNOWN_MANIFESTS)
             .expireAfterWrite(WRITTEN_FOR)
             .build();
+    /** Runs the reads a caller makes at once (at most {@value #CONCURRENT_READS}); idle threads end. */
+    private final ThreadPoolExecutor reads;
     /** The last task directory {@link #collect} examined; the next collection goes on after it. */
     private volatile String gcCursor = "";
 
@@ -131,6 +172,14 @@ public final class S3SnapshotStore implements SnapshotStore {
         this.ownsClient = ownsClient;
         this.location = Objects.requireNonNull(location, "location");
         this.settings = Objects.requireNonNull(settings, "settings");
+        AtomicInteger threads = new AtomicInteger();
+        this.reads = new ThreadPoolExecutor(
+                CONCURRENT_READS, CONCURRENT_READS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "s3-snapshot-read-" + threads.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.reads.allowCoreThreadTimeOut(true);
     }
 
     // ---------------------------------------------------------------- reading
@@ -138,10 +187,103 @@ public final class S3SnapshotStore implements SnapshotStore {
     @Override
     public Optional<Manifest> latest(String taskKey) {
         String name = TaskNames.storageName(taskKey);
-        if (exists(key(name, FINISHED), taskKey, "look for the tombstone")) {
-            return Optional.empty();
+        return readManifestOrFinished(taskKey, name)
+                .filter(read -> !read.finished())
+                .map(Read::manifest);
+    }
+
+    /**
+     * The task's manifest object (a manifest, or the tombstone of a finished task: {@link Read#finished});
+     * empty when there is none. An old-style tombstone ({@value #LEGACY_FINISHED}) is looked up at the
+     * same time and makes it a tombstone whatever the manifest holds (a crash of the old finished()
+     * left the manifest beside it).
+     */
+    private Optional<Read> readManifestOrFinished(String taskKey, String name) {
+        Future<Boolean> legacy = async(() -> exists(key(name, LEGACY_FINISHED), taskKey, "look for the tombstone"));
+        Optional<Read> read;
+        try {
+            read = readManifest(taskKey, name);
+        } catch (RuntimeException e) {
+            if (join(legacy, taskKey, "look for the tombstone")) {
+                known.invalidate(taskKey);
+                return Optional.of(Read.tombstone(null));
+            }
+            throw e;
         }
-        return readManifest(taskKey, name).map(read -> read.manifest);
+        if (join(legacy, taskKey, "look for the tombstone")) {
+            known.invalidate(taskKey);
+            return Optional.of(Read.tombstone(null));
+        }
+        return read;
+    }
+
+    /** Whether the task has finished (a tombstone, of either kind). */
+    private boolean isFinished(String taskKey, String name) {
+        return readManifestOrFinished(taskKey, name).map(Read::finished).orElse(false);
+    }
+
+    /**
+     * The chain's snapshots as {@link #openSnapshot} opens them, fetched at once (one round trip and
+     * the transfer, instead of one round trip per link); the caller fetches the first (the largest,
+     * usually) itself. The memory is what the sequential reads would hold in the end: the whole chain.
+     */
+    @Override
+    public List<ByteBuffer> openSnapshots(String taskKey, List<Manifest.BlobRef> chain) {
+        return inParallel(taskKey, chain, ref -> openSnapshot(taskKey, ref));
+    }
+
+    @Override
+    public List<ByteBuffer> getBlobBuffers(String taskKey, List<Manifest.BlobRef> refs) {
+        return inParallel(taskKey, refs, ref -> getBlobBuffer(taskKey, ref.name(), ref.size()));
+    }
+
+    private List<ByteBuffer> inParallel(
+            String taskKey, List<Manifest.BlobRef> refs, Function<Manifest.BlobRef, ByteBuffer> read) {
+        List<Future<ByteBuffer>> rest = new ArrayList<>();
+        try {
+            for (Manifest.BlobRef ref : refs.subList(Math.min(1, refs.size()), refs.size())) {
+                rest.add(async(() -> read.apply(ref)));
+            }
+            List<ByteBuffer> buffers = new ArrayList<>(refs.size());
+            if (!refs.isEmpty()) {
+                buffers.add(read.apply(refs.get(0)));
+            }
+            for (Future<ByteBuffer> f : rest) {
+                buffers.add(join(f, taskKey, "read its checkpoint chain")); // the first failure in chain order
+            }
+            return buffers;
+        } finally {
+            rest.forEach(f -> f.cancel(true)); // after a failure: the other reads are not waited for
+        }
+    }
+
+    private <T> Future<T> async(Callable<T> read) {
+        try {
+            return reads.submit(read);
+        } catch (RejectedExecutionException closed) {
+            FutureTask<T> inline = new FutureTask<>(read);
+            inline.run();
+            return inline;
+        }
+    }
+
+    /** The read's result; its own exception (which names the task and object) if it failed. */
+    private <T> T join(Future<T> read, String taskKey, String what) {
+        try {
+            return read.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw storeError(taskKey, what, e);
+        } catch (InterruptedException e) {
+            read.cancel(true);
+            Thread.currentThread().interrupt();
+            throw storeError(taskKey, what, new InterruptedIOException("interrupted"));
+        }
     }
 
     @Override
@@ -192,12 +334,8 @@ public final class S3SnapshotStore implements SnapshotStore {
             // collections go by, starts anew
             put(s3Put(key), data, taskKey, "write blob " + blobName);
         }
-        // the task may have finished while we wrote: then this blob is removed again (by us, or by finished()
-        // if it listed the blobs after our write), so no zombie leaves one behind
-        if (exists(key(name, FINISHED), taskKey, "look for the tombstone")) {
-            deleteQuietly(key, taskKey);
-            throw StaleGenerationException.finished(taskKey, "cannot write a checkpoint of it");
-        }
+        // No look for the tombstone (one request less per checkpoint): a blob is harmless until a manifest
+        // names it, and the publish that would is refused once the task finished, and removes it.
         written.put(key, (long) data.length);
     }
 
@@ -210,9 +348,13 @@ public final class S3SnapshotStore implements SnapshotStore {
         Known previous = known.getIfPresent(taskKey);
         if (previous == null || previous.generation() != expectedGeneration) {
             // a corrupt current manifest throws here: we cannot tell the generation, so we must not overwrite
-            previous = readManifest(taskKey, name).map(Read::known).orElse(new Known(0, null, List.of(), false));
+            Optional<Read> read = readManifestOrFinished(taskKey, name);
+            if (read.isPresent() && read.get().finished()) {
+                throw refuseFinished(taskKey, name, manifest);
+            }
+            previous = read.map(Read::known).orElse(new Known(0, null, List.of(), false));
             if (previous.generation() != expectedGeneration) {
-                throw stale(taskKey, name, expectedGeneration, previous.generation(), manifest);
+                throw stale(taskKey, name, expectedGeneration, manifest);
             }
         }
         checkBlobsWritten(taskKey, name, expectedGeneration, manifest, previous.chain());
@@ -225,29 +367,46 @@ public final class S3SnapshotStore implements SnapshotStore {
         Optional<String> written =
                 putConditional(request, encoded, taskKey, "publish checkpoint " + manifest.reference());
         if (written.isEmpty()) {
+            // another writer's manifest, or the tombstone (which fails both conditions) is there
             known.invalidate(taskKey);
-            long actual = readManifest(taskKey, name)
-                    .map(r -> r.manifest.generation())
-                    .orElse(0L);
-            throw stale(taskKey, name, expectedGeneration, actual, manifest);
+            throw stale(taskKey, name, expectedGeneration, manifest);
         }
-        if (exists(key(name, FINISHED), taskKey, "look for the tombstone")) {
-            // a first manifest raced finished(): it must not stay beside the tombstone
+        if (expectedGeneration == 0 && exists(key(name, LEGACY_FINISHED), taskKey, "look for the tombstone")) {
+            // an old-style tombstone has no manifest beside it to fence a first one: it must not stay there
             known.invalidate(taskKey);
             deleteQuietly(key, taskKey);
-            throw StaleGenerationException.finished(taskKey, "cannot publish checkpoint " + manifest.reference());
+            throw refuseFinished(taskKey, name, manifest);
         }
         known.put(taskKey, new Known(manifest.generation(), written.get(), manifest.chain(), true));
         manifest.chain().forEach(ref -> this.written.invalidate(key(name, BLOBS, ref.name())));
         collectGarbage(taskKey, name, previous, manifest);
     }
 
-    /** The fencing error: the task finished, or another writer has the generation {@code actual}. */
-    private RuntimeException stale(String taskKey, String name, long expected, long actual, Manifest manifest) {
-        if (exists(key(name, FINISHED), taskKey, "look for the tombstone")) {
-            return StaleGenerationException.finished(taskKey, "cannot publish checkpoint " + manifest.reference());
+    /**
+     * The fencing error, from the manifest object as it is now: the task finished (then the blobs the
+     * refused manifest named are removed), or another writer has another generation.
+     */
+    private StaleGenerationException stale(String taskKey, String name, long expected, Manifest manifest) {
+        Optional<Read> now = readManifestOrFinished(taskKey, name);
+        if (now.isPresent() && now.get().finished()) {
+            return refuseFinished(taskKey, name, manifest);
         }
-        return new StaleGenerationException(taskKey, expected, actual);
+        return new StaleGenerationException(
+                taskKey, expected, now.map(r -> r.manifest().generation()).orElse(0L));
+    }
+
+    /**
+     * A publish refused because the task finished: its blobs go (a late writer's blob put after
+     * finished() listed the task would stay otherwise), the task's being garbage now whoever wrote them.
+     */
+    private StaleGenerationException refuseFinished(String taskKey, String name, Manifest manifest) {
+        known.invalidate(taskKey);
+        for (Manifest.BlobRef ref : manifest.chain()) {
+            String key = key(name, BLOBS, ref.name());
+            written.invalidate(key);
+            deleteQuietly(key, taskKey);
+        }
+        return StaleGenerationException.finished(taskKey, "cannot publish checkpoint " + manifest.reference());
     }
 
     /**
@@ -273,19 +432,13 @@ public final class S3SnapshotStore implements SnapshotStore {
                 if (e.statusCode() != 404) {
                     throw storeError(taskKey, "check blob " + ref.name(), e);
                 }
-                if (exists(key(name, FINISHED), taskKey, "look for the tombstone")) {
-                    // finished() removed it: the late writer is told why
-                    throw StaleGenerationException.finished(
-                            taskKey, "cannot publish checkpoint " + manifest.reference());
-                }
-                // a winner's first publish collects the older blobs no manifest names, a loser's among
-                // them: a writer that was overtaken is told so, not that it forgot its blob
+                // finished() removed it (the late writer is told why), or a winner's first publish
+                // collected the older blobs no manifest names, a loser's among them: a writer that was
+                // overtaken is told so, not that it forgot its blob
                 known.invalidate(taskKey);
-                long actual = readManifest(taskKey, name)
-                        .map(r -> r.manifest.generation())
-                        .orElse(0L);
-                if (actual != expectedGeneration) {
-                    throw stale(taskKey, name, expectedGeneration, actual, manifest);
+                StaleGenerationException stale = stale(taskKey, name, expectedGeneration, manifest);
+                if (stale.taskFinished() || stale.actual() != expectedGeneration) {
+                    throw stale;
                 }
                 throw new IllegalStateException("refusing to publish checkpoint " + manifest.reference() + ": blob "
                         + ref.name() + " is missing; put every blob before the manifest that names it");
@@ -371,7 +524,7 @@ public final class S3SnapshotStore implements SnapshotStore {
         String key = key(name, ATTEMPTS);
         long deadline = System.nanoTime() + settings.callTimeout().toNanos();
         for (int round = 0; ; round++) {
-            if (exists(key(name, FINISHED), taskKey, "look for the tombstone")) {
+            if (isFinished(taskKey, name)) {
                 throw StaleGenerationException.finished(taskKey, "cannot be counted as another attempt");
             }
             Optional<Fetched> current = fetch(
@@ -412,7 +565,7 @@ public final class S3SnapshotStore implements SnapshotStore {
                 backoff(round);
                 continue;
             }
-            if (exists(key(name, FINISHED), taskKey, "look for the tombstone")) {
+            if (isFinished(taskKey, name)) {
                 deleteQuietly(key, taskKey); // a count racing finished() must not stay beside the tombstone
                 throw StaleGenerationException.finished(taskKey, "cannot be counted as another attempt");
             }
@@ -435,9 +588,19 @@ public final class S3SnapshotStore implements SnapshotStore {
         String name = TaskNames.storageName(taskKey);
         known.invalidate(taskKey);
         forgetWritten(name);
-        // the tombstone first: from now on no late attempt publishes, whatever a crash leaves behind
-        put(s3Put(key(name, FINISHED)), taskKey.getBytes(StandardCharsets.UTF_8), taskKey, "mark it finished");
-        removeAllBut(taskKey, name, FINISHED);
+        // the tombstone first, over the manifest: from now on no late attempt publishes (its condition
+        // fails), whatever a crash leaves behind
+        put(s3Put(key(name, MANIFEST)), tombstone(taskKey), taskKey, "mark it finished");
+        known.invalidate(taskKey);
+        removeAllBut(taskKey, name, MANIFEST); // an old-style tombstone too: this one replaces it
+    }
+
+    /** The tombstone of the task, as {@link #finished} writes it over the manifest. */
+    static byte[] tombstone(String taskKey) {
+        byte[] key = taskKey.getBytes(StandardCharsets.UTF_8);
+        byte[] body = Arrays.copyOf(TOMBSTONE, TOMBSTONE.length + key.length);
+        System.arraycopy(key, 0, body, TOMBSTONE.length, key.length);
+        return body;
     }
 
     @Override
@@ -453,14 +616,18 @@ public final class S3SnapshotStore implements SnapshotStore {
         written.asMap().keySet().removeIf(k -> k.startsWith(prefix));
     }
 
-    /** Everything of the task but {@code keep} (if not null), the manifest first; {@code taskKey} (if known) for errors. */
+    /**
+     * Everything of the task but {@code keep} (if not null), the manifest first (it must never name a
+     * removed blob) unless it is kept (a tombstone); {@code taskKey} (if known) for errors.
+     */
     private int removeAllBut(String taskKey, String name, String keep) {
         String keepKey = keep == null ? null : key(name, keep);
         int removed = 0;
         try {
             String manifest = key(name, MANIFEST);
             List<S3Object> objects = list(taskPrefix(name));
-            if (objects.stream().anyMatch(o -> o.key().equals(manifest))) {
+            if (!manifest.equals(keepKey)
+                    && objects.stream().anyMatch(o -> o.key().equals(manifest))) {
                 s3.deleteObject(b -> b.bucket(location.bucket()).key(manifest));
                 removed++;
             }
@@ -480,8 +647,8 @@ public final class S3SnapshotStore implements SnapshotStore {
 
     /**
      * Put-if-absent ({@code If-None-Match: *}): the first entry recorded under a number is the one that
-     * counts. The tombstone is looked for once, after the write (as for a blob): a finished task has no
-     * entries left, so a late writer's entry is created, found beside the tombstone and removed again;
+     * counts. The tombstone is looked for once, after the write: a finished task has no entries left,
+     * so a late writer's entry is created, found beside the tombstone and removed again;
      * one that finds an entry already there looks for the tombstone before handing that entry over.
      */
     @Override
@@ -496,14 +663,14 @@ public final class S3SnapshotStore implements SnapshotStore {
         boolean created = putConditional(s3Put(key).ifNoneMatch("*"), framed, taskKey, "record host call " + sequence)
                 .isPresent();
         if (created) {
-            // finished while we wrote: as for a blob, nothing stays behind
-            if (exists(key(name, FINISHED), taskKey, "look for the tombstone")) {
+            // finished while we wrote: nothing stays behind
+            if (isFinished(taskKey, name)) {
                 deleteQuietly(key, taskKey);
                 throw StaleGenerationException.finished(taskKey, refusal);
             }
             return entry;
         }
-        if (exists(key(name, FINISHED), taskKey, "look for the tombstone")) {
+        if (isFinished(taskKey, name)) {
             throw StaleGenerationException.finished(taskKey, refusal);
         }
         return recordedCall(taskKey, sequence, Integer.MAX_VALUE - 9)
@@ -591,16 +758,19 @@ public final class S3SnapshotStore implements SnapshotStore {
         if (task.stray()) {
             return TaskEntry.damaged(location, "not a task directory of this store (stray object?)");
         }
-        if (task.has(FINISHED) || !task.has(MANIFEST)) {
-            return null; // a tombstone, or an attempt count only, or what a removal left after a crash
+        if (task.has(LEGACY_FINISHED) || !task.has(MANIFEST)) {
+            return null; // an old-style tombstone, or an attempt count only, or what a removal left after a crash
         }
         try {
             Optional<Read> read = readManifestAt(key(task.name, MANIFEST));
             if (read.isEmpty()) {
                 return null; // removed while listing
             }
-            if (!TaskNames.storageName(read.get().manifest.taskKey()).equals(task.name)) {
+            if (!TaskNames.storageName(read.get().taskKey()).equals(task.name)) {
                 return TaskEntry.damaged(location, "its manifest names a task that does not belong in this directory");
+            }
+            if (read.get().finished()) {
+                return null; // a finished task: nothing pending
             }
             return TaskEntry.ok(location, read.get().manifest);
         } catch (CorruptSnapshotException | IllegalArgumentException e) {
@@ -655,26 +825,34 @@ public final class S3SnapshotStore implements SnapshotStore {
 
     /** {tasks removed, blobs removed}, or null when its manifest is damaged (then nothing is touched). */
     private int[] collectTask(TaskObjects task, Instant cutoff) {
-        if (task.has(FINISHED)) {
-            if (task.get(FINISHED).lastModified().isBefore(cutoff)) {
+        if (task.has(LEGACY_FINISHED)) {
+            if (task.get(LEGACY_FINISHED).lastModified().isBefore(cutoff)) {
                 removeAllBut(null, task.name, null);
                 return new int[] {1, 0};
             }
             // what a crash while finishing (or a zombie) left beside the tombstone
-            return new int[] {0, task.objects.size() > 1 ? removeAllBut(null, task.name, FINISHED) : 0};
+            return new int[] {0, task.objects.size() > 1 ? removeAllBut(null, task.name, LEGACY_FINISHED) : 0};
         }
-        Optional<Manifest> manifest;
+        Optional<Read> read;
         try {
-            manifest = task.has(MANIFEST)
-                    ? readManifestAt(key(task.name, MANIFEST)).map(r -> r.manifest)
-                    : Optional.empty();
+            read = task.has(MANIFEST) ? readManifestAt(key(task.name, MANIFEST)) : Optional.empty();
         } catch (CorruptSnapshotException | IllegalArgumentException e) {
             return null;
         }
-        if (manifest.isPresent()
-                && !TaskNames.storageName(manifest.get().taskKey()).equals(task.name)) {
+        if (read.isPresent() && !TaskNames.storageName(read.get().taskKey()).equals(task.name)) {
             return null;
         }
+        if (read.isPresent() && read.get().finished()) {
+            int left = task.objects.size() > 1 ? removeAllBut(null, task.name, MANIFEST) : 0;
+            if (task.get(MANIFEST).lastModified().isBefore(cutoff)) {
+                // the tombstone last: it fences late writers until the end
+                s3.deleteObject(b -> b.bucket(location.bucket()).key(key(task.name, MANIFEST)));
+                return new int[] {1, 0};
+            }
+            // what a crash while finishing, or a late writer that died before its publish, left beside it
+            return new int[] {0, left};
+        }
+        Optional<Manifest> manifest = read.map(Read::manifest);
         if (task.objects.stream().allMatch(o -> o.lastModified().isBefore(cutoff))) {
             removeAllBut(null, task.name, null);
             return new int[] {1, 0};
@@ -782,7 +960,23 @@ public final class S3SnapshotStore implements SnapshotStore {
 
     // ---------------------------------------------------------------- objects
 
-    private record Read(Manifest manifest, String etag) {
+    /**
+     * What a manifest object holds: a manifest, or a tombstone ({@code manifest} null) of the task
+     * {@code tombstoneOf} (null for an old-style tombstone, a separate object).
+     */
+    private record Read(Manifest manifest, String etag, String tombstoneOf) {
+        static Read tombstone(String taskKey) {
+            return new Read(null, null, taskKey);
+        }
+
+        boolean finished() {
+            return manifest == null;
+        }
+
+        String taskKey() {
+            return finished() ? tombstoneOf : manifest.taskKey();
+        }
+
         Known known() {
             return new Known(manifest.generation(), etag, manifest.chain(), false);
         }
@@ -804,11 +998,15 @@ public final class S3SnapshotStore implements SnapshotStore {
             known.put(taskKey, new Known(0, null, List.of(), false));
             return read;
         }
-        Manifest m = read.get().manifest;
-        if (!m.taskKey().equals(taskKey)) {
+        if (!read.get().taskKey().equals(taskKey)) {
             throw new CorruptSnapshotException("checkpoint manifest " + where(key) + " is corrupt: it names task '"
-                    + m.taskKey() + "', expected '" + taskKey + "'");
+                    + read.get().taskKey() + "', expected '" + taskKey + "'");
         }
+        if (read.get().finished()) {
+            known.invalidate(taskKey);
+            return read;
+        }
+        Manifest m = read.get().manifest;
         Known previous = known.getIfPresent(taskKey);
         known.put(taskKey, new Known(m.generation(), read.get().etag, m.chain(), previous != null && previous.swept()));
         return read;
@@ -823,7 +1021,15 @@ public final class S3SnapshotStore implements SnapshotStore {
                         + LocalSnapshotStore.MAX_MANIFEST_BYTES + " bytes, which no manifest is"),
                 null,
                 "read checkpoint manifest " + where(key));
-        return fetched.map(f -> new Read(ManifestCodec.decode(f.bytes, where(key)), f.etag));
+        return fetched.map(f -> isTombstone(f.bytes)
+                ? Read.tombstone(new String(
+                        f.bytes, TOMBSTONE.length, f.bytes.length - TOMBSTONE.length, StandardCharsets.UTF_8))
+                : new Read(ManifestCodec.decode(f.bytes, where(key)), f.etag, null));
+    }
+
+    private static boolean isTombstone(byte[] bytes) {
+        return bytes.length >= TOMBSTONE.length
+                && Arrays.equals(bytes, 0, TOMBSTONE.length, TOMBSTONE, 0, TOMBSTONE.length);
     }
 
     /**
@@ -986,6 +1192,7 @@ public final class S3SnapshotStore implements SnapshotStore {
     /** Closes the client if this store created it. */
     @Override
     public void close() {
+        reads.shutdown();
         if (ownsClient) {
             s3.close();
         }

@@ -2,6 +2,7 @@ package io.wasmworker.checkpoint.store;
 
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -25,8 +26,10 @@ import java.util.Set;
  *       and attempt count and leaves a small tombstone in their place. While the tombstone exists, a
  *       late (zombie) attempt of the task can neither publish, nor leave a blob behind, nor count an
  *       attempt: each is refused with {@link StaleGenerationException} ({@link
- *       StaleGenerationException#taskFinished()}), and a blob written while the task finished is
- *       removed by the writer that sees the tombstone after writing it. {@link #latest} answers empty
+ *       StaleGenerationException#taskFinished()}). A blob written while the task finished is refused
+ *       at once ({@link LocalSnapshotStore}), or accepted and removed again when the publish naming
+ *       it is refused ({@link S3SnapshotStore}, which saves a request per checkpoint so); a blob whose
+ *       writer died before it published is removed by {@link #collect}. {@link #latest} answers empty
  *       for a finished task. Only {@link #delete} (an operator's explicit removal: a fresh start)
  *       and {@link #collect} (after the retention) remove a tombstone.</li>
  *   <li><b>Leftovers are collectable.</b> {@link #collect} removes whole tasks (checkpoint, attempt
@@ -115,6 +118,33 @@ public interface SnapshotStore extends AutoCloseable {
         ByteBuffer blob = getBlobBuffer(taskKey, ref.name(), ref.size());
         Blobs.verifyForRestore(taskKey, ref, blob);
         return blob;
+    }
+
+    /**
+     * The encoded snapshots of a whole chain, in its order, each as {@link #openSnapshot} opens and
+     * checks it. The default opens one after the other; a store whose reads are round trips (S3)
+     * fetches them at once. Holds the whole chain in the end either way (as a restore does), which the
+     * manifest's sizes bound. A missing or damaged link throws as {@link #openSnapshot} does.
+     */
+    default List<ByteBuffer> openSnapshots(String taskKey, List<Manifest.BlobRef> chain) {
+        List<ByteBuffer> snapshots = new ArrayList<>(chain.size());
+        for (Manifest.BlobRef ref : chain) {
+            snapshots.add(openSnapshot(taskKey, ref));
+        }
+        return snapshots;
+    }
+
+    /**
+     * {@link #getBlobBuffer} of each reference (its name and size), in order; for a store that wraps
+     * this one and checks the bytes its own way ({@link EncryptingSnapshotStore}). The default reads
+     * one after the other; a store whose reads are round trips (S3) reads them at once.
+     */
+    default List<ByteBuffer> getBlobBuffers(String taskKey, List<Manifest.BlobRef> refs) {
+        List<ByteBuffer> blobs = new ArrayList<>(refs.size());
+        for (Manifest.BlobRef ref : refs) {
+            blobs.add(getBlobBuffer(taskKey, ref.name(), ref.size()));
+        }
+        return blobs;
     }
 
     /**

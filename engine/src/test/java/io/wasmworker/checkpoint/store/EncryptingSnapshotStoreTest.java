@@ -133,6 +133,32 @@ class EncryptingSnapshotStoreTest {
                 .hasMessageContaining("snapshot key 'k1', which the key ring does not hold");
     }
 
+    /** A restore's chain, read at once from the store underneath, opens link by link; a tampered link fails it. */
+    @Test
+    void aChainOpensWholeAndATamperedLinkFailsIt() {
+        var memory = new MemorySnapshotStore();
+        var store = sealed(memory, ring("k1", "k1", K1));
+        List<Manifest.BlobRef> chain = List.of(
+                store.writeSnapshot("task-1", 1, bytes("link 1")),
+                store.writeSnapshot("task-1", 2, bytes("link 2")),
+                store.writeSnapshot("task-1", 3, bytes("link 3")));
+
+        assertThat(store.openSnapshots("task-1", chain).stream().map(SnapshotStoreContract::contents))
+                .containsExactly(bytes("link 1"), bytes("link 2"), bytes("link 3"));
+
+        byte[] blob = memory.blobs.get(
+                MemorySnapshotStore.blobKey("task-1", chain.get(1).name()));
+        blob[blob.length - 20] ^= 1;
+        assertThatThrownBy(() -> store.openSnapshots("task-1", chain))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining(chain.get(1).name())
+                .hasMessageContaining("fails authentication with snapshot key 'k1'");
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     @Test
     void aTamperedBlobFailsEvenWhenItsReferenceIsRewrittenToMatch() {
         var memory = new MemorySnapshotStore();

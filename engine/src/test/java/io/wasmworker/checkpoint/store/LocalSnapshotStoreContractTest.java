@@ -81,6 +81,21 @@ class LocalSnapshotStoreContractTest extends SnapshotStoreContract {
     }
 
     @Override
+    List<String> tombstoneFiles() {
+        return List.of("finished");
+    }
+
+    @Override
+    void writeTombstone(String taskKey) {
+        writeRaw(taskKey, "finished", taskKey.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Override
+    boolean refusesBlobsOfFinishedTasks() {
+        return true;
+    }
+
+    @Override
     void writeStray(String name, byte[] bytes) {
         try {
             Files.write(root.resolve("tasks").resolve(name), bytes);

@@ -165,6 +165,21 @@ class S3SnapshotStoreTest extends SnapshotStoreContract {
     }
 
     @Override
+    List<String> tombstoneFiles() {
+        return List.of("manifest.json");
+    }
+
+    @Override
+    void writeTombstone(String taskKey) {
+        writeRaw(taskKey, "manifest.json", S3SnapshotStore.tombstone(taskKey));
+    }
+
+    @Override
+    boolean refusesBlobsOfFinishedTasks() {
+        return false;
+    }
+
+    @Override
     void writeStray(String name, byte[] bytes) {
         s3.putObject(b -> b.bucket(bucket).key(location.key("tasks", name)), RequestBody.fromBytes(bytes));
     }
@@ -224,12 +239,14 @@ class S3SnapshotStoreTest extends SnapshotStoreContract {
     }
 
     /**
-     * What a checkpoint and a journaled call cost in requests, once the store knows the task: a delta's
-     * blob (put, tombstone) and its manifest (put, tombstone), with no HEAD for the blob this instance
-     * has just written; a call's entry (put, tombstone).
+     * What a checkpoint, a restore and a journaled call cost in requests, once the store knows the
+     * task: a delta's blob (put) and its manifest (put), with no HEAD for the blob this instance has
+     * just written and no look for the tombstone (the manifest's condition fails once the task
+     * finished); a restore's manifest and old-style tombstone (at once) and its chain (at once); a
+     * call's entry (put, then the manifest and the old-style tombstone, at once).
      */
     @Test
-    void aCheckpointTakesFourRequestsAndARecordedCallTwo() {
+    void aCheckpointTakesTwoRequestsARestoreOnePerLinkAndTwoMore() {
         Map<String, Integer> requests = new java.util.concurrent.ConcurrentHashMap<>();
         S3Client counting = (S3Client) java.lang.reflect.Proxy.newProxyInstance(
                 S3Client.class.getClassLoader(), new Class<?>[] {S3Client.class}, (proxy, method, args) -> {
@@ -250,12 +267,19 @@ class S3SnapshotStoreTest extends SnapshotStoreContract {
         Manifest.BlobRef delta = put(counted, KEY, "0000000002-delta", "delta");
         counted.publish(KEY, 1, manifest(KEY, 2, 2, full, delta));
 
-        assertThat(requests).isEqualTo(Map.of("putObject", 2, "getObject", 2));
+        assertThat(requests).isEqualTo(Map.of("putObject", 2));
+        requests.clear();
+
+        Manifest latest = reopenOn(counting).latest(KEY).orElseThrow();
+        assertThat(requests).isEqualTo(Map.of("getObject", 2));
+        assertThat(counted.openSnapshots(KEY, latest.chain()).stream().map(SnapshotStoreContract::contents))
+                .containsExactly(bytes("full"), bytes("delta"));
+        assertThat(requests).isEqualTo(Map.of("getObject", 4));
         requests.clear();
 
         counted.recordCall(KEY, 1, bytes("call 1"));
 
-        assertThat(requests).isEqualTo(Map.of("putObject", 1, "getObject", 1));
+        assertThat(requests).isEqualTo(Map.of("putObject", 1, "getObject", 2));
         assertThat(store.latest(KEY).orElseThrow().chain()).containsExactly(full, delta);
         assertThat(store.recordedCall(KEY, 1, 1 << 20))
                 .hasValueSatisfying(b -> assertThat(b).isEqualTo(bytes("call 1")));
@@ -265,6 +289,10 @@ class S3SnapshotStoreTest extends SnapshotStoreContract {
      * A blob this instance wrote before another worker finished the task (which removed it) does not
      * let a first manifest through, although the publish no longer asks for the blob it knows it wrote.
      */
+    private SnapshotStore reopenOn(S3Client client) {
+        return new S3SnapshotStore(client, location, RgwSettings.of(rgw));
+    }
+
     @Test
     void aBlobWrittenBeforeTheTaskFinishedElsewhereDoesNotLetAFirstManifestThrough() {
         SnapshotStore zombie = reopen();
@@ -275,8 +303,140 @@ class S3SnapshotStoreTest extends SnapshotStoreContract {
                 .isInstanceOfSatisfying(
                         StaleGenerationException.class,
                         e -> assertThat(e.taskFinished()).isTrue());
-        assertThat(filesOf(KEY)).containsExactly("finished");
+        assertThat(filesOf(KEY)).containsExactly("manifest.json");
         assertThat(store.latest(KEY)).isEmpty();
+    }
+
+    /**
+     * The tombstone replaces the manifest, so a late writer that knows the manifest's ETag is
+     * refused by its publish's own condition, and a blob it put after finished() listed the task is
+     * removed with that refusal.
+     */
+    @Test
+    void aLateWriterIsRefusedByItsConditionAndItsBlobRemoved() {
+        Manifest.BlobRef full = put(store, KEY, "0000000001-full", "full");
+        store.publish(KEY, 0, manifest(KEY, 1, 1, full));
+        SnapshotStore zombie = reopen();
+        assertThat(zombie.latest(KEY)).isPresent(); // it knows generation 1 and its ETag
+        store.finished(KEY);
+        assertThat(readRaw(KEY, "manifest.json")).isEqualTo(S3SnapshotStore.tombstone(KEY));
+
+        Manifest.BlobRef late = put(zombie, KEY, "0000000002-late", "late"); // accepted: no look for the tombstone
+        assertThat(filesOf(KEY)).containsExactly("blobs/0000000002-late", "manifest.json");
+        assertThatThrownBy(() -> zombie.publish(KEY, 1, manifest(KEY, 2, 2, full, late)))
+                .isInstanceOfSatisfying(
+                        StaleGenerationException.class,
+                        e -> assertThat(e.taskFinished()).isTrue());
+
+        assertThat(filesOf(KEY)).containsExactly("manifest.json");
+    }
+
+    /** A late writer that died between its blob and its publish leaves the blob: the collection removes it. */
+    @Test
+    void aBlobALateWriterLeftBesideTheTombstoneIsCollected() {
+        store.finished(KEY);
+        put(reopen(), KEY, "0000000001-orphan", "orphan");
+
+        SnapshotStore.Collected collected = store.collect(Instant.now().minus(LATER), Set.of(), 100);
+
+        assertThat(collected.blobs()).isEqualTo(1);
+        assertThat(collected.tasks()).isZero();
+        assertThat(filesOf(KEY)).containsExactly("manifest.json");
+        assertThat(store.collect(Instant.now().plus(LATER), Set.of(), 100).tasks())
+                .isEqualTo(1);
+        assertThat(filesOf(KEY)).isEmpty();
+    }
+
+    /** A tombstone copied into another task's directory is damage, not a finish of that task. */
+    @Test
+    void aTombstoneOfAnotherTaskIsReportedAsDamage() {
+        writeRaw(KEY, "manifest.json", S3SnapshotStore.tombstone("another task"));
+
+        assertThatThrownBy(() -> store.latest(KEY))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("names task 'another task', expected '" + KEY + "'");
+        assertThat(store.entries())
+                .singleElement()
+                .satisfies(e -> assertThat(e.problem()).contains("does not belong"));
+        assertThat(store.collect(Instant.now().plus(LATER), Set.of(), 100).damaged())
+                .hasSize(1);
+        assertThat(filesOf(KEY)).containsExactly("manifest.json");
+    }
+
+    /**
+     * Stores written before the tombstone moved into the manifest hold a {@code finished} object
+     * (and, after a crash of the old finished(), the manifest beside it): still a finished task for
+     * every reader and writer, and finished() replaces it by the new tombstone.
+     */
+    @Test
+    void anOldStyleTombstoneIsStillHonoured() {
+        writeRaw(KEY, "finished", bytes(KEY)); // what the previous finished() left
+        SnapshotStore zombie = reopen();
+
+        assertThat(zombie.latest(KEY)).isEmpty();
+        assertThat(zombie.entries()).isEmpty();
+        assertThatThrownBy(() -> zombie.beginAttempt(KEY))
+                .isInstanceOfSatisfying(
+                        StaleGenerationException.class,
+                        e -> assertThat(e.taskFinished()).isTrue());
+        assertThatThrownBy(() -> zombie.recordCall(KEY, 1, bytes("call")))
+                .isInstanceOfSatisfying(
+                        StaleGenerationException.class,
+                        e -> assertThat(e.taskFinished()).isTrue());
+        // a first manifest is not fenced by an old-style tombstone: it is looked for after the write
+        Manifest.BlobRef blob = put(zombie, KEY, "0000000001-zombie", "zombie");
+        assertThatThrownBy(() -> zombie.publish(KEY, 0, manifest(KEY, 1, 1, blob)))
+                .isInstanceOfSatisfying(
+                        StaleGenerationException.class,
+                        e -> assertThat(e.taskFinished()).isTrue());
+        assertThat(filesOf(KEY)).containsExactly("finished");
+
+        store.finished(KEY);
+        assertThat(filesOf(KEY)).containsExactly("manifest.json");
+        assertThat(store.latest(KEY)).isEmpty();
+    }
+
+    @Test
+    void anOldStyleTombstoneBesideTheManifestItWasRemovingWins() {
+        Manifest.BlobRef full = put(store, KEY, "0000000001-full", "full");
+        store.publish(KEY, 0, manifest(KEY, 1, 1, full));
+        writeRaw(KEY, "finished", bytes(KEY)); // the old finished() crashed before removing the manifest
+
+        SnapshotStore other = reopen();
+        assertThat(other.latest(KEY)).isEmpty();
+        assertThat(other.entries()).isEmpty();
+        assertThatThrownBy(() -> other.publish(KEY, 1, manifest(KEY, 2, 2, full)))
+                .isInstanceOfSatisfying(
+                        StaleGenerationException.class,
+                        e -> assertThat(e.taskFinished()).isTrue());
+
+        SnapshotStore.Collected collected = store.collect(Instant.now().minus(LATER), Set.of(), 100);
+        assertThat(collected.tasks()).isZero();
+        assertThat(filesOf(KEY)).containsExactly("finished");
+        assertThat(store.collect(Instant.now().plus(LATER), Set.of(), 100).tasks())
+                .isEqualTo(1);
+        assertThat(filesOf(KEY)).isEmpty();
+    }
+
+    /**
+     * A restore's chain is read at once; a missing link still fails it naming the task and the blob,
+     * never as a shorter chain.
+     */
+    @Test
+    void aChainReadAtOnceNamesItsMissingLink() {
+        List<Manifest.BlobRef> chain = new ArrayList<>();
+        List<byte[]> contents = new ArrayList<>();
+        for (int i = 1; i <= 12; i++) {
+            chain.add(put(store, KEY, String.format("%010d-link", i), "link " + i));
+            contents.add(bytes("link " + i));
+        }
+        assertThat(store.openSnapshots(KEY, chain).stream().map(SnapshotStoreContract::contents))
+                .containsExactlyElementsOf(contents);
+        deleteRaw(KEY, "blobs/" + chain.get(7).name());
+
+        assertThatThrownBy(() -> store.openSnapshots(KEY, chain))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("blob " + chain.get(7).name() + " of task '" + KEY + "' is missing");
     }
 
     /** Issue 12: many writers on separate store instances, one winner per round, round after round. */

@@ -65,6 +65,49 @@ abstract class SnapshotStoreContract {
     /** Puts a file where task directories live that is not one. */
     abstract void writeStray(String name, byte[] bytes);
 
+    /** What a finished task keeps ({@code finished} locally; S3's tombstone replaces the manifest). */
+    abstract List<String> tombstoneFiles();
+
+    /** Writes the tombstone as {@link SnapshotStore#finished} does first: a crash right after it. */
+    abstract void writeTombstone(String taskKey);
+
+    /**
+     * Whether {@link SnapshotStore#putBlob} refuses a finished task's blob at once (locally: a file
+     * look-up), or accepts it and removes it again when the publish naming it is refused (S3: a
+     * request less per checkpoint).
+     */
+    abstract boolean refusesBlobsOfFinishedTasks();
+
+    /**
+     * A late writer's blob of a finished task: refused at once, or accepted and removed again with
+     * the refused publish that would name it. Either way, nothing is left but the tombstone.
+     */
+    void assertLateBlobIsRefused(
+            SnapshotStore s, String name, byte[] data, long expectedGeneration, Manifest.BlobRef... before) {
+        Manifest.BlobRef ref = Blobs.ref(name, data);
+        if (refusesBlobsOfFinishedTasks()) {
+            assertThatThrownBy(() -> s.putBlob(KEY, name, data))
+                    .isInstanceOfSatisfying(
+                            StaleGenerationException.class,
+                            e -> assertThat(e.taskFinished()).isTrue())
+                    .hasMessageContaining("task '" + KEY + "'")
+                    .hasMessageContaining("has finished");
+        } else {
+            s.putBlob(KEY, name, data);
+            assertThat(filesOf(KEY)).contains("blobs/" + name);
+        }
+        Manifest.BlobRef[] chain = java.util.Arrays.copyOf(before, before.length + 1);
+        chain[before.length] = ref;
+        long generation = expectedGeneration + 1;
+        assertThatThrownBy(() -> s.publish(KEY, expectedGeneration, manifest(KEY, generation, generation, chain)))
+                .isInstanceOfSatisfying(
+                        StaleGenerationException.class,
+                        e -> assertThat(e.taskFinished()).isTrue())
+                .hasMessageContaining("task '" + KEY + "'")
+                .hasMessageContaining("has finished");
+        assertThat(filesOf(KEY)).isEqualTo(tombstoneFiles());
+    }
+
     @BeforeEach
     void openStore() {
         store = open();
@@ -666,9 +709,9 @@ abstract class SnapshotStoreContract {
             assertThat(store.latest(KEY)).isEmpty();
             assertThat(store.taskKeys()).isEmpty();
             assertThat(store.entries()).isEmpty(); // `snapshots ls` shows nothing pending
-            assertThat(filesOf(KEY)).containsExactly("finished");
+            assertThat(filesOf(KEY)).isEqualTo(tombstoneFiles());
             store.finished(KEY); // idempotent
-            assertThat(filesOf(KEY)).containsExactly("finished");
+            assertThat(filesOf(KEY)).isEqualTo(tombstoneFiles());
         }
 
         /** The worst case: the zombie's first publish expected "no checkpoint yet" and found none. */
@@ -679,17 +722,7 @@ abstract class SnapshotStoreContract {
             store.finished(KEY); // the task never checkpointed before it finished
 
             for (SnapshotStore s : List.of(store, zombieWorker)) {
-                byte[] data = bytes("zombie snapshot");
-                assertThatThrownBy(() -> s.putBlob(KEY, "0000000001-zombie", data))
-                        .isInstanceOfSatisfying(
-                                StaleGenerationException.class,
-                                e -> assertThat(e.taskFinished()).isTrue())
-                        .hasMessageContaining("task '" + KEY + "'")
-                        .hasMessageContaining("has finished");
-                assertThatThrownBy(() -> s.publish(KEY, 0, manifest(KEY, 1, 1, Blobs.ref("0000000001-zombie", data))))
-                        .isInstanceOfSatisfying(
-                                StaleGenerationException.class,
-                                e -> assertThat(e.taskFinished()).isTrue());
+                assertLateBlobIsRefused(s, "0000000001-zombie", bytes("zombie snapshot"), 0);
                 assertThatThrownBy(() -> s.beginAttempt(KEY))
                         .isInstanceOfSatisfying(
                                 StaleGenerationException.class,
@@ -698,7 +731,7 @@ abstract class SnapshotStoreContract {
 
             assertThat(store.latest(KEY)).isEmpty();
             assertThat(store.entries()).isEmpty();
-            assertThat(filesOf(KEY)).containsExactly("finished");
+            assertThat(filesOf(KEY)).isEqualTo(tombstoneFiles());
         }
 
         @Test
@@ -709,19 +742,18 @@ abstract class SnapshotStoreContract {
             zombieWorker.latest(KEY);
             store.finished(KEY);
 
-            byte[] next = bytes("two");
             for (SnapshotStore s : List.of(store, zombieWorker)) {
-                assertThatThrownBy(() -> s.putBlob(KEY, "0000000002-b", next))
-                        .isInstanceOf(StaleGenerationException.class);
-                assertThatThrownBy(() -> s.publish(KEY, 1, manifest(KEY, 2, 2, first, Blobs.ref("0000000002-b", next))))
-                        .isInstanceOf(StaleGenerationException.class);
+                // both hold generation 1 (its ETag, in S3), which the tombstone replaced
+                assertLateBlobIsRefused(s, "0000000002-b", bytes("two"), 1, first);
             }
-            assertThat(filesOf(KEY)).containsExactly("finished");
+            assertThat(filesOf(KEY)).isEqualTo(tombstoneFiles());
         }
 
         /**
-         * Zombies writing blobs while the task finishes: a write that landed after finished() listed
-         * the blobs is removed by its writer, so nothing is left once every writer has been refused.
+         * Zombies checkpointing while the task finishes (each puts a blob, then publishes it as a first
+         * checkpoint, which one of them wins): a blob that landed after finished() listed the blobs is
+         * removed by its writer (refused at once, or with its publish), so nothing is left once every
+         * writer has been refused.
          */
         @RepeatedTest(3)
         void blobsWrittenWhileTheTaskFinishesAreNotLeftBehind() throws Exception {
@@ -738,9 +770,14 @@ abstract class SnapshotStoreContract {
                         started.countDown();
                         for (int i = 0; ; i++) {
                             try {
-                                put(s, KEY, String.format("%010d-w%d", i, writer), "zombie " + writer + " " + i);
+                                Manifest.BlobRef blob = put(
+                                        s, KEY, String.format("%010d-w%d", i, writer), "zombie " + writer + " " + i);
+                                s.publish(KEY, 0, manifest(KEY, 1, 1, blob));
                             } catch (StaleGenerationException e) {
-                                return e.taskFinished() ? 1 : 0;
+                                if (e.taskFinished()) {
+                                    return 1;
+                                }
+                                // another zombie's first checkpoint won: go on
                             }
                         }
                     }));
@@ -754,15 +791,15 @@ abstract class SnapshotStoreContract {
             } finally {
                 pool.shutdownNow();
             }
-            assertThat(filesOf(KEY)).containsExactly("finished");
+            assertThat(filesOf(KEY)).isEqualTo(tombstoneFiles());
         }
 
         @Test
         void aCrashWhileFinishingLeavesNoCheckpointBehind() {
             Manifest.BlobRef full = put(store, KEY, "0000000001-full", "full");
             store.publish(KEY, 0, manifest(KEY, 1, 1, full));
-            // the tombstone is written first: a crash right after it leaves the old manifest beside it
-            writeRaw(KEY, "finished", bytes(KEY));
+            // the tombstone is written first: a crash right after it leaves the checkpoint's blobs beside it
+            writeTombstone(KEY);
 
             assertThat(store.latest(KEY)).isEmpty();
             assertThat(store.entries()).isEmpty();
@@ -829,7 +866,7 @@ abstract class SnapshotStoreContract {
                     .isZero();
 
             assertThat(store.taskKeys()).containsExactly("young-checkpoint");
-            assertThat(filesOf("young-finished")).containsExactly("finished");
+            assertThat(filesOf("young-finished")).isEqualTo(tombstoneFiles());
             assertThat(filesOf("young-attempt-only")).containsExactly("attempts");
         }
 
@@ -847,12 +884,14 @@ abstract class SnapshotStoreContract {
         void aFinishedTaskLosesEverythingButItsTombstoneAtOnce() {
             checkpoint("done");
             // a crash right after the tombstone was written left the checkpoint beside it
-            writeRaw("done", "finished", bytes("done"));
+            writeTombstone("done");
+            int left = filesOf("done").size() - tombstoneFiles().size(); // the blob (and the manifest, locally)
 
             SnapshotStore.Collected collected = store.collect(Instant.now().minus(LATER), Set.of(), 100);
 
-            assertThat(collected.blobs()).isEqualTo(2); // the manifest and its blob
-            assertThat(filesOf("done")).containsExactly("finished");
+            assertThat(left).isPositive();
+            assertThat(collected.blobs()).isEqualTo(left);
+            assertThat(filesOf("done")).isEqualTo(tombstoneFiles());
         }
 
         @Test
