@@ -93,6 +93,11 @@ public final class LocalSnapshotStore implements SnapshotStore {
     @Override
     public Optional<Manifest> latest(String taskKey) {
         Path dir = taskDir(taskKey);
+        if (!dir.toFile().exists()) {
+            // the common case, a task that never checkpointed: one stat and no exception (java.nio's
+            // checks of a missing file throw and catch one each on JDK 17); anything there is read below
+            return Optional.empty();
+        }
         if (isFinished(dir)) {
             return Optional.empty(); // even if a crash while finishing left the manifest behind
         }

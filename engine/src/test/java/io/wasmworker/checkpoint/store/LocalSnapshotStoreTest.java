@@ -140,6 +140,17 @@ class LocalSnapshotStoreTest {
         }
     }
 
+    @Test
+    void aTaskWithNoDirectoryHasNoCheckpointButATaskDirectoryThatIsAFileIsDamage() throws IOException {
+        assertThat(store.latest(KEY)).isEmpty();
+        Path taskDir = manifestFile(KEY).getParent();
+        Files.createDirectories(taskDir.getParent());
+        Files.writeString(taskDir, "not a directory");
+        assertThatThrownBy(() -> store.latest(KEY))
+                .as("a damaged store is never taken for a fresh start")
+                .isInstanceOf(CorruptSnapshotException.class);
+    }
+
     // ---------------------------------------------------------------- crash safety
 
     @Test
