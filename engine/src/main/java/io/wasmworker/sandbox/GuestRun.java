@@ -2,10 +2,7 @@ package io.wasmworker.sandbox;
 
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.ExecutionListener;
-import com.dylibso.chicory.runtime.HostFunction;
-import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
-import com.dylibso.chicory.wasi.WasiPreview1;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.WasmModule;
 import io.wasmworker.abi.AbiV1;
@@ -30,11 +27,9 @@ import io.wasmworker.host.LimitedTable;
 import io.wasmworker.host.MemoryBudget;
 import io.wasmworker.host.NonDeterminismException;
 import io.wasmworker.host.StdinSource;
-import io.wasmworker.host.WasiHost;
+import io.wasmworker.host.WasiContext;
 import io.wasmworker.module.GuestModule;
-import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -63,6 +58,7 @@ final class GuestRun {
 
     private final GuestModule module;
     private final Invocation invocation;
+    private final ModulePool<ImportTable> importTables;
 
     private final RunControl control;
 
@@ -74,9 +70,10 @@ final class GuestRun {
     private volatile boolean stopRequested;
     private volatile boolean cancelRequested;
 
-    GuestRun(GuestModule module, Invocation invocation) {
+    GuestRun(GuestModule module, Invocation invocation, ModulePool<ImportTable> importTables) {
         this.module = module;
         this.invocation = invocation;
+        this.importTables = importTables;
         this.control = invocation.control() != null ? invocation.control() : new RunControl();
     }
 
@@ -194,16 +191,14 @@ final class GuestRun {
         GuestDriver driver = GuestDriver.of(module.style(), run);
         GuestIo io = run.io();
         LimitedMemory[] memory = new LimitedMemory[1];
-        try (WasiPreview1 wasi = WasiHost.newWasi(AbiV1.environment(invocation.task()))) {
-            List<HostFunction> functions = new ArrayList<>(WasiHost.functions(wasi, io, run.clock(), run.random()));
-            functions.add(driver.checkpointImport());
-            functions.addAll(run.http().functions());
+        ImportTable imports = importTables.take(module.wasm());
+        if (imports == null) {
+            imports = new ImportTable(module.wasm());
+        }
+        try (WasiContext wasi = new WasiContext(io, run.clock(), run.random(), AbiV1.environment(invocation.task()))) {
             Instance instance = Instance.builder(module.wasm())
                     .withMachineFactory(module.machineFactory())
-                    .withImportValues(ImportValues.builder()
-                            .addFunction(
-                                    WasiHost.counted(functions, run.calls()).toArray(HostFunction[]::new))
-                            .build())
+                    .withImportValues(imports.bind(run.calls(), wasi, driver, run.http()))
                     .withMemoryFactory(declared -> {
                         LimitedMemory created = LimitedMemory.create(declared, budget);
                         if (memory[0] == null) {
@@ -230,6 +225,10 @@ final class GuestRun {
             }
             int exitCode = driver.drive(instance, memory[0], restored);
             return OutcomeDecoder.decode(exitCode, io.stdout());
+        } finally {
+            // the guest has stopped (this thread ran it): nothing calls into its instance any more
+            imports.release();
+            importTables.give(module.wasm(), imports);
         }
     }
 
