@@ -29,6 +29,9 @@ public final class Sandbox implements AutoCloseable {
 
     private final ModulePool<ImportTable> importTables = new ModulePool<>(MAX_IDLE_TABLES);
 
+    private final ModulePool<PooledMemory> memories =
+            new ModulePool<>(PooledMemory.MAX_IDLE_PER_MODULE, PooledMemory.MAX_IDLE_BYTES, PooledMemory::bytes);
+
     /**
      * One daemon thread; a cancelled deadline leaves the queue at once (by default it would stay,
      * holding its run and input, until the deadline passed: 30 s of garbage per finished run).
@@ -53,6 +56,11 @@ public final class Sandbox implements AutoCloseable {
         return importTables.idle(module.wasm());
     }
 
+    /** Memories the module's finished runs left for its next ones (for tests). */
+    int idleMemories(GuestModule module) {
+        return memories.idle(module.wasm());
+    }
+
     /**
      * Invokes the guest: runs it to its outcome. Never throws, whatever the guest, the module or the host does:
      * anything thrown (Errors included) becomes a failure naming it.
@@ -71,7 +79,7 @@ public final class Sandbox implements AutoCloseable {
                         new byte[0],
                         InvocationMetrics.notRun(0, invocation.input().length, rejected.label()));
             }
-            GuestRun run = new GuestRun(module, invocation, importTables);
+            GuestRun run = new GuestRun(module, invocation, importTables, memories);
             ScheduledFuture<?> deadline =
                     watchdog.schedule(run::stop, invocation.limits().timeout().toNanos(), TimeUnit.NANOSECONDS);
             try {

@@ -150,6 +150,92 @@ class RunIsolationTest {
         assertThat(new String(next.stdout(), StandardCharsets.UTF_8)).isEqualTo("{\"v\":2}");
     }
 
+    private static final String FD_READ =
+            "(import \"wasi_snapshot_preview1\" \"fd_read\" (func $fd_read (param i32 i32 i32 i32) (result i32)))";
+
+    @Test
+    void theNextRunSeesZeroedMemoryAndItsDataSegmentsWhereTheLastOneWrote() {
+        // emits 1000 * (i32 at 2000) + (the data segment's first byte, '{' = 123), then, with input 1,
+        // overwrites both: the next run must see them as a first run does
+        var m = Guests.emitting(FD_READ, "(func (export \"_start\")" + READ_FIRST_BYTE + """
+                  (call $emit (i32.add (i32.mul (i32.load (i32.const 2000)) (i32.const 1000))
+                                       (i32.load8_u (i32.const 1024))))
+                  (if (i32.eq (i32.load8_u (i32.const 64)) (i32.const 49))
+                    (then (i32.store (i32.const 2000) (i32.const 7))
+                          (i32.store8 (i32.const 1024) (i32.const 0))
+                          (i32.store (i32.const 65532) (i32.const -1)))))
+                """);
+        assertThat(emitted(sandbox.invoke(m, input("1")))).isEqualTo(123);
+        assertThat(sandbox.idleMemories(m)).as("the memory was kept").isEqualTo(1);
+        assertThat(emitted(sandbox.invoke(m, input("0")))).isEqualTo(123);
+        assertThat(emitted(sandbox.invoke(m, input("1")))).isEqualTo(123);
+    }
+
+    /** With input 1: memory.grow(1); emits the result + 1 (0: refused); then memory.size * 10. */
+    private static final String GROWING = "(func (export \"_start\") (local $r i32)" + READ_FIRST_BYTE + """
+              (local.set $r (i32.const 1))
+              (if (i32.eq (i32.load8_u (i32.const 64)) (i32.const 49))
+                (then (local.set $r (i32.add (memory.grow (i32.const 1)) (i32.const 1)))))
+              (call $emit (i32.add (local.get $r) (i32.mul (memory.size) (i32.const 10)))))
+            """;
+
+    @Test
+    void aGrownMemoryIsNotKeptAndTheNextRunStartsAtTheDeclaredSize() {
+        var m = Guests.emitting(FD_READ, GROWING);
+        assertThat(emitted(sandbox.invoke(m, input("1"))))
+                .as("grown from 1 to 2 pages")
+                .isEqualTo(22);
+        assertThat(sandbox.idleMemories(m)).isZero();
+        InvocationResult next = sandbox.invoke(m, input("0"));
+        assertThat(emitted(next)).isEqualTo(11);
+        assertThat(next.metrics().peakMemoryBytes()).isEqualTo(65536);
+        assertThat(sandbox.idleMemories(m)).isEqualTo(1);
+    }
+
+    @Test
+    void aKeptMemoryServesOnlyRunsUnderItsOwnLimit() {
+        var m = Guests.emitting(FD_READ, GROWING);
+        var roomy = GuestLimits.DEFAULTS.withMaxMemoryBytes(1 << 20);
+        var tight = GuestLimits.DEFAULTS.withMaxMemoryBytes(1 << 16);
+        assertThat(emitted(sandbox.invoke(m, input("0").withLimits(roomy)))).isEqualTo(11);
+        assertThat(emitted(sandbox.invoke(m, input("1").withLimits(tight))))
+                .as("refused under the tight limit, whatever the last run's was")
+                .isEqualTo(10);
+        assertThat(emitted(sandbox.invoke(m, input("1").withLimits(roomy)))).isEqualTo(22);
+    }
+
+    @Test
+    void aRefusedGrowIsNotHeldAgainstTheNextRun() {
+        // input 1: a grow past the limit is refused, then the guest exits with 1: a memory-limit failure.
+        // The memory (not grown) is kept; the next run's exit is its own, not blamed on the last one's grow.
+        var m = Guests.emitting(
+                FD_READ + "(import \"wasi_snapshot_preview1\" \"proc_exit\" (func $proc_exit (param i32)))",
+                "(func (export \"_start\")" + READ_FIRST_BYTE + """
+                  (if (i32.eq (i32.load8_u (i32.const 64)) (i32.const 49))
+                    (then (drop (memory.grow (i32.const 100)))))
+                  (call $proc_exit (i32.const 1)))
+                """);
+        var limits = GuestLimits.DEFAULTS.withMaxMemoryBytes(1 << 20);
+        InvocationResult refused = sandbox.invoke(m, input("1").withLimits(limits));
+        assertThat(refused.outcome())
+                .isInstanceOfSatisfying(
+                        Outcome.Failure.class, f -> assertThat(f.kind()).isEqualTo(FailureKind.MEMORY_LIMIT));
+        assertThat(sandbox.idleMemories(m)).isEqualTo(1);
+        InvocationResult next = sandbox.invoke(m, input("0").withLimits(limits));
+        assertThat(next.outcome())
+                .isInstanceOfSatisfying(
+                        Outcome.Failure.class, f -> assertThat(f.kind()).isEqualTo(FailureKind.EXIT));
+        assertThat(next.metrics().peakMemoryBytes()).isEqualTo(65536);
+    }
+
+    @Test
+    void aTrappedRunsMemoryIsNotKept() {
+        var m = Guests.emitting(
+                "", "(func (export \"_start\") (i32.store (i32.const 2000) (i32.const 7)) unreachable)");
+        assertThat(sandbox.invoke(m, input("{}")).outcome()).isInstanceOf(Outcome.Failure.class);
+        assertThat(sandbox.idleMemories(m)).isZero();
+    }
+
     @Test
     void concurrentRunsOfOneModuleEachSeeOnlyTheirOwnStreams() throws Exception {
         GuestModule echo = Guests.module("echo");
