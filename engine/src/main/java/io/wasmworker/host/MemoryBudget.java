@@ -47,6 +47,20 @@ public final class MemoryBudget {
         return tableBytes;
     }
 
+    /**
+     * The budget of a pooled memory's next run (the sandbox reuses a finished run's memory and its
+     * budget): as a new budget that has just charged the memory's {@code memoryBytes}, nothing else
+     * charged or refused.
+     */
+    public void startOver(long memoryBytes) {
+        this.memoryBytes = memoryBytes;
+        tableBytes = 0;
+        hostBytes = 0;
+        refusedMemoryGrows = 0;
+        refusedTableGrows = 0;
+        heapRanOut = false;
+    }
+
     /** Whether {@code bytes} more fit (negative and overflowing amounts never do). */
     public boolean fits(long bytes) {
         return bytes >= 0 && bytes <= limitBytes - usedBytes();

@@ -5,6 +5,7 @@ import com.dylibso.chicory.log.SystemLogger;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.runtime.WasmFunctionHandle;
 import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasi.WasiOptions;
 import com.dylibso.chicory.wasi.WasiPreview1;
@@ -13,10 +14,12 @@ import com.dylibso.chicory.wasm.types.ValType;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * WASI preview1 for one invocation, sandboxed: no preopened directories (so no filesystem), no
@@ -37,6 +40,12 @@ public final class WasiHost {
     private static final int EFAULT = 21;
     private static final int EINVAL = 28;
     private static final int ENOTSUP = 58;
+
+    /** Chicory 1.7.5's {@code WasiRights} and {@code WasiFileType} values (package-private there). */
+    private static final long RIGHT_FD_READ = 1L << 1;
+
+    private static final long RIGHT_FD_WRITE = 1L << 6;
+    private static final byte FILETYPE_UNKNOWN = 0;
 
     private static final int STDIN = 0;
     private static final int STDOUT = 1;
@@ -110,6 +119,85 @@ public final class WasiHost {
                 RANDOM_GET,
                 (inst, args) -> i32(randomGet(inst.memory(), random, (int) args[0], (int) args[1]))));
         return result;
+    }
+
+    /**
+     * The WASI functions {@code names} (those a module imports), built once and used by any number of
+     * runs: each call acts on the {@link WasiContext} that {@code current} returns at that moment, the
+     * calling run's. Names that are no WASI function are left out (instantiation then fails on them, as
+     * it would with Chicory's table). Chicory serves the same calls as in {@link #functions(WasiPreview1,
+     * GuestIo, GuestClock, GuestRandom)}, through the run's own Chicory WASI: the calls most guests make
+     * go straight to its methods; the rest through its function table, built when first needed.
+     */
+    public static List<HostFunction> functions(Collection<String> names, Supplier<WasiContext> current) {
+        Map<String, FunctionType> known = signatures();
+        List<HostFunction> result = new ArrayList<>();
+        for (String name : names) {
+            FunctionType type = known.get(name);
+            if (type != null) {
+                result.add(new HostFunction(MODULE, name, type, dispatch(name, current)));
+            }
+        }
+        return result;
+    }
+
+    private static WasmFunctionHandle dispatch(String name, Supplier<WasiContext> current) {
+        return switch (name) {
+            case "fd_read" ->
+                (inst, args) -> {
+                    GuestIo io = current.get().io();
+                    return i32(fdRead(inst.memory(), io, (int) args[0], (int) args[1], (int) args[2], (int) args[3]));
+                };
+            case "fd_write" ->
+                (inst, args) -> {
+                    GuestIo io = current.get().io();
+                    return i32(fdWrite(inst.memory(), io, (int) args[0], (int) args[1], (int) args[2], (int) args[3]));
+                };
+            case "clock_time_get" ->
+                (inst, args) -> i32(clockTimeGet(inst.memory(), current.get().clock(), (int) args[0], (int) args[2]));
+            case "random_get" ->
+                (inst, args) -> i32(randomGet(inst.memory(), current.get().random(), (int) args[0], (int) args[1]));
+            case "fd_fdstat_get" ->
+                (inst, args) -> i32(fdFdstatGet(inst.memory(), current.get(), (int) args[0], (int) args[1]));
+            case "proc_exit" ->
+                (inst, args) -> {
+                    current.get().chicory().procExit((int) args[0]);
+                    return null;
+                };
+            case "args_get" ->
+                (inst, args) -> i32(current.get().chicory().argsGet(inst.memory(), (int) args[0], (int) args[1]));
+            case "args_sizes_get" ->
+                (inst, args) -> i32(current.get().chicory().argsSizesGet(inst.memory(), (int) args[0], (int) args[1]));
+            case "environ_get" ->
+                (inst, args) -> i32(current.get().chicory().environGet(inst.memory(), (int) args[0], (int) args[1]));
+            case "environ_sizes_get" ->
+                (inst, args) ->
+                        i32(current.get().chicory().environSizesGet(inst.memory(), (int) args[0], (int) args[1]));
+            default ->
+                (inst, args) -> current.get().chicoryFunction(name).handle().apply(inst, args);
+        };
+    }
+
+    /**
+     * Chicory 1.7.5's {@code fd_fdstat_get} on the descriptors a new WASI has (stdin, stdout, stderr, not
+     * terminals; no preopened directories), without creating one: most guests' libc asks it about stdout
+     * before the first write, and creating Chicory's WASI just for that answer was ~2 µs of a ~20 µs run.
+     * Once the run has its Chicory WASI (some call changed or may change its descriptors), Chicory answers.
+     * {@code WasiHostTest} compares both answers byte for byte.
+     */
+    static int fdFdstatGet(Memory memory, WasiContext wasi, int fd, int buf) {
+        if (wasi.chicoryCreated()) {
+            return wasi.chicory().fdFdstatGet(memory, fd, buf);
+        }
+        if (fd != STDIN && fd != STDOUT && fd != STDERR) {
+            return EBADF;
+        }
+        memory.write(buf, new byte[8]);
+        memory.writeByte(buf, FILETYPE_UNKNOWN);
+        memory.writeShort(buf + 2, (short) 0); // fdflags
+        memory.writeLong(buf + 8, fd == STDIN ? RIGHT_FD_READ : RIGHT_FD_WRITE);
+        memory.writeLong(buf + 16, 0); // rights inheriting
+        return ESUCCESS;
     }
 
     /** Every WASI function a guest may import, with its signature (for checks at load time). */
@@ -208,6 +296,15 @@ public final class WasiHost {
             throw new WasmRuntimeException(
                     "out of bounds memory access: [" + Integer.toUnsignedLong(base) + ", " + end + ") in a WASI call");
         }
+    }
+
+    /** {@code f}, counting each call on the counter {@code current} returns then (the calling run's). */
+    public static HostFunction counted(HostFunction f, Supplier<HostCallCounter> current) {
+        WasmFunctionHandle handle = f.handle();
+        return new HostFunction(f.module(), f.name(), f.functionType(), (Instance inst, long... args) -> {
+            current.get().increment();
+            return handle.apply(inst, args);
+        });
     }
 
     /** Counts calls into the host, for the invocation's metrics (and later, checkpoint sequence numbers). */

@@ -1,11 +1,8 @@
 package io.wasmworker.sandbox;
 
 import com.dylibso.chicory.runtime.ExportFunction;
-import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasi.WasiExitException;
-import com.dylibso.chicory.wasm.types.FunctionType;
-import io.wasmworker.abi.AbiV1;
 import io.wasmworker.checkpoint.CheckpointPolicy;
 import io.wasmworker.checkpoint.Checkpointer;
 import io.wasmworker.checkpoint.HostState;
@@ -69,13 +66,6 @@ abstract class GuestDriver {
             case ASYNCIFY_COMMAND -> new AsyncifyDriver(run);
             case STEP -> new StepDriver(run);
         };
-    }
-
-    /** The {@code wasm_worker.checkpoint} import, bound to this driver. */
-    HostFunction checkpointImport() {
-        FunctionType type = AbiV1.hostFunctionSignatures().get(AbiV1.CHECKPOINT_IMPORT);
-        return new HostFunction(AbiV1.HOST_MODULE, AbiV1.CHECKPOINT_IMPORT, type, (inst, args) ->
-                new long[] {onCheckpointCall((int) args[0], (int) args[1])});
     }
 
     /** Runs the guest from the start, or on from {@code restored}; returns its exit code. */

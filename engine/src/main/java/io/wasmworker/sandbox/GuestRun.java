@@ -2,10 +2,7 @@ package io.wasmworker.sandbox;
 
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.ExecutionListener;
-import com.dylibso.chicory.runtime.HostFunction;
-import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
-import com.dylibso.chicory.wasi.WasiPreview1;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.WasmModule;
 import io.wasmworker.abi.AbiV1;
@@ -30,11 +27,9 @@ import io.wasmworker.host.LimitedTable;
 import io.wasmworker.host.MemoryBudget;
 import io.wasmworker.host.NonDeterminismException;
 import io.wasmworker.host.StdinSource;
-import io.wasmworker.host.WasiHost;
+import io.wasmworker.host.WasiContext;
 import io.wasmworker.module.GuestModule;
-import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -63,6 +58,11 @@ final class GuestRun {
 
     private final GuestModule module;
     private final Invocation invocation;
+    private final ModulePool<ImportTable> importTables;
+    private final ModulePool<PooledMemory> memories;
+
+    /** The memory and budget of a run that ended normally, given to the pool once the run is measured. */
+    private PooledMemory reusableMemory;
 
     private final RunControl control;
 
@@ -74,9 +74,15 @@ final class GuestRun {
     private volatile boolean stopRequested;
     private volatile boolean cancelRequested;
 
-    GuestRun(GuestModule module, Invocation invocation) {
+    GuestRun(
+            GuestModule module,
+            Invocation invocation,
+            ModulePool<ImportTable> importTables,
+            ModulePool<PooledMemory> memories) {
         this.module = module;
         this.invocation = invocation;
+        this.importTables = importTables;
+        this.memories = memories;
         this.control = invocation.control() != null ? invocation.control() : new RunControl();
     }
 
@@ -133,7 +139,9 @@ final class GuestRun {
         Checkpointer checkpointer = context != null && module.style().canCheckpoint()
                 ? new Checkpointer(context, module.digest(), invocation.inputIdentity(), invocation.stdinLength())
                 : null;
-        MemoryBudget budget = new MemoryBudget(limits.maxMemoryBytes());
+        PooledMemory pooled = memories.take(module.wasm());
+        pooled = pooled == null ? null : pooled.forLimit(limits.maxMemoryBytes());
+        MemoryBudget budget = pooled != null ? pooled.budget() : new MemoryBudget(limits.maxMemoryBytes());
         long start = System.nanoTime();
         Outcome outcome;
         try {
@@ -146,7 +154,7 @@ final class GuestRun {
                     context == null ? CheckpointPolicy.DEFAULT : context.policy(),
                     control,
                     new HttpCalls(invocation.endpoints(), journal(context), budget));
-            outcome = instantiateAndDrive(run, budget);
+            outcome = instantiateAndDrive(run, budget, pooled);
         } catch (Throwable t) {
             // The instance, its memory and tables (and the driver holding them) were reachable only from
             // the frame unwound by now: after an OutOfMemoryError they are garbage, and this result can
@@ -175,7 +183,13 @@ final class GuestRun {
             metrics.checkpoints(checkpointer.written(), checkpointer.writtenBytes(), checkpointer.writtenNanos())
                     .checkpointReference(checkpointer.reference());
         }
-        return new InvocationResult(outcome, io.stdout(), io.stderrTail(), metrics.build());
+        InvocationResult result = new InvocationResult(outcome, io.stdout(), io.stderrTail(), metrics.build());
+        if (reusableMemory != null) {
+            // last: the next run to take it starts the budget over, which this run has read by now
+            memories.give(module.wasm(), reusableMemory);
+            reusableMemory = null;
+        }
+        return result;
     }
 
     /**
@@ -190,27 +204,37 @@ final class GuestRun {
      * A fresh instance, restored from the task's checkpoint if it has one, driven to its end. Everything
      * that references the instance lives in this frame only.
      */
-    private Outcome instantiateAndDrive(GuestDriver.Run run, MemoryBudget budget) {
+    private Outcome instantiateAndDrive(GuestDriver.Run run, MemoryBudget budget, PooledMemory pooled) {
         GuestDriver driver = GuestDriver.of(module.style(), run);
         GuestIo io = run.io();
         LimitedMemory[] memory = new LimitedMemory[1];
-        try (WasiPreview1 wasi = WasiHost.newWasi(AbiV1.environment(invocation.task()))) {
-            List<HostFunction> functions = new ArrayList<>(WasiHost.functions(wasi, io, run.clock(), run.random()));
-            functions.add(driver.checkpointImport());
-            functions.addAll(run.http().functions());
+        ImportTable imports = importTables.take(module.wasm());
+        if (imports == null) {
+            imports = new ImportTable(module.wasm());
+        }
+        boolean tracksWrites = run.checkpointer() != null; // dirty pages only for guests that checkpoint
+        try (WasiContext wasi = new WasiContext(io, run.clock(), run.random(), AbiV1.environment(invocation.task()))) {
             Instance instance = Instance.builder(module.wasm())
                     .withMachineFactory(module.machineFactory())
-                    .withImportValues(ImportValues.builder()
-                            .addFunction(
-                                    WasiHost.counted(functions, run.calls()).toArray(HostFunction[]::new))
-                            .build())
+                    .withImportValues(imports.bind(run.calls(), wasi, driver, run.http()))
                     .withMemoryFactory(declared -> {
-                        LimitedMemory created = LimitedMemory.create(
-                                declared, budget, run.checkpointer() != null); // dirty pages only for checkpoints
-                        if (memory[0] == null) {
-                            memory[0] = created; // memory 0, the one the ABI uses
+                        if (memory[0] != null) {
+                            return LimitedMemory.create(
+                                    declared, budget, tracksWrites); // refused at load; not the ABI's
                         }
-                        return created;
+                        // a kept memory serves only a run that tracks writes as it does: an untracked one would
+                        // make each checkpoint save every page, a tracked one slow a run that never checkpoints
+                        if (pooled != null
+                                && pooled.memory().pages() == declared.initialPages()
+                                && pooled.memory().tracksWrites() == tracksWrites) {
+                            memory[0] = pooled.memory();
+                        } else {
+                            if (pooled != null) {
+                                budget.startOver(0); // its memory is not used: nothing is charged yet
+                            }
+                            memory[0] = LimitedMemory.create(declared, budget, tracksWrites);
+                        }
+                        return memory[0];
                     })
                     .withTableFactory((table, init) ->
                             LimitedTable.create(table, init, budget, () -> describeTables(module.wasm())))
@@ -230,7 +254,18 @@ final class GuestRun {
                 Checkpointer.refuseToReplace(invocation.checkpoints(), module.digest(), invocation.inputIdentity());
             }
             int exitCode = driver.drive(instance, memory[0], restored);
+            if (PooledMemory.reusable(module.wasm(), memory[0])) {
+                // the guest ended as guests do (no trap, no stop, nothing thrown): its instance is not
+                // called again, and the memory can serve the module's next run. Only then: while a failure
+                // unwinds, the memory (perhaps holding the pages of a grow the heap could not finish) must
+                // become garbage with this frame.
+                reusableMemory = new PooledMemory(memory[0], budget);
+            }
             return OutcomeDecoder.decode(exitCode, io.stdout());
+        } finally {
+            // the guest has stopped (this thread ran it): nothing calls into its instance any more
+            imports.release();
+            importTables.give(module.wasm(), imports);
         }
     }
 

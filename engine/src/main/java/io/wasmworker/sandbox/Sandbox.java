@@ -24,6 +24,14 @@ public final class Sandbox implements AutoCloseable {
 
     private final ScheduledThreadPoolExecutor watchdog = newWatchdog();
 
+    /** Idle import tables per module, at most one per thread that ran it at once (up to this many). */
+    private static final int MAX_IDLE_TABLES = 64;
+
+    private final ModulePool<ImportTable> importTables = new ModulePool<>(MAX_IDLE_TABLES);
+
+    private final ModulePool<PooledMemory> memories =
+            new ModulePool<>(PooledMemory.MAX_IDLE_PER_MODULE, PooledMemory.MAX_IDLE_BYTES, PooledMemory::bytes);
+
     /**
      * One daemon thread; a cancelled deadline leaves the queue at once (by default it would stay,
      * holding its run and input, until the deadline passed: 30 s of garbage per finished run).
@@ -41,6 +49,16 @@ public final class Sandbox implements AutoCloseable {
     /** Deadlines not yet cancelled or fired (for tests: finished runs must leave none behind). */
     int pendingDeadlines() {
         return watchdog.getQueue().size();
+    }
+
+    /** Import tables the module's finished runs left for its next ones (for tests). */
+    int idleImportTables(GuestModule module) {
+        return importTables.idle(module.wasm());
+    }
+
+    /** Memories the module's finished runs left for its next ones (for tests). */
+    int idleMemories(GuestModule module) {
+        return memories.idle(module.wasm());
     }
 
     /**
@@ -61,7 +79,7 @@ public final class Sandbox implements AutoCloseable {
                         new byte[0],
                         InvocationMetrics.notRun(0, invocation.input().length, rejected.label()));
             }
-            GuestRun run = new GuestRun(module, invocation);
+            GuestRun run = new GuestRun(module, invocation, importTables, memories);
             ScheduledFuture<?> deadline =
                     watchdog.schedule(run::stop, invocation.limits().timeout().toNanos(), TimeUnit.NANOSECONDS);
             try {

@@ -2,9 +2,13 @@ package io.wasmworker.host;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.dylibso.chicory.runtime.ByteArrayMemory;
+import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasi.WasiPreview1;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import jdk.jfr.Recording;
@@ -40,6 +44,29 @@ class WasiHostTest {
                 .map(WasiHostTest::thrownClass)
                 .toList();
         assertThat(thrown).isEmpty();
+    }
+
+    /** fd_fdstat_get answered without Chicory's WASI is Chicory's answer on a new one, byte for byte. */
+    @Test
+    void theDescriptorStatusOfANewRunIsChicorysOwn() {
+        for (int fd = -1; fd < 5; fd++) {
+            Memory ours = new ByteArrayMemory(new MemoryLimits(1, 1));
+            Memory chicorys = new ByteArrayMemory(new MemoryLimits(1, 1));
+            ours.fill((byte) 0x5a, 0, 64);
+            chicorys.fill((byte) 0x5a, 0, 64);
+            var context = new WasiContext(
+                    new GuestIo(new byte[0], 10, 10), GuestClock.system(), GuestRandom.secure(), Map.of());
+            int ourErrno = WasiHost.fdFdstatGet(ours, context, fd, 8);
+            assertThat(context.chicoryCreated()).isFalse();
+            int chicoryErrno;
+            try (WasiPreview1 wasi = WasiHost.newWasi(Map.of())) {
+                chicoryErrno = wasi.fdFdstatGet(chicorys, fd, 8);
+            }
+            assertThat(ourErrno).as("errno for fd " + fd).isEqualTo(chicoryErrno);
+            assertThat(Arrays.equals(ours.readBytes(0, 64), chicorys.readBytes(0, 64)))
+                    .as("fdstat of fd " + fd)
+                    .isTrue();
+        }
     }
 
     private static String thrownClass(RecordedEvent e) {
