@@ -8,15 +8,21 @@ in native code: system calls, zstd) events with the `jfr` tool of the JDK that r
 `JFR` environment variable (default: `jfr` on the PATH), and prints the frames most often on top of
 the stack, then the SVG's path. JMH writes such recordings with `-prof jfr` (`profile.jfr` per
 benchmark). Only the benchmark's own thread matters: samples of JMH's threads are dropped.
+With THREADS=all, every thread's samples are kept under a root frame naming the thread (digits
+replaced by N, so a pool's threads add up): where work handed to other threads (an HTTP client's
+selector and executor, the common pool) goes.
 """
 import html
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
 
 WIDTH, ROW, FONT = 1200, 16, 11
+ALL_THREADS = os.environ.get("THREADS") == "all"
+IDLE = re.compile(r"(EPoll\.wait|\.poll|accept)", re.IGNORECASE)
 
 
 def frames(jfr_file):
@@ -28,14 +34,18 @@ def frames(jfr_file):
     for event in json.loads(out)["recording"]["events"]:
         v = event["values"]
         thread = (v.get("sampledThread") or {}).get("javaName") or ""
-        if "worker" not in thread:  # JMH runs the benchmark on "...-jmh-worker-N"
-            continue
         stack = []
+        if ALL_THREADS:
+            stack.append("thread " + re.sub(r"\d+", "N", thread or "?"))
+        elif "worker" not in thread:  # JMH runs the benchmark on "...-jmh-worker-N"
+            continue
         for f in reversed(v["stackTrace"]["frames"]):
             m = f["method"]
             cls = m["type"]["name"].replace("/", ".").rsplit(".", 1)[-1]
             stack.append(f"{cls}.{m['name']}")
         if event["type"] == "jdk.NativeMethodSample":
+            if ALL_THREADS and stack and IDLE.search(stack[-1]):
+                continue  # a thread waiting in native code (a selector, an accept): not work
             stack.append("[native]")
         yield stack
 
@@ -96,9 +106,17 @@ def main():
     top = Counter()
     for s, c in stacks.items():
         top[s[-2] + " [native]" if s[-1] == "[native]" and len(s) > 1 else s[-1]] += c
-    print(f"{title}: {total} samples of the benchmark thread; frames most often on top:")
+    whose = "all threads" if ALL_THREADS else "the benchmark thread"
+    print(f"{title}: {total} samples of {whose}; frames most often on top:")
     for name, c in top.most_common(12):
         print(f"  {100.0 * c / total:5.1f}%  {name}")
+    if ALL_THREADS:
+        by_thread = Counter()
+        for s, c in stacks.items():
+            by_thread[s[0]] += c
+        print("by thread:")
+        for name, c in by_thread.most_common(12):
+            print(f"  {100.0 * c / total:5.1f}%  {name}")
     with open(svg_file, "w") as f:
         f.write(svg(stacks, title))
     print(svg_file)
