@@ -22,7 +22,7 @@ from collections import Counter
 
 WIDTH, ROW, FONT = 1200, 16, 11
 ALL_THREADS = os.environ.get("THREADS") == "all"
-IDLE = re.compile(r"(EPoll\.wait|\.poll|accept)", re.IGNORECASE)
+IDLE = re.compile(r"(EPoll\.wait|\.poll|accept|waitForProcessExit)", re.IGNORECASE)
 
 
 def frames(jfr_file):
