@@ -9,10 +9,13 @@ in native code: system calls, zstd) events with the `jfr` tool of the JDK that r
 the stack, then the SVG's path. JMH writes such recordings with `-prof jfr` (`profile.jfr` per
 benchmark). Only the benchmark's own thread matters: samples of JMH's threads are dropped.
 
-For other recordings (the end-to-end programs' `-Dbench.jfr=FILE`): `THREADS=REGEX` keeps the
-samples of the threads whose name matches (`THREADS=.` keeps all), and `NATIVE=0` drops the native
-method samples (threads parked in epoll or a socket read are sampled there too, using no CPU);
-`BY_THREAD=1` puts each sample under its thread's name (digits as N) at the root.
+For other recordings (the end-to-end programs' `-Dbench.jfr=FILE`) and for work handed to other
+threads (an HTTP client's selector and executor, the common pool): `THREADS=REGEX` keeps the samples
+of the threads whose name matches (`THREADS=.` keeps all), and `NATIVE=0` drops the native method
+samples (threads parked in epoll or a socket read are sampled there too, using no CPU); `BY_THREAD=1`
+puts each sample under its thread's name (digits as N, so a pool's threads add up) at the root and
+prints the share of each thread. `THREADS=all` is `THREADS=. BY_THREAD=1` without the native samples
+of threads waiting in a selector, an accept or a read.
 """
 import html
 import json
@@ -23,11 +26,15 @@ import sys
 from collections import Counter
 
 WIDTH, ROW, FONT = 1200, 16, 11
+ALL_THREADS = os.environ.get("THREADS") == "all"
+BY_THREAD = ALL_THREADS or os.environ.get("BY_THREAD") == "1"
+IDLE = re.compile(r"(EPoll\.wait|\.poll|accept|waitForProcessExit)", re.IGNORECASE)
 
 
 def frames(jfr_file):
     tool = os.environ.get("JFR", "jfr")
-    keep = re.compile(os.environ.get("THREADS", "worker"))  # JMH runs the benchmark on "...-jmh-worker-N"
+    threads = os.environ.get("THREADS", "worker")  # JMH runs the benchmark on "...-jmh-worker-N"
+    keep = re.compile("." if threads == "all" else threads)
     events = "jdk.ExecutionSample" + ("" if os.environ.get("NATIVE") == "0" else ",jdk.NativeMethodSample")
     out = subprocess.run(
         [tool, "print", "--json", "--stack-depth", "64", "--events", events, jfr_file],
@@ -37,12 +44,14 @@ def frames(jfr_file):
         thread = (v.get("sampledThread") or {}).get("javaName") or ""
         if not keep.search(thread):
             continue
-        stack = [re.sub(r"[0-9]+", "N", thread)] if os.environ.get("BY_THREAD") == "1" else []
+        stack = ["thread " + re.sub(r"[0-9]+", "N", thread or "?")] if BY_THREAD else []
         for f in reversed(v["stackTrace"]["frames"]):
             m = f["method"]
             cls = m["type"]["name"].replace("/", ".").rsplit(".", 1)[-1]
             stack.append(f"{cls}.{m['name']}")
         if event["type"] == "jdk.NativeMethodSample":
+            if ALL_THREADS and stack and IDLE.search(stack[-1]):
+                continue  # a thread waiting in native code (a selector, an accept): not work
             stack.append("[native]")
         yield stack
 
@@ -103,9 +112,17 @@ def main():
     top = Counter()
     for s, c in stacks.items():
         top[s[-2] + " [native]" if s[-1] == "[native]" and len(s) > 1 else s[-1]] += c
-    print(f"{title}: {total} samples; frames most often on top:")
+    whose = os.environ.get("THREADS", "the benchmark thread")
+    print(f"{title}: {total} samples of {whose}; frames most often on top:")
     for name, c in top.most_common(12):
         print(f"  {100.0 * c / total:5.1f}%  {name}")
+    if BY_THREAD:
+        by_thread = Counter()
+        for s, c in stacks.items():
+            by_thread[s[0]] += c
+        print("by thread:")
+        for name, c in by_thread.most_common(12):
+            print(f"  {100.0 * c / total:5.1f}%  {name}")
     with open(svg_file, "w") as f:
         f.write(svg(stacks, title))
     print(svg_file)

@@ -66,7 +66,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * Per call: recorded = (guestCalls - guestNoCalls) / {@value #CALLS}; direct = javaCalls / {@value
  * #CALLS}; the journal's part = journalOnly / {@value #CALLS}. Journals: {@code none} (no task key),
  * {@code local} (no fsync), {@code local-fsync}, {@code s3} (Ceph RGW on loopback; run through {@link
- * WithRgw}).
+ * WithRgw}). Thread hand-offs per call: {@code -prof io.wasmworker.bench.HandOffProfiler}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -77,6 +77,12 @@ public class HostCallBenchmark {
     private static final byte[] ANSWER = "{\"reservation\":1}".getBytes(StandardCharsets.UTF_8);
     private static final byte[] INPUT = "{\"order\":\"A-1\"}".getBytes(StandardCharsets.UTF_8);
     private static final RecordedCall.Target TARGET = new RecordedCall.Target("svc", "POST", "/reserve");
+
+    static {
+        // JDK 17's HttpServer writes a response's headers and body separately without TCP_NODELAY: each
+        // body waits ~40 ms for the client's delayed ACK, for both kinds of call alike (JDK 25's does not)
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
 
     @Param({"none", "local", "local-fsync", "s3"})
     String journal;

@@ -355,39 +355,61 @@ public final class HttpCalls {
             // what the JDK's client refuses beyond our checks: never sent, so never an effect
             return new RecordedCall(seq, digest, target, BAD_REQUEST, 0, null, null);
         }
-        CompletableFuture<HttpResponse<byte[]>> future = endpoints
-                .client(endpoint)
-                .sendAsync(builder.build(), info -> new LimitedBody(endpoint.maxResponseBytes()));
+        // send, not sendAsync: the JDK's sendAsync starts every exchange on the client's executor and
+        // completes its future through the common pool (JDK 17 on 2 cores: a new thread per call), two
+        // more thread hand-offs per call than send, which runs the exchange on this thread until it must
+        // wait. send returns at the response's headers (the JDK's request timeout covers up to there);
+        // this thread then waits for the body itself, up to the same deadline.
+        long deadline = System.nanoTime() + endpoint.timeout().toNanos();
+        HttpResponse<LimitedBody> response;
         try {
-            HttpResponse<byte[]> response = future.get(endpoint.timeout().toNanos(), TimeUnit.NANOSECONDS);
-            byte[] responseHeaders = formatHeaders(response.headers().map());
-            byte[] responseBody = response.body();
-            if (responseBody == null
-                    || (long) responseHeaders.length + responseBody.length > endpoint.maxResponseBytes()) {
-                return new RecordedCall(seq, digest, target, RESPONSE_TOO_LARGE, response.statusCode(), null, null);
-            }
-            return new RecordedCall(seq, digest, target, OK, response.statusCode(), responseHeaders, responseBody);
+            response = endpoints
+                    .client(endpoint)
+                    .send(builder.build(), info -> new LimitedBody(endpoint.maxResponseBytes()));
         } catch (InterruptedException e) {
-            future.cancel(true);
+            // send cancelled the exchange; the watchdog or the caller stopped the run: never recorded
             Thread.currentThread().interrupt();
-            // the watchdog or the caller stopped the run: the call in flight is abandoned, never recorded
+            throw new ChicoryInterruptedException("interrupted during host call " + seq);
+        } catch (HttpConnectTimeoutException e) {
+            return unavailable(endpoint, seq, digest, target, e);
+        } catch (HttpTimeoutException e) {
+            return new RecordedCall(seq, digest, target, TIMEOUT, 0, null, null);
+        } catch (IOException e) {
+            return unavailable(endpoint, seq, digest, target, e);
+        } catch (IllegalArgumentException e) {
+            // refused by the JDK's client before sending: never sent, so never an effect
+            return new RecordedCall(seq, digest, target, BAD_REQUEST, 0, null, null);
+        }
+        LimitedBody received = response.body();
+        byte[] responseBody;
+        try {
+            responseBody = received.await(deadline);
+        } catch (InterruptedException e) {
+            received.cancel();
+            Thread.currentThread().interrupt();
             throw new ChicoryInterruptedException("interrupted during host call " + seq);
         } catch (TimeoutException e) {
-            future.cancel(true);
+            received.cancel();
             return new RecordedCall(seq, digest, target, TIMEOUT, 0, null, null);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof HttpTimeoutException && !(cause instanceof HttpConnectTimeoutException)) {
-                return new RecordedCall(seq, digest, target, TIMEOUT, 0, null, null);
-            }
-            LOG.debug(
-                    "task {}: host call {} to endpoint '{}' failed: {}",
-                    journal.task(),
-                    seq,
-                    endpoint.name(),
-                    String.valueOf(cause));
-            return new RecordedCall(seq, digest, target, UNAVAILABLE, 0, null, null);
+        } catch (IOException e) {
+            return unavailable(endpoint, seq, digest, target, e);
         }
+        byte[] responseHeaders = formatHeaders(response.headers().map());
+        if (responseBody == null || (long) responseHeaders.length + responseBody.length > endpoint.maxResponseBytes()) {
+            return new RecordedCall(seq, digest, target, RESPONSE_TOO_LARGE, response.statusCode(), null, null);
+        }
+        return new RecordedCall(seq, digest, target, OK, response.statusCode(), responseHeaders, responseBody);
+    }
+
+    private RecordedCall unavailable(
+            HttpEndpoint endpoint, long seq, byte[] digest, RecordedCall.Target target, IOException e) {
+        LOG.debug(
+                "task {}: host call {} to endpoint '{}' failed: {}",
+                journal.task(),
+                seq,
+                endpoint.name(),
+                e.toString());
+        return new RecordedCall(seq, digest, target, UNAVAILABLE, 0, null, null);
     }
 
     private int response(Memory memory, int headersPtr, int headersCap, int bodyPtr, int bodyCap) {
@@ -535,33 +557,57 @@ public final class HttpCalls {
 
     /**
      * Collects a response body up to a limit: past it, the subscription is cancelled (the rest is never
-     * read) and the body is null.
+     * read) and the body is null. The JDK's client hands it over with the headers ({@link #getBody} is
+     * complete at once); the caller then waits for the body with {@link #await}, so no other thread
+     * has to time the wait.
      */
-    private static final class LimitedBody implements HttpResponse.BodySubscriber<byte[]> {
+    private static final class LimitedBody implements HttpResponse.BodySubscriber<LimitedBody> {
         private final long limit;
         private final CompletableFuture<byte[]> result = new CompletableFuture<>();
         private final List<ByteBuffer> parts = new ArrayList<>();
         private long size;
         private Flow.Subscription subscription;
+        private boolean cancelled;
 
         LimitedBody(long limit) {
             this.limit = limit;
         }
 
         @Override
-        public CompletionStage<byte[]> getBody() {
-            return result;
+        public CompletionStage<LimitedBody> getBody() {
+            return CompletableFuture.completedFuture(this);
+        }
+
+        /** The body, or null past the limit; waits at most until {@code deadline} ({@link System#nanoTime}). */
+        byte[] await(long deadline) throws InterruptedException, TimeoutException, IOException {
+            try {
+                return result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            }
+        }
+
+        /** Stops reading: the client closes the connection. */
+        synchronized void cancel() {
+            cancelled = true;
+            if (subscription != null) {
+                subscription.cancel();
+            }
         }
 
         @Override
-        public void onSubscribe(Flow.Subscription s) {
+        public synchronized void onSubscribe(Flow.Subscription s) {
             subscription = s;
-            s.request(Long.MAX_VALUE);
+            if (cancelled) {
+                s.cancel();
+            } else {
+                s.request(Long.MAX_VALUE);
+            }
         }
 
         @Override
-        public void onNext(List<ByteBuffer> items) {
-            if (result.isDone()) {
+        public synchronized void onNext(List<ByteBuffer> items) {
+            if (result.isDone() || cancelled) {
                 return;
             }
             for (ByteBuffer item : items) {
@@ -582,7 +628,7 @@ public final class HttpCalls {
         }
 
         @Override
-        public void onComplete() {
+        public synchronized void onComplete() {
             if (result.isDone()) {
                 return;
             }

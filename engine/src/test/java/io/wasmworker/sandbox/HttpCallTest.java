@@ -69,10 +69,12 @@ class HttpCallTest {
                 "svc",
                 uri,
                 Set.of("GET", "POST"),
-                List.of("/reserve", "/price/", "/echo", "/big", "/slow"),
+                List.of("/reserve", "/price/", "/echo", "/big", "/slow", "/stall", "/late"),
                 Map.of("X-Api-Key", "s3cret"),
                 Duration.ofSeconds(1),
-                Duration.ofMillis(500),
+                // well below /slow's and /stall's 5 s, and enough for a cold JVM's first call on a loaded
+                // machine (the JDK client's class loading runs on the guest's thread, inside the timeout)
+                Duration.ofSeconds(2),
                 1024,
                 maxResponse);
         HttpEndpoint down =
@@ -176,6 +178,25 @@ class HttpCallTest {
     }
 
     @Test
+    void aBodyThatStallsAfterItsHeadersTimesOutAtTheEndpointsTimeout() {
+        GuestModule guest = HttpGuest.command(List.of(Call.of("svc", "GET", "/stall")));
+
+        long start = System.nanoTime();
+        String out = output(SANDBOX.invoke(guest, invocation()));
+
+        // the JDK's request timeout ends when the headers arrive: the host's own deadline covers the body
+        assertThat(out).isEqualTo("[" + error(HttpCalls.TIMEOUT) + "]");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+    }
+
+    @Test
+    void aBodyThatArrivesAfterItsHeadersIsWaitedFor() {
+        GuestModule guest = HttpGuest.command(List.of(Call.of("svc", "GET", "/late")));
+
+        assertThat(output(SANDBOX.invoke(guest, invocation()))).isEqualTo("[{\"late\":true}]");
+    }
+
+    @Test
     void aServiceThatIsDownIsUnavailable() {
         GuestModule guest = HttpGuest.command(List.of(Call.of("down", "GET", "/x")));
 
@@ -190,6 +211,33 @@ class HttpCallTest {
                 service.uri(),
                 Set.of("GET"),
                 List.of("/slow"),
+                Map.of(),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(30),
+                1024,
+                4096)));
+
+        long start = System.nanoTime();
+        InvocationResult r = SANDBOX.invoke(
+                guest,
+                Invocation.of(INPUT)
+                        .withEndpoints(patient)
+                        .withLimits(GuestLimits.DEFAULTS.withTimeout(Duration.ofMillis(300))));
+
+        assertThat(r.outcome())
+                .isInstanceOfSatisfying(
+                        Outcome.Failure.class, f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+    }
+
+    @Test
+    void theWatchdogStopsACallWhoseBodyStalls() {
+        GuestModule guest = HttpGuest.command(List.of(Call.of("svc", "GET", "/stall")));
+        HttpEndpoints patient = HttpEndpoints.of(List.of(new HttpEndpoint(
+                "svc",
+                service.uri(),
+                Set.of("GET"),
+                List.of("/stall"),
                 Map.of(),
                 Duration.ofSeconds(1),
                 Duration.ofSeconds(30),

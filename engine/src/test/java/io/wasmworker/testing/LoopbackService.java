@@ -15,7 +15,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -26,7 +28,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code GET /price/<sku>}: {@code {"sku":"<sku>","price":12}};</li>
  *   <li>{@code GET /stock/<sku>}: {@code {"sku":"<sku>","available":5}};</li>
  *   <li>{@code GET /echo}: the headers it got that tests look at, and the body length, as JSON;</li>
- *   <li>{@code GET /big}: 100,000 bytes; {@code GET /slow}: answers after 5 s.</li>
+ *   <li>{@code GET /big}: 100,000 bytes; {@code GET /slow}: answers after 5 s;</li>
+ *   <li>{@code GET /stall}: its headers at once, then half of its body, then nothing for 5 s;
+ *       {@code GET /late}: its headers at once, its body in two parts 100 ms apart.</li>
  * </ul>
  */
 public final class LoopbackService implements AutoCloseable {
@@ -35,6 +39,8 @@ public final class LoopbackService implements AutoCloseable {
     private final Map<String, AtomicInteger> byPath = new ConcurrentHashMap<>();
     private final List<String> idempotencyKeys = new CopyOnWriteArrayList<>();
     private final Map<String, String> reservations = new ConcurrentHashMap<>();
+    /** Released by {@link #close}: ends the pauses of {@code /stall} and {@code /late} early. */
+    private final CountDownLatch closing = new CountDownLatch(1);
 
     public LoopbackService() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
@@ -137,6 +143,10 @@ public final class LoopbackService implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
                 send(exchange, 200, "{\"slow\":true}");
+            } else if (path.equals("/stall")) {
+                sendInParts(exchange, "{\"stalled\":false}", 5_000);
+            } else if (path.equals("/late")) {
+                sendInParts(exchange, "{\"late\":true}", 100);
             } else {
                 send(exchange, 404, "{\"error\":\"not found\"}");
             }
@@ -154,8 +164,26 @@ public final class LoopbackService implements AutoCloseable {
         }
     }
 
+    /** The headers and the first half of the body, flushed; the rest after {@code pauseMillis}. */
+    private void sendInParts(HttpExchange exchange, String text, long pauseMillis) throws IOException {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(200, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes, 0, bytes.length / 2);
+            out.flush();
+            closing.await(pauseMillis, TimeUnit.MILLISECONDS);
+            out.write(bytes, bytes.length / 2, bytes.length - bytes.length / 2);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            // the client gave up (a timeout): nothing to answer any more
+        }
+    }
+
     @Override
     public void close() {
+        closing.countDown();
         server.stop(0);
         ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
     }

@@ -37,6 +37,9 @@ class HttpCrashResumeIT {
     Path dir;
 
     LoopbackService service;
+    /** What every worker of the test gets as its input. */
+    String input = INPUT;
+
     Path step;
     Path command;
 
@@ -124,6 +127,32 @@ class HttpCrashResumeIT {
         assertThat(service.requests("/reserve")).isEqualTo(3);
     }
 
+    @Test
+    void aRustGuestKilledWhileItsReservationIsInFlightReplaysTheLookUpAndReservesOnce() throws Exception {
+        Path guest = Guests.path("stock-reservation-rust"); // a command: a retry replays from the start
+        input = "{\"sku\":\"X-1\",\"quantity\":2}";
+        String uninterrupted = uninterrupted(guest);
+        assertThat(uninterrupted).contains("\"reservation\":{\"reservation\":1}");
+
+        // call 1 (GET /stock) is recorded; the service has answered call 2 (POST /reserve), unrecorded
+        killAt("call-made:2", guest, "order-5");
+        Proc resumed = run(guest, checkpointing("order-5", 2));
+
+        assertThat(resumed.exit()).as(resumed.err()).isZero();
+        assertThat(resumed.out()).isEqualTo(uninterrupted);
+        assertThat(service.requests("/stock/X-1"))
+                .as("the look-up was replayed")
+                .isEqualTo(1);
+        assertThat(service.requests("/reserve"))
+                .as("the reservation was sent again")
+                .isEqualTo(2);
+        String key2 = StoreCallJournal.idempotencyKey("order-5", Digest.of(input.getBytes(StandardCharsets.UTF_8)), 2);
+        assertThat(service.idempotencyKeys()).filteredOn(key2::equals).hasSize(2);
+        assertThat(service.reservations())
+                .as("a deduplicating service saw one effect")
+                .isEqualTo(1);
+    }
+
     /** The output of a run against a service of its own (its reservation numbers start at 1 too). */
     private String uninterrupted(Path guest) throws Exception {
         LoopbackService own = new LoopbackService();
@@ -194,7 +223,7 @@ class HttpCrashResumeIT {
                 "invoke",
                 guest.toString(),
                 "--input",
-                INPUT,
+                input,
                 "--home",
                 dir.toString()));
         cmd.addAll(args);
