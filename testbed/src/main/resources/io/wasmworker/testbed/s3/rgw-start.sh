@@ -47,6 +47,17 @@ mon max pg per osd = 2000
 osd crush chooseleaf type = 0
 osd max object name len = 460
 osd max object namespace len = 64
+# no debug logging, not even to the in-memory ring Ceph keeps by default (1/5): CPU per request
+debug rgw = 0/0
+debug osd = 0/0
+debug ms = 0/0
+debug monc = 0/0
+debug objecter = 0/0
+debug rados = 0/0
+debug auth = 0/0
+debug objclass = 0/0
+debug filestore = 0/0
+debug memstore = 0/0
 [client.rgw.a]
 # tcp_nodelay: without it a GET's body waits for the client's delayed ACK of its headers (~40 ms per
 # request on a pooled connection; bench/RESULTS.md)
