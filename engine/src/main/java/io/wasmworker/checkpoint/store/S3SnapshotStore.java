@@ -8,7 +8,6 @@ import io.wasmworker.s3.S3Location;
 import io.wasmworker.s3.S3Settings;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -111,11 +110,6 @@ public final class S3SnapshotStore implements SnapshotStore {
     private static final byte[] TOMBSTONE = "wasm-worker finished task\n".getBytes(StandardCharsets.US_ASCII);
     /** GETs one store runs at once for one caller's independent reads (a restore's chain). */
     static final int CONCURRENT_READS = 16;
-    /**
-     * A blob that may be larger than two of these is read as ranges of this size at once (one round
-     * trip and a share of the transfer each, where one GET streams it all through one connection).
-     */
-    static final int PART_BYTES = 4 << 20;
 
     private static final String JOURNAL = "journal";
     /**
@@ -157,12 +151,6 @@ public final class S3SnapshotStore implements SnapshotStore {
             .build();
     /** Runs the reads a caller makes at once (at most {@value #CONCURRENT_READS}); idle threads end. */
     private final ThreadPoolExecutor reads;
-    /**
-     * Runs the parts of a large blob's read after its first ({@link #PART_BYTES} each). A pool of its
-     * own: a read in {@link #reads} waits for its parts, which never wait for anything, so no read can
-     * wait for work queued behind it.
-     */
-    private final ThreadPoolExecutor parts;
     /** The last task directory {@link #collect} examined; the next collection goes on after it. */
     private volatile String gcCursor = "";
 
@@ -184,21 +172,14 @@ public final class S3SnapshotStore implements SnapshotStore {
         this.ownsClient = ownsClient;
         this.location = Objects.requireNonNull(location, "location");
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.reads = daemonPool("s3-snapshot-read-");
-        this.parts = daemonPool("s3-snapshot-part-");
-    }
-
-    /** {@value #CONCURRENT_READS} daemon threads at most; idle ones end. */
-    private static ThreadPoolExecutor daemonPool(String prefix) {
         AtomicInteger threads = new AtomicInteger();
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(
+        this.reads = new ThreadPoolExecutor(
                 CONCURRENT_READS, CONCURRENT_READS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-                    Thread t = new Thread(r, prefix + threads.incrementAndGet());
+                    Thread t = new Thread(r, "s3-snapshot-read-" + threads.incrementAndGet());
                     t.setDaemon(true);
                     return t;
                 });
-        pool.allowCoreThreadTimeOut(true);
-        return pool;
+        this.reads.allowCoreThreadTimeOut(true);
     }
 
     // ---------------------------------------------------------------- reading
@@ -277,12 +258,8 @@ public final class S3SnapshotStore implements SnapshotStore {
     }
 
     private <T> Future<T> async(Callable<T> read) {
-        return async(reads, read);
-    }
-
-    private static <T> Future<T> async(ThreadPoolExecutor pool, Callable<T> read) {
         try {
-            return pool.submit(read);
+            return reads.submit(read);
         } catch (RejectedExecutionException closed) {
             FutureTask<T> inline = new FutureTask<>(read);
             inline.run();
@@ -318,7 +295,7 @@ public final class S3SnapshotStore implements SnapshotStore {
     public byte[] getBlob(String taskKey, String blobName, long maxBytes) {
         Blobs.checkName(blobName);
         String key = key(TaskNames.storageName(taskKey), BLOBS, blobName);
-        Optional<Fetched> blob = fetchInParts(
+        Optional<Fetched> blob = fetch(
                 key,
                 Math.min(maxBytes, Integer.MAX_VALUE - 8),
                 size -> new CorruptSnapshotException("blob " + blobName + " of task '" + taskKey + "' is damaged: "
@@ -1090,97 +1067,6 @@ public final class S3SnapshotStore implements SnapshotStore {
     }
 
     /**
-     * {@link #fetch}, for an object that may be large: when {@code maxBytes} allows more than two
-     * parts, the first GET asks for the first {@link #PART_BYTES} only, its answer names the object's
-     * size, and the other parts are asked for at once (each with {@code If-Match} of the first's ETag,
-     * so all parts are of one object). A server that ignores the range sends the whole object, which
-     * is read as {@link #fetch} reads it.
-     */
-    private Optional<Fetched> fetchInParts(
-            String key,
-            long maxBytes,
-            java.util.function.LongFunction<RuntimeException> tooLarge,
-            String taskKey,
-            String what) {
-        if (maxBytes <= 2L * PART_BYTES) {
-            return fetch(key, maxBytes, tooLarge, taskKey, what);
-        }
-        ResponseInputStream<GetObjectResponse> in;
-        try {
-            in = s3.getObject(b -> b.bucket(location.bucket()).key(key).range("bytes=0-" + (PART_BYTES - 1)));
-        } catch (S3Exception e) {
-            if (isMissingObject(e)) {
-                return Optional.empty();
-            }
-            if (e.statusCode() == 416) {
-                return fetch(key, maxBytes, tooLarge, taskKey, what); // an empty object has no byte 0
-            }
-            throw storeError(taskKey, what, e);
-        } catch (SdkException e) {
-            throw storeError(taskKey, what, e);
-        }
-        List<Future<Void>> rest = new ArrayList<>();
-        try (in) {
-            GetObjectResponse first = in.response();
-            long size = first.contentRange() == null ? first.contentLength() : totalSize(first.contentRange());
-            if (size > maxBytes) {
-                in.abort(); // not read: the rest of the body is never transferred
-                throw tooLarge.apply(size);
-            }
-            byte[] bytes = new byte[(int) size];
-            long firstPart = first.contentRange() == null ? size : Math.min(size, PART_BYTES);
-            for (long from = firstPart; from < size; from += PART_BYTES) {
-                long start = from;
-                long end = Math.min(size, from + PART_BYTES) - 1;
-                rest.add(async(parts, () -> readPart(key, first.eTag(), start, end, bytes, taskKey, what)));
-            }
-            readExactly(in, bytes, 0, (int) firstPart);
-            for (Future<Void> part : rest) {
-                join(part, taskKey, what);
-            }
-            return Optional.of(new Fetched(bytes, first.eTag()));
-        } catch (SdkException e) {
-            throw storeError(taskKey, what, e);
-        } catch (IOException e) {
-            throw storeError(taskKey, what, e);
-        } finally {
-            rest.forEach(part -> part.cancel(true)); // after a failure: the other parts are not waited for
-        }
-    }
-
-    /** The object's size in a {@code Content-Range} answer ({@code bytes FIRST-LAST/SIZE}). */
-    private static long totalSize(String contentRange) throws IOException {
-        int slash = contentRange.lastIndexOf('/');
-        try {
-            return Long.parseLong(contentRange.substring(slash + 1).trim());
-        } catch (NumberFormatException | IndexOutOfBoundsException e) {
-            throw new IOException("the server answered a range with Content-Range '" + contentRange + "'");
-        }
-    }
-
-    private Void readPart(String key, String etag, long start, long end, byte[] into, String taskKey, String what) {
-        try (ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(location.bucket())
-                .key(key)
-                .range("bytes=" + start + "-" + end)
-                .ifMatch(etag))) {
-            readExactly(in, into, (int) start, (int) (end - start + 1));
-            return null;
-        } catch (SdkException e) {
-            throw storeError(taskKey, what + " (bytes " + start + "-" + end + ")", e);
-        } catch (IOException e) {
-            throw storeError(taskKey, what + " (bytes " + start + "-" + end + ")", e);
-        }
-    }
-
-    /** Exactly {@code length} bytes of {@code in} into {@code into} at {@code offset}, and then its end. */
-    private static void readExactly(InputStream in, byte[] into, int offset, int length) throws IOException {
-        int read = in.readNBytes(into, offset, length);
-        if (read != length || in.read() != -1) {
-            throw new IOException("the object's bytes from " + offset + " ended after " + read + " of " + length);
-        }
-    }
-
-    /**
      * Whether the object exists. A GET, not a HEAD: a HEAD's 404 has no body, so a missing bucket
      * would look like a missing object, and a store error must never pass for "not there".
      */
@@ -1307,7 +1193,6 @@ public final class S3SnapshotStore implements SnapshotStore {
     @Override
     public void close() {
         reads.shutdown();
-        parts.shutdown();
         if (ownsClient) {
             s3.close();
         }

@@ -439,26 +439,6 @@ class S3SnapshotStoreTest extends SnapshotStoreContract {
                 .hasMessageContaining("blob " + chain.get(7).name() + " of task '" + KEY + "' is missing");
     }
 
-    /**
-     * A blob larger than two parts is read as ranges at once (the last one short); its bytes are the
-     * blob's, a blob larger than the caller allows is still refused, a missing one still named.
-     */
-    @Test
-    void aLargeBlobIsReadInPartsAsItWasWritten() {
-        byte[] large = new byte[2 * S3SnapshotStore.PART_BYTES + 12_345];
-        new java.util.Random(12).nextBytes(large);
-        store.putBlob(KEY, "0000000001-large", large);
-
-        assertThat(store.getBlob(KEY, "0000000001-large", large.length)).isEqualTo(large);
-        assertThat(store.getBlob(KEY, "0000000001-large")).isEqualTo(large);
-        assertThatThrownBy(() -> store.getBlob(KEY, "0000000001-large", large.length - 1))
-                .isInstanceOf(CorruptSnapshotException.class)
-                .hasMessageContaining(large.length + " bytes, more than the " + (large.length - 1) + " expected");
-        assertThatThrownBy(() -> store.getBlob(KEY, "0000000002-absent", large.length))
-                .isInstanceOf(CorruptSnapshotException.class)
-                .hasMessageContaining("blob 0000000002-absent of task '" + KEY + "' is missing");
-    }
-
     /** Issue 12: many writers on separate store instances, one winner per round, round after round. */
     @Test
     void fencingRaceHasExactlyOneWinnerPerRound() throws Exception {
