@@ -24,6 +24,8 @@ public final class OrchestratorProcess implements AutoCloseable {
     private final int port;
     private final Process process;
     private final Path log;
+    /** Set by {@link #close()}: an exit after it is expected, one before it is reported. */
+    private volatile boolean closing;
 
     private OrchestratorProcess(String name, int port, Process process, Path log) {
         this.name = name;
@@ -50,6 +52,7 @@ public final class OrchestratorProcess implements AutoCloseable {
                     .redirectOutput(log.toFile())
                     .start();
             OrchestratorProcess started = new OrchestratorProcess(name, port, process, log);
+            process.onExit().thenRun(started::reportUnexpectedExit);
             started.awaitReady(timeout, () -> ready.isReady(port));
             return started;
         } catch (IOException e) {
@@ -92,6 +95,19 @@ public final class OrchestratorProcess implements AutoCloseable {
                 "the " + name + " test bed was not ready within " + timeout + "; its log: " + log + "\n" + tail());
     }
 
+    /**
+     * Says on the test's stderr when the orchestrator dies before {@link #close()}, with its exit
+     * value (128 + the signal's number when a signal ended it: 137 SIGKILL, 143 SIGTERM) and its log,
+     * so that the tests failing after it point at the cause.
+     */
+    private void reportUnexpectedExit() {
+        if (!closing) {
+            System.err.println(java.time.LocalTime.now() + " the " + name + " test bed (pid " + process.pid()
+                    + ", port " + port + ") exited unexpectedly with " + process.exitValue() + "; its log: " + log
+                    + "\n" + tail());
+        }
+    }
+
     /** The last lines of the log, for error messages. */
     public String tail() {
         try {
@@ -104,6 +120,7 @@ public final class OrchestratorProcess implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
         process.destroyForcibly();
         try {
             process.waitFor(30, TimeUnit.SECONDS);

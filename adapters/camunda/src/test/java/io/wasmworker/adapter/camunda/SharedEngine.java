@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 
 /**
  * One real engine of each product (its own JVM, started when a test first needs it) for the whole
- * test run, with the test processes deployed; killed when the test JVM exits.
+ * test run, with the test processes deployed; killed when the test JVM exits, started again if it died.
  */
 final class SharedEngine {
     private static final Map<EngineProduct, CamundaEngine> ENGINES = new EnumMap<>(EngineProduct.class);
@@ -25,6 +25,11 @@ final class SharedEngine {
 
     static synchronized CamundaEngine get(EngineProduct product) {
         CamundaEngine engine = ENGINES.get(product);
+        if (engine != null && !engine.process().isAlive()) {
+            // it died under the suite (its exit is reported on stderr): one failed test, not all that follow
+            System.err.println("the shared " + product + " engine is gone; starting another for the tests that follow");
+            engine = null;
+        }
         if (engine == null) {
             CamundaEngine started = CamundaEngine.start(product);
             Runtime.getRuntime().addShutdownHook(new Thread(started::close));
