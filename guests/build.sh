@@ -44,11 +44,13 @@ RUST_GUESTS=(order-pricing primes-rust)
 # wasm_worker.checkpoint mid-call; they are linked like the others and then rewritten by
 # wasm-opt (ASYNCIFY below). Step guests are reactors (no _start) exporting ww_step.
 C_ASYNCIFY_GUESTS=(ckpt-async-c ckpt-http-async-c)
-C_STEP_GUESTS=(ckpt-step-c)
+C_STEP_GUESTS=(ckpt-step-c ckpt-http-step-c)
 RUST_ASYNCIFY_GUESTS=(ckpt-async-rust)
 RUST_STEP_GUESTS=(ckpt-step-rust) # cdylib crates
 # Commands that call HTTP endpoints through the host (ABI.md, "Calling HTTP services").
 RUST_HTTP_GUESTS=(stock-reservation-rust)
+# Step guests that call HTTP endpoints (cdylib crates with both features).
+RUST_HTTP_STEP_GUESTS=(ckpt-http-step-rust)
 
 # AssemblyScript, Zig and Go guests (guests/README.md, "Writing a guest in ..."). Go
 # guests cannot checkpoint (ABI.md, "Go"), so Go has only commands.
@@ -214,6 +216,11 @@ build_rust() { # build_rust <out dir>
     for name in "${RUST_HTTP_GUESTS[@]}"; do
         cp "$release/$name.wasm" "$1/$name.wasm"
     done
+    # And one for the guests with both features, so neither set above gets the other.
+    cargo_build "${RUST_HTTP_STEP_GUESTS[@]}"
+    for name in "${RUST_HTTP_STEP_GUESTS[@]}"; do
+        cp "$release/${name//-/_}.wasm" "$1/$name.wasm"
+    done
 }
 
 build_as() { # build_as <out dir>
@@ -284,7 +291,7 @@ check_shapes() { # check_shapes <out dir>
     for file in "$1"/*.wasm; do
         name=$(basename "$file" .wasm)
         details=$(wasm-objdump -x "$file")
-        case " ${C_ASYNCIFY_GUESTS[*]} ${RUST_ASYNCIFY_GUESTS[*]} ${AS_ASYNCIFY_GUESTS[*]} ${ZIG_ASYNCIFY_GUESTS[*]} : ${C_STEP_GUESTS[*]} ${RUST_STEP_GUESTS[*]} ${AS_STEP_GUESTS[*]} ${ZIG_STEP_GUESTS[*]} " in
+        case " ${C_ASYNCIFY_GUESTS[*]} ${RUST_ASYNCIFY_GUESTS[*]} ${AS_ASYNCIFY_GUESTS[*]} ${ZIG_ASYNCIFY_GUESTS[*]} : ${C_STEP_GUESTS[*]} ${RUST_STEP_GUESTS[*]} ${RUST_HTTP_STEP_GUESTS[*]} ${AS_STEP_GUESTS[*]} ${ZIG_STEP_GUESTS[*]} " in
         *" $name "*:*) # asyncify guest
             expect "no _start export" has '-> "_start"'
             expect "no asyncify exports (wasm-opt --asyncify not run?)" has '-> "asyncify_start_unwind"'
