@@ -599,8 +599,14 @@ public final class LimitedMemory implements Memory {
             allWritten = true;
             return;
         }
-        if (tracksWrites) { // every page back to the shared zero page: nothing to fill
-            Arrays.fill(pages, ZERO_PAGE);
+        if (tracksWrites) {
+            // only the pages that have an array were ever written; they keep it, so the memory's next
+            // run (or a restore into it) allocates nothing for them
+            for (byte[] page : pages) {
+                if (page != ZERO_PAGE) {
+                    Arrays.fill(page, (byte) 0);
+                }
+            }
             Arrays.fill(written, null);
             allWritten = true;
             return;
