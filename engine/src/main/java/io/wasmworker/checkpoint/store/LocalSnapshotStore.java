@@ -50,8 +50,9 @@ import org.slf4j.LoggerFactory;
  * leaves the old manifest, or both (the higher generation wins), never none and never a torn one. A
  * rename over the old file would do the same in one call, but ext4 ({@code auto_da_alloc}, its
  * default) starts writing back the new file's data on every rename over an existing file, fsync or
- * not: about 1 ms here, most of a checkpoint. Stores written before hold {@code manifest.json} only,
- * which reads as before.
+ * not: about 1 ms here, most of a checkpoint. A reader reads both files under the task's lock too
+ * (a lock is a few system calls; a restore reads the manifest once). Stores written before hold
+ * {@code manifest.json} only, which reads as before.
  */
 public final class LocalSnapshotStore implements SnapshotStore {
     private static final Logger LOG = LoggerFactory.getLogger(LocalSnapshotStore.class);
@@ -110,15 +111,13 @@ public final class LocalSnapshotStore implements SnapshotStore {
         if (isFinished(dir)) {
             return Optional.empty(); // even if a crash while finishing left the manifest behind
         }
-        Optional<Current> current = readCurrent(dir);
-        if (current.isEmpty() && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            // read between a publish's link of the new file and its unlink of the old one, in the order
-            // that sees neither: the lock waits for the publish to end
-            try (TaskLocks.Held held = locks.lock(dir.getFileName().toString())) {
-                current = isFinished(dir) ? Optional.empty() : readCurrent(dir);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot lock task '" + taskKey + "' in " + dir + ": " + e, e);
-            }
+        // under the lock: read without it, the two files could be read on either side of a publish (or
+        // of two), giving none, or a manifest superseded before this call began
+        Optional<Current> current;
+        try (TaskLocks.Held held = locks.lock(dir.getFileName().toString())) {
+            current = isFinished(dir) ? Optional.empty() : readCurrent(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock task '" + taskKey + "' in " + dir + ": " + e, e);
         }
         current.ifPresent(c -> {
             if (!c.manifest().taskKey().equals(taskKey)) {

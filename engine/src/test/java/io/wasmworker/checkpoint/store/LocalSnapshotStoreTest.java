@@ -289,8 +289,9 @@ class LocalSnapshotStoreTest {
     }
 
     /**
-     * A reader racing publishes never sees "no checkpoint" once there is one: were it to read the new
-     * file's name before the link and the old one's after the unlink, it asks again under the lock.
+     * A reader racing publishes sees each one as a whole, in order: never "no checkpoint" once there is
+     * one, never a manifest older than one it saw before (reading the two files without the lock, on
+     * either side of a publish, gave both).
      */
     @Test
     void aReaderRacingPublishesAlwaysSeesACheckpoint() throws Exception {
