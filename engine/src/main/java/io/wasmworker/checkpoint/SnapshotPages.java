@@ -1,9 +1,9 @@
 package io.wasmworker.checkpoint;
 
-import com.dylibso.chicory.runtime.Memory;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
 import io.wasmworker.checkpoint.store.CorruptSnapshotException;
+import io.wasmworker.host.LimitedMemory;
 import java.nio.ByteBuffer;
 import java.util.AbstractList;
 import java.util.Arrays;
@@ -14,9 +14,9 @@ import java.util.List;
  * a length of 0 is an all-zero page, {@value #PAGE} bytes are the page itself, anything in between is
  * one zstd frame that decompresses to the page. The bytes live in an array or a buffer at some
  * offset: a captured page has an array of its own, a decoded snapshot's pages point into the blob it
- * was read from (for the local store, a mapping of its file), so a restore copies (or decompresses)
- * each page once from the blob into guest memory, through one 64 KiB buffer, with no whole-memory
- * intermediate arrays.
+ * was read from (for the local store, a mapping of its file), so a restore copies each page once,
+ * from the blob straight into the guest memory's own page (a compressed page through one 64 KiB
+ * buffer), with no intermediate arrays.
  */
 public final class SnapshotPages {
     static final int PAGE = 65536;
@@ -122,20 +122,20 @@ public final class SnapshotPages {
     }
 
     /**
-     * Writes the {@code i}-th page (which must hold data) into {@code memory} at {@code address}:
-     * copied straight from where it is held, or through the decompressor's buffer if compressed.
+     * Writes the {@code i}-th page (which must hold data) into page {@code page} of {@code memory}:
+     * copied straight from where it is held into the page's own array, or decompressed through the
+     * decompressor's buffer.
      */
-    void writeTo(int i, Memory memory, int address, Decompressor decompressor) {
+    void writeTo(int i, LimitedMemory memory, int page, Decompressor decompressor) {
         int len = length[checked(i)];
         if (len == PAGE && buffer[i] == null) {
-            memory.write(address, array[i], offset[i], PAGE);
+            memory.restorePage(page, array[i], offset[i]);
         } else if (len == PAGE) {
-            // Chicory 1.7.5's Memory writes only from arrays: 64 KiB at a time through one (it stays in cache)
-            memory.write(address, decompressor.copy(buffer[i], offset[i]), 0, PAGE);
+            memory.restorePage(page, buffer[i], offset[i]);
         } else if (len > 0 && buffer[i] == null) {
-            memory.write(address, decompressor.page(array[i], offset[i], len, index[i]), 0, PAGE);
+            memory.restorePage(page, decompressor.page(array[i], offset[i], len, index[i]), 0);
         } else if (len > 0) {
-            memory.write(address, decompressor.page(buffer[i], offset[i], len, index[i]), 0, PAGE);
+            memory.restorePage(page, decompressor.page(buffer[i], offset[i], len, index[i]), 0);
         } else {
             throw new IllegalArgumentException("page " + index[i] + " is all zeros");
         }
@@ -175,19 +175,12 @@ public final class SnapshotPages {
     }
 
     /**
-     * Decompresses (or copies out of a buffer) pages into one reused array; one per restore (it holds
-     * a native zstd context).
+     * Decompresses pages into one reused array; one per restore (it holds a native zstd context).
      */
     static final class Decompressor implements AutoCloseable {
         private final byte[] page = new byte[PAGE];
         private byte[] frame;
         private ZstdDecompressCtx zstd;
-
-        /** The page stored raw at absolute index {@code off} of {@code src}. */
-        byte[] copy(ByteBuffer src, int off) {
-            src.get(off, page, 0, PAGE);
-            return page;
-        }
 
         /** {@link #page(byte[], int, int, int)} for a frame held in a buffer. */
         byte[] page(ByteBuffer src, int off, int len, int pageNumber) {

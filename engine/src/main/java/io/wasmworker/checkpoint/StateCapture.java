@@ -130,10 +130,9 @@ public final class StateCapture {
         try (SnapshotPages.Decompressor decompressor = new SnapshotPages.Decompressor()) {
             for (int p = 0; p < total; p++) {
                 if (owner[p] != null && !owner[p].isZero(slot[p])) {
-                    owner[p].writeTo(slot[p], memory, p * PAGE, decompressor);
+                    owner[p].writeTo(slot[p], memory, p, decompressor);
                 } else if (p < initial) {
-                    memory.fill(
-                            (byte) 0, p * PAGE, (p + 1) * PAGE); // pages beyond `initial` came from grow: already zero
+                    memory.zeroPage(p); // pages beyond `initial` came from grow: already zero
                 }
             }
         } catch (InternalError e) { // the JDK's answer to a mapped blob file cut short under us (SIGBUS)

@@ -12,6 +12,7 @@ import com.dylibso.chicory.wasm.types.MemoryLimits;
 import com.dylibso.chicory.wasm.types.PassiveDataSegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.function.Function;
@@ -35,6 +36,13 @@ import java.util.function.Function;
  * {@code written}, that holds a page only once it is dirty: a store's page lookup is then also its
  * mark, and only the first store to a clean page takes the slow path that marks it. Without tracking
  * both tables are the same array and a store costs what a load does.
+ *
+ * <p>A tracking memory also allocates a page only when it is first written: until then its entry in
+ * {@code pages} is the shared, all-zero {@link #ZERO_PAGE}, which loads read like any page and no
+ * store ever reaches (a store finds its page through {@code written}, which never holds it, or through
+ * {@link #mark}, which gives the page an array of its own first). So a restore allocates only the
+ * pages it fills, and a guest that never touches most of its memory never pays for it (the budget is
+ * charged for every page all the same).
  */
 public final class LimitedMemory implements Memory {
     private static final int PAGE_SHIFT = 16;
@@ -45,6 +53,8 @@ public final class LimitedMemory implements Memory {
     private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle DOUBLE =
             MethodHandles.byteArrayViewVarHandle(double[].class, ByteOrder.LITTLE_ENDIAN);
+    /** Every page of a tracking memory that was never written; never written itself (see the class comment). */
+    private static final byte[] ZERO_PAGE = new byte[PAGE_SIZE];
 
     private final MemoryBudget budget;
     private final int initialPages;
@@ -61,6 +71,9 @@ public final class LimitedMemory implements Memory {
      */
     private byte[][] written;
 
+    /** A fresh memory counts every page as written until the first {@link #clearDirty()}. */
+    private boolean allWritten = true;
+
     private DataSegment[] dataSegments;
     private boolean zeroedOnce;
 
@@ -70,11 +83,15 @@ public final class LimitedMemory implements Memory {
         this.maximumPages = maximumPages;
         this.tracksWrites = tracksWrites;
         this.pages = new byte[initialPages][];
-        for (int p = 0; p < initialPages; p++) {
-            pages[p] = new byte[PAGE_SIZE];
+        if (tracksWrites) {
+            Arrays.fill(pages, ZERO_PAGE); // allocated when first written
+            this.written = new byte[initialPages][];
+        } else {
+            for (int p = 0; p < initialPages; p++) {
+                pages[p] = new byte[PAGE_SIZE];
+            }
+            this.written = pages;
         }
-        // a fresh memory counts as written until the first clearDirty (see initialize and zero)
-        this.written = tracksWrites ? pages.clone() : pages;
     }
 
     /**
@@ -145,29 +162,45 @@ public final class LimitedMemory implements Memory {
      * not tracked.
      */
     public boolean isDirty(int page) {
-        return written[page] != null;
+        return written[page] != null || (allWritten && page >= 0 && page < pages.length);
     }
 
     /** Forgets which pages were written; without tracking, nothing to forget. */
     public void clearDirty() {
         if (tracksWrites) {
             Arrays.fill(written, null);
+            allWritten = false;
         }
     }
 
-    /** Marks the pages of {@code [addr, addr + size)}, which lie within the memory. */
+    /**
+     * Marks the pages of {@code [addr, addr + size)}, which lie within the memory, giving each an
+     * array of its own first: call before any bulk store into {@code pages}.
+     */
     private void mark(int addr, int size) {
         if (!tracksWrites || size <= 0) {
             return;
         }
         int last = (addr + size - 1) >>> PAGE_SHIFT;
         for (int p = addr >>> PAGE_SHIFT; p <= last; p++) {
-            written[p] = pages[p];
+            materialize(p);
         }
     }
 
-    private void markAll() {
-        mark(0, sizeInBytes());
+    /** Page {@code p} of a tracking memory, marked written, with an array of its own. */
+    private byte[] materialize(int p) {
+        byte[] page = pages[p];
+        if (page == ZERO_PAGE) {
+            try {
+                page = new byte[PAGE_SIZE];
+            } catch (OutOfMemoryError e) { // charged already: the heap, not the limit, ran out
+                budget.heapRanOut();
+                throw e;
+            }
+            pages[p] = page;
+        }
+        written[p] = page;
+        return page;
     }
 
     /** Thrown when a module cannot even start within its memory limit. */
@@ -231,7 +264,7 @@ public final class LimitedMemory implements Memory {
         try {
             grown = Arrays.copyOf(pages, total);
             for (int p = old; p < total; p++) {
-                grown[p] = new byte[PAGE_SIZE];
+                grown[p] = tracksWrites ? ZERO_PAGE : new byte[PAGE_SIZE];
             }
         } catch (OutOfMemoryError e) { // nothing published yet
             budget.refundMemory(bytes);
@@ -276,8 +309,7 @@ public final class LimitedMemory implements Memory {
         if (page >= pages.length) {
             throw outOfBounds(addr);
         }
-        written[page] = pages[page];
-        return pages[page];
+        return materialize(page);
     }
 
     private WasmRuntimeException outOfBounds(int addr) {
@@ -505,12 +537,14 @@ public final class LimitedMemory implements Memory {
     public void fill(byte value, int fromIndex, int toIndex) {
         int size = toIndex - fromIndex;
         checkRange(fromIndex, size, sizeInBytes());
-        mark(fromIndex, size);
         int done = 0;
         while (done < size) {
             int a = fromIndex + done;
             int chunk = Math.min(size - done, PAGE_SIZE - (a & OFFSET_MASK));
-            Arrays.fill(pages[a >>> PAGE_SHIFT], a & OFFSET_MASK, (a & OFFSET_MASK) + chunk, value);
+            if (value != 0 || pages[a >>> PAGE_SHIFT] != ZERO_PAGE) { // zeros into a never-written page change nothing
+                mark(a, chunk);
+                Arrays.fill(pages[a >>> PAGE_SHIFT], a & OFFSET_MASK, (a & OFFSET_MASK) + chunk, value);
+            }
             done += chunk;
         }
     }
@@ -562,10 +596,62 @@ public final class LimitedMemory implements Memory {
     public void zero() {
         if (!zeroedOnce) {
             zeroedOnce = true;
-            markAll();
+            allWritten = true;
+            return;
+        }
+        if (tracksWrites) {
+            // only the pages that have an array were ever written; they keep it, so the memory's next
+            // run (or a restore into it) allocates nothing for them
+            for (byte[] page : pages) {
+                if (page != ZERO_PAGE) {
+                    Arrays.fill(page, (byte) 0);
+                }
+            }
+            Arrays.fill(written, null);
+            allWritten = true;
             return;
         }
         fill((byte) 0, 0, sizeInBytes());
+    }
+
+    // ---- restore (engine-internal: StateCapture) ----
+
+    /**
+     * Page {@code page} becomes the {@value #PAGE_SIZE} bytes of {@code src} from absolute index
+     * {@code offset}, copied straight into the page's own array (a mapped snapshot blob needs no
+     * intermediate array), which is allocated now if the page was never written. Marks the page.
+     */
+    public void restorePage(int page, ByteBuffer src, int offset) {
+        src.get(offset, pageForRestore(page), 0, PAGE_SIZE);
+    }
+
+    /** {@link #restorePage(int, ByteBuffer, int)} from an array. */
+    public void restorePage(int page, byte[] src, int offset) {
+        System.arraycopy(src, offset, pageForRestore(page), 0, PAGE_SIZE);
+    }
+
+    /**
+     * Page {@code page} becomes all zeros: in a tracking memory, the shared zero page again (its array
+     * goes, nothing is filled) and unmarked, as a restore leaves every page (it clears the marks at its
+     * end); in another, filled with zeros.
+     */
+    public void zeroPage(int page) {
+        if (page < 0 || page >= pages.length) {
+            throw new IndexOutOfBoundsException("page " + page + " of " + pages.length);
+        }
+        if (tracksWrites) {
+            pages[page] = ZERO_PAGE;
+            written[page] = null;
+        } else {
+            Arrays.fill(pages[page], (byte) 0);
+        }
+    }
+
+    private byte[] pageForRestore(int page) {
+        if (page < 0 || page >= pages.length) {
+            throw new IndexOutOfBoundsException("page " + page + " of " + pages.length);
+        }
+        return tracksWrites ? materialize(page) : pages[page];
     }
 
     // ---- data segments ----
@@ -592,7 +678,7 @@ public final class LimitedMemory implements Memory {
                 }
             }
         }
-        markAll();
+        allWritten = true;
     }
 
     @Override

@@ -151,7 +151,7 @@ class EncryptedCheckpointTest {
         interruptedWithK1(module);
         Path manifest;
         try (Stream<Path> files = Files.walk(dir)) {
-            manifest = files.filter(p -> p.getFileName().toString().equals("manifest.json"))
+            manifest = files.filter(p -> p.getFileName().toString().matches("manifest(\\.b)?\\.json"))
                     .findFirst()
                     .orElseThrow();
         }

@@ -185,6 +185,106 @@ class LimitedMemoryTest {
         assertThat(dirtyPages(memory)).containsExactly(0, 1, 2);
     }
 
+    /**
+     * A tracking memory's pages start as one shared zero page and get an array of their own when first
+     * written: every kind of store, through every path, reaches only its own memory, so a second memory
+     * (and the same one after a reset) still reads zeros everywhere.
+     */
+    @Test
+    void aTrackingMemorysNeverWrittenPagesAreSharedZerosThatNoStoreReaches() {
+        List<java.util.function.Consumer<LimitedMemory>> stores = List.of(
+                m -> m.writeByte(PAGE_SIZE + 1, (byte) 1),
+                m -> m.writeShort(PAGE_SIZE - 1, (short) -1), // across pages 0 and 1
+                m -> m.writeI32(2 * PAGE_SIZE + 4, -1),
+                m -> m.writeLong(2 * PAGE_SIZE - 4, -1L),
+                m -> m.writeF32(8, 1f),
+                m -> m.writeF64(PAGE_SIZE + 8, 1d),
+                m -> m.write(PAGE_SIZE - 2, new byte[] {1, 2, 3, 4}),
+                m -> m.fill((byte) 7, 3, 2 * PAGE_SIZE + 9),
+                m -> {
+                    m.writeByte(0, (byte) 9);
+                    m.copy(2 * PAGE_SIZE + 100, 0, 1); // into a never-written page
+                },
+                m -> {
+                    m.grow(1);
+                    m.writeI32(3 * PAGE_SIZE, -1);
+                },
+                m -> m.restorePage(1, java.nio.ByteBuffer.wrap(filled(5)), 0),
+                m -> m.restorePage(2, filled(6), 0));
+        for (int i = 0; i < stores.size(); i++) {
+            LimitedMemory memory = tracked(3);
+            memory.clearDirty();
+            stores.get(i).accept(memory);
+            assertThat(contents(memory)).as("store " + i).isNotEqualTo(new byte[memory.pages() * PAGE_SIZE]);
+            LimitedMemory other = tracked(4);
+            assertThat(contents(other)).as("a fresh memory after store " + i).isEqualTo(new byte[4 * PAGE_SIZE]);
+            memory.zero(); // the reset of a reused memory (its second zero(): the first is the new one's)
+            memory.zero();
+            assertThat(contents(memory)).as("reset after store " + i).isEqualTo(new byte[memory.pages() * PAGE_SIZE]);
+            memory.writeI32(PAGE_SIZE + 4, 3);
+            assertThat(contents(tracked(4))).isEqualTo(new byte[4 * PAGE_SIZE]);
+        }
+    }
+
+    /** Zeros into a never-written page change nothing and mark nothing; anything else marks as usual. */
+    @Test
+    void fillingANeverWrittenPageWithZerosMarksNothing() {
+        LimitedMemory memory = tracked(3);
+        memory.clearDirty();
+        memory.fill((byte) 0, 0, 3 * PAGE_SIZE);
+        assertThat(dirtyPages(memory)).isEmpty();
+        memory.writeByte(PAGE_SIZE, (byte) 1);
+        memory.clearDirty();
+        memory.fill((byte) 0, 0, 3 * PAGE_SIZE);
+        assertThat(dirtyPages(memory))
+                .as("a page that holds data is zeroed for real")
+                .containsExactly(1);
+        assertThat(contents(memory)).isEqualTo(new byte[3 * PAGE_SIZE]);
+    }
+
+    /** A fresh memory counts every page as written until the first clearDirty, without allocating them. */
+    @Test
+    void aFreshTrackingMemoryCountsEveryPageAsWritten() {
+        LimitedMemory memory = tracked(3);
+        assertThat(dirtyPages(memory)).containsExactly(0, 1, 2);
+        memory.clearDirty();
+        assertThat(dirtyPages(memory)).isEmpty();
+        memory.zero();
+        memory.zero();
+        assertThat(dirtyPages(memory)).as("a reset memory is fresh again").containsExactly(0, 1, 2);
+    }
+
+    /** A restore writes whole pages from a buffer or an array, and puts zero pages back as they were. */
+    @Test
+    void aRestoreCopiesWholePagesAndPutsZeroPagesBack() {
+        for (boolean tracking : new boolean[] {true, false}) {
+            LimitedMemory memory =
+                    LimitedMemory.create(new MemoryLimits(3, 8), new MemoryBudget(8L * PAGE_SIZE), tracking);
+            byte[] blob = new byte[10 + PAGE_SIZE];
+            System.arraycopy(filled(3), 0, blob, 10, PAGE_SIZE);
+            memory.restorePage(
+                    0, java.nio.ByteBuffer.allocateDirect(blob.length).put(blob), 10);
+            memory.restorePage(2, blob, 10);
+            memory.writeI32(PAGE_SIZE + 8, 1);
+            memory.zeroPage(1);
+            memory.zeroPage(2);
+            byte[] expected = new byte[3 * PAGE_SIZE];
+            System.arraycopy(filled(3), 0, expected, 0, PAGE_SIZE);
+            assertThat(contents(memory)).isEqualTo(expected);
+            memory.writeI32(2 * PAGE_SIZE + 8, 1); // a page put back is written like any other
+            assertThat(memory.readInt(2 * PAGE_SIZE + 8)).isEqualTo(1);
+            assertThat(contents(tracked(3))).isEqualTo(new byte[3 * PAGE_SIZE]);
+            assertThatThrownBy(() -> memory.restorePage(3, blob, 10)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> memory.zeroPage(-1)).isInstanceOf(IndexOutOfBoundsException.class);
+        }
+    }
+
+    private static byte[] filled(int value) {
+        byte[] page = new byte[PAGE_SIZE];
+        Arrays.fill(page, (byte) value);
+        return page;
+    }
+
     private static LimitedMemory tracked(int pages) {
         return LimitedMemory.create(new MemoryLimits(pages, 8), new MemoryBudget(8L * PAGE_SIZE), true);
     }

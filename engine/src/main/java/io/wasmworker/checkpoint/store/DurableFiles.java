@@ -7,13 +7,18 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +31,13 @@ final class DurableFiles {
     private static final Logger LOG = LoggerFactory.getLogger(DurableFiles.class);
     static final String TEMP_PREFIX = ".tmp-";
     private static final int WRITE_SLICE = 1 << 20;
+
+    private static final boolean POSIX =
+            FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+    private static final Set<StandardOpenOption> CREATE_NEW =
+            Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    private static final FileAttribute<?> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
     private final boolean fsync;
 
@@ -142,8 +154,13 @@ final class DurableFiles {
     }
 
     private Path writeTemp(Path dir, byte[] bytes) throws IOException {
-        Path tmp = Files.createTempFile(dir, TEMP_PREFIX, ".part");
-        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        Path tmp = dir.resolve(
+                TEMP_PREFIX + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".part");
+        // created and opened in one call, private to its owner as Files.createTempFile makes it (which
+        // takes a second open to write)
+        try (FileChannel channel = POSIX
+                ? FileChannel.open(tmp, CREATE_NEW, OWNER_ONLY)
+                : FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             // in slices: a heap buffer written whole is first copied into a native buffer of its full
             // size, which the JDK then keeps per thread (256 MiB held after one 256 MiB checkpoint)
             for (int offset = 0; offset < bytes.length; offset = nextSlice(offset, bytes.length)) {
@@ -155,6 +172,8 @@ final class DurableFiles {
             if (fsync) {
                 channel.force(true); // data on disk before any name points at it
             }
+        } catch (FileAlreadyExistsException e) {
+            throw e; // another writer's (a 64-bit random name taken): never delete it
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * The embedded default {@link SnapshotStore}: a local directory.
  *
  * <pre>
- * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/manifest.json
+ * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/manifest.json     (or manifest.b.json: see below)
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/blobs/&lt;blob name&gt;
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/attempts
  * &lt;root&gt;/tasks/&lt;sha256 hex of the task key&gt;/journal/&lt;20-digit call sequence&gt;.call
@@ -42,12 +42,22 @@ import org.slf4j.LoggerFactory;
  *
  * The directory name is a hash, so no task key can reach outside the root or collide with another;
  * the original key is kept inside the manifest. Every file is written through {@link DurableFiles}
- * (temp file, fsync, atomic rename, fsync of the directory) and a manifest is published under
+ * (temp file, fsync, atomic link or rename, fsync of the directory) and a manifest is published under
  * {@link TaskLocks}, which fence other threads and other processes sharing the directory.
+ *
+ * <p>The manifest lives in one of two files, {@code manifest.json} and {@code manifest.b.json}: a
+ * publish links the new one under the name that is free and only then unlinks the old one, so a crash
+ * leaves the old manifest, or both (the higher generation wins), never none and never a torn one. A
+ * rename over the old file would do the same in one call, but ext4 ({@code auto_da_alloc}, its
+ * default) starts writing back the new file's data on every rename over an existing file, fsync or
+ * not: about 1 ms here, most of a checkpoint. A reader reads both files under the task's lock too
+ * (a lock is a few system calls; a restore reads the manifest once). Stores written before hold
+ * {@code manifest.json} only, which reads as before.
  */
 public final class LocalSnapshotStore implements SnapshotStore {
     private static final Logger LOG = LoggerFactory.getLogger(LocalSnapshotStore.class);
     private static final String MANIFEST = "manifest.json";
+    private static final String MANIFEST_B = "manifest.b.json";
     private static final String BLOBS = "blobs";
     private static final String ATTEMPTS = "attempts";
     private static final String FINISHED = "finished";
@@ -101,15 +111,21 @@ public final class LocalSnapshotStore implements SnapshotStore {
         if (isFinished(dir)) {
             return Optional.empty(); // even if a crash while finishing left the manifest behind
         }
-        Path file = dir.resolve(MANIFEST);
-        Optional<Manifest> manifest = readManifest(file);
-        manifest.ifPresent(m -> {
-            if (!m.taskKey().equals(taskKey)) {
-                throw new CorruptSnapshotException("checkpoint manifest " + file + " is corrupt: it names task '"
-                        + m.taskKey() + "', expected '" + taskKey + "'");
+        // under the lock: read without it, the two files could be read on either side of a publish (or
+        // of two), giving none, or a manifest superseded before this call began
+        Optional<Current> current;
+        try (TaskLocks.Held held = locks.lock(dir.getFileName().toString())) {
+            current = isFinished(dir) ? Optional.empty() : readCurrent(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock task '" + taskKey + "' in " + dir + ": " + e, e);
+        }
+        current.ifPresent(c -> {
+            if (!c.manifest().taskKey().equals(taskKey)) {
+                throw new CorruptSnapshotException("checkpoint manifest " + c.file() + " is corrupt: it names task '"
+                        + c.manifest().taskKey() + "', expected '" + taskKey + "'");
             }
         });
-        return manifest;
+        return current.map(Current::manifest);
     }
 
     @Override
@@ -292,13 +308,24 @@ public final class LocalSnapshotStore implements SnapshotStore {
                 throw StaleGenerationException.finished(taskKey, "cannot publish checkpoint " + manifest.reference());
             }
             // a corrupt current manifest throws here: we cannot tell the generation, so we must not overwrite
-            Optional<Manifest> previous = readManifest(file);
+            Optional<Current> current = readCurrent(dir);
+            Optional<Manifest> previous = current.map(Current::manifest);
             long actual = previous.map(Manifest::generation).orElse(0L);
             if (actual != expectedGeneration) {
                 throw new StaleGenerationException(taskKey, expectedGeneration, actual);
             }
-            checkBlobsWritten(dir.resolve(BLOBS), manifest);
-            files.replace(file, encoded);
+            checkBlobsWritten(dir.resolve(BLOBS), previous, manifest);
+            // the free name: the other one than the current manifest's (left by a crash, an older one)
+            file = dir.resolve(
+                    current.map(c -> c.file().getFileName().toString().equals(MANIFEST) ? MANIFEST_B : MANIFEST)
+                            .orElse(MANIFEST));
+            Files.deleteIfExists(file);
+            if (!files.createIfAbsent(file, encoded)) {
+                throw new IllegalStateException("manifest " + file + " appeared while the task's lock was held");
+            }
+            if (current.isPresent()) {
+                Files.deleteIfExists(current.get().file()); // a crash before this leaves both: the newer wins
+            }
             collectGarbage(dir, previous, manifest);
         } catch (IOException e) {
             throw new UncheckedIOException(
@@ -382,12 +409,11 @@ public final class LocalSnapshotStore implements SnapshotStore {
                             ? "a symbolic link, not a directory (never followed)"
                             : "not a directory");
         }
-        Path file = dir.resolve(MANIFEST);
         if (isFinished(dir)) {
             return null; // finished: a tombstone, not a checkpoint
         }
         try {
-            Optional<Manifest> manifest = readManifest(file);
+            Optional<Manifest> manifest = readCurrent(dir).map(Current::manifest);
             if (manifest.isEmpty()) {
                 return null; // no checkpoint: an attempt count only, or what a removal left after a crash
             }
@@ -442,7 +468,7 @@ public final class LocalSnapshotStore implements SnapshotStore {
             return;
         }
         // the manifest first: once it is gone the task has no checkpoint, whatever else survives a crash
-        boolean hadCheckpoint = Files.deleteIfExists(dir.resolve(MANIFEST));
+        boolean hadCheckpoint = deleteManifests(dir);
         if (hadCheckpoint) {
             files.syncDir(dir);
         }
@@ -454,7 +480,7 @@ public final class LocalSnapshotStore implements SnapshotStore {
 
     /** Everything in a task's directory but {@code keep} (manifest first); call under the task's lock. */
     private void removeAllBut(Path dir, String keep) throws IOException {
-        if (Files.deleteIfExists(dir.resolve(MANIFEST))) {
+        if (deleteManifests(dir)) {
             files.syncDir(dir);
         }
         deleteTree(dir, dir.resolve(keep));
@@ -585,7 +611,7 @@ public final class LocalSnapshotStore implements SnapshotStore {
         }
         Optional<Manifest> manifest;
         try {
-            manifest = readManifest(dir.resolve(MANIFEST));
+            manifest = readCurrent(dir).map(Current::manifest);
         } catch (CorruptSnapshotException e) {
             return null;
         }
@@ -660,6 +686,47 @@ public final class LocalSnapshotStore implements SnapshotStore {
         return tasks.resolve(storageName(taskKey));
     }
 
+    /** The task's current manifest and the file holding it. */
+    private record Current(Manifest manifest, Path file) {}
+
+    /**
+     * The task's current manifest: the one of the two files that exists, or of both (a crash between a
+     * publish's link and unlink) the higher generation. Empty only when neither exists; either one
+     * unreadable is loud, as two of one generation are.
+     */
+    private static Optional<Current> readCurrent(Path dir) {
+        Path a = dir.resolve(MANIFEST);
+        Path b = dir.resolve(MANIFEST_B);
+        Optional<Manifest> inA = readManifest(a);
+        Optional<Manifest> inB = readManifest(b);
+        if (inA.isEmpty() || inB.isEmpty()) {
+            return inA.map(m -> new Current(m, a)).or(() -> inB.map(m -> new Current(m, b)));
+        }
+        long ga = inA.get().generation();
+        long gb = inB.get().generation();
+        if (ga == gb) {
+            throw new CorruptSnapshotException("checkpoint manifests " + a + " and " + b
+                    + " are corrupt: both have generation " + ga + "; remove the one that is wrong");
+        }
+        return Optional.of(ga > gb ? new Current(inA.get(), a) : new Current(inB.get(), b));
+    }
+
+    /**
+     * Deletes the task's manifest files, the older first (a crash in between leaves the newer: the
+     * checkpoint as it was, never an older one); true if there was one. Call under the task's lock.
+     */
+    private static boolean deleteManifests(Path dir) throws IOException {
+        Path newer;
+        try {
+            newer = readCurrent(dir).map(Current::file).orElse(dir.resolve(MANIFEST));
+        } catch (CorruptSnapshotException e) {
+            newer = dir.resolve(MANIFEST); // which one is older cannot be told: neither is a checkpoint
+        }
+        Path older = newer.getFileName().toString().equals(MANIFEST) ? dir.resolve(MANIFEST_B) : dir.resolve(MANIFEST);
+        boolean deleted = Files.deleteIfExists(older);
+        return Files.deleteIfExists(newer) || deleted;
+    }
+
     /** Empty only when there is no manifest file; anything unreadable is loud. */
     private static Optional<Manifest> readManifest(Path file) {
         byte[] bytes;
@@ -677,9 +744,18 @@ public final class LocalSnapshotStore implements SnapshotStore {
         return Optional.of(ManifestCodec.decode(bytes, file.toString()));
     }
 
-    /** Data before metadata: every blob the manifest names must already be complete on disk. */
-    private static void checkBlobsWritten(Path blobs, Manifest manifest) throws IOException {
+    /**
+     * Data before metadata: every blob the manifest names must already be complete on disk. Those the
+     * previous manifest named were checked when it was published, and nothing removes a blob the
+     * current manifest names, so only the others are looked at (a delta's one, not the whole chain).
+     */
+    private static void checkBlobsWritten(Path blobs, Optional<Manifest> previous, Manifest manifest)
+            throws IOException {
+        Set<Manifest.BlobRef> checked = previous.map(p -> Set.copyOf(p.chain())).orElse(Set.of());
         for (Manifest.BlobRef ref : manifest.chain()) {
+            if (checked.contains(ref)) {
+                continue;
+            }
             long size;
             try {
                 size = Files.size(blobs.resolve(ref.name()));
@@ -701,8 +777,21 @@ public final class LocalSnapshotStore implements SnapshotStore {
      * new chain. A blob put after the new chain's blobs is kept: it may be the next checkpoint, put but
      * not yet published. Also removes manifest temp files: only lock holders write those, so any found
      * now are from a crashed write.
+     *
+     * <p>Only when the new chain does not extend the previous one (the first checkpoint, and each new
+     * full snapshot: at least every {@code Checkpointer.MAX_CHAIN} checkpoints). A delta added to the
+     * chain supersedes no blob, and listing the directories on each one cost more than the rest of
+     * the publish; what a crashed or fenced-off writer left waits for the next full snapshot (or
+     * {@code snapshots gc}).
      */
     private static void collectGarbage(Path taskDir, Optional<Manifest> previous, Manifest current) {
+        if (previous.isPresent()
+                && current.chain().size() == previous.get().chain().size() + 1
+                && current.chain()
+                        .subList(0, previous.get().chain().size())
+                        .equals(previous.get().chain())) {
+            return;
+        }
         Path blobs = taskDir.resolve(BLOBS);
         Set<String> keep = current.chain().stream().map(Manifest.BlobRef::name).collect(Collectors.toSet());
         Set<String> dropped = new HashSet<>();

@@ -199,6 +199,146 @@ class LocalSnapshotStoreTest {
         assertThatThrownBy(() -> store.getBlob(KEY, ".tmp-2.part")).isInstanceOf(IllegalArgumentException.class);
     }
 
+    // ---------------------------------------------------------------- the two manifest files
+
+    /** Each publish links the new manifest under the free name, then unlinks the old: one file stays. */
+    @Test
+    void publishesAlternateBetweenTwoManifestFilesAndLeaveOne() throws IOException {
+        Manifest.BlobRef full = put(store, KEY, "000001-full", "full");
+        Path dir = manifestFile(KEY).getParent();
+        List<Manifest.BlobRef> chain = new ArrayList<>(List.of(full));
+        for (int g = 1; g <= 4; g++) {
+            if (g > 1) {
+                chain.add(put(store, KEY, "00000" + g + "-delta", "delta " + g));
+            }
+            Manifest m = manifest(KEY, g, g, chain.toArray(Manifest.BlobRef[]::new));
+            store.publish(KEY, g - 1, m);
+            assertThat(manifestNames(dir)).containsExactly(g % 2 == 1 ? "manifest.json" : "manifest.b.json");
+            assertThat(store.latest(KEY)).contains(m);
+            assertThat(new LocalSnapshotStore(root, false).latest(KEY)).contains(m);
+        }
+        assertThatThrownBy(() -> store.publish(KEY, 3, manifest(KEY, 4, 5, full)))
+                .isInstanceOf(StaleGenerationException.class);
+    }
+
+    /**
+     * A crash between a publish's link of the new manifest and its unlink of the old leaves both: the
+     * higher generation is the checkpoint, a writer of the older one is fenced, and the next publish
+     * leaves one file again. Either file may hold the newer one.
+     */
+    @ParameterizedTest(name = "newer in manifest.b.json: {0}")
+    @ValueSource(booleans = {true, false})
+    void aCrashBetweenLinkAndUnlinkLeavesBothAndTheNewerWins(boolean newerInB) throws IOException {
+        Manifest.BlobRef full = put(store, KEY, "000001-full", "full");
+        Manifest.BlobRef delta = put(store, KEY, "000002-delta", "delta");
+        Manifest gen1 = manifest(KEY, 1, 1, full);
+        Manifest gen2 = manifest(KEY, 2, 2, full, delta);
+        Path dir = manifestFile(KEY).getParent();
+        Files.createDirectories(dir);
+        Files.write(dir.resolve(newerInB ? "manifest.json" : "manifest.b.json"), ManifestCodec.encode(gen1));
+        Files.write(dir.resolve(newerInB ? "manifest.b.json" : "manifest.json"), ManifestCodec.encode(gen2));
+
+        assertThat(store.latest(KEY)).contains(gen2);
+        assertThat(store.taskKeys()).containsExactly(KEY);
+        assertThatThrownBy(() -> store.publish(KEY, 1, manifest(KEY, 2, 2, full)))
+                .isInstanceOf(StaleGenerationException.class);
+        assertThat(store.latest(KEY)).contains(gen2);
+
+        Manifest gen3 = manifest(KEY, 3, 3, full, delta, put(store, KEY, "000003-delta", "delta 3"));
+        store.publish(KEY, 2, gen3);
+        assertThat(manifestNames(dir)).containsExactly(newerInB ? "manifest.json" : "manifest.b.json");
+        assertThat(store.latest(KEY)).contains(gen3);
+
+        store.delete(KEY);
+        assertThat(store.latest(KEY)).isEmpty();
+    }
+
+    /** Two manifests that cannot be ordered, or one that cannot be read, fail loudly and are never overwritten. */
+    @Test
+    void twoManifestsOfOneGenerationOrOneUnreadableFailLoudly() throws IOException {
+        Manifest.BlobRef full = put(store, KEY, "000001-full", "full");
+        Manifest gen1 = manifest(KEY, 1, 1, full);
+        store.publish(KEY, 0, gen1);
+        Path dir = manifestFile(KEY).getParent();
+        Files.write(dir.resolve("manifest.b.json"), ManifestCodec.encode(gen1));
+        assertThatThrownBy(() -> store.latest(KEY))
+                .isInstanceOf(CorruptSnapshotException.class)
+                .hasMessageContaining("both have generation 1");
+
+        Files.writeString(dir.resolve("manifest.b.json"), "{\"torn");
+        assertThatThrownBy(() -> store.latest(KEY)).isInstanceOf(CorruptSnapshotException.class);
+        assertThatThrownBy(() -> store.publish(KEY, 1, manifest(KEY, 2, 2, full)))
+                .isInstanceOf(CorruptSnapshotException.class);
+        assertThat(Files.readString(dir.resolve("manifest.b.json"))).isEqualTo("{\"torn");
+        assertThat(store.entries())
+                .singleElement()
+                .satisfies(e -> assertThat(e.problem()).isNotNull());
+    }
+
+    /** A store written before the second file existed has manifest.json only: read, and continued. */
+    @Test
+    void aManifestOfTheEarlierLayoutIsReadAndContinued() throws IOException {
+        Manifest.BlobRef full = put(store, KEY, "000001-full", "full");
+        Manifest gen5 = manifest(KEY, 5, 5, full);
+        Files.write(manifestFile(KEY), ManifestCodec.encode(gen5)); // as the earlier store left it
+        assertThat(store.latest(KEY)).contains(gen5);
+        Manifest gen6 = manifest(KEY, 6, 6, full, put(store, KEY, "000006-delta", "delta"));
+        store.publish(KEY, 5, gen6);
+        assertThat(manifestNames(manifestFile(KEY).getParent())).containsExactly("manifest.b.json");
+        assertThat(new LocalSnapshotStore(root, false).latest(KEY)).contains(gen6);
+    }
+
+    /**
+     * A reader racing publishes sees each one as a whole, in order: never "no checkpoint" once there is
+     * one, never a manifest older than one it saw before (reading the two files without the lock, on
+     * either side of a publish, gave both).
+     */
+    @Test
+    void aReaderRacingPublishesAlwaysSeesACheckpoint() throws Exception {
+        Manifest.BlobRef full = put(store, KEY, "000001-full", "full");
+        store.publish(KEY, 0, manifest(KEY, 1, 1, full));
+        int publishes = 1500;
+        Thread writer = new Thread(() -> {
+            for (int g = 2; g <= publishes; g++) {
+                store.publish(KEY, g - 1, manifest(KEY, g, g, full));
+            }
+        });
+        LocalSnapshotStore reader = new LocalSnapshotStore(root, false);
+        writer.start();
+        long seen = 0;
+        while (writer.isAlive() || seen < publishes) {
+            Manifest m = reader.latest(KEY).orElseThrow(() -> new AssertionError("no checkpoint seen"));
+            assertThat(m.generation()).isGreaterThanOrEqualTo(seen);
+            seen = m.generation();
+        }
+        writer.join();
+        assertThat(seen).isEqualTo(publishes);
+    }
+
+    /** A delta supersedes no blob: its publish lists no directory, and a stray waits for the next full snapshot. */
+    @Test
+    void aStrayBlobWaitsForTheNextFullSnapshot() throws IOException {
+        Manifest.BlobRef full1 = put(store, KEY, "000001-full", "full 1", 1);
+        store.publish(KEY, 0, manifest(KEY, 1, 1, full1));
+        Manifest.BlobRef stray = put(store, KEY, "000000-stray", "from a fenced-off writer", 0);
+        Manifest.BlobRef delta2 = put(store, KEY, "000002-delta", "delta 2", 2);
+        store.publish(KEY, 1, manifest(KEY, 2, 2, full1, delta2));
+        assertThat(blobFile(KEY, stray.name())).exists();
+        Manifest.BlobRef full3 = put(store, KEY, "000003-full", "full 3", 3);
+        store.publish(KEY, 2, manifest(KEY, 3, 3, full3));
+        assertThat(blobFile(KEY, stray.name())).doesNotExist();
+        assertThat(blobFile(KEY, delta2.name())).doesNotExist();
+    }
+
+    private static List<String> manifestNames(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.startsWith("manifest"))
+                    .sorted()
+                    .toList();
+        }
+    }
+
     // ---------------------------------------------------------------- garbage
 
     @Test
