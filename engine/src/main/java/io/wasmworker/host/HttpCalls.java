@@ -359,9 +359,9 @@ public final class HttpCalls {
         // more thread hand-offs per call than send, which runs the exchange on this thread until it must
         // wait. send returns at the response's headers (the JDK's request timeout covers up to there);
         // this thread then waits for the body itself, up to the same deadline. The body comes through
-        // the JDK's own ofPublisher: the client (JDK 17 and 25, ResponseSubscribers.TrustedSubscriber)
-        // completes the body of one of its own subscribers where it is, but moves any other's onto its
-        // executor first, one more hand-off (about two context switches) per call.
+        // the JDK's own ofPublisher: the client (JDK 17 and 25, ResponseSubscribers.getBodyAsync) calls
+        // getBody of one of its own subscribers where it is, but any other's on its executor: one more
+        // hand-off (about two context switches) per call.
         long deadline = System.nanoTime() + endpoint.timeout().toNanos();
         HttpResponse<Flow.Publisher<List<ByteBuffer>>> response;
         try {
