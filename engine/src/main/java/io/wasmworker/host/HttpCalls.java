@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
@@ -359,13 +358,16 @@ public final class HttpCalls {
         // completes its future through the common pool (JDK 17 on 2 cores: a new thread per call), two
         // more thread hand-offs per call than send, which runs the exchange on this thread until it must
         // wait. send returns at the response's headers (the JDK's request timeout covers up to there);
-        // this thread then waits for the body itself, up to the same deadline.
+        // this thread then waits for the body itself, up to the same deadline. The body comes through
+        // the JDK's own ofPublisher: the client (JDK 17 and 25, ResponseSubscribers.getBodyAsync) calls
+        // getBody of one of its own subscribers where it is, but any other's on its executor: one more
+        // hand-off (about two context switches) per call.
         long deadline = System.nanoTime() + endpoint.timeout().toNanos();
-        HttpResponse<LimitedBody> response;
+        HttpResponse<Flow.Publisher<List<ByteBuffer>>> response;
         try {
             response = endpoints
                     .client(endpoint)
-                    .send(builder.build(), info -> new LimitedBody(endpoint.maxResponseBytes()));
+                    .send(builder.build(), info -> HttpResponse.BodySubscribers.ofPublisher());
         } catch (InterruptedException e) {
             // send cancelled the exchange; the watchdog or the caller stopped the run: never recorded
             Thread.currentThread().interrupt();
@@ -380,7 +382,8 @@ public final class HttpCalls {
             // refused by the JDK's client before sending: never sent, so never an effect
             return new RecordedCall(seq, digest, target, BAD_REQUEST, 0, null, null);
         }
-        LimitedBody received = response.body();
+        LimitedBody received = new LimitedBody(endpoint.maxResponseBytes());
+        response.body().subscribe(received);
         byte[] responseBody;
         try {
             responseBody = received.await(deadline);
@@ -557,11 +560,11 @@ public final class HttpCalls {
 
     /**
      * Collects a response body up to a limit: past it, the subscription is cancelled (the rest is never
-     * read) and the body is null. The JDK's client hands it over with the headers ({@link #getBody} is
-     * complete at once); the caller then waits for the body with {@link #await}, so no other thread
-     * has to time the wait.
+     * read) and the body is null. It subscribes to the body the JDK's client hands over with the
+     * headers; the caller then waits for the body with {@link #await}, so no other thread has to time
+     * the wait.
      */
-    private static final class LimitedBody implements HttpResponse.BodySubscriber<LimitedBody> {
+    private static final class LimitedBody implements Flow.Subscriber<List<ByteBuffer>> {
         private final long limit;
         private final CompletableFuture<byte[]> result = new CompletableFuture<>();
         private final List<ByteBuffer> parts = new ArrayList<>();
@@ -571,11 +574,6 @@ public final class HttpCalls {
 
         LimitedBody(long limit) {
             this.limit = limit;
-        }
-
-        @Override
-        public CompletionStage<LimitedBody> getBody() {
-            return CompletableFuture.completedFuture(this);
         }
 
         /** The body, or null past the limit; waits at most until {@code deadline} ({@link System#nanoTime}). */

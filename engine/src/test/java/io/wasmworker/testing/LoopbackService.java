@@ -145,6 +145,8 @@ public final class LoopbackService implements AutoCloseable {
                 send(exchange, 200, "{\"slow\":true}");
             } else if (path.equals("/stall")) {
                 sendInParts(exchange, "{\"stalled\":false}", 5_000);
+            } else if (path.equals("/none")) {
+                exchange.sendResponseHeaders(204, -1); // no body at all
             } else if (path.equals("/late")) {
                 sendInParts(exchange, "{\"late\":true}", 100);
             } else {
