@@ -22,12 +22,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,6 +57,11 @@ class CamundaS3ResumeIT {
     private static final Map<String, Object> VARIABLES = Map.of("steps", 8, "work", 30_000_000);
     private static final Duration DEADLINE = Duration.ofSeconds(240);
     private static final Duration OUTAGE = Duration.ofSeconds(4);
+    /** A guest's step line (ckpt-async-c checkpoints after each step) and the end of a run, in a worker's log. */
+    private static final Pattern STEP = Pattern.compile("\\[(camunda:[^\\]]+)\\] guest - \\[guest\\] step (\\d+)");
+
+    private static final Pattern RUN_ENDED = Pattern.compile("^RUN (camunda:\\S+) ");
+
     private static CamundaEngine engine;
     private static Rgw rgw;
 
@@ -121,7 +129,10 @@ class CamundaS3ResumeIT {
                     outage = true;
                     continue;
                 }
-                int victim = random.nextInt(WORKERS);
+                int victim = victimWithACheckpoint(slots, all, logs, pids.keySet(), random);
+                if (victim < 0) {
+                    continue; // every task ended meanwhile
+                }
                 schedule.add("kill worker " + victim);
                 slots[victim].destroyForcibly(); // SIGKILL: no unlock, no report, no clean-up
                 slots[victim].waitFor();
@@ -207,6 +218,49 @@ class CamundaS3ResumeIT {
                 p.waitFor();
             }
         }
+    }
+
+    /**
+     * A worker in the middle of a task that has published a checkpoint (its guest logged step 2 or
+     * later of a run that has not ended), chosen at random among those; waits until there is one, or
+     * returns -1 when every task has ended. A kill chosen blindly could hit only workers still starting
+     * or between tasks on a loaded machine, and then nothing would resume (CI run of acccbdc).
+     */
+    private static int victimWithACheckpoint(
+            Process[] slots, List<Process> all, List<Path> logs, Set<String> instances, Random random)
+            throws IOException, InterruptedException {
+        while (true) {
+            List<Integer> candidates = new ArrayList<>();
+            for (int i = 0; i < slots.length; i++) {
+                if (midTaskPastACheckpoint(Files.readString(logs.get(all.indexOf(slots[i]))))) {
+                    candidates.add(i);
+                }
+            }
+            if (!candidates.isEmpty()) {
+                return candidates.get(random.nextInt(candidates.size()));
+            }
+            if (allEnded(instances)) {
+                return -1;
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** Whether the log shows a run at step 2 or later (so past its first checkpoint) that has not ended. */
+    static boolean midTaskPastACheckpoint(String log) {
+        Map<String, Boolean> pastCheckpoint = new HashMap<>();
+        for (String line : log.split("\n")) {
+            Matcher step = STEP.matcher(line);
+            if (step.find()) {
+                pastCheckpoint.put(step.group(1), Integer.parseInt(step.group(2)) >= 2);
+                continue;
+            }
+            Matcher ended = RUN_ENDED.matcher(line);
+            if (ended.find()) {
+                pastCheckpoint.remove(ended.group(1));
+            }
+        }
+        return pastCheckpoint.containsValue(true);
     }
 
     private static int count(String text, String what) {
