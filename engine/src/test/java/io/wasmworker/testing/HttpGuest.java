@@ -142,7 +142,7 @@ public final class HttpGuest {
     }
 
     /** The WAT text of {@link #stepGuest}. */
-    public static String stepGuestWat(List<Call> calls) {
+    private static String stepGuestWat(List<Call> calls) {
         StringBuilder body = new StringBuilder("(func (export \"ww_step\") (result i32)\n");
         List<String> data = new ArrayList<>();
         body.append("(if (i32.eqz (global.get $step)) (then (call $write (i32.const 100) (i32.const 1))))\n");
